@@ -1,0 +1,160 @@
+// Package config loads the one typed configuration of rathaus from command-line
+// flags and RATHAUS_* environment variables (flags win). It is loaded once by
+// the composition root and passed down as narrow values; there is no
+// package-level mutable state.
+//
+// A malformed value refuses to start with an error naming the variable or flag.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Addr            string        // RATHAUS_ADDR, --addr: listen address host:port
+	DataDir         string        // RATHAUS_DATA_DIR, --data: SQLite file, blobs
+	DatabaseURL     string        // RATHAUS_DATABASE_URL: postgres://... instead of SQLite
+	Tenant          string        // RATHAUS_TENANT, --tenant: slug for CLI commands
+	LogLevel        slog.Level    // RATHAUS_LOG_LEVEL: debug, info, warn, error
+	MaxBodyBytes    int64         // RATHAUS_MAX_BODY_BYTES: larger requests get 413
+	ShutdownTimeout time.Duration // RATHAUS_SHUTDOWN_TIMEOUT: graceful stop limit
+	JSON            bool          // --json: stdout holds only JSON
+	Workers         int           // RATHAUS_WORKERS: background job workers per process
+}
+
+// Defaults returns the configuration used when nothing is set.
+func Defaults() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "rathaus-data",
+		LogLevel:        slog.LevelInfo,
+		MaxBodyBytes:    32 << 20,
+		ShutdownTimeout: 10 * time.Second,
+		Workers:         2,
+	}
+}
+
+// Error names the setting that is wrong.
+type Error struct {
+	Name string // variable or flag name, e.g. RATHAUS_ADDR
+	Msg  string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("configuration: %s: %s", e.Name, e.Msg) }
+
+// Load reads the environment through getenv and then parses args (flags may
+// stand before or after positional arguments). It returns the config and the
+// positional arguments left over.
+func Load(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+	c := Defaults()
+	if err := c.fromEnv(getenv); err != nil {
+		return c, nil, err
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address `host:port` (RATHAUS_ADDR)")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data `dir`ectory (RATHAUS_DATA_DIR)")
+	fs.StringVar(&c.Tenant, "tenant", c.Tenant, "tenant `slug` (RATHAUS_TENANT)")
+	fs.BoolVar(&c.JSON, "json", c.JSON, "print only JSON on stdout")
+	pos, err := ParseInterspersed(fs, args)
+	if err != nil {
+		return c, nil, err
+	}
+	if err := c.validate(); err != nil {
+		return c, nil, err
+	}
+	return c, pos, nil
+}
+
+func (c *Config) fromEnv(getenv func(string) string) error {
+	if v := getenv("RATHAUS_ADDR"); v != "" {
+		c.Addr = v
+	}
+	if v := getenv("RATHAUS_DATA_DIR"); v != "" {
+		c.DataDir = v
+	}
+	c.DatabaseURL = getenv("RATHAUS_DATABASE_URL")
+	if v := getenv("RATHAUS_TENANT"); v != "" {
+		c.Tenant = v
+	}
+	if v := getenv("RATHAUS_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return &Error{"RATHAUS_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", v)}
+		}
+	}
+	if v := getenv("RATHAUS_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			return &Error{"RATHAUS_MAX_BODY_BYTES", fmt.Sprintf("%q is not a whole number of bytes >= 1024", v)}
+		}
+		c.MaxBodyBytes = n
+	}
+	if v := getenv("RATHAUS_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return &Error{"RATHAUS_SHUTDOWN_TIMEOUT", fmt.Sprintf("%q is not a positive duration such as 10s", v)}
+		}
+		c.ShutdownTimeout = d
+	}
+	if v := getenv("RATHAUS_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 256 {
+			return &Error{"RATHAUS_WORKERS", fmt.Sprintf("%q is not a number between 0 and 256", v)}
+		}
+		c.Workers = n
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return &Error{"RATHAUS_ADDR / --addr", fmt.Sprintf("%q is not host:port", c.Addr)}
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return &Error{"RATHAUS_ADDR / --addr", fmt.Sprintf("port %q is not a number between 0 and 65535", port)}
+	}
+	_ = host
+	if strings.TrimSpace(c.DataDir) == "" {
+		return &Error{"RATHAUS_DATA_DIR / --data", "must not be empty"}
+	}
+	c.DataDir = filepath.Clean(c.DataDir)
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" && u.Query().Get("host") == "" {
+			return &Error{"RATHAUS_DATABASE_URL", "must be a postgres://user@host:port/dbname URL (leave unset for SQLite)"}
+		}
+	}
+	return nil
+}
+
+// ParseInterspersed parses flags that may stand before or after positional
+// arguments ("rathaus audit verify --json" and "rathaus --json audit verify").
+// A lone "--" ends flag parsing.
+func ParseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" && (len(args) == 0 || len(rest) < len(args)) {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
