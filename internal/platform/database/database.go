@@ -254,7 +254,9 @@ func WithTx(ctx context.Context, db *DB, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{Tx: stx, DB: db, now: db.Clock.Now().UTC(), ctx: ctx}
+	// Microseconds: the precision both engines store, so what is hashed or
+	// compared in Go equals what is read back.
+	tx := &Tx{Tx: stx, DB: db, now: db.Clock.Now().UTC().Truncate(time.Microsecond), ctx: ctx}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
