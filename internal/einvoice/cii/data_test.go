@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rathaus/rathaus/internal/einvoice/cii"
 	"github.com/rathaus/rathaus/internal/einvoice/en16931"
 	"github.com/rathaus/rathaus/internal/einvoice/en16931/en16931test"
-	"github.com/rathaus/rathaus/internal/einvoice/cii"
 )
 
 // TestParseDevData parses every well-formed CII file of the dev set (accepted

@@ -50,10 +50,12 @@ type ID struct {
 // IsZero reports whether the identifier is absent.
 func (id ID) IsZero() bool { return id == ID{} }
 
-// Amount is an exact decimal: money, quantity, percentage or rate. Numeric
+// Amount is an exact decimal: money, quantity, percentage or rate. It keeps
+// the scale written in the document: "800.00" stays "800.00" in String and
+// JSON (a decimal string), and compares equal to "800" with Equal. Numeric
 // terms are pointers: nil means the term is absent (or malformed, see
-// Invoice.Invalid). JSON renders the value as a decimal string, "12.5".
-type Amount = decimal.Decimal
+// Invoice.Invalid).
+type Amount struct{ decimal.Decimal }
 
 // Invoice is the EN 16931 semantic model of one invoice or credit note.
 // Field comments name the business term (BT-n) or group (BG-n). Absent terms

@@ -155,5 +155,38 @@ func ParseDecimal(s string) (Amount, error) {
 	if err != nil {
 		return Amount{}, fmt.Errorf("%w: %q: %v", ErrInvalidValue, s, err)
 	}
-	return d, nil
+	return Amount{d}, nil
+}
+
+// String returns the decimal with the scale it was written with.
+func (a Amount) String() string {
+	if e := a.Exponent(); e < 0 {
+		return a.StringFixed(-e)
+	}
+	return a.Decimal.String()
+}
+
+// MarshalText implements encoding.TextMarshaler; JSON gets a string.
+func (a Amount) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// MarshalJSON writes the amount as a JSON string, "1125.00".
+func (a Amount) MarshalJSON() ([]byte, error) { return []byte(`"` + a.String() + `"`), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler with ParseDecimal.
+func (a *Amount) UnmarshalText(b []byte) error {
+	v, err := ParseDecimal(string(b))
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}
+
+// UnmarshalJSON reads a JSON string (or bare number) with ParseDecimal.
+func (a *Amount) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	return a.UnmarshalText([]byte(s))
 }

@@ -92,11 +92,11 @@ func CheckTotals(inv *en16931.Invoice) error {
 		return errors.Join(errs...)
 	}
 	zero := decimal.Zero
-	val := func(d *decimal.Decimal) decimal.Decimal {
+	val := func(d *en16931.Amount) decimal.Decimal {
 		if d == nil {
 			return zero
 		}
-		return *d
+		return d.Decimal
 	}
 	sum := zero
 	for i, l := range inv.Lines {
@@ -104,22 +104,22 @@ func CheckTotals(inv *en16931.Invoice) error {
 			errs = append(errs, fmt.Errorf("line %d (%s): no net amount", i+1, l.ID))
 			continue
 		}
-		sum = sum.Add(*l.NetAmount)
+		sum = sum.Add(l.NetAmount.Decimal)
 	}
-	if !sum.Equal(*t.LineNet) {
+	if !sum.Equal(t.LineNet.Decimal) {
 		errs = append(errs, fmt.Errorf("BR-CO-10: sum of line net amounts %s != BT-106 %s", sum, t.LineNet))
 	}
-	if w := t.LineNet.Sub(val(t.Allowances)).Add(val(t.Charges)); !w.Equal(*t.WithoutVAT) {
+	if w := t.LineNet.Decimal.Sub(val(t.Allowances)).Add(val(t.Charges)); !w.Equal(t.WithoutVAT.Decimal) {
 		errs = append(errs, fmt.Errorf("BR-CO-13: BT-106 - BT-107 + BT-108 = %s != BT-109 %s", w, t.WithoutVAT))
 	}
 	// BR-CO-15 rounds the sum to 2 decimals; its CII form also lets BT-112
 	// equal BT-109 alone.
-	if w := t.WithoutVAT.Add(val(t.VAT)).Round(2); !w.Equal(*t.WithVAT) &&
-		!(inv.Syntax == en16931.SyntaxCII && t.WithVAT.Equal(*t.WithoutVAT)) {
+	if w := t.WithoutVAT.Decimal.Add(val(t.VAT)).Round(2); !w.Equal(t.WithVAT.Decimal) &&
+		!(inv.Syntax == en16931.SyntaxCII && t.WithVAT.Equal(t.WithoutVAT.Decimal)) {
 		errs = append(errs, fmt.Errorf("BR-CO-15: BT-109 + BT-110 = %s != BT-112 %s", w, t.WithVAT))
 	}
 	// The XRechnung extension adds third-party payments to BR-CO-16.
-	if w := t.WithVAT.Sub(val(t.Paid)).Add(val(t.Rounding)); !w.Equal(*t.Payable) &&
+	if w := t.WithVAT.Decimal.Sub(val(t.Paid)).Add(val(t.Rounding)); !w.Equal(t.Payable.Decimal) &&
 		!strings.Contains(inv.ProcessControl.SpecificationID, "extension") {
 		errs = append(errs, fmt.Errorf("BR-CO-16: BT-112 - BT-113 + BT-114 = %s != BT-115 %s", w, t.Payable))
 	}
