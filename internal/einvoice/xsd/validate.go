@@ -1,0 +1,824 @@
+package xsd
+
+import (
+	"bytes"
+	"embed"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// Schema names one of the embedded XML Schemas.
+type Schema int
+
+const (
+	// UBLInvoice is the OASIS UBL 2.1 Invoice schema (UBL-Invoice-2.1.xsd).
+	UBLInvoice Schema = iota + 1
+	// UBLCreditNote is the OASIS UBL 2.1 CreditNote schema.
+	UBLCreditNote
+	// CII is the UN/CEFACT Cross Industry Invoice D16B schema (uncoupled).
+	CII
+)
+
+func (s Schema) String() string {
+	switch s {
+	case UBLInvoice:
+		return "UBL Invoice 2.1"
+	case UBLCreditNote:
+		return "UBL CreditNote 2.1"
+	case CII:
+		return "CII D16B"
+	}
+	return "Schema(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Error is one schema violation or a reason why the document could not be
+// checked. Code is the Xerces constraint code (for example
+// "cvc-complex-type.2.4.a") for schema violations, and one of the Code*
+// constants below for documents that are not well-formed or exceed a limit.
+type Error struct {
+	Line, Col int
+	Path      string
+	Code      string
+	Msg       string
+}
+
+func (e Error) Error() string {
+	return fmt.Sprintf("%d:%d: %s: %s", e.Line, e.Col, e.Code, e.Msg)
+}
+
+// Codes for problems that stop the check before the schema is applied in full.
+const (
+	CodeNotWellFormed = "xml-not-wellformed"
+	CodeDoctype       = "xml-doctype-not-allowed"
+	CodeLimit         = "limit-exceeded"
+	CodeUnknownSchema = "unknown-schema"
+	CodeInternal      = "internal-error"
+)
+
+// Limits applied to every document.
+const (
+	MaxDepth  = 200      // element nesting
+	MaxSize   = 64 << 20 // bytes of input
+	MaxErrors = 100      // errors reported before the check stops
+)
+
+//go:embed schemas
+var schemaFS embed.FS
+
+type compiled struct {
+	g       *grammar
+	exclude qname // global root element of the other UBL document type
+	err     error
+}
+
+var (
+	ublOnce     sync.Once
+	ublGrammar  *grammar
+	ublErr      error
+	ciiGrammarV = sync.OnceValues(func() (*grammar, error) {
+		docs, err := loadDocs(schemaFS, "schemas/cii-d16b/xsd/CrossIndustryInvoice_100pD16B.xsd")
+		if err != nil {
+			return nil, err
+		}
+		return compileGrammar(docs)
+	})
+)
+
+func ublGrammarV() (*grammar, error) {
+	ublOnce.Do(func() {
+		docs, err := loadDocs(schemaFS,
+			"schemas/ubl-2.1/maindoc/UBL-Invoice-2.1.xsd",
+			"schemas/ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd")
+		if err != nil {
+			ublErr = err
+			return
+		}
+		ublGrammar, ublErr = compileGrammar(docs)
+	})
+	return ublGrammar, ublErr
+}
+
+const (
+	nsInvoice    = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+	nsCreditNote = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+)
+
+func load(s Schema) compiled {
+	switch s {
+	case UBLInvoice:
+		g, err := ublGrammarV()
+		return compiled{g: g, exclude: qname{nsCreditNote, "CreditNote"}, err: err}
+	case UBLCreditNote:
+		g, err := ublGrammarV()
+		return compiled{g: g, exclude: qname{nsInvoice, "Invoice"}, err: err}
+	case CII:
+		g, err := ciiGrammarV()
+		return compiled{g: g, err: err}
+	}
+	return compiled{err: errors.New("unknown schema " + s.String())}
+}
+
+// Preload compiles the schema now instead of at the first Validate call
+// (for servers that want the cost at start-up).
+func Preload(s Schema) error { return load(s).err }
+
+// Validate checks doc against schema s, as the Java platform's XML Schema
+// validator (Xerces) does, and returns the violations in document order.
+// An empty result means the document is valid. Validate is safe for
+// concurrent use.
+func Validate(doc []byte, s Schema) (errs []Error) {
+	defer func() {
+		// Last resort: a bug must not take the process down.
+		if r := recover(); r != nil {
+			errs = append(errs, Error{Code: CodeInternal, Msg: fmt.Sprint("validator failure: ", r)})
+		}
+	}()
+	c := load(s)
+	if c.err != nil {
+		return []Error{{Code: CodeUnknownSchema, Msg: c.err.Error()}}
+	}
+	if len(doc) > MaxSize {
+		return []Error{{Line: 1, Col: 1, Code: CodeLimit, Msg: fmt.Sprintf("document larger than %d bytes", MaxSize)}}
+	}
+	v := &validator{g: c.g, exclude: c.exclude}
+	v.run(doc)
+	return v.errs
+}
+
+type binding struct{ prefix, uri string }
+
+type frame struct {
+	raw     xml.Name // as written
+	name    qname
+	decl    *elemDecl
+	typ     *typeDef
+	mode    processContents // pcStrict: typ is set; pcLax: no type, children looked up; pcSkip
+	state   int
+	broken  bool // a content error was reported: no further content checks
+	nilled  bool
+	sawText bool
+	sawKid  bool
+	text    []byte
+	nsMark  int
+	index   int
+	kids    []kidCount
+}
+
+type kidCount struct {
+	name xml.Name
+	n    int
+}
+
+type validator struct {
+	g       *grammar
+	exclude qname
+	d       *xml.Decoder
+	errs    []Error
+	ns      []binding
+	stack   []frame
+	depth   int
+	ids     map[string]bool
+	done    bool // root element closed
+	stop    bool
+}
+
+func (v *validator) pos() (int, int) {
+	if v.d == nil {
+		return 0, 0
+	}
+	return v.d.InputPos()
+}
+
+func (v *validator) report(code, msg string) {
+	if len(v.errs) >= MaxErrors {
+		v.stop = true
+		return
+	}
+	line, col := v.pos()
+	v.errs = append(v.errs, Error{Line: line, Col: col, Path: v.path(), Code: code, Msg: msg})
+	if len(v.errs) >= MaxErrors {
+		v.stop = true
+	}
+}
+
+func (v *validator) fatal(code, msg string) {
+	line, col := v.pos()
+	v.errs = append(v.errs, Error{Line: line, Col: col, Path: v.path(), Code: code, Msg: msg})
+	v.stop = true
+}
+
+func (v *validator) path() string {
+	if v.depth == 0 {
+		return "/"
+	}
+	var b strings.Builder
+	for i := 0; i < v.depth; i++ {
+		f := &v.stack[i]
+		b.WriteByte('/')
+		if f.raw.Space != "" {
+			b.WriteString(f.raw.Space)
+			b.WriteByte(':')
+		}
+		b.WriteString(f.raw.Local)
+		if i > 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(f.index))
+			b.WriteByte(']')
+		}
+	}
+	return b.String()
+}
+
+func charsetReader(label string, in io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "iso-8859-1", "iso8859-1", "latin1", "l1", "iso_8859-1":
+		return &latin1Reader{r: in}, nil
+	case "us-ascii", "ascii":
+		return in, nil
+	}
+	return nil, fmt.Errorf("unsupported encoding %q", label)
+}
+
+type latin1Reader struct {
+	r   io.Reader
+	buf []byte
+}
+
+func (l *latin1Reader) Read(p []byte) (int, error) {
+	if len(p) < 2 {
+		return 0, io.ErrShortBuffer
+	}
+	n := len(p) / 2
+	if cap(l.buf) < n {
+		l.buf = make([]byte, n)
+	}
+	k, err := l.r.Read(l.buf[:n])
+	out := p[:0]
+	for _, c := range l.buf[:k] {
+		out = utf8.AppendRune(out, rune(c))
+	}
+	return len(out), err
+}
+
+func (v *validator) run(doc []byte) {
+	doc = bytes.TrimPrefix(doc, []byte("\xef\xbb\xbf"))
+	v.d = xml.NewDecoder(bytes.NewReader(doc))
+	v.d.Strict = true
+	v.d.CharsetReader = charsetReader
+	v.ns = append(v.ns, binding{"xml", xmlNS})
+	seenRoot := false
+	for !v.stop {
+		tok, err := v.d.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			v.fatal(CodeNotWellFormed, err.Error())
+			return
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if v.depth == 0 {
+				if seenRoot {
+					v.fatal(CodeNotWellFormed, "markup after the document element")
+					return
+				}
+				seenRoot = true
+			}
+			v.start(t)
+		case xml.EndElement:
+			if v.depth == 0 {
+				v.fatal(CodeNotWellFormed, "end tag without start tag")
+				return
+			}
+			v.end(t)
+		case xml.CharData:
+			v.chars(t)
+		case xml.Directive:
+			v.fatal(CodeDoctype, "DOCTYPE and other declarations are not allowed")
+			return
+		case xml.ProcInst, xml.Comment:
+		}
+	}
+	if v.stop {
+		return
+	}
+	if !seenRoot {
+		v.fatal(CodeNotWellFormed, "no document element")
+		return
+	}
+	if v.depth > 0 {
+		v.fatal(CodeNotWellFormed, "unexpected end of document: element "+v.stack[v.depth-1].raw.Local+" not closed")
+	}
+}
+
+func (v *validator) lookupNS(prefix string) (string, bool) {
+	for i := len(v.ns) - 1; i >= 0; i-- {
+		if v.ns[i].prefix == prefix {
+			return v.ns[i].uri, true
+		}
+	}
+	if prefix == "" {
+		return "", true
+	}
+	return "", false
+}
+
+func displayName(n xml.Name) string {
+	if n.Space != "" {
+		return n.Space + ":" + n.Local
+	}
+	return n.Local
+}
+
+func (v *validator) globalElement(q qname) *elemDecl {
+	if q == v.exclude {
+		return nil
+	}
+	return v.g.elements[q]
+}
+
+func (v *validator) start(t xml.StartElement) {
+	if v.depth >= MaxDepth {
+		v.fatal(CodeLimit, fmt.Sprintf("elements nested deeper than %d levels", MaxDepth))
+		return
+	}
+	mark := len(v.ns)
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			v.ns = append(v.ns, binding{"", a.Value})
+		case a.Name.Space == "xmlns":
+			if a.Value == "" {
+				v.fatal(CodeNotWellFormed, "empty namespace name for prefix "+a.Name.Local)
+				return
+			}
+			v.ns = append(v.ns, binding{a.Name.Local, a.Value})
+		}
+	}
+	uri, ok := v.lookupNS(t.Name.Space)
+	if !ok {
+		v.fatal(CodeNotWellFormed, fmt.Sprintf("The prefix %q for element %q is not bound.", t.Name.Space, displayName(t.Name)))
+		return
+	}
+	q := qname{uri, t.Name.Local}
+	if v.depth == len(v.stack) {
+		v.stack = append(v.stack, frame{})
+	}
+	var parent *frame
+	if v.depth > 0 {
+		parent = &v.stack[v.depth-1]
+	}
+	f := &v.stack[v.depth]
+	kids := f.kids[:0]
+	text := f.text[:0]
+	*f = frame{raw: t.Name, name: q, nsMark: mark, kids: kids, text: text, index: 1}
+	if parent != nil {
+		parent.sawKid = true
+		found := false
+		for i := range parent.kids {
+			if parent.kids[i].name == t.Name {
+				parent.kids[i].n++
+				f.index = parent.kids[i].n
+				found = true
+				break
+			}
+		}
+		if !found {
+			parent.kids = append(parent.kids, kidCount{t.Name, 1})
+		}
+	}
+	v.depth++
+
+	var decl *elemDecl
+	switch {
+	case parent == nil:
+		decl = v.globalElement(q)
+		if decl == nil {
+			v.report("cvc-elt.1.a", fmt.Sprintf("Cannot find the declaration of element '%s'.", displayName(t.Name)))
+			f.mode = pcLax
+		}
+	case parent.mode == pcSkip:
+		f.mode = pcSkip
+	case parent.mode == pcLax:
+		decl = v.globalElement(q)
+		if decl == nil {
+			f.mode = pcLax
+		}
+	default:
+		decl = v.childDecl(parent, f, t.Name)
+	}
+	if f.mode != pcStrict {
+		return
+	}
+	if decl == nil {
+		f.mode = pcSkip
+		return
+	}
+	f.decl = decl
+	f.typ = decl.typ
+	v.xsiAttrs(f, t)
+	if decl.abstract {
+		v.report("cvc-elt.2", fmt.Sprintf("The value of {abstract} in the element declaration for '%s' must be false.", displayName(t.Name)))
+	}
+	if f.typ.abstract {
+		v.report("cvc-type.2", fmt.Sprintf("The type definition cannot be abstract for element %s.", displayName(t.Name)))
+	}
+	v.attributes(f, t)
+}
+
+// childDecl moves the parent's content model over the child element and
+// returns the child's declaration (nil when it is not to be checked, with
+// f.mode set accordingly).
+func (v *validator) childDecl(parent, f *frame, raw xml.Name) *elemDecl {
+	pt := parent.typ
+	name := displayName(raw)
+	switch {
+	case pt.simple != nil:
+		if !parent.broken {
+			v.report("cvc-type.3.1.2", fmt.Sprintf("Element '%s' is a simple type, so it must have no element information item [children].", displayName(parent.raw)))
+			parent.broken = true
+		}
+		f.mode = pcSkip
+		return nil
+	case pt.content == ctSimple:
+		if !parent.broken {
+			v.report("cvc-complex-type.2.2", fmt.Sprintf("Element '%s' must have no element [children], and the value must be valid.", displayName(parent.raw)))
+			parent.broken = true
+		}
+		f.mode = pcSkip
+		return nil
+	case pt.content == ctEmpty:
+		if !parent.broken {
+			v.report("cvc-complex-type.2.1", fmt.Sprintf("Element '%s' must have no character or element information item [children], because the type's content type is empty.", displayName(parent.raw)))
+			parent.broken = true
+		}
+		f.mode = pcSkip
+		return nil
+	}
+	if parent.broken || parent.nilled {
+		f.mode = pcSkip
+		return nil
+	}
+	a := pt.automaton()
+	st := &a.states[parent.state]
+	if e, ok := st.elems[f.name]; ok {
+		parent.state = e.next
+		f.mode = pcStrict
+		return e.elem
+	}
+	for _, e := range st.wilds {
+		if !e.wc.allows(f.name.ns) {
+			continue
+		}
+		parent.state = e.next
+		switch e.wc.process {
+		case pcSkip:
+			f.mode = pcSkip
+			return nil
+		case pcLax:
+			if d := v.globalElement(f.name); d != nil {
+				f.mode = pcStrict
+				return d
+			}
+			f.mode = pcLax
+			return nil
+		default:
+			if d := v.globalElement(f.name); d != nil {
+				f.mode = pcStrict
+				return d
+			}
+			v.report("cvc-complex-type.2.4.c", fmt.Sprintf("The matching wildcard is strict, but no declaration can be found for element '%s'.", name))
+			f.mode = pcLax
+			return nil
+		}
+	}
+	parent.broken = true
+	f.mode = pcSkip
+	if len(st.expected) == 0 {
+		v.report("cvc-complex-type.2.4.d", fmt.Sprintf("Invalid content was found starting with element '%s'. No child element is expected at this point.", name))
+	} else {
+		v.report("cvc-complex-type.2.4.a", fmt.Sprintf("Invalid content was found starting with element '%s'. One of '{%s}' is expected.", name, strings.Join(st.expected, ", ")))
+	}
+	return nil
+}
+
+func (v *validator) attrName(a xml.Attr) (qname, bool) {
+	switch a.Name.Space {
+	case "":
+		return qname{"", a.Name.Local}, true
+	case "xml":
+		return qname{xmlNS, a.Name.Local}, true
+	}
+	uri, ok := v.lookupNS(a.Name.Space)
+	if !ok {
+		return qname{}, false
+	}
+	return qname{uri, a.Name.Local}, true
+}
+
+func isNSDecl(a xml.Attr) bool {
+	return a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns")
+}
+
+func (v *validator) xsiAttrs(f *frame, t xml.StartElement) {
+	for _, a := range t.Attr {
+		if isNSDecl(a) || a.Name.Space == "" {
+			continue
+		}
+		q, ok := v.attrName(a)
+		if !ok || q.ns != xsiNS {
+			continue
+		}
+		switch q.local {
+		case "type":
+			val := strings.TrimSpace(a.Value)
+			pfx, local, has := strings.Cut(val, ":")
+			if !has {
+				pfx, local = "", val
+			}
+			uri, ok := v.lookupNS(pfx)
+			if !ok {
+				v.report("cvc-elt.4.1", fmt.Sprintf("The value '%s' of attribute 'xsi:type' is not a valid QName.", val))
+				continue
+			}
+			var xt *typeDef
+			if uri == xsdNS {
+				if local == "anyType" {
+					xt = v.g.anyType
+				} else if st := builtins[local]; st != nil {
+					xt = v.g.wrap(st)
+				}
+			} else {
+				xt = v.g.types[qname{uri, local}]
+			}
+			if xt == nil {
+				v.report("cvc-elt.4.2", fmt.Sprintf("Cannot resolve '%s' to a type definition for element '%s'.", val, displayName(t.Name)))
+				continue
+			}
+			if !xt.derivedFrom(f.typ, v.g) {
+				v.report("cvc-elt.4.3", fmt.Sprintf("Type '%s' is not validly derived from the type definition of element '%s'.", val, displayName(t.Name)))
+				continue
+			}
+			f.typ = xt
+		case "nil":
+			val := strings.TrimSpace(a.Value)
+			if !lexicalOK(primBoolean, val) {
+				v.report("cvc-datatype-valid.1.2.1", fmt.Sprintf("'%s' is not a valid value for 'boolean'.", val))
+				continue
+			}
+			if val == "true" || val == "1" {
+				if !f.decl.nillable {
+					v.report("cvc-elt.3.1", fmt.Sprintf("Attribute 'xsi:nil' must not appear on element '%s', because the {nillable} property of '%s' is false.", displayName(t.Name), displayName(t.Name)))
+					continue
+				}
+				f.nilled = true
+			}
+		}
+	}
+}
+
+func (v *validator) attributes(f *frame, t xml.StartElement) {
+	typ := f.typ
+	var seen [16]qname
+	nseen := 0
+	var seenMore []qname
+	for i, a := range t.Attr {
+		if isNSDecl(a) {
+			continue
+		}
+		q, ok := v.attrName(a)
+		if !ok {
+			v.fatal(CodeNotWellFormed, fmt.Sprintf("The prefix %q for attribute %q is not bound.", a.Name.Space, displayName(a.Name)))
+			return
+		}
+		for j := 0; j < i; j++ {
+			if isNSDecl(t.Attr[j]) {
+				continue
+			}
+			if q2, _ := v.attrName(t.Attr[j]); q2 == q {
+				v.fatal(CodeNotWellFormed, fmt.Sprintf("Attribute %q was already specified for element %q.", displayName(a.Name), displayName(t.Name)))
+				return
+			}
+		}
+		if q.ns == xsiNS {
+			switch q.local {
+			case "type", "nil", "schemaLocation", "noNamespaceSchemaLocation":
+			default:
+				v.report("cvc-complex-type.3.2.2", fmt.Sprintf("Attribute '%s' is not allowed to appear in element '%s'.", displayName(a.Name), displayName(t.Name)))
+			}
+			continue
+		}
+		if typ.simple != nil {
+			v.report("cvc-type.3.1.1", fmt.Sprintf("Element '%s' is a simple type, so it cannot have attributes, excepting those whose namespace name is identical to 'http://www.w3.org/2001/XMLSchema-instance' and whose [local name] is one of 'type', 'nil', 'schemaLocation' or 'noNamespaceSchemaLocation'. However, the attribute, '%s' was found.", displayName(t.Name), displayName(a.Name)))
+			continue
+		}
+		var use *attrUse
+		for _, u := range typ.attrs {
+			if u.name == q {
+				use = u
+				break
+			}
+		}
+		if use == nil && typ.anyAttr != nil && typ.anyAttr.allows(q.ns) {
+			switch typ.anyAttr.process {
+			case pcSkip:
+				continue
+			case pcLax:
+				use = v.g.attrs[q]
+				if use == nil {
+					continue
+				}
+			default:
+				use = v.g.attrs[q]
+				if use == nil && q.ns != xmlNS {
+					v.report("cvc-complex-type.3.2.2", fmt.Sprintf("Attribute '%s' is not allowed to appear in element '%s'.", displayName(a.Name), displayName(t.Name)))
+					continue
+				}
+				if use == nil {
+					continue
+				}
+			}
+		}
+		if use == nil {
+			v.report("cvc-complex-type.3.2.2", fmt.Sprintf("Attribute '%s' is not allowed to appear in element '%s'.", displayName(a.Name), displayName(t.Name)))
+			continue
+		}
+		if nseen < len(seen) {
+			seen[nseen] = q
+			nseen++
+		} else {
+			seenMore = append(seenMore, q)
+		}
+		if e := use.typ.validate(a.Value); e != nil {
+			v.report(e.code, e.msg)
+			v.report("cvc-attribute.3", fmt.Sprintf("The value '%s' of attribute '%s' on element '%s' is not valid with respect to its type.", a.Value, displayName(a.Name), displayName(t.Name)))
+			continue
+		}
+		if use.fixed != nil && normalize(a.Value, use.typ.ws) != normalize(*use.fixed, use.typ.ws) {
+			v.report("cvc-attribute.4", fmt.Sprintf("The value '%s' of attribute '%s' on element '%s' is not valid with respect to its fixed {value constraint}.", a.Value, displayName(a.Name), displayName(t.Name)))
+		}
+		if use.typ.id {
+			v.checkID(normalize(a.Value, wsCollapse))
+		}
+	}
+	if typ.simple != nil {
+		return
+	}
+	for _, u := range typ.attrs {
+		if !u.required {
+			continue
+		}
+		present := false
+		for _, s := range seen[:nseen] {
+			if s == u.name {
+				present = true
+				break
+			}
+		}
+		if !present {
+			for _, s := range seenMore {
+				if s == u.name {
+					present = true
+					break
+				}
+			}
+		}
+		if !present {
+			v.report("cvc-complex-type.4", fmt.Sprintf("Attribute '%s' must appear on element '%s'.", u.name.local, displayName(t.Name)))
+		}
+	}
+}
+
+func (v *validator) checkID(id string) {
+	if v.ids == nil {
+		v.ids = map[string]bool{}
+	}
+	if v.ids[id] {
+		v.report("cvc-id.2", fmt.Sprintf("There are multiple occurrences of ID value '%s'.", id))
+		return
+	}
+	v.ids[id] = true
+}
+
+func isSpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *validator) chars(t xml.CharData) {
+	if v.depth == 0 {
+		if !isSpace(t) {
+			v.fatal(CodeNotWellFormed, "content is not allowed outside the document element")
+		}
+		return
+	}
+	f := &v.stack[v.depth-1]
+	if f.mode != pcStrict {
+		return
+	}
+	if f.nilled {
+		if !isSpace(t) {
+			f.sawText = true
+		}
+		return
+	}
+	typ := f.typ
+	if typ.simple != nil || typ.content == ctSimple {
+		f.text = append(f.text, t...)
+		return
+	}
+	switch typ.content {
+	case ctElement:
+		if !f.sawText && !isSpace(t) {
+			f.sawText = true
+			v.report("cvc-complex-type.2.3", fmt.Sprintf("Element '%s' cannot have character [children], because the type's content type is element-only.", displayName(f.raw)))
+		}
+	case ctEmpty:
+		if !f.sawText && !isSpace(t) {
+			f.sawText = true
+			if !f.broken {
+				f.broken = true
+				v.report("cvc-complex-type.2.1", fmt.Sprintf("Element '%s' must have no character or element information item [children], because the type's content type is empty.", displayName(f.raw)))
+			}
+		}
+	}
+}
+
+func (v *validator) end(t xml.EndElement) {
+	f := &v.stack[v.depth-1]
+	if f.raw != t.Name {
+		v.fatal(CodeNotWellFormed, fmt.Sprintf("The element type %q must be terminated by the matching end-tag \"</%s>\".", displayName(f.raw), displayName(f.raw)))
+		return
+	}
+	if f.mode == pcStrict {
+		v.endStrict(f)
+	}
+	v.ns = v.ns[:f.nsMark]
+	v.depth--
+}
+
+func (v *validator) endStrict(f *frame) {
+	typ := f.typ
+	name := displayName(f.raw)
+	if f.nilled {
+		if f.sawText || f.sawKid {
+			v.report("cvc-elt.3.2.1", fmt.Sprintf("Element '%s' cannot have character or element information [children], because 'xsi:nil' is specified.", name))
+		}
+		return
+	}
+	var st *simpleType
+	ctxCode := "cvc-complex-type.2.2"
+	switch {
+	case typ.simple != nil:
+		st = typ.simple
+		ctxCode = "cvc-type.3.1.3"
+	case typ.content == ctSimple:
+		st = typ.text
+	case typ.content == ctElement || typ.content == ctMixed:
+		if !f.broken {
+			a := typ.automaton()
+			if s := &a.states[f.state]; !s.final {
+				v.report("cvc-complex-type.2.4.b", fmt.Sprintf("The content of element '%s' is not complete. One of '{%s}' is expected.", name, strings.Join(s.expected, ", ")))
+			}
+		}
+		return
+	default:
+		return
+	}
+	if f.broken {
+		return
+	}
+	val := string(f.text)
+	if val == "" && f.decl.def != nil {
+		val = *f.decl.def
+	}
+	if val == "" && f.decl.fixed != nil {
+		val = *f.decl.fixed
+	}
+	if e := st.validate(val); e != nil {
+		v.report(e.code, e.msg)
+		if ctxCode == "cvc-type.3.1.3" {
+			v.report(ctxCode, fmt.Sprintf("The value '%s' of element '%s' is not valid.", val, name))
+		} else {
+			v.report(ctxCode, fmt.Sprintf("Element '%s' must have no element [children], and the value must be valid.", name))
+		}
+		return
+	}
+	if f.decl.fixed != nil && normalize(val, st.ws) != normalize(*f.decl.fixed, st.ws) {
+		v.report("cvc-elt.5.2.2.2.2", fmt.Sprintf("The value '%s' of element '%s' does not match the {value constraint} value '%s'.", val, name, *f.decl.fixed))
+	}
+	if st.id {
+		v.checkID(normalize(val, wsCollapse))
+	}
+}
