@@ -1,0 +1,132 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/rathaus/rathaus/internal/audit"
+	"github.com/rathaus/rathaus/internal/platform/clock"
+	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/dbtest"
+	"github.com/rathaus/rathaus/internal/platform/web"
+)
+
+func TestValidators(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		iban bool
+	}{
+		{"DE89370400440532013000", true},
+		{"DE89 3704 0044 0532 0130 00", true},
+		{"DE89370400440532013001", false},
+		{"DE8937040044053201300", false},
+		{"", false},
+	} {
+		if got := ValidIBAN(tt.in); got != tt.iban {
+			t.Errorf("ValidIBAN(%q) = %v", tt.in, got)
+		}
+	}
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{
+		{"09162000-MUSTERSTADT-10", true},
+		{"09162000-MUSTERSTADT-11", false},
+		{"991-33333TEST-33", true}, // the XRechnung test suite's id
+		{"abc", false},
+	} {
+		if got := ValidLeitwegID(tt.in); got != tt.ok {
+			t.Errorf("ValidLeitwegID(%q) = %v, want %v", tt.in, got, tt.ok)
+		}
+	}
+	bad := Settings{FederalState: "XX", Creditor: Creditor{IBAN: "DE00"}, MailFrom: "nope", Address: Address{Postcode: "123"}}.Validate()
+	for _, f := range []string{"federal_state", "creditor.iban", "mail_from", "address.postcode"} {
+		if bad[f] == "" {
+			t.Errorf("Validate: no message for %s (got %v)", f, bad)
+		}
+	}
+}
+
+func TestTokensAreTenantBoundAndRevocable(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		s := &Service{DB: db}
+		a, err := s.CreateTenant(ctx, Tenant{Slug: "stadt-a", Name: "Stadt A", IsDefault: true, Settings: Settings{FederalState: "BY"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := s.CreateTenant(ctx, Tenant{Slug: "stadt-b", Name: "Stadt B", Hosts: []string{"b.example"}, Settings: Settings{FederalState: "NW"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, tok, err := s.CreateToken(ctx, System(a.ID), a.ID, RoleFinance, "kasse", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Authenticate(ctx, a.ID, secret)
+		if err != nil || p.Ref != tok.Ref || !p.Has(RoleFinance) {
+			t.Fatalf("Authenticate = %+v, %v", p, err)
+		}
+		if _, err := s.Authenticate(ctx, b.ID, secret); !errors.Is(err, web.ErrUnauthorized) {
+			t.Errorf("token of A accepted by B: %v", err)
+		}
+		// A finance token may not create tokens; a principal of B may not touch A.
+		if _, _, err := s.CreateToken(ctx, p, a.ID, RoleAdmin, "escalate", ""); !errors.Is(err, web.ErrForbidden) {
+			t.Errorf("finance created a token: %v", err)
+		}
+		if _, err := s.Tokens(ctx, System(b.ID), a.ID); !errors.Is(err, web.ErrNotFound) {
+			t.Errorf("tenant B listed A's tokens: %v", err)
+		}
+		if err := s.RevokeToken(ctx, System(a.ID), a.ID, tok.Ref); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Authenticate(ctx, a.ID, secret); !errors.Is(err, web.ErrUnauthorized) {
+			t.Errorf("revoked token accepted: %v", err)
+		}
+		// Host matching: configured host → its tenant; anything else → default.
+		for host, want := range map[string]string{"b.example:8080": "stadt-b", "localhost:1": "stadt-a", "[::1]:80": "stadt-a"} {
+			got, err := s.TenantByHost(ctx, host)
+			if err != nil || got.Slug != want {
+				t.Errorf("TenantByHost(%q) = %v, %v; want %s", host, got, err, want)
+			}
+		}
+		// Every change is in A's audit chain.
+		res, _ := audit.Verify(ctx, db, a.ID)
+		if !res.OK || res.Checked != 3 { // tenant.create, token.create, token.revoke
+			t.Errorf("audit of A: %+v", res)
+		}
+	})
+}
+
+func TestUpdateSettingsValidatesAndAudits(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		s := &Service{DB: db}
+		a, _ := s.CreateTenant(ctx, Tenant{Slug: "stadt-a", Name: "Stadt A", Settings: Settings{FederalState: "BY"}})
+		_, err := s.UpdateSettings(ctx, System(a.ID), a.ID, Settings{FederalState: "ZZ"})
+		var ve *web.ValidationError
+		if !errors.As(err, &ve) || ve.Fields["federal_state"] == "" {
+			t.Fatalf("invalid settings: err = %v", err)
+		}
+		next := Settings{FederalState: "BY", LeitwegID: "09162000-MUSTERSTADT-10", Creditor: Creditor{Name: "Stadtkasse", IBAN: "DE89370400440532013000", BIC: "COBADEFFXXX"}}
+		if _, err := s.UpdateSettings(ctx, System(a.ID), a.ID, next); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.TenantBySlug(ctx, "stadt-a")
+		if got.Settings.LeitwegID != next.LeitwegID || got.Settings.Creditor.IBAN != next.Creditor.IBAN {
+			t.Errorf("settings not stored: %+v", got.Settings)
+		}
+		entries, _ := audit.List(ctx, db, a.ID, 1)
+		if len(entries) != 1 || entries[0].Action != "tenant.settings.update" || entries[0].Before == "" {
+			t.Errorf("last audit entry = %+v", entries)
+		}
+	})
+}
+
+func TestPasswordHash(t *testing.T) {
+	h := HashPassword("korrekt-pferd-batterie")
+	if !CheckPassword(h, "korrekt-pferd-batterie") || CheckPassword(h, "falsch") || CheckPassword("garbage", "x") {
+		t.Error("password check wrong")
+	}
+}

@@ -1,0 +1,165 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"net/mail"
+	"regexp"
+	"strings"
+)
+
+// Tenant is one municipality.
+type Tenant struct {
+	ID        int64    `json:"-"`
+	Slug      string   `json:"slug"`
+	Name      string   `json:"name"`
+	IsDefault bool     `json:"is_default"` // answers on every host name
+	Hosts     []string `json:"hosts"`
+	Settings  Settings `json:"settings"`
+}
+
+// Settings are what a tenant configures about itself.
+type Settings struct {
+	FederalState string         `json:"federal_state"` // ISO 3166-2:DE code without prefix: BY, NW, ...
+	Address      Address        `json:"address"`
+	Creditor     Creditor       `json:"creditor"`
+	LeitwegID    string         `json:"leitweg_id"`
+	MailFrom     string         `json:"mail_from"`
+	OIDC         []OIDCProvider `json:"oidc_providers"`
+	Legal        Legal          `json:"legal"`
+}
+
+// Address of the town hall.
+type Address struct {
+	Street   string `json:"street"`
+	Postcode string `json:"postcode"`
+	City     string `json:"city"`
+}
+
+// Creditor is the account citizens pay fees to.
+type Creditor struct {
+	Name string `json:"name"`
+	IBAN string `json:"iban"`
+	BIC  string `json:"bic"`
+}
+
+// OIDCProvider is an eID login (BundID, BayernID, ...). The client secret is
+// not part of the settings document; it comes from the environment.
+type OIDCProvider struct {
+	Name     string   `json:"name"`
+	Issuer   string   `json:"issuer"`
+	ClientID string   `json:"client_id"`
+	Scopes   []string `json:"scopes"`
+}
+
+// Legal texts shown in the footer (plain text with paragraphs).
+type Legal struct {
+	Imprint       string `json:"imprint"`
+	Privacy       string `json:"privacy"`
+	Accessibility string `json:"accessibility"`
+}
+
+// FederalStates are the 16 German states.
+var FederalStates = map[string]string{
+	"BW": "Baden-Württemberg", "BY": "Bayern", "BE": "Berlin", "BB": "Brandenburg", "HB": "Bremen",
+	"HH": "Hamburg", "HE": "Hessen", "MV": "Mecklenburg-Vorpommern", "NI": "Niedersachsen",
+	"NW": "Nordrhein-Westfalen", "RP": "Rheinland-Pfalz", "SL": "Saarland", "SN": "Sachsen",
+	"ST": "Sachsen-Anhalt", "SH": "Schleswig-Holstein", "TH": "Thüringen",
+}
+
+var (
+	slugRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
+	postcodeRe = regexp.MustCompile(`^[0-9]{5}$`)
+	bicRe      = regexp.MustCompile(`^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$`)
+	leitwegRe  = regexp.MustCompile(`^[0-9]{2,12}(-[A-Z0-9]{1,30})?-[0-9]{2}$`)
+	hostRe     = regexp.MustCompile(`^[a-z0-9.-]+(:[0-9]+)?$`)
+)
+
+// Validate returns field messages (German, as shown to admins) or nil.
+func (s Settings) Validate() map[string]string {
+	f := map[string]string{}
+	if _, ok := FederalStates[s.FederalState]; !ok {
+		f["federal_state"] = "Bitte ein Bundesland als Kürzel angeben (z. B. BY)."
+	}
+	if s.Address.Postcode != "" && !postcodeRe.MatchString(s.Address.Postcode) {
+		f["address.postcode"] = "Eine Postleitzahl hat fünf Ziffern."
+	}
+	if s.Creditor.IBAN != "" && !ValidIBAN(s.Creditor.IBAN) {
+		f["creditor.iban"] = "Die IBAN ist ungültig (Prüfziffer oder Länge)."
+	}
+	if s.Creditor.BIC != "" && !bicRe.MatchString(s.Creditor.BIC) {
+		f["creditor.bic"] = "Die BIC hat 8 oder 11 Zeichen."
+	}
+	if s.LeitwegID != "" && !ValidLeitwegID(s.LeitwegID) {
+		f["leitweg_id"] = "Die Leitweg-ID ist ungültig (Aufbau oder Prüfziffer)."
+	}
+	if s.MailFrom != "" {
+		if _, err := mail.ParseAddress(s.MailFrom); err != nil {
+			f["mail_from"] = "Bitte eine gültige E-Mail-Adresse angeben."
+		}
+	}
+	for i, p := range s.OIDC {
+		if p.Name == "" || !strings.HasPrefix(p.Issuer, "https://") && !strings.HasPrefix(p.Issuer, "http://127.0.0.1") && !strings.HasPrefix(p.Issuer, "http://localhost") || p.ClientID == "" {
+			f[fmt.Sprintf("oidc_providers.%d", i)] = "Name, Issuer (https://…) und Client-ID sind nötig."
+		}
+	}
+	if len(f) == 0 {
+		return nil
+	}
+	return f
+}
+
+// ValidIBAN checks length and the ISO 13616 mod-97 check digits.
+func ValidIBAN(iban string) bool {
+	s := strings.ToUpper(strings.ReplaceAll(iban, " ", ""))
+	if len(s) < 15 || len(s) > 34 || (strings.HasPrefix(s, "DE") && len(s) != 22) {
+		return false
+	}
+	return mod97(s[4:]+s[:4]) == 1
+}
+
+// ValidLeitwegID checks the structure and the ISO 7064 mod 97-10 check
+// digits of a Leitweg-ID (the routing id of e-invoices to a public body).
+func ValidLeitwegID(id string) bool {
+	if !leitwegRe.MatchString(id) {
+		return false
+	}
+	i := strings.LastIndexByte(id, '-')
+	body := strings.ReplaceAll(id[:i], "-", "")
+	return mod97(body+id[i+1:]) == 1
+}
+
+func mod97(s string) int64 {
+	var digits strings.Builder
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits.WriteRune(c)
+		case c >= 'A' && c <= 'Z':
+			fmt.Fprintf(&digits, "%d", c-'A'+10)
+		default:
+			return -1
+		}
+	}
+	n, ok := new(big.Int).SetString(digits.String(), 10)
+	if !ok {
+		return -1
+	}
+	return new(big.Int).Mod(n, big.NewInt(97)).Int64()
+}
+
+type ctxKey int
+
+const keyTenant ctxKey = 0
+
+// WithTenant stores the request's tenant in ctx.
+func WithTenant(ctx context.Context, t *Tenant) context.Context {
+	return context.WithValue(ctx, keyTenant, t)
+}
+
+// TenantFrom returns the request's tenant (nil outside a tenant request).
+func TenantFrom(ctx context.Context) *Tenant {
+	t, _ := ctx.Value(keyTenant).(*Tenant)
+	return t
+}

@@ -1,0 +1,180 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyLogger
+)
+
+// RequestID returns the request's id ("" outside a request).
+func RequestID(ctx context.Context) string {
+	s, _ := ctx.Value(keyRequestID).(string)
+	return s
+}
+
+// Logger returns the request-scoped logger (with request_id), or the default.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(keyLogger).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// WithLogAttrs adds attributes to the request-scoped logger (tenant, account).
+func WithLogAttrs(ctx context.Context, args ...any) context.Context {
+	return context.WithValue(ctx, keyLogger, Logger(ctx).With(args...))
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(s int) {
+	if w.status == 0 {
+		w.status = s
+	}
+	w.ResponseWriter.WriteHeader(s)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Metrics are the HTTP metrics of one server.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewMetrics registers the HTTP metrics in reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rathaus_http_requests_total", Help: "HTTP requests by route pattern, method and status code."}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rathaus_http_request_duration_seconds", Help: "HTTP request duration by route pattern.", Buckets: prometheus.DefBuckets}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// Options configure the middleware chain.
+type Options struct {
+	Log          *slog.Logger
+	MaxBodyBytes int64
+	Metrics      *Metrics
+	Errors       ErrorRenderer
+}
+
+// Middleware wraps the router with everything every request gets, outermost
+// first: request id + logger, access log and metrics, panic recovery,
+// security headers, body limit (413), CSRF protection for browsers.
+func Middleware(h http.Handler, o Options) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	csrf := cop.Handler(h)
+	// Machine clients with a bearer token are not browsers; CSRF does not apply.
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > o.MaxBodyBytes {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				WriteProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body may be at most %d bytes", o.MaxBodyBytes), nil)
+			} else if o.Errors != nil {
+				o.Errors(w, r, http.StatusRequestEntityTooLarge)
+			} else {
+				http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
+			}
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, o.MaxBodyBytes)
+		if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		csrf.ServeHTTP(w, r)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newRequestID()
+		log := o.Log.With("request_id", id)
+		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, log)
+		r = r.WithContext(ctx)
+		sw := &statusWriter{ResponseWriter: w}
+		hdr := sw.Header()
+		hdr.Set("X-Request-Id", id)
+		SecurityHeaders(hdr, r.TLS != nil)
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					if strings.HasPrefix(r.URL.Path, "/api/") {
+						WriteProblem(sw, r, 500, "", nil)
+					} else if o.Errors != nil {
+						o.Errors(sw, r, 500)
+					}
+				}
+			}
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			if o.Metrics != nil {
+				o.Metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+				o.Metrics.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+				slog.String("method", r.Method), slog.String("route", route),
+				slog.Int("status", status), slog.Int64("bytes", sw.bytes),
+				slog.Duration("duration", time.Since(start)))
+		}()
+		inner.ServeHTTP(sw, r)
+	})
+}
+
+// CSP forbids inline script and style and every third-party origin.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// SecurityHeaders sets the headers every response carries.
+func SecurityHeaders(h http.Header, tls bool) {
+	h.Set("Content-Security-Policy", CSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	if tls {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+}

@@ -1,0 +1,141 @@
+package web
+
+import (
+	"sort"
+	"strings"
+)
+
+// Operation documents one JSON API route for the OpenAPI document.
+type Operation struct {
+	Method  string
+	Path    string // ServeMux pattern path, e.g. /api/v1/tokens/{ref}
+	ID      string // operationId
+	Summary string
+	Tag     string
+	// Auth: "public" (no token), or the roles allowed ("admin", ...);
+	// empty means any valid token of the tenant.
+	Auth    []string
+	Public  bool
+	Query   []Param
+	Request any // example request body, or nil
+	// Response is an example of the success body; Status defaults to 200.
+	Response any
+	Status   int
+}
+
+// Param is a documented query parameter.
+type Param struct {
+	Name, Description string
+	Type              string // string, integer, boolean
+	Required          bool
+}
+
+// OpenAPI builds an OpenAPI 3.1 document from the router's API routes.
+func (rt *Router) OpenAPI(title, version string) map[string]any {
+	paths := map[string]map[string]any{}
+	var tags []string
+	seen := map[string]bool{}
+	for _, r := range rt.Routes() {
+		if r.API == nil {
+			continue
+		}
+		op := r.API
+		p := paths[op.Path]
+		if p == nil {
+			p = map[string]any{}
+			paths[op.Path] = p
+		}
+		status := op.Status
+		if status == 0 {
+			status = 200
+		}
+		o := map[string]any{
+			"operationId": op.ID,
+			"summary":     op.Summary,
+			"tags":        []string{op.Tag},
+			"responses": map[string]any{
+				itoa(status): responseDoc("OK", op.Response),
+				"default":    map[string]any{"description": "Problem", "content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
+			},
+		}
+		if op.Public {
+			o["security"] = []any{}
+		} else {
+			o["security"] = []any{map[string]any{"bearer": []string{}}}
+			if len(op.Auth) > 0 {
+				o["x-roles"] = op.Auth
+			}
+		}
+		var params []any
+		for _, name := range pathParams(op.Path) {
+			params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		}
+		for _, q := range op.Query {
+			params = append(params, map[string]any{"name": q.Name, "in": "query", "required": q.Required, "description": q.Description, "schema": map[string]any{"type": q.Type}})
+		}
+		if params != nil {
+			o["parameters"] = params
+		}
+		if op.Request != nil {
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"example": op.Request}}}
+		}
+		p[strings.ToLower(op.Method)] = o
+		if !seen[op.Tag] {
+			seen[op.Tag] = true
+			tags = append(tags, op.Tag)
+		}
+	}
+	sort.Strings(tags)
+	tagDocs := []any{}
+	for _, t := range tags {
+		tagDocs = append(tagDocs, map[string]any{"name": t})
+	}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info":    map[string]any{"title": title, "version": version},
+		"paths":   paths,
+		"tags":    tagDocs,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "API token from `rathaus token create`"}},
+			"schemas": map[string]any{"Problem": map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
+					"status": map[string]any{"type": "integer"}, "detail": map[string]any{"type": "string"},
+					"request_id": map[string]any{"type": "string"},
+					"errors":     map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+				},
+			}},
+		},
+	}
+}
+
+func responseDoc(desc string, example any) map[string]any {
+	d := map[string]any{"description": desc}
+	if example != nil {
+		d["content"] = map[string]any{"application/json": map[string]any{"example": example}}
+	}
+	return d
+}
+
+func pathParams(path string) []string {
+	var out []string
+	for _, seg := range strings.Split(path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			out = append(out, strings.TrimSuffix(strings.Trim(seg, "{}"), "..."))
+		}
+	}
+	return out
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}

@@ -1,0 +1,167 @@
+// Package web is the HTTP platform of rathaus: a router that remembers every
+// route it registers (so tests and the OpenAPI document are derived from the
+// router, not from hand-kept lists), handlers that return errors, the one
+// error adapter, middleware (request ids, logs, metrics, security headers,
+// CSRF protection, body limits) and the server with graceful shutdown.
+package web
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// HandlerFunc is an HTTP handler that returns an error instead of writing
+// one; the router's adapter writes the response for it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Route is one registered pattern.
+type Route struct {
+	Method string // "" for any
+	Path   string
+	API    *Operation // non-nil for documented JSON API routes
+}
+
+// Router wraps http.ServeMux and records every pattern.
+type Router struct {
+	mux    *http.ServeMux
+	routes []Route
+	errs   ErrorRenderer
+}
+
+// ErrorRenderer writes an error response for HTML routes (the web shell's
+// error pages). API routes always get problem+json.
+type ErrorRenderer func(w http.ResponseWriter, r *http.Request, status int)
+
+// NewRouter returns an empty router; errs renders HTML error pages.
+func NewRouter(errs ErrorRenderer) *Router {
+	if errs == nil {
+		errs = func(w http.ResponseWriter, r *http.Request, status int) {
+			http.Error(w, http.StatusText(status)+" (Anfrage "+RequestID(r.Context())+")", status)
+		}
+	}
+	return &Router{mux: http.NewServeMux(), errs: errs}
+}
+
+func splitPattern(p string) (method, path string) {
+	if i := strings.IndexByte(p, ' '); i > 0 {
+		return p[:i], strings.TrimSpace(p[i+1:])
+	}
+	return "", p
+}
+
+// Handle registers a plain handler (static files, metrics).
+func (rt *Router) Handle(pattern string, h http.Handler) {
+	m, p := splitPattern(pattern)
+	rt.routes = append(rt.routes, Route{Method: m, Path: p})
+	rt.mux.Handle(pattern, h)
+}
+
+// HandleFunc registers an error-returning handler for an HTML page or form.
+func (rt *Router) HandleFunc(pattern string, h HandlerFunc) {
+	m, p := splitPattern(pattern)
+	rt.routes = append(rt.routes, Route{Method: m, Path: p})
+	rt.mux.Handle(pattern, rt.adapt(h, false))
+}
+
+// API registers a documented JSON API route. Its errors are problem+json.
+func (rt *Router) API(op Operation, h HandlerFunc) {
+	o := op
+	rt.routes = append(rt.routes, Route{Method: op.Method, Path: op.Path, API: &o})
+	rt.mux.Handle(op.Method+" "+op.Path, rt.adapt(h, true))
+}
+
+// Routes returns every registered route, sorted by path then method.
+func (rt *Router) Routes() []Route {
+	out := append([]Route(nil), rt.routes...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// ServeHTTP dispatches; unknown /api/ paths answer with problem+json.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, pattern := rt.mux.Handler(r)
+	if pattern == "" && strings.HasPrefix(r.URL.Path, "/api/") {
+		status := http.StatusNotFound
+		if allowed := rt.allowed(r); allowed != "" {
+			w.Header().Set("Allow", allowed)
+			status = http.StatusMethodNotAllowed
+		}
+		WriteProblem(w, r, status, "", nil)
+		return
+	}
+	if pattern == "" {
+		rt.errs(w, r, http.StatusNotFound)
+		return
+	}
+	rt.mux.ServeHTTP(w, r)
+}
+
+// allowed lists the methods registered for the request's path, if any.
+func (rt *Router) allowed(r *http.Request) string {
+	var ms []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := rt.mux.Handler(probe); p != "" {
+			ms = append(ms, m)
+		}
+	}
+	return strings.Join(ms, ", ")
+}
+
+func (rt *Router) adapt(h HandlerFunc, api bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		status := StatusOf(err)
+		log := Logger(r.Context())
+		if status >= 500 {
+			log.Error("request failed", "err", err, "status", status)
+		} else {
+			log.Info("request refused", "err", err, "status", status)
+		}
+		if api {
+			var fields map[string]string
+			if ve, ok := asValidation(err); ok {
+				fields = ve.Fields
+			}
+			WriteProblem(w, r, status, safeDetail(err, status), fields)
+			return
+		}
+		rt.errs(w, r, status)
+	})
+}
+
+func asValidation(err error) (*ValidationError, bool) {
+	for e := err; e != nil; {
+		if ve, ok := e.(*ValidationError); ok {
+			return ve, true
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			return nil, false
+		}
+		e = u.Unwrap()
+	}
+	return nil, false
+}
+
+// safeDetail keeps internal error text out of responses: only the messages
+// of 400/422 (written for users) pass.
+func safeDetail(err error, status int) string {
+	if status == http.StatusBadRequest {
+		msg := err.Error()
+		if i := strings.Index(msg, ErrBadRequest.Error()+": "); i >= 0 {
+			return msg[i+len(ErrBadRequest.Error())+2:]
+		}
+	}
+	return ""
+}
