@@ -1,0 +1,134 @@
+package catalog
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	snowball "github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/german"
+)
+
+// The text analysis shared by the index and the query: tokens are lower
+// case letters and digits; transliterated umlauts ("ae", "oe", "ue") are
+// read as umlauts; the German Snowball stemmer reduces inflection; the
+// stem is then folded to ASCII (ä→a, ß→ss), so "Führerschein",
+// "Fuehrerschein" and "Fuhrerschein" meet in one term.
+
+// maxTokenLen bounds single tokens (longer ones are cut): no German word
+// needs more, and it caps the work per token.
+const maxTokenLen = 40
+
+// tokenize splits s into lower-case words of letters and digits. Any other
+// character separates words, which neutralises markup and query syntax.
+func tokenize(s string, limit int) []string {
+	var out []string
+	start := -1
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		w := strings.ToLower(s[start:end])
+		if len(w) > maxTokenLen {
+			cut := maxTokenLen
+			for cut > 0 && !utf8.RuneStart(w[cut]) {
+				cut--
+			}
+			w = w[:cut]
+		}
+		out = append(out, w)
+		start = -1
+	}
+	for i, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		flush(i)
+		if limit > 0 && len(out) >= limit {
+			return out
+		}
+	}
+	flush(len(s))
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+var foldReplacer = strings.NewReplacer(
+	"ä", "a", "ö", "o", "ü", "u", "ß", "ss", "à", "a", "á", "a", "â", "a",
+	"è", "e", "é", "e", "ê", "e", "ë", "e", "ì", "i", "í", "i", "î", "i", "ï", "i",
+	"ò", "o", "ó", "o", "ô", "o", "ù", "u", "ú", "u", "û", "u", "ç", "c", "ñ", "n",
+	"ş", "s", "ğ", "g", "ı", "i", "ł", "l", "ø", "o", "å", "a", "æ", "ae", "œ", "oe",
+)
+
+// fold maps a lower-case word to ASCII without umlauts and with
+// transliterations undone: "fuehrerschein", "führerschein" → "fuhrerschein".
+func fold(w string) string {
+	w = foldReplacer.Replace(w)
+	if strings.Contains(w, "ae") || strings.Contains(w, "oe") || strings.Contains(w, "ue") {
+		var b strings.Builder
+		for i := 0; i < len(w); i++ {
+			if i+1 < len(w) && w[i+1] == 'e' && (w[i] == 'a' || w[i] == 'o' || (w[i] == 'u' && (i == 0 || w[i-1] != 'q'))) {
+				b.WriteByte(w[i])
+				i++
+				continue
+			}
+			b.WriteByte(w[i])
+		}
+		w = b.String()
+	}
+	return w
+}
+
+var umlautReplacer = strings.NewReplacer("ae", "ä", "oe", "ö", "ue", "ü")
+
+// stem reduces a lower-case word to its folded stem.
+func stem(w string) string {
+	if len(w) <= 3 || !isLetters(w) {
+		return fold(w)
+	}
+	// Read transliterations as umlauts so both spellings stem alike.
+	if strings.Contains(w, "ae") || strings.Contains(w, "oe") || strings.Contains(w, "ue") {
+		w = umlautReplacer.Replace(w)
+	}
+	env := snowball.NewEnv(w)
+	german.Stem(env)
+	return fold(env.Current())
+}
+
+func isLetters(w string) bool {
+	for _, r := range w {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// stopwords are left out of queries (they still count inside synonym
+// phrases): German and English function words and the fillers citizens put
+// around what they want ("ich möchte … beantragen, wie geht das").
+var stopwords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+		der die das den dem des ein eine einen einem einer eines kein keine
+		und oder aber sondern denn weil dass ob wenn als wie wo was wer wen wem wann warum wieso weshalb womit wofur wohin woher
+		ich du er sie es wir ihr mich mir dich dir uns euch sich man jemand
+		mein meine meinen meinem meiner meines dein deine unser unsere unseren ihre ihren ihrem sein seine seinen seinem
+		ist sind war waren bin bist sein habe hab hast hat haben hatte hatten wird werden wurde wurden worden
+		kann kannst konnen konnte muss musst mussen soll sollte sollen darf durfen will willst wollen mochte mochten mocht brauche brauchen brauch
+		bitte hallo guten tag danke gerne moin servus hi hey
+		in im an am auf aus bei beim mit nach von vom zu zum zur fur uber unter vor hinter neben zwischen durch gegen ohne um bis seit
+		nicht auch noch schon nur sehr mal so da hier dort jetzt dann gleich etwa eigentlich irgendwie genau bereits nun jetzt bald endlich leider einfach halt eben denn doch ja nein ok okay
+		wo was tun machen mache macht erledigen kriegen bekomme bekommen krieg gibt geht gehen bekommt
+		the a an to of for in on at by with from my me i we you your our is are was be been do does did how what where when who which can could should would need want get have has please
+		and or not this that it its about some any
+	`) {
+		m[w] = true
+	}
+	return m
+}()

@@ -1,0 +1,45 @@
+package catalog
+
+import (
+	"context"
+	"sync"
+	"testing"
+)
+
+var demoFinder = sync.OnceValues(func() (*Finder, error) {
+	services, _, err := DemoCatalog(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return NewFinder(services), nil
+})
+
+func mustDemoFinder(t testing.TB) *Finder {
+	t.Helper()
+	f, err := demoFinder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestQuality checks the hit rates of the citizen query set on the demo
+// catalog against the targets of the finder.
+func TestQuality(t *testing.T) {
+	f := mustDemoFinder(t)
+	qs := DefaultBenchQueries()
+	if len(qs) < 80 {
+		t.Fatalf("only %d benchmark queries, want at least 80", len(qs))
+	}
+	rep := Evaluate(f, qs, 1)
+	for _, m := range rep.Misses {
+		t.Logf("miss: %q want %v got %v", m.Q, m.Want, m.Got)
+	}
+	t.Logf("queries=%d top1=%.3f top3=%.3f", rep.Queries, rep.Top1, rep.Top3)
+	if rep.Top1 < TargetTop1 {
+		t.Errorf("top-1 = %.3f, want >= %.2f", rep.Top1, TargetTop1)
+	}
+	if rep.Top3 < TargetTop3 {
+		t.Errorf("top-3 = %.3f, want >= %.2f", rep.Top3, TargetTop3)
+	}
+}
