@@ -1,0 +1,434 @@
+package xpath
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Kind is the kind of a node in the XPath data model.
+type Kind uint8
+
+// Node kinds.
+const (
+	DocumentNode Kind = iota
+	ElementNode
+	AttributeNode
+	TextNode
+	CommentNode
+	PINode
+)
+
+// Node is a node of a parsed, immutable document. Elements keep the
+// prefix they were written with, because name() is part of some rules.
+type Node struct {
+	Kind     Kind
+	Prefix   string
+	Space    string
+	Local    string
+	Value    string // text, attribute value, comment or PI content
+	Parent   *Node
+	Children []*Node
+	Attrs    []*Node
+	Order    int32 // document order
+	Line     int32
+	Col      int32
+	doc      *Document
+}
+
+// Document is a parsed XML document with an index of its elements by name,
+// so that "//name" costs a map lookup instead of a tree walk.
+type Document struct {
+	Root     *Node
+	Elements []*Node // all elements in document order
+	byName   map[qname][]*Node
+	count    int32
+}
+
+type qname struct{ space, local string }
+
+// Element returns the document element (nil if none).
+func (d *Document) Element() *Node {
+	for _, c := range d.Root.Children {
+		if c.Kind == ElementNode {
+			return c
+		}
+	}
+	return nil
+}
+
+// Doc returns the document the node belongs to.
+func (n *Node) Doc() *Document { return n.doc }
+
+// Name returns the lexical QName as written (prefix:local).
+func (n *Node) Name() string {
+	if n.Prefix == "" {
+		return n.Local
+	}
+	return n.Prefix + ":" + n.Local
+}
+
+// StringValue returns the XPath string value of the node.
+func (n *Node) StringValue() string {
+	switch n.Kind {
+	case ElementNode, DocumentNode:
+		if len(n.Children) == 1 && n.Children[0].Kind == TextNode {
+			return n.Children[0].Value
+		}
+		if len(n.Children) == 0 {
+			return ""
+		}
+		var b strings.Builder
+		n.appendText(&b)
+		return b.String()
+	default:
+		return n.Value
+	}
+}
+
+func (n *Node) appendText(b *strings.Builder) {
+	for _, c := range n.Children {
+		switch c.Kind {
+		case TextNode:
+			b.WriteString(c.Value)
+		case ElementNode:
+			c.appendText(b)
+		}
+	}
+}
+
+// Path returns an XPath-like location of the node: /cbc:Invoice[1]/cac:X[2].
+func (n *Node) Path() string {
+	if n == nil || n.Kind == DocumentNode {
+		return "/"
+	}
+	var parts []string
+	for m := n; m != nil && m.Kind != DocumentNode; m = m.Parent {
+		switch m.Kind {
+		case AttributeNode:
+			parts = append(parts, "@"+m.Name())
+		case ElementNode:
+			pos := 1
+			if m.Parent != nil {
+				for _, s := range m.Parent.Children {
+					if s == m {
+						break
+					}
+					if s.Kind == ElementNode && s.Local == m.Local && s.Space == m.Space {
+						pos++
+					}
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%s[%d]", m.Name(), pos))
+		case TextNode:
+			parts = append(parts, "text()")
+		default:
+			parts = append(parts, "node()")
+		}
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(parts[i])
+	}
+	return b.String()
+}
+
+// Limits bound the resources a document may use.
+type Limits struct {
+	MaxDepth int // maximum element nesting
+	MaxNodes int // maximum number of nodes
+}
+
+// Errors returned by Parse.
+var (
+	ErrDTD      = errors.New("document type declarations (DTD) are not allowed")
+	ErrTooDeep  = errors.New("document nesting too deep")
+	ErrTooLarge = errors.New("document has too many nodes")
+)
+
+// ParseError describes why a document is not well-formed.
+type ParseError struct {
+	Line int
+	Err  error
+}
+
+func (e *ParseError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *ParseError) Unwrap() error { return e.Err }
+
+const xmlNS = "http://www.w3.org/XML/1998/namespace"
+
+// Parse parses a well-formed XML document. DTDs are rejected, so no entity
+// is ever expanded; nesting and size are bounded by lim.
+func Parse(data []byte, lim Limits) (*Document, error) {
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = 256
+	}
+	if lim.MaxNodes <= 0 {
+		lim.MaxNodes = 4 << 20
+	}
+	data, err := toUTF8(data)
+	if err != nil {
+		return nil, &ParseError{Line: 1, Err: err}
+	}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = true
+	dec.CharsetReader = charsetReader
+	doc := &Document{byName: make(map[qname][]*Node, 64)}
+	root := &Node{Kind: DocumentNode, doc: doc}
+	doc.Root = root
+	nodes := 1
+	cur := root
+	type scope struct{ prefix, uri string }
+	var nsStack []scope
+	var nsMarks []int
+	lookup := func(prefix string) (string, bool) {
+		if prefix == "xml" {
+			return xmlNS, true
+		}
+		for i := len(nsStack) - 1; i >= 0; i-- {
+			if nsStack[i].prefix == prefix {
+				return nsStack[i].uri, true
+			}
+		}
+		if prefix == "" {
+			return "", true
+		}
+		return "", false
+	}
+	depth := 0
+	seenRoot := false
+	line := func() int { l, _ := dec.InputPos(); return l }
+	fail := func(err error) (*Document, error) { return nil, &ParseError{Line: line(), Err: err} }
+	for {
+		l, c := dec.InputPos()
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fail(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if cur == root && seenRoot {
+				return fail(errors.New("more than one document element"))
+			}
+			depth++
+			if depth > lim.MaxDepth {
+				return fail(ErrTooDeep)
+			}
+			nsMarks = append(nsMarks, len(nsStack))
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" {
+					if a.Value == "" {
+						return fail(fmt.Errorf("empty namespace for prefix %q", a.Name.Local))
+					}
+					nsStack = append(nsStack, scope{a.Name.Local, intern(a.Value)})
+				} else if a.Name.Space == "" && a.Name.Local == "xmlns" {
+					nsStack = append(nsStack, scope{"", intern(a.Value)})
+				}
+			}
+			uri, ok := lookup(t.Name.Space)
+			if !ok {
+				return fail(fmt.Errorf("undeclared namespace prefix %q", t.Name.Space))
+			}
+			el := &Node{Kind: ElementNode, Prefix: t.Name.Space, Space: uri, Local: t.Name.Local, Parent: cur, doc: doc, Line: int32(l), Col: int32(c)}
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+					continue
+				}
+				auri := ""
+				if a.Name.Space != "" {
+					auri, ok = lookup(a.Name.Space)
+					if !ok {
+						return fail(fmt.Errorf("undeclared namespace prefix %q", a.Name.Space))
+					}
+				}
+				for _, o := range el.Attrs {
+					if o.Local == a.Name.Local && o.Space == auri {
+						return fail(fmt.Errorf("duplicate attribute %q", a.Name.Local))
+					}
+				}
+				el.Attrs = append(el.Attrs, &Node{Kind: AttributeNode, Prefix: a.Name.Space, Space: auri, Local: a.Name.Local, Value: a.Value, Parent: el, doc: doc})
+			}
+			nodes += 1 + len(el.Attrs)
+			if nodes > lim.MaxNodes {
+				return fail(ErrTooLarge)
+			}
+			cur.Children = append(cur.Children, el)
+			cur = el
+			seenRoot = true
+		case xml.EndElement:
+			if cur == root || cur.Local != t.Name.Local || cur.Prefix != t.Name.Space {
+				return fail(fmt.Errorf("unexpected end element </%s>", qualified(t.Name)))
+			}
+			nsStack = nsStack[:nsMarks[len(nsMarks)-1]]
+			nsMarks = nsMarks[:len(nsMarks)-1]
+			cur = cur.Parent
+			depth--
+		case xml.CharData:
+			if cur == root {
+				if len(bytes.TrimLeft(t, " \t\r\n")) != 0 {
+					return fail(errors.New("text outside the document element"))
+				}
+				continue
+			}
+			if n := len(cur.Children); n > 0 && cur.Children[n-1].Kind == TextNode {
+				cur.Children[n-1].Value += string(t)
+				continue
+			}
+			nodes++
+			if nodes > lim.MaxNodes {
+				return fail(ErrTooLarge)
+			}
+			cur.Children = append(cur.Children, &Node{Kind: TextNode, Value: string(t), Parent: cur, doc: doc})
+		case xml.Comment:
+			nodes++
+			cur.Children = append(cur.Children, &Node{Kind: CommentNode, Value: string(t), Parent: cur, doc: doc})
+		case xml.ProcInst:
+			if t.Target == "xml" {
+				continue
+			}
+			nodes++
+			cur.Children = append(cur.Children, &Node{Kind: PINode, Local: t.Target, Value: string(t.Inst), Parent: cur, doc: doc})
+		case xml.Directive:
+			return fail(ErrDTD)
+		}
+	}
+	if cur != root {
+		return fail(errors.New("unexpected end of document"))
+	}
+	if !seenRoot {
+		return fail(errors.New("no document element"))
+	}
+	doc.number(root)
+	return doc, nil
+}
+
+func qualified(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
+func (d *Document) number(n *Node) {
+	n.Order = d.count
+	d.count++
+	if n.Kind == ElementNode {
+		d.Elements = append(d.Elements, n)
+		k := qname{n.Space, n.Local}
+		d.byName[k] = append(d.byName[k], n)
+		for _, a := range n.Attrs {
+			a.Order = d.count
+			d.count++
+		}
+	}
+	for _, c := range n.Children {
+		d.number(c)
+	}
+}
+
+var internTable = map[string]string{}
+
+// intern shares the common namespace URIs so comparisons are cheap. The
+// table is fixed at init; other URIs are returned unchanged.
+func intern(s string) string {
+	if v, ok := internTable[s]; ok {
+		return v
+	}
+	return s
+}
+
+func init() {
+	for _, s := range []string{
+		"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+		"urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
+		"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+		"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+		"urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2",
+		"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+		"urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+		"urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+		"urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+	} {
+		internTable[s] = s
+	}
+}
+
+// toUTF8 converts UTF-16 input (recognised by its byte order mark) to
+// UTF-8 and drops a UTF-8 byte order mark.
+func toUTF8(b []byte) ([]byte, error) {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		return b[3:], nil
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}), bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		be := b[0] == 0xFE
+		b = b[2:]
+		if len(b)%2 != 0 {
+			return nil, errors.New("truncated UTF-16 input")
+		}
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			if be {
+				u[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+			} else {
+				u[i] = uint16(b[2*i+1])<<8 | uint16(b[2*i])
+			}
+		}
+		out := []byte(string(utf16.Decode(u)))
+		// The declaration still says UTF-16; the charset reader treats it as
+		// already converted.
+		return out, nil
+	}
+	return b, nil
+}
+
+func charsetReader(label string, input io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "utf-8", "utf8", "us-ascii", "ascii", "utf-16", "utf-16le", "utf-16be":
+		return input, nil
+	case "iso-8859-1", "latin1", "iso_8859-1", "l1", "iso-8859-15", "windows-1252", "cp1252":
+		b, err := io.ReadAll(input)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]byte, 0, len(b)+len(b)/8)
+		for _, c := range b {
+			out = utf8.AppendRune(out, rune(c))
+		}
+		return bytes.NewReader(out), nil
+	}
+	return nil, fmt.Errorf("unsupported encoding %q", label)
+}
+
+// Subdocument returns a new document whose document element is a copy of
+// the element n (used to run rules on an element embedded in a test file).
+func Subdocument(n *Node) (*Document, error) {
+	if n.Kind != ElementNode {
+		return nil, errors.New("subdocument of a non-element")
+	}
+	doc := &Document{byName: make(map[qname][]*Node, 64)}
+	root := &Node{Kind: DocumentNode, doc: doc}
+	doc.Root = root
+	var cp func(m, parent *Node) *Node
+	cp = func(m, parent *Node) *Node {
+		c := &Node{Kind: m.Kind, Prefix: m.Prefix, Space: m.Space, Local: m.Local, Value: m.Value, Parent: parent, Line: m.Line, Col: m.Col, doc: doc}
+		for _, a := range m.Attrs {
+			c.Attrs = append(c.Attrs, &Node{Kind: AttributeNode, Prefix: a.Prefix, Space: a.Space, Local: a.Local, Value: a.Value, Parent: c, doc: doc})
+		}
+		for _, ch := range m.Children {
+			c.Children = append(c.Children, cp(ch, c))
+		}
+		return c
+	}
+	root.Children = []*Node{cp(n, root)}
+	doc.number(root)
+	return doc, nil
+}
