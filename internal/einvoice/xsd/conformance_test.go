@@ -43,6 +43,17 @@ func devDir(t testing.TB) string {
 	return ""
 }
 
+// devDirOptional returns the dev data directory or an error, never skipping.
+func devDirOptional() (string, error) {
+	root, err := datasets.Dir()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "einvoice", "dev")
+	_, err = os.Stat(filepath.Join(dir, "verdicts.jsonl"))
+	return dir, err
+}
+
 func readVerdicts(t testing.TB, dir string) []verdict {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, "verdicts.jsonl"))
