@@ -84,16 +84,10 @@ func fold(w string) string {
 	return w
 }
 
-var umlautReplacer = strings.NewReplacer("ae", "ä", "oe", "ö", "ue", "ü")
-
 // stem reduces a lower-case word to its folded stem.
 func stem(w string) string {
 	if len(w) <= 3 || !isLetters(w) {
 		return fold(w)
-	}
-	// Read transliterations as umlauts so both spellings stem alike.
-	if strings.Contains(w, "ae") || strings.Contains(w, "oe") || strings.Contains(w, "ue") {
-		w = umlautReplacer.Replace(w)
 	}
 	env := snowball.NewEnv(w)
 	german.Stem(env)

@@ -131,16 +131,8 @@ func NewFinder(services []Service) *Finder {
 			}
 		}
 	}
-	for _, p := range synonyms().byFirst {
-		for _, ph := range p {
-			for _, t := range ph.targets {
-				for _, w := range tokenize(t, 0) {
-					if len(w) >= 3 {
-						f.lex[fold(w)] = true
-					}
-				}
-			}
-		}
+	for _, w := range synonyms().words {
+		f.lex[w] = true
 	}
 	// Pass 2: weighted term frequencies per document.
 	var avg [5]float32
@@ -193,8 +185,11 @@ func NewFinder(services []Service) *Finder {
 		}
 		f.prior[i] = 1
 		s := &services[i]
-		if s.Description == "" && len(s.Keywords) == 0 && s.Summary == "" {
-			f.prior[i] = 0.8 // internal appointment entries of the source
+		if s.Description == "" {
+			// Entries without a description (internal appointment types of
+			// the source, bare federal catalog lines) give a citizen
+			// little; described services of the city come first.
+			f.prior[i] = 0.8
 		}
 	}
 	n := float64(len(services))
@@ -247,6 +242,18 @@ func (f *Finder) Service(id string) (Service, bool) {
 		return Service{}, false
 	}
 	return f.services[i], true
+}
+
+// head returns the stem of the last part of a compound: the longest known
+// word (at least four letters) that ends w, or "" ("schreckschusspistole"
+// → "pistol"). Unlike decompose it does not need to know the other parts.
+func (f *Finder) head(w string) string {
+	for i := 3; i+4 <= len(w); i++ {
+		if f.lex[w[i:]] {
+			return stem(w[i:])
+		}
+	}
+	return ""
 }
 
 // shortParts are three-letter words allowed as compound parts.
@@ -419,8 +426,13 @@ func (f *Finder) expandWord(c *concept, word string, w float32) {
 			}
 		}
 	}
-	if known || len(st) < 4 || !isLetters(st) {
+	if known || len(st) < 5 || !isLetters(st) {
 		return
+	}
+	if h := f.head(ft); h != "" {
+		if hid, ok := f.terms[h]; ok {
+			c.add(hid, w*0.7)
+		}
 	}
 	// Typos: candidates sharing trigrams, checked by edit distance.
 	limit := 1
@@ -515,9 +527,7 @@ func (f *Finder) parse(text string) []concept {
 	heads := make([]string, len(content))
 	for i, w := range content {
 		stems[i] = stem(w)
-		if parts := f.decompose(fold(w)); len(parts) > 1 {
-			heads[i] = stem(parts[len(parts)-1])
-		}
+		heads[i] = f.head(fold(w))
 	}
 	syn := synonyms()
 	var out []concept
@@ -532,9 +542,11 @@ func (f *Finder) parse(text string) []concept {
 			i++
 			continue
 		}
+		// The words of a multi-word phrase are read through the phrase:
+		// "Pass verlängern" means a new passport, not any extension.
 		ow := float32(1)
 		if n > 1 {
-			ow = 0.6
+			ow = 0.35
 		}
 		for _, w := range content[i : i+n] {
 			f.expandWord(&c, w, ow)
@@ -556,8 +568,8 @@ func (f *Finder) parse(text string) []concept {
 
 type scratch struct {
 	sum, mx, total, cov []float32
-	seen               []bool
-	touched, ctouched  []int32
+	seen                []bool
+	touched, ctouched   []int32
 }
 
 func newScratch(n int) *scratch {
@@ -603,7 +615,7 @@ func (f *Finder) Find(q Query) Result {
 		}
 		totalImp += imp
 		for _, d := range sc.ctouched {
-			contrib := sc.mx[d] + 0.3*(sc.sum[d]-sc.mx[d])
+			contrib := sc.mx[d] + 0.5*(sc.sum[d]-sc.mx[d])
 			if !sc.seen[d] {
 				sc.seen[d] = true
 				sc.touched = append(sc.touched, d)

@@ -409,3 +409,5 @@ func TestOfficesFor(t *testing.T) {
 	}
 	_ = sort.Strings
 }
+
+func datasetsDir() (string, error) { return datasets.Dir() }

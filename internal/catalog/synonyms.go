@@ -14,6 +14,28 @@ import (
 // several words; matching is on stems, so inflected forms match too.
 // Targets are searched as if the citizen had typed them.
 const synonymTable = `
+# --- Allgemeine Wörter (Englisch und Umgangssprache) ---
+renew, renewal, extend, extension, expired, expire => verlängern; Verlängerung
+apply, application, apply for => beantragen; Antrag
+register, registration, sign up => anmelden; Anmeldung
+deregister, cancel registration, unregister => abmelden; Abmeldung
+exchange, convert, conversion, swap, transfer => Umschreibung; Umtausch
+certificate, certification => Bescheinigung; Urkunde
+permit, licence, license => Erlaubnis; Genehmigung
+appointment, booking, book => Termin
+fee, fees, cost, costs, price, kosten, preis, gebühr => Gebühren
+copy, copies => Kopie; Abschrift
+replacement, replace, ersatz, duplicate => Ersatz; Zweitschrift
+child, children, kid, kids, kiddo => Kind; Kinder
+wife, husband, spouse, partner, ehefrau, ehemann, ehegatte => Ehegatte; Ehepartner
+car, auto, pkw, wagen, karre, kiste => Fahrzeug; Kfz
+motorbike, motorcycle, moped, roller, mofa => Motorrad; Fahrzeug
+bike, bicycle, radl, drahtesel => Fahrrad
+business, company, firma, laden, geschäft, betrieb => Gewerbe; Unternehmen
+job, work, arbeit, arbeiten, beschäftigung => Arbeit; Beschäftigung; Erwerbstätigkeit
+study, studying, student, studium, studieren, uni, university => Studium
+broken, damaged, kaputt, beschädigt, defekt, unleserlich => Ersatz; beschädigt
+
 # --- Ausweise und Pässe ---
 perso, persi, perso karte, personalausweiss, personalauweis, ausweiss, id karte, id card, identity card, national id, id document, identification card, german id, ausweiskarte, plastikausweis => Personalausweis
 ausweis abgelaufen, ausweis verlängern, ausweis erneuern, neuer ausweis, ausweis läuft ab, renew id, id expired => Personalausweis beantragen
@@ -32,12 +54,12 @@ passfoto, passbild, biometrisches foto, photo for passport => Personalausweis; R
 
 # --- Wohnen und Umzug ---
 herziehen, hierher ziehen, ziehen her, ziehe her, hergezogen, hierher gezogen, zugezogen, zuziehen, zuzug, neu hergezogen, nach münchen gezogen, nach münchen ziehen, in die stadt ziehen, moving here, moved here, relocate, relocation => Wohnsitzanmeldung; Wohnsitz anmelden
-ummelden, ummeldung, umziehen, umzug, umgezogen, neue wohnung, neue adresse, adresse ändern, adressänderung, zugezogen, zuzug, hergezogen, neu in der stadt, wohnung anmelden, wohnort anmelden, anmeldung wohnung, einziehen, eingezogen, meldeadresse, hauptwohnsitz, nebenwohnsitz, zweitwohnsitz, wohnsitz, registration of address, register address, address registration, anmeldung, anmeldebestätigung, moved, moving, move house, new flat, new apartment, new address, change of address, register my address, residence registration, anmelden wohnung => Wohnsitzanmeldung; Wohnsitz anmelden
+ummelden, ummeldung, umziehen, umzug, umgezogen, neue wohnung, neue adresse, adresse ändern, adressänderung, zugezogen, zuzug, hergezogen, neu in der stadt, wohnung anmelden, wohnort anmelden, anmeldung wohnung, einziehen, eingezogen, meldeadresse, hauptwohnsitz, nebenwohnsitz, zweitwohnsitz, registration of address, register address, address registration, anmeldebestätigung, moved, moving, move house, new flat, new apartment, new address, change of address, register my address, residence registration, anmelden wohnung => Wohnsitzanmeldung; Wohnsitz anmelden
 familie anmelden, mit familie umziehen, familie umziehen, familie herziehen, familie ziehen her, kinder anmelden, register family => Wohnsitzanmeldung Familie
-wegziehen, wegzug, ausziehen, ausgezogen, ins ausland ziehen, auswandern, auswanderung, abmeldung, abmelden wohnung, wohnung abmelden, moving abroad, leaving germany, deregister, deregistration, move out, emigrate => Wohnsitz abmelden
+wegziehen, wegzug, zurück in die heimat, zurück ins heimatland, gehe zurück, ziehe zurück, zurückziehen, zurückgehen, wohnung aufgeben, wohnung auflösen, ausziehen, ausgezogen, ins ausland ziehen, auswandern, auswanderung, abmeldung, abmelden wohnung, wohnung abmelden, moving abroad, leaving germany, deregister, deregistration, move out, emigrate => Wohnsitz abmelden
 meldebestätigung, bestätigung wohne, bestätigung wohnort, bestätigung wohnsitz, nachweis wohnsitz, nachweis wohnort, nachweis wohne, wohnnachweis, wohnsitznachweis, meldezettel, wohnsitzbescheinigung, bescheinigung wohnsitz, aufenthaltsbescheinigung, proof of address, proof of residence, certificate of residence, registration certificate => Meldebescheinigung
-adresse herausfinden, adresse von jemand, jemanden finden, adresse suchen, address of a person, find someone => Melderegisterauskunft
-adresse sperren, daten sperren, meine adresse geheim, stalker, bedroht, keine auskunft, block my address, privacy block => Auskunftssperre; Übermittlungssperre
+adresse herausfinden, adresse rausfinden, adresse rauskriegen, adresse ermitteln, anschrift herausfinden, jemandes adresse, jemanden finden, adresse suchen, anschrift suchen, address of a person, find someone => Melderegisterauskunft
+adresse sperren, daten sperren, adresse geheim, adresse schützen, stalker, stalking, gestalkt, verfolgt, bedroht, bedrohung, keine auskunft, block my address, privacy block => Auskunftssperre; Übermittlungssperre
 werbung widersprechen, datenweitergabe widersprechen, parteien werbung, wahlwerbung, kirche daten, bundeswehr post, opt out => Übermittlungssperre
 wohngemeinschaft bescheinigung, haushalt bescheinigung, household certificate => Haushaltsbescheinigung
 miete zu hoch, mieterhöhung, mietpreis, vergleichsmiete, rent increase, rent too high, rent index => Mietspiegel Mieterhöhungen; Mietberatung
@@ -77,8 +99,8 @@ gebrauchtwagen gekauft, auto umschreiben, auto ummelden, halterwechsel, auto üb
 auto abmelden, kfz abmelden, auto stilllegen, auto verkauft, auto verschrottet, verschrottung, deregister car, sell car, scrap car => Fahrzeug abmelden
 nummernschild, autonummer, kennzeichen, wunschkennzeichen, schild, kfz schild, licence plate, license plate, number plate, plates => Kennzeichen; Wunschkennzeichen
 nummernschild geklaut, kennzeichen gestohlen, schild verloren, stolen plates, lost plate => Verlust oder Diebstahl der Kennzeichenschilder
-fahrzeugschein, kfz schein, kfzschein, fahrzeugpapiere, autopapiere, zulassungsbescheinigung, vehicle registration certificate, car papers, registration document => Zulassungsbescheinigung Teil I; Fahrzeugpapiere
-fahrzeugbrief, kfz brief, kfzbrief, title of car, vehicle title => Zulassungsbescheinigung Teil II
+teil 1, teil eins, fahrzeugschein, kfz schein, kfzschein, fahrzeugpapiere, autopapiere, zulassungsbescheinigung, vehicle registration certificate, car papers, registration document => Zulassungsbescheinigung Teil I; Fahrzeugpapiere
+teil 2, teil zwei, teil ii, fahrzeugbrief, kfz brief, kfzbrief, title of car, vehicle title => Zulassungsbescheinigung Teil II
 oldtimer, h kennzeichen, classic car, vintage car => Historisches Kennzeichen für Oldtimer
 saisonkennzeichen, cabrio, motorrad saison, motorrad sommer, sommer anmelden, winter abmelden, nur sommer fahren, seasonal plate => Saisonkennzeichen
 überführung, kurzzeitkennzeichen, überführungskennzeichen, 5 tage kennzeichen, temporary plate, transfer plates => Kurzzeitkennzeichen
@@ -119,7 +141,7 @@ au pair, aupair => Aufenthaltserlaubnis Au-pair
 working holiday => Aufenthaltserlaubnis Working-Holiday
 
 # --- Arbeit, Gewerbe, Unternehmen ---
-gewerbe anmelden, gewerbeschein, selbstständig machen, selbständig machen, selbstständig werden, firma gründen, unternehmen gründen, existenzgründung, nebengewerbe, kleingewerbe, freiberuflich, start a business, register a business, business registration, trade licence, self employed, freelance, open a shop, laden eröffnen => Gewerbe-Anmeldung; Gewerbeanmeldung
+gewerbe anmelden, gewerbeschein, selbstständig, selbständig, selbstständigkeit, selbstständig machen, selbständig machen, selbstständig werden, firma gründen, unternehmen gründen, existenzgründung, nebengewerbe, kleingewerbe, freiberuflich, start a business, register a business, business registration, trade licence, self employed, freelance, open a shop, laden eröffnen => Gewerbe-Anmeldung; Gewerbeanmeldung
 gewerbe abmelden, firma schließen, firma auflösen, firma aufgeben, geschäft aufgeben, gewerbe aufgeben, selbstständigkeit beenden, laden schließen, laden dichtmachen, betrieb aufgeben, betrieb einstellen, close business, deregister business => Gewerbe-Abmeldung
 gewerbe ändern, gewerbe ummelden, gewerbe umziehen, gewerbe verlegen, firma umziehen, betrieb umziehen, betrieb verlegen, firmensitz ändern, geschäftsadresse ändern, change business, move business => Gewerbe-Ummeldung
 gaststätte, kneipe, restaurant eröffnen, imbiss, café, ausschank, alkohol verkaufen, restaurant licence => Gaststättenerlaubnis; Gaststätte; Gewerbe-Anmeldung
@@ -185,6 +207,9 @@ type synonymEntry struct {
 type synonymIndex struct {
 	byFirst map[string][]synonymPhrase
 	maxLen  int
+	// words are the folded words of all phrases and targets, added to the
+	// finder's lexicon so compounds of colloquial words split too.
+	words []string
 }
 
 type synonymPhrase struct {
@@ -207,16 +232,27 @@ var synonyms = sync.OnceValue(func() *synonymIndex {
 		for _, t := range strings.Split(rhs, ";") {
 			if t = strings.TrimSpace(t); t != "" {
 				targets = append(targets, t)
+				for _, w := range tokenize(t, 0) {
+					if len(w) >= 3 {
+						idx.words = append(idx.words, fold(w))
+					}
+				}
 			}
 		}
 		for _, p := range strings.Split(lhs, ",") {
 			var stems []string
-			for _, w := range tokenize(p, 0) {
+			words := tokenize(p, 0)
+			for _, w := range words {
+				if len(w) >= 4 {
+					idx.words = append(idx.words, fold(w))
+				}
 				if !stopwords[fold(w)] {
 					stems = append(stems, stem(w))
 				}
 			}
-			if len(stems) == 0 {
+			// A phrase that loses words to stop words ("vater werden")
+			// would become too general; keep it only if two words remain.
+			if len(stems) == 0 || (len(stems) < len(words) && len(stems) < 2) {
 				continue
 			}
 			idx.byFirst[stems[0]] = append(idx.byFirst[stems[0]], synonymPhrase{stems: stems, targets: targets})
