@@ -57,3 +57,32 @@ func TestParseDevData(t *testing.T) {
 	}
 	t.Logf("CII files parsed %d/%d; totals invariants hold on %d/%d accepted; %d other files refused", parsed, total, holds, accepted, refused)
 }
+
+// BenchmarkParseDevSet parses every dev file of this syntax once per
+// iteration and reports files per second.
+func BenchmarkParseDevSet(b *testing.B) {
+	dir := en16931test.DevDir(b)
+	var files [][]byte
+	var size int64
+	for _, v := range en16931test.Verdicts(b, dir) {
+		if !isSyntax(v.Syntax) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, v.File))
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = append(files, data)
+		size += int64(len(data))
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range files {
+			cii.Parse(data)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(files))/b.Elapsed().Seconds(), "files/s")
+}
+
+func isSyntax(s string) bool { return s == "cii" }

@@ -110,7 +110,7 @@ func (p *parser) document(r *xmltree.Element) {
 	}
 	inv.Number = cbc(r, "ID")
 	inv.IssueDate = p.date(r.Child(nsCBC, "IssueDate"))
-	inv.DueDate = p.date(r.Child(nsCBC, "DueDate")) // Invoice; CreditNote: PaymentMeans below
+	inv.DueDate = p.date(r.Child(nsCBC, "DueDate")) // Invoice; a CreditNote has it in PaymentMeans
 	inv.TypeCode = cbc(r, p.typeCode)
 	for _, n := range r.All(nsCBC, "Note") {
 		inv.Notes = append(inv.Notes, note(n.Text()))
@@ -376,8 +376,8 @@ func (p *parser) payment(r *xmltree.Element, creditorID string) {
 			pi.MeansCode, pi.MeansText = code.Text(), code.AttrValue("name")
 			pi.RemittanceInfo = cbc(m, "PaymentID")
 		}
-		if inv.DueDate == nil {
-			inv.DueDate = p.date(m.Child(nsCBC, "PaymentDueDate")) // CreditNote BT-9
+		if inv.Kind == en16931.KindCreditNote && inv.DueDate == nil {
+			inv.DueDate = p.date(m.Child(nsCBC, "PaymentDueDate")) // BT-9 of a CreditNote
 		}
 		for _, a := range m.All(nsCAC, "PayeeFinancialAccount") {
 			pi.CreditTransfers = append(pi.CreditTransfers, en16931.CreditTransfer{

@@ -2,7 +2,7 @@
 // tree with resolved namespaces, for the UBL and CII parsers.
 //
 // Limits and refusals: input larger than MaxSize, elements nested deeper
-// than MaxDepth, any DTD or other <!...> declaration (so no entity
+// than MaxDepth, more than MaxNodes elements and attributes, any DTD or other <!...> declaration (so no entity
 // expansion), content after the root element, and any encoding but UTF-8 are
 // errors. Only the five predefined entities and character references are
 // understood (encoding/xml in strict mode). Reading is linear in the input
@@ -25,6 +25,10 @@ import (
 const (
 	MaxSize  = 20 << 20 // bytes
 	MaxDepth = 100      // element nesting
+	// MaxNodes bounds elements plus attributes, and so the memory of the
+	// tree (a few hundred bytes per node): 20 MB of "<a/>" would otherwise
+	// become millions of elements. The largest dev invoice has under 1,000.
+	MaxNodes = 250_000
 )
 
 // Errors returned by Parse, wrapped with detail; they are the sentinels of
@@ -54,7 +58,7 @@ func Parse(data []byte) (*Element, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
 	var root, cur *Element
-	depth := 0
+	depth, nodes := 0, 0
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -71,6 +75,10 @@ func Parse(data []byte) (*Element, error) {
 			depth++
 			if depth > MaxDepth {
 				return nil, fmt.Errorf("%w: more than %d levels", ErrTooDeep, MaxDepth)
+			}
+			nodes += 1 + len(t.Attr)
+			if nodes > MaxNodes {
+				return nil, fmt.Errorf("%w: more than %d elements and attributes", ErrTooLarge, MaxNodes)
 			}
 			e := &Element{Name: t.Name, Parent: cur}
 			if len(t.Attr) > 0 {
