@@ -55,7 +55,8 @@ func (e *Error) Error() string { return fmt.Sprintf("configuration: %s: %s", e.N
 // Load reads the environment through getenv and then parses args (flags may
 // stand before or after positional arguments). It returns the config and the
 // positional arguments left over.
-func Load(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+// extra registers command-specific flags on the same flag set.
+func Load(name string, args []string, getenv func(string) string, stderr io.Writer, extra ...func(*flag.FlagSet)) (Config, []string, error) {
 	c := Defaults()
 	if err := c.fromEnv(getenv); err != nil {
 		return c, nil, err
@@ -66,6 +67,9 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data `dir`ectory (RATHAUS_DATA_DIR)")
 	fs.StringVar(&c.Tenant, "tenant", c.Tenant, "tenant `slug` (RATHAUS_TENANT)")
 	fs.BoolVar(&c.JSON, "json", c.JSON, "print only JSON on stdout")
+	for _, e := range extra {
+		e(fs)
+	}
 	pos, err := ParseInterspersed(fs, args)
 	if err != nil {
 		return c, nil, err

@@ -278,11 +278,21 @@ func (q *Queue) Run(ctx context.Context, n int) {
 	wg.Wait()
 }
 
-// List returns jobs with the given status ("dead" for the admins' list),
-// newest first.
+// List returns jobs of every tenant with the given status ("dead" for the
+// operator's list), newest first.
 func List(ctx context.Context, db *database.DB, status string, limit int) ([]Job, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT id, kind, key, payload, status, attempts, max_attempts, run_at, last_error, created_at
+	return list(ctx, db, `SELECT id, kind, key, payload, status, attempts, max_attempts, run_at, last_error, created_at
 		FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2`, status, limit)
+}
+
+// ListTenant is List restricted to one tenant's jobs (for its admins).
+func ListTenant(ctx context.Context, db *database.DB, tenantID int64, status string, limit int) ([]Job, error) {
+	return list(ctx, db, `SELECT id, kind, key, payload, status, attempts, max_attempts, run_at, last_error, created_at
+		FROM jobs WHERE status = $1 AND tenant_id = $3 ORDER BY id DESC LIMIT $2`, status, limit, tenantID)
+}
+
+func list(ctx context.Context, db *database.DB, q string, args ...any) ([]Job, error) {
+	rows, err := db.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}

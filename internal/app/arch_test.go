@@ -1,0 +1,209 @@
+package app
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/rathaus/rathaus/"
+
+// allowedDomainImports is the documented, acyclic graph of which domain may
+// call which other domain's exported services (docs/architecture.md).
+// Everything not listed is forbidden.
+var allowedDomainImports = map[string][]string{
+	"audit":        {},
+	"identity":     {"audit"},
+	"catalog":      {"audit", "identity"},
+	"einvoice":     {},
+	"forms":        {"audit", "identity", "catalog"},
+	"cases":        {"audit", "identity", "catalog", "forms"},
+	"mailbox":      {"audit", "identity"},
+	"records":      {"audit", "identity"},
+	"payments":     {"audit", "identity", "catalog"},
+	"mailroom":     {"audit", "identity"},
+	"kpi":          {"audit", "identity"},
+	"appointments": {"audit", "identity", "catalog"},
+}
+
+// tableOwners says which package owns (reads and writes) each table.
+var tableOwners = map[string]string{
+	"tenants": "identity", "tenant_hosts": "identity", "accounts": "identity",
+	"account_roles": "identity", "api_tokens": "identity",
+	"audit_events": "audit", "audit_heads": "audit",
+	"jobs": "platform/jobs", "blobs": "platform/blob",
+}
+
+type pkgImports struct {
+	dir     string // relative to internal/, e.g. "platform/web" or "identity"
+	imports map[string]bool
+	files   []string
+}
+
+func repoRoot(t *testing.T) string {
+	wd, _ := os.Getwd()
+	return filepath.Dir(filepath.Dir(wd))
+}
+
+func scanPackages(t *testing.T) map[string]*pkgImports {
+	t.Helper()
+	root := filepath.Join(repoRoot(t), "internal")
+	pkgs := map[string]*pkgImports{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(p))
+		f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		pk := pkgs[rel]
+		if pk == nil {
+			pk = &pkgImports{dir: rel, imports: map[string]bool{}}
+			pkgs[rel] = pk
+		}
+		pk.files = append(pk.files, p)
+		for _, im := range f.Imports {
+			path := strings.Trim(im.Path.Value, `"`)
+			if strings.HasPrefix(path, module+"internal/") {
+				pk.imports[strings.TrimPrefix(path, module+"internal/")] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkgs
+}
+
+// domainOf returns the top-level domain of an internal package dir, or "".
+func domainOf(dir string) string {
+	top := strings.Split(dir, string(filepath.Separator))[0]
+	if top == "platform" || top == "app" {
+		return ""
+	}
+	return top
+}
+
+func TestImportRules(t *testing.T) {
+	pkgs := scanPackages(t)
+	if len(pkgs) < 5 {
+		t.Fatalf("found only %d packages; is the test looking in the right place?", len(pkgs))
+	}
+	for dir, pk := range pkgs {
+		for im := range pk.imports {
+			imDomain := domainOf(im)
+			switch {
+			case strings.HasPrefix(im, "app"):
+				if !strings.HasPrefix(dir, "app") {
+					t.Errorf("%s imports internal/app: only cmd/rathaus may", dir)
+				}
+			case strings.HasPrefix(dir, "platform"):
+				if imDomain != "" {
+					t.Errorf("platform package %s imports domain %s: platform never imports a domain", dir, im)
+				}
+			case domainOf(dir) != "" && imDomain != "" && imDomain != domainOf(dir):
+				d := domainOf(dir)
+				allowed, known := allowedDomainImports[d]
+				if !known {
+					t.Errorf("domain %s is not in the documented import graph (allowedDomainImports)", d)
+					continue
+				}
+				ok := false
+				for _, a := range allowed {
+					ok = ok || a == imDomain
+				}
+				if !ok {
+					t.Errorf("%s imports %s: not in the documented graph (%s may import %v)", dir, im, d, allowed)
+				}
+			}
+		}
+	}
+}
+
+func TestDocumentedGraphIsAcyclic(t *testing.T) {
+	state := map[string]int{}
+	var visit func(string, []string)
+	visit = func(n string, path []string) {
+		switch state[n] {
+		case 1:
+			t.Fatalf("cycle in allowedDomainImports: %v", append(path, n))
+		case 2:
+			return
+		}
+		state[n] = 1
+		for _, m := range allowedDomainImports[n] {
+			visit(m, append(path, n))
+		}
+		state[n] = 2
+	}
+	names := make([]string, 0, len(allowedDomainImports))
+	for n := range allowedDomainImports {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		visit(n, nil)
+	}
+}
+
+var tableRef = regexp.MustCompile(`(?i)\b(?:FROM|INTO|UPDATE|JOIN)\s+([a-z_][a-z0-9_]*)`)
+
+// TestTablesReadOnlyByTheirOwner: a package's SQL names only tables it owns.
+func TestTablesReadOnlyByTheirOwner(t *testing.T) {
+	for dir, pk := range scanPackages(t) {
+		if strings.HasPrefix(dir, "app") || dir == "platform/backup" || dir == "platform/database" || dir == "platform/dbtest" {
+			continue // the composition root and generic tools see every table
+		}
+		for _, f := range pk.files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range tableRef.FindAllStringSubmatch(string(src), -1) {
+				table := strings.ToLower(m[1])
+				owner, known := tableOwners[table]
+				if !known {
+					continue // not one of our tables (e.g. a word in a comment) or a new domain's table
+				}
+				if owner != dir && owner != domainOf(dir) {
+					t.Errorf("%s uses table %s owned by %s", f, table, owner)
+				}
+			}
+		}
+	}
+}
+
+var createTable = regexp.MustCompile(`(?i)CREATE TABLE\s+(?:IF NOT EXISTS\s+)?([a-z_][a-z0-9_]*)`)
+
+// TestEveryTableHasAnOwner keeps tableOwners complete: each table created by
+// a migration (of either dialect) is owned by exactly one package.
+func TestEveryTableHasAnOwner(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		dir := filepath.Join(repoRoot(t), "internal", "platform", "database", "migrations", dialect)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			src, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			for _, m := range createTable.FindAllStringSubmatch(string(src), -1) {
+				if _, ok := tableOwners[strings.ToLower(m[1])]; !ok {
+					t.Errorf("%s/%s creates table %s with no owner in tableOwners", dialect, e.Name(), m[1])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,270 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/rathaus/rathaus/internal/audit"
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/backup"
+	"github.com/rathaus/rathaus/internal/platform/cli"
+	"github.com/rathaus/rathaus/internal/platform/clock"
+	"github.com/rathaus/rathaus/internal/platform/config"
+	"github.com/rathaus/rathaus/internal/platform/jobs"
+)
+
+// openCmd loads flags and opens the installation for a CLI command.
+func openCmd(ctx context.Context, name string, args []string, io IO, extra ...func(*flag.FlagSet)) (*env, []string, error) {
+	cfg, pos, err := load(name, args, io, extra...)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := open(ctx, cfg, newLogger(io.Stderr, cfg.LogLevel), clock.System{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, pos, nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runMigrate(ctx context.Context, io IO, args []string) error {
+	e, _, err := openCmd(ctx, "migrate", args, io)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	v, err := e.db.Version(ctx)
+	if err != nil {
+		return err
+	}
+	if e.cfg.JSON {
+		return printJSON(io.Stdout, map[string]any{"dialect": e.db.Dialect, "schema_version": v})
+	}
+	fmt.Fprintf(io.Stdout, "%s schema at version %d\n", e.db.Dialect, v)
+	return nil
+}
+
+func runToken(ctx context.Context, io IO, args []string) error {
+	var role, name string
+	e, pos, err := openCmd(ctx, "token", args, io, func(fs *flag.FlagSet) {
+		fs.StringVar(&role, "role", "", "role of the token: admin, case_worker, unit_head, form_manager, finance, mail_room, records_officer")
+		fs.StringVar(&name, "name", "", "name of the token (unique per municipality)")
+	})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if len(pos) == 0 {
+		return cli.Usagef("token: say create, list or revoke")
+	}
+	t, err := e.tenant(ctx)
+	if err != nil {
+		return err
+	}
+	sys := identity.System(t.ID)
+	sys.Ref = "cli"
+	switch pos[0] {
+	case "create":
+		if role == "" || name == "" {
+			return cli.Usagef("token create needs --role ROLE and --name NAME")
+		}
+		if !identity.ValidRole(identity.Role(role)) {
+			return cli.Usagef("token create: unknown role %q", role)
+		}
+		secret, tok, err := e.identity.CreateToken(ctx, sys, t.ID, identity.Role(role), name, "")
+		if err != nil {
+			return err
+		}
+		if e.cfg.JSON {
+			return printJSON(io.Stdout, map[string]any{"id": tok.Ref, "name": tok.Name, "role": tok.Role, "tenant": t.Slug, "secret": secret})
+		}
+		fmt.Fprintf(io.Stdout, "%s\n", secret)
+		fmt.Fprintf(io.Stderr, "token %s (%s, role %s) for %s created; the secret above is shown only once\n", tok.Ref, tok.Name, tok.Role, t.Slug)
+		return nil
+	case "list":
+		toks, err := e.identity.Tokens(ctx, sys, t.ID)
+		if err != nil {
+			return err
+		}
+		if e.cfg.JSON {
+			return printJSON(io.Stdout, toks)
+		}
+		tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED\tREVOKED")
+		for _, k := range toks {
+			rev := ""
+			if k.RevokedAt != nil {
+				rev = k.RevokedAt.Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.Ref, k.Name, k.Role, k.CreatedAt.Format("2006-01-02 15:04"), rev)
+		}
+		return tw.Flush()
+	case "revoke":
+		if len(pos) != 2 {
+			return cli.Usagef("token revoke needs the token's ID or name")
+		}
+		if err := e.identity.RevokeToken(ctx, sys, t.ID, pos[1]); err != nil {
+			fmt.Fprintf(io.Stderr, "token %s: not found or already revoked\n", pos[1])
+			return cli.ErrNegative
+		}
+		fmt.Fprintf(io.Stderr, "token %s revoked\n", pos[1])
+		return nil
+	}
+	return cli.Usagef("token: unknown subcommand %q (create, list, revoke)", pos[0])
+}
+
+func runAudit(ctx context.Context, io IO, args []string) error {
+	e, pos, err := openCmd(ctx, "audit", args, io)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if len(pos) != 1 {
+		return cli.Usagef("audit: say verify or list")
+	}
+	t, err := e.tenant(ctx)
+	if err != nil {
+		return err
+	}
+	switch pos[0] {
+	case "verify":
+		res, err := audit.Verify(ctx, e.db, t.ID)
+		if err != nil {
+			return err
+		}
+		if e.cfg.JSON {
+			printJSON(io.Stdout, res)
+		} else if res.OK {
+			fmt.Fprintf(io.Stdout, "audit chain of %s intact: %d entries\n", t.Slug, res.Checked)
+		} else {
+			fmt.Fprintf(io.Stdout, "audit chain of %s BROKEN after %d intact entries: %s\n", t.Slug, res.Checked, res.Reason)
+			if b := res.Broken; b != nil {
+				fmt.Fprintf(io.Stdout, "first broken entry: seq %d at %s by %s: %s %s %s\n", b.Seq, b.At.Format("2006-01-02T15:04:05Z07:00"), b.Actor, b.Action, b.ObjectType, b.ObjectRef)
+			}
+		}
+		if !res.OK {
+			return cli.ErrNegative
+		}
+		return nil
+	case "list":
+		list, err := audit.List(ctx, e.db, t.ID, 100)
+		if err != nil {
+			return err
+		}
+		return printJSON(io.Stdout, list)
+	}
+	return cli.Usagef("audit: unknown subcommand %q (verify, list)", pos[0])
+}
+
+func runJobs(ctx context.Context, io IO, args []string) error {
+	var status string
+	e, pos, err := openCmd(ctx, "jobs", args, io, func(fs *flag.FlagSet) {
+		fs.StringVar(&status, "status", "dead", "queued, running, done or dead")
+	})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if len(pos) == 0 {
+		return cli.Usagef("jobs: say list or retry")
+	}
+	switch pos[0] {
+	case "list":
+		list, err := jobs.List(ctx, e.db, status, 500)
+		if err != nil {
+			return err
+		}
+		return printJSON(io.Stdout, list)
+	case "retry":
+		if len(pos) != 3 {
+			return cli.Usagef("jobs retry KIND KEY")
+		}
+		if err := jobs.Retry(ctx, e.db, pos[1], pos[2]); err != nil {
+			fmt.Fprintf(io.Stderr, "%v\n", err)
+			return cli.ErrNegative
+		}
+		return nil
+	}
+	return cli.Usagef("jobs: unknown subcommand %q", pos[0])
+}
+
+func runBackup(ctx context.Context, io IO, args []string) error {
+	var out string
+	e, pos, err := openCmd(ctx, "backup", args, io, func(fs *flag.FlagSet) {
+		fs.StringVar(&out, "out", "", "archive `file` to write (.tar.gz)")
+	})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if out == "" || len(pos) > 0 {
+		return cli.Usagef("backup --out FILE")
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".backup-*")
+	if err != nil {
+		return cli.Usagef("backup: cannot write %s: %v", out, err)
+	}
+	defer os.Remove(tmp.Name())
+	m, err := backup.Create(ctx, e.db, e.blobs, tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return err
+	}
+	return summary(io, e.cfg, "backup written to "+out, m)
+}
+
+func summary(io IO, cfg config.Config, msg string, m *backup.Manifest) error {
+	if cfg.JSON {
+		return printJSON(io.Stdout, m)
+	}
+	rows := 0
+	for _, t := range m.Tables {
+		rows += t.Rows
+	}
+	fmt.Fprintf(io.Stdout, "%s: %d tables, %d rows, %d blobs (%s, schema %d)\n", msg, len(m.Tables), rows, m.Blobs, m.Dialect, m.Version)
+	return nil
+}
+
+func runRestore(ctx context.Context, io IO, args []string) error {
+	e, pos, err := openCmd(ctx, "restore", args, io)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if len(pos) != 1 {
+		return cli.Usagef("restore FILE")
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return cli.Usagef("restore: %v", err)
+	}
+	defer f.Close()
+	m, err := backup.Restore(ctx, e.db, e.blobs, f)
+	if err != nil {
+		return err
+	}
+	return summary(io, e.cfg, "restored from "+pos[0], m)
+}
+
+func runEinvoice(ctx context.Context, io IO, args []string) error {
+	return cli.Usagef("einvoice: not available in this build yet")
+}

@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/web"
+)
+
+// The demo city. Its logins and tokens are fixed and documented (README) so
+// a newcomer can try every role; they are for the demo only.
+const (
+	DemoSlug     = "musterstadt"
+	DemoPassword = "Musterstadt-Demo-2026"
+)
+
+// DemoStaff are the demo logins, one per role.
+var DemoStaff = []struct {
+	Email, Name string
+	Role        identity.Role
+}{
+	{"admin@musterstadt.example", "Alex Admin", identity.RoleAdmin},
+	{"mueller@musterstadt.example", "Frau Müller", identity.RoleCaseWorker},
+	{"leitung@musterstadt.example", "Dr. Lena Leitung", identity.RoleUnitHead},
+	{"formulare@musterstadt.example", "Fritz Formular", identity.RoleFormManager},
+	{"kasse@musterstadt.example", "Karla Kasse", identity.RoleFinance},
+	{"poststelle@musterstadt.example", "Paula Post", identity.RoleMailRoom},
+	{"archiv@musterstadt.example", "Arne Archiv", identity.RoleRecordsOfficer},
+}
+
+// DemoToken is the documented API token of a demo role.
+func DemoToken(r identity.Role) string { return "rh_demo_" + string(r) + "_musterstadt" }
+
+func demoTenant() identity.Tenant {
+	return identity.Tenant{
+		Slug: DemoSlug, Name: "Musterstadt", IsDefault: true,
+		Settings: identity.Settings{
+			FederalState: "BY",
+			Address:      identity.Address{Street: "Marktplatz 1", Postcode: "91052", City: "Musterstadt"},
+			Creditor:     identity.Creditor{Name: "Stadtkasse Musterstadt", IBAN: "DE89370400440532013000", BIC: "COBADEFFXXX"},
+			LeitwegID:    "09162000-MUSTERSTADT-10",
+			MailFrom:     "rathaus@musterstadt.example",
+			OIDC:         []identity.OIDCProvider{},
+			Legal: identity.Legal{
+				Imprint:       "Stadt Musterstadt, Marktplatz 1, 91052 Musterstadt. Vertreten durch die Erste Bürgermeisterin. Dies ist eine Demo-Kommune.",
+				Privacy:       "Die Stadt Musterstadt verarbeitet personenbezogene Daten nur zur Erledigung Ihres Anliegens (Art. 6 Abs. 1 lit. e DSGVO). Diese Demo speichert Eingaben nur lokal.",
+				Accessibility: "Die Stadt Musterstadt ist bemüht, ihre Website barrierefrei zugänglich zu machen (BITV 2.0, WCAG 2.1 AA). Barrieren können Sie uns über das Feedback-Formular melden.",
+			},
+		},
+	}
+}
+
+// seedDemo creates the demo city unless it already exists. It returns
+// whether it created anything.
+func seedDemo(ctx context.Context, e *env) (bool, error) {
+	if _, err := e.identity.TenantBySlug(ctx, DemoSlug); err == nil {
+		return false, nil
+	} else if !errors.Is(err, web.ErrNotFound) {
+		return false, err
+	}
+	t, err := e.identity.CreateTenant(ctx, demoTenant())
+	if err != nil {
+		return false, fmt.Errorf("seed demo: %w", err)
+	}
+	sys := identity.System(t.ID)
+	for _, s := range DemoStaff {
+		if _, err := e.identity.CreateStaff(ctx, sys, t.ID, s.Email, s.Name, DemoPassword, []identity.Role{s.Role}); err != nil {
+			return false, fmt.Errorf("seed demo staff %s: %w", s.Email, err)
+		}
+	}
+	for _, r := range identity.Roles {
+		if _, _, err := e.identity.CreateToken(ctx, sys, t.ID, r, "demo-"+string(r), DemoToken(r)); err != nil {
+			return false, fmt.Errorf("seed demo token %s: %w", r, err)
+		}
+	}
+	return true, nil
+}
+
+func runDemo(ctx context.Context, io IO, args []string) error {
+	return serve(ctx, io, args, "demo", func(ctx context.Context, e *env) (func(), error) {
+		created, err := seedDemo(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		e.log.Info("demo city", "tenant", DemoSlug, "created", created)
+		return func() {
+			w := io.Stdout
+			fmt.Fprintf(w, "demo city Musterstadt (Bayern) — logins, password for all: %s\n", DemoPassword)
+			for _, s := range DemoStaff {
+				fmt.Fprintf(w, "  %-32s %s\n", s.Email, s.Role)
+			}
+			fmt.Fprintln(w, "API tokens (Authorization: Bearer TOKEN):")
+			for _, r := range identity.Roles {
+				fmt.Fprintf(w, "  %-16s %s\n", r, DemoToken(r))
+			}
+		}, nil
+	})
+}

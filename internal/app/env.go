@@ -1,0 +1,53 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/blob"
+	"github.com/rathaus/rathaus/internal/platform/clock"
+	"github.com/rathaus/rathaus/internal/platform/config"
+	"github.com/rathaus/rathaus/internal/platform/database"
+)
+
+// env is an opened installation: stores and domain services.
+type env struct {
+	cfg      config.Config
+	log      *slog.Logger
+	db       *database.DB
+	blobs    blob.Store
+	identity *identity.Service
+}
+
+// open opens the database and blob store and migrates the schema.
+func open(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock.Clock) (*env, error) {
+	db, err := database.Open(ctx, database.Options{DataDir: cfg.DataDir, URL: cfg.DatabaseURL, Clock: clk})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	blobs, err := blob.NewDir(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	log.Debug("store open", "dialect", string(db.Dialect), "data_dir", cfg.DataDir)
+	return &env{cfg: cfg, log: log, db: db, blobs: blobs, identity: &identity.Service{DB: db}}, nil
+}
+
+func (e *env) close() { e.db.Close() }
+
+// tenant resolves --tenant (or the only / default tenant).
+func (e *env) tenant(ctx context.Context) (*identity.Tenant, error) {
+	t, err := e.identity.ResolveTenant(ctx, e.cfg.Tenant)
+	if err != nil {
+		return nil, fmt.Errorf("tenant: %w", err)
+	}
+	return t, nil
+}

@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/cli"
+	"github.com/rathaus/rathaus/internal/platform/clock"
+	"github.com/rathaus/rathaus/internal/platform/jobs"
+	"github.com/rathaus/rathaus/internal/platform/web"
+)
+
+func runServe(ctx context.Context, io IO, args []string) error {
+	return serve(ctx, io, args, "serve", nil)
+}
+
+// serve opens the installation, runs before (the demo seeding) and then
+// serves until ctx is cancelled. The first stdout line is
+// "listening on http://HOST:PORT" with the real port.
+func serve(ctx context.Context, io IO, args []string, name string, before func(ctx context.Context, e *env) (after func(), err error)) error {
+	cfg, pos, err := load(name, args, io)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return cli.Usagef("%s takes no arguments", name)
+	}
+	log := newLogger(io.Stderr, cfg.LogLevel)
+	e, err := open(ctx, cfg, log, clock.System{})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	var after func()
+	if before != nil {
+		if after, err = before(ctx, e); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (RATHAUS_ADDR / --addr): %w", cfg.Addr, err)
+	}
+	var ready atomic.Bool
+	h, _ := e.handler(&ready)
+	fmt.Fprintf(io.Stdout, "listening on http://%s\n", ln.Addr().String())
+	if after != nil {
+		after()
+	}
+	ready.Store(true)
+	log.Info("serving", "addr", ln.Addr().String(), "dialect", string(e.db.Dialect), "version", Version)
+
+	jctx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	q := e.jobs()
+	wg.Go(func() { q.Run(jctx, cfg.Workers) })
+	err = web.Serve(ctx, ln, h, log, cfg.ShutdownTimeout)
+	ready.Store(false)
+	stopJobs()
+	wg.Wait()
+	log.Info("stopped")
+	return err
+}
+
+// jobs builds the queue with every domain's handlers registered.
+func (e *env) jobs() *jobs.Queue {
+	q := jobs.New(e.db, e.log)
+	return q
+}
+
+// handler builds the whole HTTP surface.
+func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := web.NewMetrics(reg)
+
+	rt := web.NewRouter(renderError)
+	idh := &identity.Handler{Svc: e.identity}
+
+	rt.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	}))
+	rt.Handle("GET /readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if ready == nil || !ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready")
+			return
+		}
+		if err := e.db.R.PingContext(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "database unreachable")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	}))
+	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	rt.API(web.Operation{Method: "GET", Path: "/api/v1/openapi.json", ID: "openapi", Tag: "meta", Public: true,
+		Summary: "This OpenAPI document"}, func(w http.ResponseWriter, r *http.Request) error {
+		web.WriteJSON(w, 200, rt.OpenAPI("Rathaus API", Version))
+		return nil
+	})
+	idh.Routes(rt)
+	(&adminHandler{env: e, id: idh}).Routes(rt)
+	rt.HandleFunc("GET /{$}", handleHome)
+
+	tenanted := idh.TenantMiddleware(rt)
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+			rt.ServeHTTP(w, r)
+		default:
+			tenanted.ServeHTTP(w, r)
+		}
+	})
+	return web.Middleware(root, web.Options{Log: e.log, MaxBodyBytes: e.cfg.MaxBodyBytes, Metrics: metrics, Errors: renderError}), rt
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="de">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} – {{.Tenant}}</title></head>
+<body>
+<header><p>{{.Tenant}}</p></header>
+<main id="inhalt">
+<h1>{{.Title}}</h1>
+{{range .Paragraphs}}<p>{{.}}</p>{{end}}
+</main>
+</body>
+</html>
+`))
+
+type pageView struct {
+	Tenant     string
+	Title      string
+	Paragraphs []string
+}
+
+func handleHome(w http.ResponseWriter, r *http.Request) error {
+	t := identity.TenantFrom(r.Context())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	return pageTmpl.Execute(w, pageView{Tenant: t.Name, Title: "Willkommen im digitalen Rathaus",
+		Paragraphs: []string{"Hier erledigen Sie Ihre Anliegen bei " + t.Name + " online – rund um die Uhr."}})
+}
+
+var errorTitles = map[int]string{
+	400: "Die Anfrage ist fehlerhaft",
+	401: "Bitte melden Sie sich an",
+	403: "Kein Zugriff",
+	404: "Seite nicht gefunden",
+	405: "Diese Aktion ist hier nicht möglich",
+	413: "Die Datei oder Anfrage ist zu groß",
+	422: "Bitte prüfen Sie Ihre Eingaben",
+	500: "Ein interner Fehler ist aufgetreten",
+}
+
+// renderError writes the HTML error page; it never shows internal error text.
+func renderError(w http.ResponseWriter, r *http.Request, status int) {
+	title := errorTitles[status]
+	if title == "" {
+		title = http.StatusText(status)
+	}
+	tenant := "Rathaus"
+	if t := identity.TenantFrom(r.Context()); t != nil {
+		tenant = t.Name
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	pageTmpl.Execute(w, pageView{Tenant: tenant, Title: title,
+		Paragraphs: []string{fmt.Sprintf("Fehlercode %d. Wenn Sie uns kontaktieren, nennen Sie bitte die Vorgangsnummer %s.", status, web.RequestID(r.Context()))}})
+}
