@@ -1,0 +1,30 @@
+# Rathaus — the two commands a newcomer needs are `make run` and `make test`.
+GO ?= go
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+DATASETS ?= $(abspath ../shared/data)
+
+.PHONY: run test test-postgres conformance fuzz e2e build vet check
+
+## run: the demo city Musterstadt on http://127.0.0.1:8080 (data in ./rathaus-data)
+run:
+	$(GO) run ./cmd/rathaus demo
+
+## test: every unit and storage test on SQLite; needs no server and no data set
+test:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+## test-postgres: the same tests, storage tests also on PostgreSQL (mandatory here)
+test-postgres:
+	RATHAUS_TEST_POSTGRES_URL='$(PG_URL)' RATHAUS_REQUIRE_POSTGRES=1 $(GO) test -count=1 ./...
+
+## conformance: agreement with official verdicts and public data sets in ../shared/data
+conformance:
+	RATHAUS_DATASETS='$(DATASETS)' RATHAUS_CONFORMANCE=1 $(GO) test -count=1 -run 'Conformance|Dataset' ./...
+
+## fuzz: each fuzz target briefly
+fuzz:
+	./scripts/fuzz.sh 10s
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/rathaus ./cmd/rathaus
