@@ -39,6 +39,15 @@ func TestParseDevData(t *testing.T) {
 			if string(inv.Syntax) != v.Syntax {
 				t.Errorf("%s: syntax %q, want %q", v.File, inv.Syntax, v.Syntax)
 			}
+			if v.XSDValid {
+				// The CII schema types amounts as xs:decimal but date
+				// strings as plain text, so only dates may be malformed.
+				for _, iv := range inv.Invalid {
+					if !strings.HasSuffix(iv.Element, "DateTimeString") && !strings.HasSuffix(iv.Element, "DateString") {
+						t.Errorf("%s (schema-valid): malformed term %+v", v.File, iv)
+					}
+				}
+			}
 			if !v.Accept {
 				continue
 			}

@@ -79,7 +79,7 @@ func Verdicts(tb testing.TB, dir string) []Verdict {
 }
 
 // CheckTotals checks the arithmetic that every accepted EN 16931 invoice
-// satisfies (rules BR-CO-10, BR-CO-13, BR-CO-15, BR-CO-16) and that no
+// satisfies (rules BR-CO-10, BR-CO-13, BR-CO-14, BR-CO-15, BR-CO-16) and that no
 // parsed term was malformed. It returns one error per broken invariant.
 func CheckTotals(inv *en16931.Invoice) error {
 	var errs []error
@@ -111,6 +111,13 @@ func CheckTotals(inv *en16931.Invoice) error {
 	}
 	if w := t.LineNet.Decimal.Sub(val(t.Allowances)).Add(val(t.Charges)); !w.Equal(t.WithoutVAT.Decimal) {
 		errs = append(errs, fmt.Errorf("BR-CO-13: BT-106 - BT-107 + BT-108 = %s != BT-109 %s", w, t.WithoutVAT))
+	}
+	vatSum := zero
+	for _, b := range inv.VATBreakdown {
+		vatSum = vatSum.Add(val(b.TaxAmount))
+	}
+	if t.VAT != nil && !vatSum.Equal(t.VAT.Decimal) {
+		errs = append(errs, fmt.Errorf("BR-CO-14: sum of BT-117 %s != BT-110 %s", vatSum, t.VAT))
 	}
 	// BR-CO-15 rounds the sum to 2 decimals; its CII form also lets BT-112
 	// equal BT-109 alone.
