@@ -310,9 +310,6 @@ func (p *parser) party(e *xmltree.Element, seller bool) en16931.Party {
 	for _, x := range e.All(nsRAM, "GlobalID") {
 		pt.Identifiers = append(pt.Identifiers, id(x))
 	}
-	if !seller && len(pt.Identifiers) > 1 {
-		pt.Identifiers = pt.Identifiers[:1] // BT-46 is 0..1
-	}
 	if seller {
 		pt.AdditionalLegalInfo = text(e, "Description")
 	}

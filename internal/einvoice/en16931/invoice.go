@@ -62,6 +62,8 @@ type Amount struct{ decimal.Decimal }
 // are zero values (empty string, nil pointer, empty slice). Amounts keep the
 // sign written in the document; a credit note does not negate them.
 type Invoice struct {
+	// Kind comes from the root element in UBL (Invoice or CreditNote) and
+	// from BT-3 in CII, which has one root for both.
 	Kind   Kind   `json:"kind"`
 	Syntax Syntax `json:"syntax"`
 
@@ -139,9 +141,10 @@ type PrecedingInvoice struct {
 	IssueDate *Date  `json:"issue_date,omitempty"` // BT-26
 }
 
-// Party is the seller (BG-4) or the buyer (BG-7). For the buyer, Identifiers
-// holds at most the one BT-46, and TaxRegistrationID, AdditionalLegalInfo
-// stay empty.
+// Party is the seller (BG-4) or the buyer (BG-7). For the buyer,
+// TaxRegistrationID and AdditionalLegalInfo stay empty; Identifiers holds
+// every identifier written, although EN 16931 allows one BT-46 (the rule
+// engine judges the cardinality).
 type Party struct {
 	Name                string   `json:"name"`                            // BT-27 / BT-44
 	TradingName         string   `json:"trading_name,omitempty"`          // BT-28 / BT-45
