@@ -314,7 +314,7 @@ func (p *parser) party(e *xmltree.Element, seller bool) (en16931.Party, string) 
 	pt.Address = address(e.Child(nsCAC, "PostalAddress"))
 	for _, ts := range e.All(nsCAC, "PartyTaxScheme") {
 		v := cbc(ts, "CompanyID")
-		if cbc(cac(ts, "TaxScheme"), "ID") == "VAT" {
+		if strings.EqualFold(cbc(cac(ts, "TaxScheme"), "ID"), "VAT") { // BR-CO-26 compares upper-cased
 			if pt.VATID == "" {
 				pt.VATID = v
 			}
