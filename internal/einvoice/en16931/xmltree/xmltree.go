@@ -100,6 +100,11 @@ func Parse(data []byte) (*Element, error) {
 				}
 				continue
 			}
+			// White space before the first text is dropped: it is the
+			// indentation of element-only content and Text trims it anyway.
+			if len(cur.text) == 0 && isSpace(t) {
+				continue
+			}
 			cur.text = append(cur.text, t...)
 		case xml.Directive:
 			return nil, fmt.Errorf("%w: <!%.40s", ErrDTD, t)
@@ -221,4 +226,13 @@ func (e *Element) Base64() ([]byte, error) {
 		return nil, fmt.Errorf("not valid base64: %v", err)
 	}
 	return out[:n], nil
+}
+
+func isSpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
