@@ -121,6 +121,8 @@ var stopwords = func() map[string]bool {
 		wo was tun machen mache macht erledigen kriegen bekomme bekommen krieg gibt geht gehen bekommt
 		the a an to of for in on at by with from my me i we you your our is are was be been do does did how what where when who which can could should would need want get have has please
 		and or not this that it its about some any
+		select drop table union insert into values delete truncate exec execute declare null sleep waitfor
+		script alert javascript onerror onload iframe src href eval cookie near
 	`) {
 		m[w] = true
 	}

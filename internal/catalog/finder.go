@@ -498,6 +498,15 @@ func (f *Finder) expandWord(c *concept, word string, w float32) {
 	}
 }
 
+func isDigits(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] < '0' || w[i] > '9' {
+			return false
+		}
+	}
+	return w != ""
+}
+
 // cutQuery trims q to MaxQueryBytes at a rune boundary.
 func cutQuery(q string) string {
 	if len(q) <= MaxQueryBytes {
@@ -513,7 +522,12 @@ func cutQuery(q string) string {
 // parse turns query text into concepts: each content word (or synonym
 // phrase) is one concept whose terms are alternatives.
 func (f *Finder) parse(text string) []concept {
-	words := tokenize(cutQuery(text), maxQueryWords)
+	text = cutQuery(text)
+	if strings.ContainsRune(text, '<') {
+		// Markup is not a question: keep only its visible text.
+		text = htmlToText(text)
+	}
+	words := tokenize(text, maxQueryWords)
 	var content []string
 	for _, w := range words {
 		if !stopwords[fold(w)] {
@@ -535,6 +549,10 @@ func (f *Finder) parse(text string) []concept {
 		var c concept
 		p, n := syn.match(stems, heads, i)
 		if n == 0 {
+			if isDigits(content[i]) && len(content[i]) < 4 {
+				i++ // a lone small number says nothing on its own
+				continue
+			}
 			f.expandWord(&c, content[i], 1)
 			if len(c.terms) > 0 {
 				out = append(out, c)

@@ -1,0 +1,318 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rathaus/rathaus/internal/platform/cli"
+)
+
+// small is a tiny catalog for exact expectations.
+func small() []Service {
+	mk := func(ext, name, summary string, kw ...string) Service {
+		s := Service{ExternalID: ext, Source: "test", Name: name, Summary: summary, Description: summary, Keywords: kw}
+		s.normalise()
+		return s
+	}
+	dog := mk("dog", "Hundesteuer", "Steuer für das Halten eines Hundes anmelden.")
+	dog.LifeSituations, dog.Topics = []string{"Tierhaltung"}, []string{"Steuern & Zoll"}
+	perso := mk("id", "Personalausweis", "Den Ausweis im Bürgerbüro beantragen.", "Perso")
+	perso.LifeSituations, perso.Topics = []string{"Querschnitt Bürger"}, []string{"Querschnitt"}
+	drive := mk("dl", "Führerschein umschreiben", "Einen ausländischen Führerschein umschreiben lassen.")
+	drive.LifeSituations, drive.Topics = []string{"Führerschein"}, []string{"Mobilität & Reisen"}
+	park := mk("park", "Bewohnerparkausweis", "Parken im eigenen Viertel.")
+	park.LifeSituations, park.Topics = []string{"Kfz-Besitz"}, []string{"Mobilität & Reisen"}
+	return []Service{dog, perso, drive, park}
+}
+
+func topExternal(f *Finder, q string) string {
+	res := f.Find(Query{Text: q})
+	if len(res.Hits) == 0 {
+		return ""
+	}
+	return res.Hits[0].ExternalID
+}
+
+func TestFinderLanguage(t *testing.T) {
+	f := NewFinder(small())
+	tests := []struct {
+		name, q, want string
+	}{
+		{"exact", "Hundesteuer", "dog"},
+		{"compound split in the query", "Steuer für meinen Hund", "dog"},
+		{"compound split, plural", "Hunde steuer", "dog"},
+		{"inflection", "Personalausweises", "id"},
+		{"umlaut written as ue", "Fuehrerschein", "dl"},
+		{"umlaut dropped", "Fuhrerschein", "dl"},
+		{"typo", "Personalauswies", "id"},
+		{"typo in a long word", "Fürerschein umschreibn", "dl"},
+		{"truncated word", "Bewohnerpark", "park"},
+		{"colloquial synonym", "perso", "id"},
+		{"English synonym", "dog tax", "dog"},
+		{"English synonym 2", "driving licence", "dl"},
+		{"upper case and punctuation", "HUNDESTEUER!!!", "dog"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := topExternal(f, tt.q); got != tt.want {
+				t.Errorf("top hit for %q = %q, want %q", tt.q, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFinderBadQueries(t *testing.T) {
+	f := mustDemoFinder(t)
+	tests := []struct {
+		name, q string
+	}{
+		{"empty", ""},
+		{"blank", "   \t\n"},
+		{"only stop words", "ich möchte bitte das"},
+		{"SQL", "'; DROP TABLE services; --"},
+		{"FTS syntax", `personal* NEAR/3 "ausweis" OR -pass AND (x)`},
+		{"HTML", `<script>alert("x")</script><b>Ausweis</b>`},
+		{"very long", strings.Repeat("Personalausweis ", 2000)},
+		{"invalid UTF-8", "Ausweis\xff\xfe"},
+		{"control characters", "Aus\x00weis\x1b[31m"},
+		{"numbers only", "99008001000000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.Find(Query{Text: tt.q, Limit: 100})
+			if res.Hits == nil {
+				t.Fatal("Hits is nil, want empty slice")
+			}
+			if len(res.Hits) > MaxLimit {
+				t.Errorf("%d hits, want at most %d", len(res.Hits), MaxLimit)
+			}
+			for _, h := range res.Hits {
+				if h.Score < 0 || h.Score > 1 {
+					t.Errorf("score %v out of [0,1]", h.Score)
+				}
+			}
+		})
+	}
+	if res := f.Find(Query{Text: ""}); len(res.Hits) != 0 {
+		t.Errorf("empty query gave %d hits", len(res.Hits))
+	}
+	if got := topExternal(f, "99008001000000"); got != "1063441" {
+		t.Errorf("search by LeiKa key: top %q, want 1063441", got)
+	}
+}
+
+func TestFinderRanking(t *testing.T) {
+	f := mustDemoFinder(t)
+	res := f.Find(Query{Text: "Personalausweis", Limit: 50})
+	if len(res.Hits) < 2 {
+		t.Fatalf("only %d hits", len(res.Hits))
+	}
+	if res.Hits[0].ExternalID != "1063441" || res.Hits[0].Score != 1 {
+		t.Errorf("first hit %+v, want 1063441 with score 1", res.Hits[0])
+	}
+	for i := 1; i < len(res.Hits); i++ {
+		if res.raw[i] > res.raw[i-1] {
+			t.Errorf("hit %d ranked above a better one", i)
+		}
+	}
+	if n := len(f.Find(Query{Text: "Ausweis"}).Hits); n != DefaultLimit {
+		t.Errorf("default limit gave %d hits, want %d", n, DefaultLimit)
+	}
+	if n := len(f.Find(Query{Text: "Ausweis", Limit: 3}).Hits); n != 3 {
+		t.Errorf("limit 3 gave %d hits", n)
+	}
+	// deterministic
+	a, b := f.Find(Query{Text: "auto anmelden"}), f.Find(Query{Text: "auto anmelden"})
+	if diff := cmp.Diff(a.Hits, b.Hits); diff != "" {
+		t.Errorf("two runs differ:\n%s", diff)
+	}
+}
+
+func TestFinderFacets(t *testing.T) {
+	f := NewFinder(small())
+	res := f.Find(Query{Text: "Führerschein Bewohnerparkausweis Hund", Limit: 10})
+	want := []FacetCount{{"Mobilität & Reisen", 2}, {"Steuern & Zoll", 1}}
+	if diff := cmp.Diff(want, res.Facets.Topics); diff != "" {
+		t.Errorf("topics (-want +got):\n%s", diff)
+	}
+	res = f.Find(Query{Text: "Führerschein Bewohnerparkausweis Hund", Topic: "Mobilität & Reisen"})
+	var got []string
+	for _, h := range res.Hits {
+		got = append(got, h.ExternalID)
+	}
+	if diff := cmp.Diff([]string{"dl", "park"}, got, cmpSortStrings); diff != "" {
+		t.Errorf("filtered hits (-want +got):\n%s", diff)
+	}
+}
+
+var cmpSortStrings = cmp.Transformer("sort", func(in []string) []string {
+	out := append([]string(nil), in...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+})
+
+func TestDecompose(t *testing.T) {
+	f := NewFinder(small())
+	for _, w := range []string{"hund", "steuer", "personal", "ausweis", "bewohner", "park", "bescheid", "melde", "bescheinigung", "register"} {
+		f.lex[fold(w)] = true
+	}
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"hundesteuer", []string{"hunde", "steuer"}}, // the whole word is never a split of itself
+		{"personalausweis", []string{"personal", "ausweis"}},
+		{"bewohnerparkausweis", []string{"bewohner", "parkausweis"}}, // fewest parts
+		{"hundesteuerbescheid", []string{"hundesteuer", "bescheid"}},
+		{"meldebescheinigungsteuer", []string{"meldebescheinigung", "steuer"}},
+		{"melderegisterbescheinigung", []string{"melde", "register", "bescheinigung"}},
+		{"ausweis", nil},
+		{"xylophonbauer", nil},
+	}
+	for _, tt := range tests {
+		var want []string
+		for _, w := range tt.want {
+			want = append(want, fold(w))
+		}
+		if diff := cmp.Diff(want, f.decompose(fold(tt.in))); diff != "" {
+			t.Errorf("decompose(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+func TestFold(t *testing.T) {
+	for in, want := range map[string]string{
+		"führerschein":  "fuhrerschein",
+		"fuehrerschein": "fuhrerschein",
+		"straße":        "strasse",
+		"eheschließung": "eheschliessung",
+		"café":          "cafe",
+	} {
+		if got := fold(in); got != want {
+			t.Errorf("fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b  string
+		limit int
+		want  int
+	}{
+		{"ausweis", "ausweis", 2, 0},
+		{"ausweis", "auswies", 2, 1}, // transposition
+		{"ausweis", "ausweiss", 2, 1},
+		{"ausweis", "aweis", 2, 2},
+		{"ausweis", "pass", 2, 3},
+	} {
+		if got := editDistance(tt.a, tt.b, tt.limit); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func FuzzFind(f *testing.F) {
+	for _, s := range []string{"", "Personalausweis", "Steuer für meinen Hund", "'; DROP TABLE x; --", "<b>x</b>", "ä ö ü ß", "\xff", strings.Repeat("a", 300), "pass verloren", "99008001000000"} {
+		f.Add(s)
+	}
+	fd := NewFinder(small())
+	f.Fuzz(func(t *testing.T, q string) {
+		res := fd.Find(Query{Text: q})
+		if res.Hits == nil || len(res.Hits) > DefaultLimit {
+			t.Fatalf("hits %v", res.Hits)
+		}
+		for _, h := range res.Hits {
+			if h.Score < 0 || h.Score > 1 {
+				t.Fatalf("score %v", h.Score)
+			}
+		}
+		for _, w := range tokenize(cutQuery(q), maxQueryWords) {
+			if len(w) > maxTokenLen || !utf8.ValidString(w) && utf8.ValidString(q) {
+				t.Fatalf("token %q", w)
+			}
+		}
+	})
+}
+
+func TestFindCommand(t *testing.T) {
+	services := small()
+	tests := []struct {
+		name     string
+		args     []string
+		wantErr  error
+		wantCode int
+		want     string
+	}{
+		{
+			name: "json",
+			args: []string{"--json", "Steuer", "für", "meinen", "Hund"},
+			want: `{"query":"Steuer für meinen Hund","results":[{"id":"` + services[0].ID + `","external_id":"dog","leika_keys":[],"name":"Hundesteuer","score":1}]}` + "\n",
+		},
+		{
+			name: "no result", args: []string{"--json", "<script>"}, wantCode: 1,
+			want: `{"query":"\u003cscript\u003e","results":[]}` + "\n",
+		},
+		{name: "no query", args: []string{"--json"}, wantCode: 2},
+		{name: "bad flag", args: []string{"--nope", "x"}, wantCode: 2},
+		{name: "bad limit", args: []string{"--limit", "51", "x"}, wantCode: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := FindCommand(context.Background(), tt.args, services, &out, &errOut)
+			if got := cli.ExitCode(err); got != tt.wantCode {
+				t.Fatalf("exit code %d (%v), want %d", got, err, tt.wantCode)
+			}
+			if tt.wantCode == 1 && !errors.Is(err, cli.ErrNegative) {
+				t.Errorf("err = %v, want ErrNegative", err)
+			}
+			if tt.want != "" {
+				if diff := cmp.Diff(tt.want, out.String()); diff != "" {
+					t.Errorf("stdout (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+func TestBenchCommand(t *testing.T) {
+	services, _, err := DemoCatalog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err = BenchCommand(context.Background(), []string{"--json", "--rounds", "1"}, services, &out, &errOut)
+	if err != nil && !errors.Is(err, cli.ErrNegative) {
+		t.Fatal(err)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	var keys []string
+	for k := range rep {
+		keys = append(keys, k)
+	}
+	if diff := cmp.Diff([]string{"p50_ms", "p99_ms", "queries", "services", "top1", "top3"}, keys, cmpSortStrings); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+	if rep["services"].(float64) != float64(len(services)) || rep["queries"].(float64) < 80 {
+		t.Errorf("report %v", rep)
+	}
+	if err := BenchCommand(context.Background(), []string{"extra"}, services, &out, &errOut); cli.ExitCode(err) != 2 {
+		t.Errorf("extra argument: %v, want usage error", err)
+	}
+}
