@@ -67,9 +67,9 @@ func TestAssistantDirect(t *testing.T) {
 	a := &Assistant{Finder: mustDemoFinder(t)}
 	tests := []struct {
 		name, input, lang string
-		wantExt          string
-		wantStep         string
-		wantMessage      bool
+		wantExt           string
+		wantStep          string
+		wantMessage       bool
 	}{
 		{name: "clear request", input: "Steuer für meinen Hund", wantExt: "musterstadt-hundesteuer", wantStep: "online"},
 		{name: "English", input: "dog tax", lang: "en", wantExt: "musterstadt-hundesteuer", wantStep: "online"},
