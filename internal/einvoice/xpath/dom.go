@@ -35,7 +35,9 @@ type Node struct {
 	Parent   *Node
 	Children []*Node
 	Attrs    []*Node
-	Order    int32 // document order
+	qn       string // prefix:local, computed once
+	one      Seq    // the sequence (n), shared, capacity 1
+	Order    int32  // document order
 	Line     int32
 	Col      int32
 	doc      *Document
@@ -44,10 +46,11 @@ type Node struct {
 // Document is a parsed XML document with an index of its elements by name,
 // so that "//name" costs a map lookup instead of a tree walk.
 type Document struct {
-	Root     *Node
-	Elements []*Node // all elements in document order
-	byName   map[qname][]*Node
-	count    int32
+	Root        *Node
+	Elements    []*Node // all elements in document order
+	byName      map[qname][]*Node
+	attrsByName map[qname][]*Node
+	count       int32
 }
 
 type qname struct{ space, local string }
@@ -62,6 +65,15 @@ func (d *Document) Element() *Node {
 	return nil
 }
 
+// single returns the sequence holding only n. It is shared: callers must
+// not modify it (its capacity of 1 makes append copy).
+func (n *Node) single() Seq {
+	if n.one == nil {
+		n.one = Seq{n}[:1:1]
+	}
+	return n.one
+}
+
 // Doc returns the document the node belongs to.
 func (n *Node) Doc() *Document { return n.doc }
 
@@ -69,6 +81,9 @@ func (n *Node) Doc() *Document { return n.doc }
 func (n *Node) Name() string {
 	if n.Prefix == "" {
 		return n.Local
+	}
+	if n.qn != "" {
+		return n.qn
 	}
 	return n.Prefix + ":" + n.Local
 }
@@ -321,6 +336,9 @@ func qualified(n xml.Name) string {
 func (d *Document) number(n *Node) {
 	n.Order = d.count
 	d.count++
+	if n.Prefix != "" {
+		n.qn = n.Prefix + ":" + n.Local
+	}
 	if n.Kind == ElementNode {
 		d.Elements = append(d.Elements, n)
 		k := qname{n.Space, n.Local}
@@ -328,6 +346,11 @@ func (d *Document) number(n *Node) {
 		for _, a := range n.Attrs {
 			a.Order = d.count
 			d.count++
+			k := qname{a.Space, a.Local}
+			if d.attrsByName == nil {
+				d.attrsByName = map[qname][]*Node{}
+			}
+			d.attrsByName[k] = append(d.attrsByName[k], a)
 		}
 	}
 	for _, c := range n.Children {

@@ -125,6 +125,9 @@ func (contextItem) eval(c *Context) (Seq, error) {
 	if c.Item == nil {
 		return nil, errorf("XPDY0002", "no context item")
 	}
+	if n, ok := c.Item.(*Node); ok {
+		return n.single(), nil
+	}
 	return Seq{c.Item}, nil
 }
 
@@ -236,38 +239,29 @@ func (i *ifExpr) eval(c *Context) (Seq, error) {
 type orExpr struct{ a, b expr }
 
 func (o *orExpr) eval(c *Context) (Seq, error) {
-	if b, err := evalBool(o.a, c); err != nil || b {
-		return boolSeq(b), err
-	}
-	b, err := evalBool(o.b, c)
+	b, err := ebvOf(c, o)
 	return boolSeq(b), err
 }
 
 type andExpr struct{ a, b expr }
 
 func (o *andExpr) eval(c *Context) (Seq, error) {
-	if b, err := evalBool(o.a, c); err != nil || !b {
-		return boolSeq(b), err
-	}
-	b, err := evalBool(o.b, c)
+	b, err := ebvOf(c, o)
 	return boolSeq(b), err
-}
-
-func evalBool(e expr, c *Context) (bool, error) {
-	v, err := e.eval(c)
-	if err != nil {
-		return false, err
-	}
-	return EBV(v)
 }
 
 type cmpExpr struct {
 	op      string
 	general bool
+	strings bool // both operands are single strings
 	a, b    expr
 }
 
 func (x *cmpExpr) eval(c *Context) (Seq, error) {
+	if x.strings {
+		b, err := x.evalBool(c)
+		return boolSeq(b), err
+	}
 	a, err := x.a.eval(c)
 	if err != nil {
 		return nil, err
@@ -767,7 +761,7 @@ func (rootExpr) eval(c *Context) (Seq, error) {
 	if !ok {
 		return nil, errorf("XPDY0050", "context item is not a node")
 	}
-	return Seq{n.doc.Root}, nil
+	return n.doc.Root.single(), nil
 }
 
 type pathExpr struct{ left, right expr }
@@ -821,6 +815,7 @@ const (
 	axisPrecedingSibling
 	axisFollowing
 	axisPreceding
+	axisDescendantAttribute // attributes of descendant-or-self elements (for //@x)
 )
 
 var axisNames = map[string]axis{
@@ -882,9 +877,10 @@ func (t *nodeTest) match(n *Node, attrAxis bool) bool {
 }
 
 type stepExpr struct {
-	axis  axis
-	test  nodeTest
-	preds []expr
+	axis        axis
+	test        nodeTest
+	preds       []expr
+	simpleChild bool // child::name without predicates
 }
 
 func (s *stepExpr) eval(c *Context) (Seq, error) {
@@ -893,6 +889,25 @@ func (s *stepExpr) eval(c *Context) (Seq, error) {
 		return nil, errorf("XPTY0020", "axis step on an atomic value")
 	}
 	return s.from(n, c, nil)
+}
+
+// childSingle handles the common child::name step without predicates
+// without allocating when at most one child matches.
+func (s *stepExpr) childSingle(n *Node) (Seq, bool) {
+	t := &s.test
+	var found *Node
+	for _, ch := range n.Children {
+		if ch.Local == t.local && ch.Kind == ElementNode && ch.Space == t.space {
+			if found != nil {
+				return nil, false
+			}
+			found = ch
+		}
+	}
+	if found == nil {
+		return nil, true
+	}
+	return found.single(), true
 }
 
 func (s *stepExpr) evalFrom(left Seq, c *Context) (Seq, error) {
@@ -921,6 +936,11 @@ func (s *stepExpr) evalFrom(left Seq, c *Context) (Seq, error) {
 // from appends the nodes selected from n to out (document order for a
 // single n).
 func (s *stepExpr) from(n *Node, c *Context, out Seq) (Seq, error) {
+	if out == nil && s.simpleChild {
+		if r, ok := s.childSingle(n); ok {
+			return r, nil
+		}
+	}
 	start := len(out)
 	attr := s.axis == axisAttribute
 	add := func(m *Node) {
@@ -930,8 +950,19 @@ func (s *stepExpr) from(n *Node, c *Context, out Seq) (Seq, error) {
 	}
 	switch s.axis {
 	case axisChild:
+		t := &s.test
+		if t.kind == testName && !t.anyLocal && !t.anySpace {
+			for _, ch := range n.Children {
+				if ch.Local == t.local && ch.Kind == ElementNode && ch.Space == t.space {
+					out = append(out, ch)
+				}
+			}
+			break
+		}
 		for _, ch := range n.Children {
-			add(ch)
+			if t.match(ch, false) {
+				out = append(out, ch)
+			}
 		}
 	case axisAttribute:
 		for _, a := range n.Attrs {
@@ -940,6 +971,9 @@ func (s *stepExpr) from(n *Node, c *Context, out Seq) (Seq, error) {
 	case axisSelf:
 		add(n)
 	case axisParent:
+		if n.Parent != nil && len(s.preds) == 0 && out == nil && s.test.match(n.Parent, false) {
+			return n.Parent.single(), nil
+		}
 		if n.Parent != nil {
 			add(n.Parent)
 		}
@@ -951,16 +985,43 @@ func (s *stepExpr) from(n *Node, c *Context, out Seq) (Seq, error) {
 		for ; m != nil; m = m.Parent {
 			add(m)
 		}
+	case axisDescendantAttribute:
+		if n.Kind == AttributeNode {
+			break
+		}
+		if s.test.kind == testName && !s.test.anyLocal && !s.test.anySpace {
+			out = appendRange(out, n.doc.attrsByName[qname{s.test.space, s.test.local}], n.Order, n.end())
+		} else {
+			var rec func(m *Node)
+			rec = func(m *Node) {
+				for _, a := range m.Attrs {
+					if s.test.match(a, true) {
+						out = append(out, a)
+					}
+				}
+				for _, ch := range m.Children {
+					if ch.Kind == ElementNode {
+						rec(ch)
+					}
+				}
+			}
+			rec(n)
+		}
 	case axisDescendant, axisDescendantOrSelf:
 		if s.axis == axisDescendantOrSelf {
 			add(n)
 		}
-		if s.test.kind == testName && !s.test.anyLocal && !s.test.anySpace && n.Kind != AttributeNode {
-			list := n.doc.byName[qname{s.test.space, s.test.local}]
+		if n.Kind == AttributeNode {
+			break
+		}
+		if s.test.kind == testName && !s.test.anyLocal && !s.test.anySpace {
+			out = appendRange(out, n.doc.byName[qname{s.test.space, s.test.local}], n.Order+1, n.end())
+		} else if s.test.kind == testName {
+			els := n.doc.Elements
 			end := n.end()
-			i := sort.Search(len(list), func(i int) bool { return list[i].Order > n.Order })
-			for ; i < len(list) && list[i].Order <= end; i++ {
-				out = append(out, list[i])
+			i := sort.Search(len(els), func(i int) bool { return els[i].Order > n.Order })
+			for ; i < len(els) && els[i].Order <= end; i++ {
+				add(els[i])
 			}
 		} else {
 			var rec func(m *Node)
@@ -991,6 +1052,18 @@ func (s *stepExpr) from(n *Node, c *Context, out Seq) (Seq, error) {
 			add(m)
 		}
 	case axisPreceding:
+		if s.test.kind == testName && !s.test.anyLocal && !s.test.anySpace && n.Kind != AttributeNode {
+			// Same-named elements before n that are not its ancestors,
+			// nearest first.
+			list := n.doc.byName[qname{s.test.space, s.test.local}]
+			i := sort.Search(len(list), func(i int) bool { return list[i].Order >= n.Order })
+			for i--; i >= 0; i-- {
+				if list[i].end() < n.Order {
+					out = append(out, list[i])
+				}
+			}
+			break
+		}
 		all := n.doc.allBefore(n)
 		for i := len(all) - 1; i >= 0; i-- {
 			add(all[i])
@@ -1007,6 +1080,16 @@ func (s *stepExpr) from(n *Node, c *Context, out Seq) (Seq, error) {
 		slices.Reverse(out[start:])
 	}
 	return out, nil
+}
+
+// appendRange appends the nodes of list (in document order) whose order is
+// within [lo, hi].
+func appendRange(out Seq, list []*Node, lo, hi int32) Seq {
+	i := sort.Search(len(list), func(i int) bool { return list[i].Order >= lo })
+	for ; i < len(list) && list[i].Order <= hi; i++ {
+		out = append(out, list[i])
+	}
+	return out
 }
 
 func (n *Node) end() int32 {
@@ -1119,10 +1202,23 @@ func (f *filterExpr) eval(c *Context) (Seq, error) {
 type callExpr struct {
 	name string
 	fn   func(c *Context, args []Seq) (Seq, error)
+	sfn  stringFn // direct string-valued implementation, if any
+	bfn  boolFn   // direct boolean-valued implementation, if any
 	args []expr
 }
 
 func (x *callExpr) eval(c *Context) (Seq, error) {
+	if x.bfn != nil {
+		b, err := x.bfn(c, x.args)
+		return boolSeq(b), err
+	}
+	if x.sfn != nil {
+		s, err := x.sfn(c, x.args)
+		if err != nil {
+			return nil, err
+		}
+		return Seq{String(s)}, nil
+	}
 	switch x.name {
 	case "position":
 		return Seq{Integer(c.Pos)}, nil

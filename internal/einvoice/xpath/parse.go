@@ -38,11 +38,7 @@ func (x *Expr) Eval(c *Context) (Seq, error) { return x.e.eval(c) }
 
 // EvalBool evaluates the expression and returns its effective boolean value.
 func (x *Expr) EvalBool(c *Context) (bool, error) {
-	s, err := x.e.eval(c)
-	if err != nil {
-		return false, err
-	}
-	return EBV(s)
+	return ebvOf(c, x.e)
 }
 
 // Compile parses an XPath 2.0 expression (the subset used by the EN 16931
@@ -185,7 +181,8 @@ func (p *parser) cmpExpr() expr {
 		switch t.s {
 		case "=", "!=", "<", "<=", ">", ">=":
 			p.next()
-			return &cmpExpr{op: t.s, general: true, a: e, b: p.rangeExpr()}
+			b := p.rangeExpr()
+			return &cmpExpr{op: t.s, general: true, strings: stringTyped(e) && stringTyped(b), a: e, b: b}
 		}
 	}
 	if t.kind == tName {
@@ -390,11 +387,42 @@ func (p *parser) relPathAfterDesc(left expr) expr {
 // is fused into a descendant step (which can use the name index).
 func (p *parser) descStep(left expr) expr {
 	s := p.stepExpr()
-	if st, ok := s.(*stepExpr); ok && st.axis == axisChild && !anyPositional(st.preds) {
-		return &pathExpr{left, &stepExpr{axis: axisDescendant, test: st.test, preds: st.preds}}
+	if f, ok := fuseDesc(s); ok {
+		return &pathExpr{left, f}
 	}
 	dos := &stepExpr{axis: axisDescendantOrSelf, test: nodeTest{kind: testNode}}
 	return &pathExpr{&pathExpr{left, dos}, s}
+}
+
+// fuseDesc turns the step after "//" into an equivalent descendant step
+// when that does not change positions: child::x → descendant::x,
+// attribute::x → the attributes of descendant-or-self elements, and a
+// parenthesised union of such steps into a union of descendant steps.
+func fuseDesc(s expr) (expr, bool) {
+	switch st := s.(type) {
+	case *stepExpr:
+		if anyPositional(st.preds) {
+			return nil, false
+		}
+		switch st.axis {
+		case axisChild:
+			return &stepExpr{axis: axisDescendant, test: st.test, preds: st.preds}, true
+		case axisAttribute:
+			return &stepExpr{axis: axisDescendantAttribute, test: st.test, preds: st.preds}, true
+		}
+	case *parenExpr:
+		return fuseDesc(st.e)
+	case *setExpr:
+		if st.op != "union" {
+			return nil, false
+		}
+		a, ok1 := fuseDesc(st.a)
+		b, ok2 := fuseDesc(st.b)
+		if ok1 && ok2 {
+			return &setExpr{op: "union", a: a, b: b}, true
+		}
+	}
+	return nil, false
 }
 
 func anyPositional(preds []expr) bool {
@@ -474,6 +502,7 @@ func (p *parser) stepExpr() expr {
 	}
 	st := e.(*stepExpr)
 	st.preds = p.predicates()
+	st.simpleChild = st.axis == axisChild && len(st.preds) == 0 && st.test.kind == testName && !st.test.anyLocal && !st.test.anySpace
 	return st
 }
 
@@ -632,7 +661,15 @@ func (p *parser) call(qn string, args []expr) expr {
 		if len(args) == 0 && b.ctxDefault {
 			args = []expr{&contextItem{}}
 		}
-		return &callExpr{name: local, fn: b.fn, args: args}
+		call := &callExpr{name: local, fn: b.fn, args: args}
+		if len(args) > 0 {
+			call.sfn = stringFns[local]
+			call.bfn = boolFns[local]
+		}
+		if local == "true" || local == "false" {
+			call.bfn = boolFns[local]
+		}
+		return call
 	}
 	f, ok := p.sc.Functions[FuncKey(uri, local, len(args))]
 	if !ok {
@@ -692,8 +729,8 @@ func anchorLeftmost(e expr) expr {
 	if p, ok := e.(*pathExpr); ok {
 		return &pathExpr{anchorLeftmost(p.left), p.right}
 	}
-	if st, ok := e.(*stepExpr); ok && st.axis == axisChild && !anyPositional(st.preds) {
-		return &pathExpr{&rootExpr{}, &stepExpr{axis: axisDescendant, test: st.test, preds: st.preds}}
+	if f, ok := fuseDesc(e); ok {
+		return &pathExpr{&rootExpr{}, f}
 	}
 	dos := &stepExpr{axis: axisDescendantOrSelf, test: nodeTest{kind: testNode}}
 	return &pathExpr{&pathExpr{&rootExpr{}, dos}, e}
