@@ -50,6 +50,11 @@ type Element struct {
 }
 
 // Parse reads data into a tree and returns its root element.
+//
+// It reads raw tokens and resolves namespaces itself, because
+// encoding/xml's own resolution lets through what a namespace-aware XML
+// parser refuses: undeclared prefixes, duplicate attributes, empty prefix
+// bindings, and an XML declaration that is not at the start.
 func Parse(data []byte) (*Element, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxSize)
@@ -57,41 +62,53 @@ func Parse(data []byte) (*Element, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // UTF-8 byte order mark
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
-	var root, cur *Element
-	depth, nodes := 0, 0
+	var (
+		root, cur *Element
+		raw       []xml.Name // raw names of the open elements, to match end tags
+		ns        nsStack
+		nodes     int
+		first     = true
+	)
 	for {
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNotWellFormed, err)
 		}
+		isFirst := first
+		first = false
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if root != nil && cur == nil {
 				return nil, fmt.Errorf("%w: element <%s> after the root element", ErrNotWellFormed, t.Name.Local)
 			}
-			depth++
-			if depth > MaxDepth {
+			if len(raw) >= MaxDepth {
 				return nil, fmt.Errorf("%w: more than %d levels", ErrTooDeep, MaxDepth)
 			}
 			nodes += 1 + len(t.Attr)
 			if nodes > MaxNodes {
 				return nil, fmt.Errorf("%w: more than %d elements and attributes", ErrTooLarge, MaxNodes)
 			}
-			e := &Element{Name: t.Name, Parent: cur}
-			if len(t.Attr) > 0 {
-				e.Attr = t.Attr
+			e, err := ns.open(t, len(raw))
+			if err != nil {
+				return nil, fmt.Errorf("%w: line %d: %v", ErrNotWellFormed, line(d), err)
 			}
+			e.Parent = cur
 			if cur == nil {
 				root = e
 			} else {
 				cur.Children = append(cur.Children, e)
 			}
 			cur = e
+			raw = append(raw, t.Name)
 		case xml.EndElement:
-			depth--
+			if len(raw) == 0 || raw[len(raw)-1] != t.Name {
+				return nil, fmt.Errorf("%w: line %d: unexpected end tag </%s>", ErrNotWellFormed, line(d), qname(t.Name))
+			}
+			raw = raw[:len(raw)-1]
+			ns.close(len(raw))
 			cur = cur.Parent
 		case xml.CharData:
 			if cur == nil {
@@ -108,13 +125,111 @@ func Parse(data []byte) (*Element, error) {
 			cur.text = append(cur.text, t...)
 		case xml.Directive:
 			return nil, fmt.Errorf("%w: <!%.40s", ErrDTD, t)
-		case xml.ProcInst, xml.Comment:
+		case xml.ProcInst:
+			if strings.EqualFold(t.Target, "xml") && !isFirst {
+				return nil, fmt.Errorf("%w: line %d: XML declaration not at the start", ErrNotWellFormed, line(d))
+			}
+		case xml.Comment:
 		}
+	}
+	if len(raw) > 0 {
+		return nil, fmt.Errorf("%w: unexpected end of input, <%s> not closed", ErrNotWellFormed, qname(raw[len(raw)-1]))
 	}
 	if root == nil {
 		return nil, fmt.Errorf("%w: no root element", ErrNotWellFormed)
 	}
 	return root, nil
+}
+
+func line(d *xml.Decoder) int {
+	l, _ := d.InputPos()
+	return l
+}
+
+func qname(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
+const nsXML = "http://www.w3.org/XML/1998/namespace"
+
+// nsStack holds the prefix bindings in scope; each binding records the
+// depth of the element that declared it.
+type nsStack struct {
+	b []binding
+}
+
+type binding struct {
+	prefix, uri string
+	depth       int
+}
+
+func (s *nsStack) lookup(prefix string) (string, bool) {
+	if prefix == "xml" {
+		return nsXML, true
+	}
+	for i := len(s.b) - 1; i >= 0; i-- {
+		if s.b[i].prefix == prefix {
+			return s.b[i].uri, true
+		}
+	}
+	if prefix == "" {
+		return "", true // no default namespace
+	}
+	return "", false
+}
+
+// open declares the bindings of start element t (at the given depth) and
+// returns its element with resolved names.
+func (s *nsStack) open(t xml.StartElement, depth int) (*Element, error) {
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "xmlns":
+			if a.Value == "" {
+				return nil, fmt.Errorf("empty namespace for prefix %q", a.Name.Local)
+			}
+			if a.Name.Local == "xmlns" || (a.Name.Local == "xml") != (a.Value == nsXML) {
+				return nil, fmt.Errorf("reserved prefix %q bound to %q", a.Name.Local, a.Value)
+			}
+			s.b = append(s.b, binding{prefix: a.Name.Local, uri: a.Value, depth: depth})
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			s.b = append(s.b, binding{prefix: "", uri: a.Value, depth: depth})
+		}
+	}
+	uri, ok := s.lookup(t.Name.Space)
+	if !ok {
+		return nil, fmt.Errorf("undeclared prefix in <%s>", qname(t.Name))
+	}
+	e := &Element{Name: xml.Name{Space: uri, Local: t.Name.Local}}
+	for _, a := range t.Attr {
+		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+			continue
+		}
+		name := a.Name
+		if name.Space != "" {
+			u, ok := s.lookup(name.Space)
+			if !ok {
+				return nil, fmt.Errorf("undeclared prefix in attribute %s", qname(a.Name))
+			}
+			name.Space = u
+		}
+		for _, o := range e.Attr {
+			if o.Name == name {
+				return nil, fmt.Errorf("attribute %s repeated in <%s>", qname(a.Name), qname(t.Name))
+			}
+		}
+		e.Attr = append(e.Attr, xml.Attr{Name: name, Value: a.Value})
+	}
+	return e, nil
+}
+
+// close drops the bindings declared by the element at depth.
+func (s *nsStack) close(depth int) {
+	for len(s.b) > 0 && s.b[len(s.b)-1].depth >= depth {
+		s.b = s.b[:len(s.b)-1]
+	}
 }
 
 // Child returns the first child element with the given namespace and local

@@ -70,6 +70,17 @@ func TestParseLimits(t *testing.T) {
 		{"two roots", "<r/><r/>", xmltree.ErrNotWellFormed},
 		{"no root", "<!-- only -->", xmltree.ErrNotWellFormed},
 		{"bad utf-8", "<r>\xff</r>", xmltree.ErrNotWellFormed},
+		{"undeclared element prefix", "<x:r/>", xmltree.ErrNotWellFormed},
+		{"undeclared attribute prefix", `<r x:a="1"/>`, xmltree.ErrNotWellFormed},
+		{"prefix out of scope", `<r><a xmlns:x="urn:x"/><x:b/></r>`, xmltree.ErrNotWellFormed},
+		{"empty prefix binding", `<r xmlns:x=""/>`, xmltree.ErrNotWellFormed},
+		{"duplicate attribute", `<r a="1" a="2"/>`, xmltree.ErrNotWellFormed},
+		{"duplicate resolved attribute", `<r xmlns:x="urn:u" xmlns:y="urn:u" x:a="1" y:a="2"/>`, xmltree.ErrNotWellFormed},
+		{"end tag with other prefix", `<x:r xmlns:x="urn:u" xmlns:y="urn:u"></y:r>`, xmltree.ErrNotWellFormed},
+		{"late XML declaration", `<r/><?xml version="1.0"?>`, xmltree.ErrNotWellFormed},
+		{"second XML declaration", `<?xml version="1.0"?><?xml version="1.0"?><r/>`, xmltree.ErrNotWellFormed},
+		{"space before XML declaration", ` <?xml version="1.0"?><r/>`, xmltree.ErrNotWellFormed},
+		{"default namespace undeclared", `<r xmlns="urn:r"><a xmlns=""/></r>`, nil},
 		{"utf-16 declared", `<?xml version="1.0" encoding="UTF-16"?><r/>`, xmltree.ErrNotWellFormed},
 	}
 	for _, tt := range tests {
