@@ -94,6 +94,25 @@ gestorben, verstorben, tod, todesfall, sterbefall, jemand ist gestorben, angehö
 witwenrente, witwerrente, waisenrente, rente nach tod, rente vom verstorbenen, widow pension, survivor pension => Hinterbliebenenrente
 
 # --- Auto, Verkehr, Führerschein ---
+handwerker parken, parken handwerker, handwerkerparkausweis, baustelle parken, monteur parken => Parkausweis für Handwerksbetriebe
+pflegedienst parken, sozialdienst parken, hauspflege parken => Parkausweis für Soziale Dienste
+vertreter parken, handelsvertreter parken => Parkausweis für Handelsvertretungen
+lieferant parken, anlieger parken, geschäft parken => Parkausweis für gewerbliche Anlieger
+fahrschule eröffnen, fahrschule gründen => Fahrschulerlaubnis
+fahrlehrer werden, fahrlehrer => Fahrlehrerlaubnis
+spedition, transportunternehmen, güterverkehr, lkw transport, trucking, haulage => Güterkraftverkehr Gemeinschaftslizenz
+chauffeur, limousinenservice, fahrdienst, mietwagen mit fahrer => Mietwagengenehmigung
+tuning, anhängerkupplung eintragen, umbau eintragen, felgen eintragen, auto umgebaut => Eintrag technischer Änderungen in Fahrzeugpapiere
+zwei autos ein kennzeichen, wechselkennzeichen => Wechselkennzeichen
+rotes kennzeichen, händlerkennzeichen, 07 kennzeichen, 06 kennzeichen, dealer plates => Rotes Dauerkennzeichen
+elektroauto kennzeichen, e kennzeichen, e auto anmelden, electric car => Anmeldung fabrikneues Fahrzeug; E-Kennzeichen
+wiederzulassung, auto wieder anmelden, wieder anmelden, nach abmeldung wieder anmelden, stillgelegtes auto anmelden => Erneute Anmeldung eines Fahrzeugs
+lkw führerschein, c führerschein, bus führerschein, berufskraftfahrer, truck licence => Verlängerung befristeter Führerschein-Klassen; Fahrerqualifizierungsnachweis
+führerschein abholen, führerschein ist fertig => Abholung von Führerscheinen
+alter papierführerschein, karteikarte führerschein, führerscheindaten => Karteikartenabschrift der Führerscheindaten
+krankenwagen fahren, rettungsdienst fahrer, ambulance driver => Personenbeförderungsschein für Krankenwagen
+internationaler fahrzeugschein, international vehicle registration => Internationaler Fahrzeugschein
+halterbestätigung, datenbestätigung, bestätigung halter => Halter- und Datenbestätigung für Kraftfahrzeuge
 auto anmelden, auto zulassen, autozulassung, kfz zulassung, zulassung, zulassen, wagen anmelden, neues auto, neuwagen, gebrauchtwagen, auto gekauft, motorrad anmelden, roller anmelden, car registration, register car, register a car, register vehicle, vehicle registration, new car, bought a car => Fahrzeug anmelden; Zulassung; Umschreibung Fahrzeug
 gebrauchtwagen gekauft, auto umschreiben, auto ummelden, halterwechsel, auto übernehmen, used car, change owner car, transfer car => Umschreibung Fahrzeug
 auto abmelden, kfz abmelden, auto stilllegen, auto verkauft, auto verschrottet, verschrottung, deregister car, sell car, scrap car => Fahrzeug abmelden
@@ -125,6 +144,19 @@ kfz versicherung, autoversicherung, evb, car insurance => Probleme bei Kfz-Versi
 halterauskunft, wem gehört das auto, vehicle owner => Auskunft aus dem Fahrzeugregister
 
 # --- Ausländerbehörde, Einwanderung ---
+reiseausweis, staatenlos, flüchtlingspass, blauer pass, travel document refugee, stateless => Reiseausweis für Flüchtlinge; Reiseausweis für Staatenlose; Reiseausweis für Ausländer
+sperrkonto, blocked account => Aufhebung des Sperrkontos
+fiktionsbescheinigung, fiktion, visum abgelaufen antrag gestellt => Fiktion § 81 AufenthG
+arbeitgeber wechseln, jobwechsel visum, neuer arbeitgeber visum, change employer => Arbeitserlaubnis Änderung der Nebenbestimmungen
+jobsuche, job seeker, job seeker visa, chancenkarte, opportunity card, arbeit suchen => Aufenthaltserlaubnis Arbeitsplatzsuche
+forscher, wissenschaftler, researcher, doktorand, phd, postdoc => Aufenthaltserlaubnis Forschende und wissenschaftliches Personal
+ausbildung visum, azubi, azubi visum, apprenticeship, vocational training => Aufenthaltserlaubnis Ausbildung
+approbation, arzt anerkennung, berufsanerkennung, anerkennung abschluss, recognition of qualifications => Aufenthaltserlaubnis Anerkennung ausländischer Berufsqualifikationen; Qualifizierung als Ärzt*in
+freelancer visa, freiberufler visum, selbstständig visum => Aufenthaltserlaubnis Selbstständige Tätigkeit
+aufenthaltstitel übertragen, visum in neuen pass, neuer pass visum, visa new passport, transfer visa => Übertrag des Aufenthaltstitels in den neuen Pass
+aufenthaltstitel abholen, eat abholen, karte abholen ausländerbehörde, collect residence permit => Abholung elektronischer Aufenthaltstitel
+aufenthaltstitel verloren, visum verloren, lost residence permit, lost visa => Verlust von Aufenthalts- oder Ausweisdokumenten
+aufenthalt läuft ab, visum läuft ab, titel läuft ab, notfall ausländerbehörde, visa expires, emergency appointment => Notfall-Hilfe Aufenthaltstitel
 ausländisch, ausländer, ausland, aus dem ausland, abroad, foreign, foreigner, usa, amerika, amerikanisch, american, türkei, türkisch, turkish, italien, italienisch, polen, polnisch, rumänien, russland, russisch, ukrainisch, syrien, syrisch, afghanistan, indien, indisch, china, chinesisch, brasilien, thailand, thailändisch, philippinen, vietnam, kosovo, serbien, kroatien, bosnien, griechenland, spanien, frankreich, england, britisch, kanada, australien, japan, korea, iran, irak, marokko, tunesien, ägypten, nigeria, kenia, mexiko, kolumbien, österreich, schweiz, niederlande => Ausland; ausländisch
 visum, visa, aufenthaltstitel, aufenthalt, aufenthaltsgenehmigung, aufenthaltserlaubnis verlängern, visum verlängern, residence permit, residence title, visa extension, extend visa, immigration office, foreigners office, ausländerbehörde, kvr ausländer => Aufenthaltserlaubnis; Aufenthaltstitel
 arbeitsvisum, work visa, work permit, arbeiten in deutschland, arbeitserlaubnis, job in germany, blue card, blaue karte, blue card eu => Aufenthalts- und Arbeitserlaubnis; Aufenthaltserlaubnis Fachkräfte; Blaue Karte EU
@@ -153,6 +185,10 @@ arbeitslos, job verloren, kündigung, unemployed, lost my job => Arbeitslosengel
 bürgergeld, hartz, hartz 4, hartz iv, sozialhilfe, grundsicherung, welfare, social assistance => Bürgergeld; Grundsicherung; Sozialhilfe
 
 # --- Rente, Soziales, Gesundheit ---
+beiträge zurück, beitragserstattung, rentenbeiträge zurück, refund pension contributions => Beitragserstattung aus der Rentenversicherung
+rentenbescheid falsch, widerspruch rente, einspruch rente => Widerspruch gegen die Rente
+widerspruch krankenkasse, einspruch pflegekasse => Widerspruch gegen die Kranken-, Pflege- oder Unfallversicherung
+versicherungsamt, sozialversicherung, rentenversicherung => Auskunft zur Rente; Auskunft zur gesetzlichen Kranken-, Pflege- und Unfallversicherung
 rente, in rente gehen, ruhestand, pension, retirement, retire, old age pension => Altersrente; Rente
 rentenauskunft, rentenberatung, wie viel rente, rente berechnen, pension advice, pension information => Auskunft zur Rente
 erwerbsunfähig, berufsunfähig, disability pension => Erwerbsminderungsrente
@@ -166,6 +202,17 @@ pflege, pflegegeld, pflegebedürftig, care allowance => Pflege
 bafög, bafoeg, studienfinanzierung, student loan, student grant => BAföG Antrag Ausbildungsförderung
 
 # --- Ordnung, Sicherheit, Freizeit ---
+munition, patronen, ammunition => Munition besitzen und erwerben
+sprengstoff, sprengen, sprengmeister, explosives => Sprengstoffrechtliche Erlaubnis
+waffe abgeben, waffen abgeben, erbwaffe, geerbte waffe, waffen entsorgen, hand in a gun => Waffen- bzw. Munitionsabgabe
+angeln kind, kinder angeln, jugendlicher angeln => Jugendfischereischein beantragen
+feuerwehr besichtigen, feuerwache besuchen, feuerwehr ausflug, feuerwehrmuseum => Führungen auf den Feuerwachen; Führungen durch die Feuerwehrausstellung
+klassenfahrt, schulfahrt, schüler reise, schülersammelliste, school trip => Schulreisen innerhalb der Europäischen Union
+pfandhaus, pfandleihe, pawn shop => Pfandleihergewerbe
+auktion, versteigerung, auktionator, auction => Versteigerungsgewerbe
+gewerbeschein verloren, gewerbeschein kopie, zweitschrift gewerbe => Zweitschrift Ihrer Gewerbemeldung
+doktortitel eintragen, doktorgrad, familienstand ändern, personendaten ändern, daten im melderegister ändern, staatsangehörigkeit eintragen => Änderung der Personendaten im Melderegister
+eu ausweis, eid karte, eu id card => eID-Karte
 fundbüro, liegen gelassen, liegengelassen, etwas gefunden, gefunden, fundsachen, lost and found, lost property, found something, abgeben gefunden, finderlohn => Fundsache; Fundbüro; Verlustmeldung und Fundsachenbesichtigung
 verloren, verlieren, verlust, weg, verschwunden, abhanden, gestohlen, geklaut, geklaut worden, diebstahl, dieb, eingebrochen, lost, stolen, theft => Verlust; Diebstahl
 schlüssel verloren, handy verloren, tasche verloren, lost my keys, lost my phone => Fundsache abholen; Verlustmeldung
@@ -185,9 +232,25 @@ oktoberfest, wiesn, wies'n => Zufahrtserlaubnis für den Oktoberfest-Sperrring; 
 feuerwehr, feuerwache, fire station, fire brigade => Führungen auf den Feuerwachen
 
 # --- Bauen ---
+kanalplan, abwasserplan, entwässerungsplan, hausanschluss kanal => Planeinsicht Grundstücksentwässerung
+darf ich bauen, bauvoranfrage, vorbescheid, bebauungsplan => Beratung zum Baurecht
+bauakte haus kaufen, bauakte einsehen, pläne einsehen => Einsicht in Bauakten
 bauen, hausbau, haus bauen, anbau, umbau, baugenehmigung, bauantrag, building permit, planning permission => Baugenehmigung; Beratung zum Baurecht
 bauakte, baupläne, pläne vom haus, building files => Einsicht in Bauakten
 kanal, abwasser, entwässerung, sewer, drainage => Grundstücksentwässerung
+
+# --- Schule, Bildung ---
+einschulung, schulanmeldung, schule anmelden, schulplatz, school enrolment => Schulanmeldung; Schule
+schulbescheinigung, schülerausweis => Schulbescheinigung
+ausbildungsplatz, lehrstelle, lehre => Berufsausbildung
+zeugnis anerkennen, abschluss anerkennen, diploma recognition => Anerkennung ausländischer Berufsqualifikationen
+
+# --- Umwelt, Tiere ---
+tier gestorben, haustier tot => Tierhaltung
+kampfhund, listenhund, gefährlicher hund => Hundesteuer; gefährlicher Hund
+hund abmelden, hund gestorben, hund abgegeben, hund verkauft => Hundesteuer; Hund abmelden
+hundehalter, hundebesitzer, hund gekauft, hund aus dem tierheim, hund angeschafft, dog owner, got a dog => Hundesteuer
+lärm, ruhestörung, nachbar laut, noise complaint => Lärmbeschwerde Ordnungsamt
 
 # --- Steuern und Abgaben ---
 grundsteuer, property tax => Grundsteuer
