@@ -1,0 +1,59 @@
+// Package catalog is the service catalog of a municipality and the finder
+// that leads citizens to a service in their own words.
+//
+// # What it is
+//
+// A Service (Leistung) is something the city does on request: issue an ID
+// card, register a dog. Each service carries its federal LeiKa key(s), a
+// plain-language summary and description, fees, legal basis, online
+// availability, whether appointments can be booked, the responsible units
+// and offices, target groups, yearly case volume, life situations and
+// topics. This package holds the pure core: types, validation, imports
+// and export, the in-memory Finder, the Assistant dialogue and the CLI
+// functions. Persistence (per tenant, versioned and audited edits) and the
+// pages are built on top of it elsewhere.
+//
+// # Lifecycle
+//
+// Services enter through an Importer — the Munich services JSON
+// (MunichImporter, with offices from ParseMunichLocations), the federal
+// LeiKa list (LeikaImporter, LoadLeika), our own exchange format
+// (JSONImporter; Export writes it) and later XZuFi — or are edited by
+// staff. DemoCatalog assembles the demo city's catalog from embedded data
+// (credit "Landeshauptstadt München", see data/SOURCE.md). A Finder is
+// built from a []Service with NewFinder and is immutable; when the catalog
+// changes, a new Finder is built (about 0.4 s for 5,500 services) and
+// swapped in.
+//
+// # Invariants
+//
+//   - ID is a public reference "L-XXXX-XXXX" derived from source and
+//     external id (Ref): stable across re-imports, never a sequence number.
+//   - ExternalID is the id in the source (the Munich id, the LeiKa key for
+//     LeiKa-only entries; empty for LeiKa rows marked "nicht im LeiKa").
+//   - LeikaKeys is never nil and holds only 14-digit keys; a service may
+//     have none.
+//   - Name is not empty; Availability is one of the four levels; fees are
+//     decimals, never negative, a range has min ≤ max (Service.Validate).
+//   - Description is plain text; DescriptionHTML contains only allow-listed
+//     tags and http(s) links and may be rendered as trusted HTML.
+//   - Munich's "public" flag only says whether online booking exists; it
+//     becomes Bookable and never hides a service from the finder.
+//   - An import never yields half a file: input that cannot be parsed is an
+//     *ImportError (line and reason) and no services; invalid entries are
+//     skipped and listed (Skipped), or abort the import in Strict mode.
+//   - Find never fails or panics: empty, overlong (cut at MaxQueryBytes),
+//     hostile (SQL, full-text syntax, HTML) or unknown queries give an empty
+//     or ordinary result; at most MaxLimit hits, scores in [0,1], best first.
+//   - The Assistant is pure: all dialogue state travels in AssistantState
+//     (a hidden form field via Encode), it asks at most two questions and
+//     uses no external AI service.
+//
+// # Who may do what
+//
+// Everyone, without an account or token, may search the catalog, read
+// services and use the assistant. Staff of the responsible unit edit their
+// unit's services; catalog administrators import and export catalogs (the
+// LeiKa list, XZuFi) for a tenant. Every edit is versioned and audited by
+// the persistence layer; this package only validates.
+package catalog
