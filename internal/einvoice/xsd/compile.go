@@ -121,6 +121,7 @@ type grammar struct {
 	rawAttrGroups map[qname]*xnode
 	wrappers      map[*simpleType]*typeDef
 	anyType       *typeDef
+	names         map[string]string // local names of elements and attributes
 }
 
 func newGrammar() *grammar {
@@ -182,6 +183,24 @@ func compileGrammar(docs []*schemaDoc) (*grammar, error) {
 		if err := g.fillElement(g.elements[q], n, true); err != nil {
 			return nil, err
 		}
+	}
+	g.names = map[string]string{}
+	for _, d := range docs {
+		var walk func(n *xnode)
+		walk = func(n *xnode) {
+			if n.local == "element" || n.local == "attribute" {
+				if nm := n.get("name"); nm != "" {
+					g.names[nm] = nm
+				}
+			}
+			for _, k := range n.kids {
+				walk(k)
+			}
+		}
+		walk(d.root)
+	}
+	for _, l := range []string{"type", "nil", "schemaLocation", "noNamespaceSchemaLocation", "lang", "space", "base", "id"} {
+		g.names[l] = l
 	}
 	return g, nil
 }
@@ -868,4 +887,13 @@ func (t *typeDef) derivedFrom(d *typeDef, g *grammar) bool {
 		}
 	}
 	return false
+}
+
+// intern returns the grammar's copy of a local name, so looking a name up
+// does not allocate; unknown names are copied.
+func (g *grammar) intern(b []byte) string {
+	if s, ok := g.names[string(b)]; ok {
+		return s
+	}
+	return string(b)
 }

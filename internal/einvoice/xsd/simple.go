@@ -178,10 +178,29 @@ func normalize(s string, ws whiteSpace) string {
 		}
 	case wsCollapse:
 		if needsCollapse(s) {
-			s = strings.Join(strings.FieldsFunc(s, isXMLSpace), " ")
+			s = collapse(s)
 		}
 	}
 	return s
+}
+
+func collapse(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func needsCollapse(s string) bool {
@@ -759,22 +778,24 @@ func isTimeTZ(t string) bool {
 
 func isBase64(v string) bool {
 	// Xerces: whitespace (already collapsed to single spaces) is ignored;
-	// the remaining characters form quads, padding only at the end.
+	// the remaining characters form quads, padding only at the end, and
+	// the unused bits before padding must be zero.
 	n := 0
 	pad := 0
 	var last byte
 	for i := 0; i < len(v); i++ {
 		c := v[i]
+		k := b64Index[c]
 		switch {
-		case c == ' ':
-			continue
-		case c == '=':
-			pad++
-		case (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || isDigit(c) || c == '+' || c == '/':
+		case k >= 0:
 			if pad > 0 {
 				return false
 			}
 			last = c
+		case c == ' ':
+			continue
+		case c == '=':
+			pad++
 		default:
 			return false
 		}
@@ -783,16 +804,24 @@ func isBase64(v string) bool {
 	if n%4 != 0 || pad > 2 {
 		return false
 	}
-	// the last data character before padding must leave unused bits zero.
-	idx := func(c byte) int { return strings.IndexByte(b64Alphabet, c) }
-	if pad == 1 && idx(last)&3 != 0 {
+	if pad == 1 && b64Index[last]&3 != 0 {
 		return false
 	}
-	if pad == 2 && idx(last)&15 != 0 {
+	if pad == 2 && b64Index[last]&15 != 0 {
 		return false
 	}
 	return true
 }
+
+var b64Index = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i := 0; i < len(b64Alphabet); i++ {
+		t[b64Alphabet[i]] = int8(i)
+	}
+	return t
+}()
 
 const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 

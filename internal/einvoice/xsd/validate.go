@@ -3,14 +3,11 @@ package xsd
 import (
 	"bytes"
 	"embed"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 )
 
 // Schema names one of the embedded XML Schemas.
@@ -154,7 +151,7 @@ func Validate(doc []byte, s Schema) (errs []Error) {
 type binding struct{ prefix, uri string }
 
 type frame struct {
-	raw     xml.Name // as written
+	raw     []byte // qualified name as written
 	name    qname
 	decl    *elemDecl
 	typ     *typeDef
@@ -171,14 +168,14 @@ type frame struct {
 }
 
 type kidCount struct {
-	name xml.Name
+	name []byte
 	n    int
 }
 
 type validator struct {
 	g       *grammar
 	exclude qname
-	d       *xml.Decoder
+	s       scanner
 	errs    []Error
 	ns      []binding
 	stack   []frame
@@ -189,10 +186,7 @@ type validator struct {
 }
 
 func (v *validator) pos() (int, int) {
-	if v.d == nil {
-		return 0, 0
-	}
-	return v.d.InputPos()
+	return lineCol(v.s.b, v.s.tokPos)
 }
 
 func (v *validator) report(code, msg string) {
@@ -221,11 +215,7 @@ func (v *validator) path() string {
 	for i := 0; i < v.depth; i++ {
 		f := &v.stack[i]
 		b.WriteByte('/')
-		if f.raw.Space != "" {
-			b.WriteString(f.raw.Space)
-			b.WriteByte(':')
-		}
-		b.WriteString(f.raw.Local)
+		b.Write(f.raw)
 		if i > 0 {
 			b.WriteByte('[')
 			b.WriteString(strconv.Itoa(f.index))
@@ -235,55 +225,32 @@ func (v *validator) path() string {
 	return b.String()
 }
 
-func charsetReader(label string, in io.Reader) (io.Reader, error) {
-	switch strings.ToLower(label) {
-	case "iso-8859-1", "iso8859-1", "latin1", "l1", "iso_8859-1":
-		return &latin1Reader{r: in}, nil
-	case "us-ascii", "ascii":
-		return in, nil
-	}
-	return nil, fmt.Errorf("unsupported encoding %q", label)
-}
-
-type latin1Reader struct {
-	r   io.Reader
-	buf []byte
-}
-
-func (l *latin1Reader) Read(p []byte) (int, error) {
-	if len(p) < 2 {
-		return 0, io.ErrShortBuffer
-	}
-	n := len(p) / 2
-	if cap(l.buf) < n {
-		l.buf = make([]byte, n)
-	}
-	k, err := l.r.Read(l.buf[:n])
-	out := p[:0]
-	for _, c := range l.buf[:k] {
-		out = utf8.AppendRune(out, rune(c))
-	}
-	return len(out), err
-}
-
 func (v *validator) run(doc []byte) {
-	doc = bytes.TrimPrefix(doc, []byte("\xef\xbb\xbf"))
-	v.d = xml.NewDecoder(bytes.NewReader(doc))
-	v.d.Strict = true
-	v.d.CharsetReader = charsetReader
+	doc, err := prepare(doc)
+	if err != nil {
+		v.fatal(CodeNotWellFormed, err.Error())
+		return
+	}
+	v.s = scanner{b: doc}
 	v.ns = append(v.ns, binding{"xml", xmlNS})
 	seenRoot := false
 	for !v.stop {
-		tok, err := v.d.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			v.fatal(CodeNotWellFormed, err.Error())
+		v.s.inRoot = v.depth > 0
+		switch v.s.next() {
+		case tokEOF:
+			if v.s.err != nil {
+				v.fatal(CodeNotWellFormed, v.s.err.Error())
+				return
+			}
+			if !seenRoot {
+				v.fatal(CodeNotWellFormed, "no document element")
+				return
+			}
+			if v.depth > 0 {
+				v.fatal(CodeNotWellFormed, "unexpected end of document: element "+string(v.stack[v.depth-1].raw)+" not closed")
+			}
 			return
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		case tokStart:
 			if v.depth == 0 {
 				if seenRoot {
 					v.fatal(CodeNotWellFormed, "markup after the document element")
@@ -291,51 +258,35 @@ func (v *validator) run(doc []byte) {
 				}
 				seenRoot = true
 			}
-			v.start(t)
-		case xml.EndElement:
+			v.start()
+		case tokEnd:
 			if v.depth == 0 {
 				v.fatal(CodeNotWellFormed, "end tag without start tag")
 				return
 			}
-			v.end(t)
-		case xml.CharData:
-			v.chars(t)
-		case xml.Directive:
+			v.end()
+		case tokText:
+			v.chars(v.s.text)
+		case tokDoctype:
 			v.fatal(CodeDoctype, "DOCTYPE and other declarations are not allowed")
 			return
-		case xml.ProcInst, xml.Comment:
 		}
-	}
-	if v.stop {
-		return
-	}
-	if !seenRoot {
-		v.fatal(CodeNotWellFormed, "no document element")
-		return
-	}
-	if v.depth > 0 {
-		v.fatal(CodeNotWellFormed, "unexpected end of document: element "+v.stack[v.depth-1].raw.Local+" not closed")
 	}
 }
 
-func (v *validator) lookupNS(prefix string) (string, bool) {
+func (v *validator) lookupNS(prefix []byte) (string, bool) {
 	for i := len(v.ns) - 1; i >= 0; i-- {
-		if v.ns[i].prefix == prefix {
+		if v.ns[i].prefix == string(prefix) {
 			return v.ns[i].uri, true
 		}
 	}
-	if prefix == "" {
+	if len(prefix) == 0 {
 		return "", true
 	}
 	return "", false
 }
 
-func displayName(n xml.Name) string {
-	if n.Space != "" {
-		return n.Space + ":" + n.Local
-	}
-	return n.Local
-}
+func displayName(qn []byte) string { return string(qn) }
 
 func (v *validator) globalElement(q qname) *elemDecl {
 	if q == v.exclude {
@@ -344,30 +295,31 @@ func (v *validator) globalElement(q qname) *elemDecl {
 	return v.g.elements[q]
 }
 
-func (v *validator) start(t xml.StartElement) {
+func (v *validator) start() {
+	t := &v.s
 	if v.depth >= MaxDepth {
 		v.fatal(CodeLimit, fmt.Sprintf("elements nested deeper than %d levels", MaxDepth))
 		return
 	}
 	mark := len(v.ns)
-	for _, a := range t.Attr {
+	for _, a := range t.attrs {
 		switch {
-		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			v.ns = append(v.ns, binding{"", a.Value})
-		case a.Name.Space == "xmlns":
-			if a.Value == "" {
-				v.fatal(CodeNotWellFormed, "empty namespace name for prefix "+a.Name.Local)
+		case a.prefix == nil && string(a.local) == "xmlns":
+			v.ns = append(v.ns, binding{"", string(a.value)})
+		case string(a.prefix) == "xmlns":
+			if len(a.value) == 0 || string(a.local) == "xmlns" || (string(a.local) == "xml") != (string(a.value) == xmlNS) {
+				v.fatal(CodeNotWellFormed, "bad namespace declaration "+string(a.qn))
 				return
 			}
-			v.ns = append(v.ns, binding{a.Name.Local, a.Value})
+			v.ns = append(v.ns, binding{string(a.local), string(a.value)})
 		}
 	}
-	uri, ok := v.lookupNS(t.Name.Space)
+	uri, ok := v.lookupNS(t.prefix)
 	if !ok {
-		v.fatal(CodeNotWellFormed, fmt.Sprintf("The prefix %q for element %q is not bound.", t.Name.Space, displayName(t.Name)))
+		v.fatal(CodeNotWellFormed, fmt.Sprintf("The prefix %q for element %q is not bound.", t.prefix, t.qn))
 		return
 	}
-	q := qname{uri, t.Name.Local}
+	q := qname{uri, v.g.intern(t.local)}
 	if v.depth == len(v.stack) {
 		v.stack = append(v.stack, frame{})
 	}
@@ -378,12 +330,12 @@ func (v *validator) start(t xml.StartElement) {
 	f := &v.stack[v.depth]
 	kids := f.kids[:0]
 	text := f.text[:0]
-	*f = frame{raw: t.Name, name: q, nsMark: mark, kids: kids, text: text, index: 1}
+	*f = frame{raw: t.qn, name: q, nsMark: mark, kids: kids, text: text, index: 1}
 	if parent != nil {
 		parent.sawKid = true
 		found := false
 		for i := range parent.kids {
-			if parent.kids[i].name == t.Name {
+			if bytes.Equal(parent.kids[i].name, t.qn) {
 				parent.kids[i].n++
 				f.index = parent.kids[i].n
 				found = true
@@ -391,7 +343,7 @@ func (v *validator) start(t xml.StartElement) {
 			}
 		}
 		if !found {
-			parent.kids = append(parent.kids, kidCount{t.Name, 1})
+			parent.kids = append(parent.kids, kidCount{t.qn, 1})
 		}
 	}
 	v.depth++
@@ -401,7 +353,7 @@ func (v *validator) start(t xml.StartElement) {
 	case parent == nil:
 		decl = v.globalElement(q)
 		if decl == nil {
-			v.report("cvc-elt.1.a", fmt.Sprintf("Cannot find the declaration of element '%s'.", displayName(t.Name)))
+			v.report("cvc-elt.1.a", fmt.Sprintf("Cannot find the declaration of element '%s'.", displayName(t.qn)))
 			f.mode = pcLax
 		}
 	case parent.mode == pcSkip:
@@ -412,7 +364,7 @@ func (v *validator) start(t xml.StartElement) {
 			f.mode = pcLax
 		}
 	default:
-		decl = v.childDecl(parent, f, t.Name)
+		decl = v.childDecl(parent, f, t.qn)
 	}
 	if f.mode != pcStrict {
 		return
@@ -425,10 +377,10 @@ func (v *validator) start(t xml.StartElement) {
 	f.typ = decl.typ
 	v.xsiAttrs(f, t)
 	if decl.abstract {
-		v.report("cvc-elt.2", fmt.Sprintf("The value of {abstract} in the element declaration for '%s' must be false.", displayName(t.Name)))
+		v.report("cvc-elt.2", fmt.Sprintf("The value of {abstract} in the element declaration for '%s' must be false.", displayName(t.qn)))
 	}
 	if f.typ.abstract {
-		v.report("cvc-type.2", fmt.Sprintf("The type definition cannot be abstract for element %s.", displayName(t.Name)))
+		v.report("cvc-type.2", fmt.Sprintf("The type definition cannot be abstract for element %s.", displayName(t.qn)))
 	}
 	v.attributes(f, t)
 }
@@ -436,7 +388,7 @@ func (v *validator) start(t xml.StartElement) {
 // childDecl moves the parent's content model over the child element and
 // returns the child's declaration (nil when it is not to be checked, with
 // f.mode set accordingly).
-func (v *validator) childDecl(parent, f *frame, raw xml.Name) *elemDecl {
+func (v *validator) childDecl(parent, f *frame, raw []byte) *elemDecl {
 	pt := parent.typ
 	name := displayName(raw)
 	switch {
@@ -509,27 +461,25 @@ func (v *validator) childDecl(parent, f *frame, raw xml.Name) *elemDecl {
 	return nil
 }
 
-func (v *validator) attrName(a xml.Attr) (qname, bool) {
-	switch a.Name.Space {
-	case "":
-		return qname{"", a.Name.Local}, true
-	case "xml":
-		return qname{xmlNS, a.Name.Local}, true
+func (v *validator) attrName(a *rawAttr) (qname, bool) {
+	if a.prefix == nil {
+		return qname{"", v.g.intern(a.local)}, true
 	}
-	uri, ok := v.lookupNS(a.Name.Space)
+	uri, ok := v.lookupNS(a.prefix)
 	if !ok {
 		return qname{}, false
 	}
-	return qname{uri, a.Name.Local}, true
+	return qname{uri, v.g.intern(a.local)}, true
 }
 
-func isNSDecl(a xml.Attr) bool {
-	return a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns")
+func isNSDecl(a *rawAttr) bool {
+	return string(a.prefix) == "xmlns" || (a.prefix == nil && string(a.local) == "xmlns")
 }
 
-func (v *validator) xsiAttrs(f *frame, t xml.StartElement) {
-	for _, a := range t.Attr {
-		if isNSDecl(a) || a.Name.Space == "" {
+func (v *validator) xsiAttrs(f *frame, t *scanner) {
+	for i := range t.attrs {
+		a := &t.attrs[i]
+		if isNSDecl(a) || a.prefix == nil {
 			continue
 		}
 		q, ok := v.attrName(a)
@@ -538,12 +488,12 @@ func (v *validator) xsiAttrs(f *frame, t xml.StartElement) {
 		}
 		switch q.local {
 		case "type":
-			val := strings.TrimSpace(a.Value)
+			val := strings.TrimSpace(string(a.value))
 			pfx, local, has := strings.Cut(val, ":")
 			if !has {
 				pfx, local = "", val
 			}
-			uri, ok := v.lookupNS(pfx)
+			uri, ok := v.lookupNS([]byte(pfx))
 			if !ok {
 				v.report("cvc-elt.4.1", fmt.Sprintf("The value '%s' of attribute 'xsi:type' is not a valid QName.", val))
 				continue
@@ -559,23 +509,23 @@ func (v *validator) xsiAttrs(f *frame, t xml.StartElement) {
 				xt = v.g.types[qname{uri, local}]
 			}
 			if xt == nil {
-				v.report("cvc-elt.4.2", fmt.Sprintf("Cannot resolve '%s' to a type definition for element '%s'.", val, displayName(t.Name)))
+				v.report("cvc-elt.4.2", fmt.Sprintf("Cannot resolve '%s' to a type definition for element '%s'.", val, displayName(t.qn)))
 				continue
 			}
 			if !xt.derivedFrom(f.typ, v.g) {
-				v.report("cvc-elt.4.3", fmt.Sprintf("Type '%s' is not validly derived from the type definition of element '%s'.", val, displayName(t.Name)))
+				v.report("cvc-elt.4.3", fmt.Sprintf("Type '%s' is not validly derived from the type definition of element '%s'.", val, displayName(t.qn)))
 				continue
 			}
 			f.typ = xt
 		case "nil":
-			val := strings.TrimSpace(a.Value)
+			val := strings.TrimSpace(string(a.value))
 			if !lexicalOK(primBoolean, val) {
 				v.report("cvc-datatype-valid.1.2.1", fmt.Sprintf("'%s' is not a valid value for 'boolean'.", val))
 				continue
 			}
 			if val == "true" || val == "1" {
 				if !f.decl.nillable {
-					v.report("cvc-elt.3.1", fmt.Sprintf("Attribute 'xsi:nil' must not appear on element '%s', because the {nillable} property of '%s' is false.", displayName(t.Name), displayName(t.Name)))
+					v.report("cvc-elt.3.1", fmt.Sprintf("Attribute 'xsi:nil' must not appear on element '%s', because the {nillable} property of '%s' is false.", displayName(t.qn), displayName(t.qn)))
 					continue
 				}
 				f.nilled = true
@@ -584,26 +534,27 @@ func (v *validator) xsiAttrs(f *frame, t xml.StartElement) {
 	}
 }
 
-func (v *validator) attributes(f *frame, t xml.StartElement) {
+func (v *validator) attributes(f *frame, t *scanner) {
 	typ := f.typ
 	var seen [16]qname
 	nseen := 0
 	var seenMore []qname
-	for i, a := range t.Attr {
+	for i := range t.attrs {
+		a := &t.attrs[i]
 		if isNSDecl(a) {
 			continue
 		}
 		q, ok := v.attrName(a)
 		if !ok {
-			v.fatal(CodeNotWellFormed, fmt.Sprintf("The prefix %q for attribute %q is not bound.", a.Name.Space, displayName(a.Name)))
+			v.fatal(CodeNotWellFormed, fmt.Sprintf("The prefix %q for attribute %q is not bound.", a.prefix, a.qn))
 			return
 		}
 		for j := 0; j < i; j++ {
-			if isNSDecl(t.Attr[j]) {
+			if isNSDecl(&t.attrs[j]) {
 				continue
 			}
-			if q2, _ := v.attrName(t.Attr[j]); q2 == q {
-				v.fatal(CodeNotWellFormed, fmt.Sprintf("Attribute %q was already specified for element %q.", displayName(a.Name), displayName(t.Name)))
+			if q2, _ := v.attrName(&t.attrs[j]); q2 == q {
+				v.fatal(CodeNotWellFormed, fmt.Sprintf("Attribute %q was already specified for element %q.", a.qn, t.qn))
 				return
 			}
 		}
@@ -611,12 +562,12 @@ func (v *validator) attributes(f *frame, t xml.StartElement) {
 			switch q.local {
 			case "type", "nil", "schemaLocation", "noNamespaceSchemaLocation":
 			default:
-				v.report("cvc-complex-type.3.2.2", fmt.Sprintf("Attribute '%s' is not allowed to appear in element '%s'.", displayName(a.Name), displayName(t.Name)))
+				v.report("cvc-complex-type.3.2.2", fmt.Sprintf("Attribute '%s' is not allowed to appear in element '%s'.", displayName(a.qn), displayName(t.qn)))
 			}
 			continue
 		}
 		if typ.simple != nil {
-			v.report("cvc-type.3.1.1", fmt.Sprintf("Element '%s' is a simple type, so it cannot have attributes, excepting those whose namespace name is identical to 'http://www.w3.org/2001/XMLSchema-instance' and whose [local name] is one of 'type', 'nil', 'schemaLocation' or 'noNamespaceSchemaLocation'. However, the attribute, '%s' was found.", displayName(t.Name), displayName(a.Name)))
+			v.report("cvc-type.3.1.1", fmt.Sprintf("Element '%s' is a simple type, so it cannot have attributes, excepting those whose namespace name is identical to 'http://www.w3.org/2001/XMLSchema-instance' and whose [local name] is one of 'type', 'nil', 'schemaLocation' or 'noNamespaceSchemaLocation'. However, the attribute, '%s' was found.", displayName(t.qn), displayName(a.qn)))
 			continue
 		}
 		var use *attrUse
@@ -638,7 +589,7 @@ func (v *validator) attributes(f *frame, t xml.StartElement) {
 			default:
 				use = v.g.attrs[q]
 				if use == nil && q.ns != xmlNS {
-					v.report("cvc-complex-type.3.2.2", fmt.Sprintf("Attribute '%s' is not allowed to appear in element '%s'.", displayName(a.Name), displayName(t.Name)))
+					v.report("cvc-complex-type.3.2.2", fmt.Sprintf("Attribute '%s' is not allowed to appear in element '%s'.", displayName(a.qn), displayName(t.qn)))
 					continue
 				}
 				if use == nil {
@@ -647,7 +598,7 @@ func (v *validator) attributes(f *frame, t xml.StartElement) {
 			}
 		}
 		if use == nil {
-			v.report("cvc-complex-type.3.2.2", fmt.Sprintf("Attribute '%s' is not allowed to appear in element '%s'.", displayName(a.Name), displayName(t.Name)))
+			v.report("cvc-complex-type.3.2.2", fmt.Sprintf("Attribute '%s' is not allowed to appear in element '%s'.", displayName(a.qn), displayName(t.qn)))
 			continue
 		}
 		if nseen < len(seen) {
@@ -656,16 +607,17 @@ func (v *validator) attributes(f *frame, t xml.StartElement) {
 		} else {
 			seenMore = append(seenMore, q)
 		}
-		if e := use.typ.validate(a.Value); e != nil {
+		value := string(a.value)
+		if e := use.typ.validate(value); e != nil {
 			v.report(e.code, e.msg)
-			v.report("cvc-attribute.3", fmt.Sprintf("The value '%s' of attribute '%s' on element '%s' is not valid with respect to its type.", a.Value, displayName(a.Name), displayName(t.Name)))
+			v.report("cvc-attribute.3", fmt.Sprintf("The value '%s' of attribute '%s' on element '%s' is not valid with respect to its type.", value, displayName(a.qn), displayName(t.qn)))
 			continue
 		}
-		if use.fixed != nil && normalize(a.Value, use.typ.ws) != normalize(*use.fixed, use.typ.ws) {
-			v.report("cvc-attribute.4", fmt.Sprintf("The value '%s' of attribute '%s' on element '%s' is not valid with respect to its fixed {value constraint}.", a.Value, displayName(a.Name), displayName(t.Name)))
+		if use.fixed != nil && normalize(value, use.typ.ws) != normalize(*use.fixed, use.typ.ws) {
+			v.report("cvc-attribute.4", fmt.Sprintf("The value '%s' of attribute '%s' on element '%s' is not valid with respect to its fixed {value constraint}.", value, displayName(a.qn), displayName(t.qn)))
 		}
 		if use.typ.id {
-			v.checkID(normalize(a.Value, wsCollapse))
+			v.checkID(normalize(value, wsCollapse))
 		}
 	}
 	if typ.simple != nil {
@@ -691,7 +643,7 @@ func (v *validator) attributes(f *frame, t xml.StartElement) {
 			}
 		}
 		if !present {
-			v.report("cvc-complex-type.4", fmt.Sprintf("Attribute '%s' must appear on element '%s'.", u.name.local, displayName(t.Name)))
+			v.report("cvc-complex-type.4", fmt.Sprintf("Attribute '%s' must appear on element '%s'.", u.name.local, displayName(t.qn)))
 		}
 	}
 }
@@ -716,7 +668,7 @@ func isSpace(b []byte) bool {
 	return true
 }
 
-func (v *validator) chars(t xml.CharData) {
+func (v *validator) chars(t []byte) {
 	if v.depth == 0 {
 		if !isSpace(t) {
 			v.fatal(CodeNotWellFormed, "content is not allowed outside the document element")
@@ -755,9 +707,9 @@ func (v *validator) chars(t xml.CharData) {
 	}
 }
 
-func (v *validator) end(t xml.EndElement) {
+func (v *validator) end() {
 	f := &v.stack[v.depth-1]
-	if f.raw != t.Name {
+	if !bytes.Equal(f.raw, v.s.qn) {
 		v.fatal(CodeNotWellFormed, fmt.Sprintf("The element type %q must be terminated by the matching end-tag \"</%s>\".", displayName(f.raw), displayName(f.raw)))
 		return
 	}
