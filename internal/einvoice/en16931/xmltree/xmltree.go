@@ -2,11 +2,15 @@
 // tree with resolved namespaces, for the UBL and CII parsers.
 //
 // Limits and refusals: input larger than MaxSize, elements nested deeper
-// than MaxDepth, more than MaxNodes elements and attributes, any DTD or other <!...> declaration (so no entity
-// expansion), content after the root element, and any encoding but UTF-8 are
-// errors. Only the five predefined entities and character references are
-// understood (encoding/xml in strict mode). Reading is linear in the input
-// size; there is no recursion in the reader.
+// than MaxDepth, more than MaxNodes elements and attributes, any DTD or
+// other <!...> declaration (so no entity expansion and no external
+// resources), content after the root element, encodings other than UTF-8
+// (a UTF-8 byte order mark is allowed), and documents that are not
+// namespace-well-formed (undeclared prefixes, repeated attributes, empty
+// prefix bindings). Only the five predefined entities and character
+// references are understood (encoding/xml in strict mode). Reading is linear
+// in the input size and does not recurse. White space before an element's
+// first text is not kept.
 package xmltree
 
 import (
