@@ -163,6 +163,11 @@ func validateXML(v *Verdict, data []byte) {
 	}
 	if sc == nil {
 		v.Reason = noScenarioReason(doc, syntax)
+		id := "NO-SCENARIO"
+		if syntax != SyntaxUnknown && zugferdProfile(specificationID(doc)) != "" {
+			id = "PROFILE-NOT-EN16931"
+		}
+		v.Messages = append(v.Messages, Message{ID: id, Level: LevelError, Text: v.Reason, TextDE: germanText[id], Location: "/"})
 		return
 	}
 	v.Scenario = &sc.Name
