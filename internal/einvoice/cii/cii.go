@@ -42,11 +42,13 @@ func Parse(data []byte) (*en16931.Invoice, error) {
 	}
 	p := &parser{inv: &en16931.Invoice{Syntax: en16931.SyntaxCII}}
 	p.document(root)
+	p.finish()
 	return p.inv, nil
 }
 
 type parser struct {
-	inv *en16931.Invoice
+	inv     *en16931.Invoice
+	dropped int // malformed values beyond en16931.MaxInvalid
 }
 
 // ram walks down a path of ram children; nil when any step is missing.
@@ -60,10 +62,23 @@ func ram(e *xmltree.Element, path ...string) *xmltree.Element {
 // text returns the text at a path of ram children.
 func text(e *xmltree.Element, path ...string) string { return ram(e, path...).Text() }
 
-func (p *parser) invalid(e *xmltree.Element, err error) {
+func (p *parser) invalid(e *xmltree.Element, text string, err error) {
+	if len(p.inv.Invalid) >= en16931.MaxInvalid {
+		p.dropped++ // the path costs a scan of the siblings: bound the work
+		return
+	}
 	p.inv.Invalid = append(p.inv.Invalid, en16931.InvalidValue{
-		Element: e.Path(prefix), Text: e.Text(), Reason: err.Error(),
+		Element: e.Path(prefix), Text: text, Reason: err.Error(),
 	})
+}
+
+// finish notes the malformed values that were not listed.
+func (p *parser) finish() {
+	if p.dropped > 0 {
+		p.inv.Invalid = append(p.inv.Invalid, en16931.InvalidValue{
+			Reason: fmt.Sprintf("%d further malformed values not listed", p.dropped),
+		})
+	}
 }
 
 func (p *parser) amount(e *xmltree.Element) *en16931.Amount {
@@ -72,7 +87,7 @@ func (p *parser) amount(e *xmltree.Element) *en16931.Amount {
 	}
 	d, err := en16931.ParseDecimal(e.Text())
 	if err != nil {
-		p.invalid(e, err)
+		p.invalid(e, e.Text(), err)
 		return nil
 	}
 	return &d
@@ -99,12 +114,12 @@ func (p *parser) date(e *xmltree.Element) *en16931.Date {
 		return nil
 	}
 	if f := s.AttrValue("format"); f != "102" {
-		p.invalid(s, fmt.Errorf("%w: date format %q, want 102", en16931.ErrInvalidValue, f))
+		p.invalid(s, s.Text(), fmt.Errorf("%w: date format %q, want 102", en16931.ErrInvalidValue, f))
 		return nil
 	}
 	d, err := en16931.ParseDate102(s.Text())
 	if err != nil {
-		p.invalid(s, err)
+		p.invalid(s, s.Text(), err)
 		return nil
 	}
 	return &d
@@ -286,9 +301,7 @@ func (p *parser) additionalDocument(d *xmltree.Element) en16931.AdditionalDocume
 		a := &en16931.Attachment{MimeCode: b.AttrValue("mimeCode"), Filename: b.AttrValue("filename")}
 		content, err := b.Base64()
 		if err != nil {
-			p.inv.Invalid = append(p.inv.Invalid, en16931.InvalidValue{
-				Element: b.Path(prefix), Text: fmt.Sprintf("(base64, %d bytes)", len(b.RawText())), Reason: err.Error(),
-			})
+			p.invalid(b, fmt.Sprintf("(base64, %d bytes)", len(b.RawText())), err)
 		} else {
 			a.Content, a.Size = content, len(content)
 		}

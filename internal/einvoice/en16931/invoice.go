@@ -112,9 +112,14 @@ type Invoice struct {
 
 	// Invalid lists the parsed terms whose text could not be read (a number
 	// or date that is not well formed). Such a term is left absent in the
-	// model; the rule engine, not the parser, decides what that means.
+	// model; the rule engine, not the parser, decides what that means. At
+	// most MaxInvalid are listed (plus one entry counting the rest).
 	Invalid []InvalidValue `json:"invalid,omitempty"`
 }
+
+// MaxInvalid bounds Invoice.Invalid: beyond it the parsers count the
+// malformed values and add one last entry with the count and no element.
+const MaxInvalid = 100
 
 // InvalidValue records a term whose text is not a valid number or date.
 type InvalidValue struct {

@@ -46,11 +46,13 @@ func Parse(data []byte) (*en16931.Invoice, error) {
 		return nil, fmt.Errorf("parse UBL: %w: root element {%s}%s", en16931.ErrUnknownDocument, root.Name.Space, root.Name.Local)
 	}
 	p.document(root)
+	p.finish()
 	return p.inv, nil
 }
 
 type parser struct {
 	inv                         *en16931.Invoice
+	dropped                     int // malformed values beyond en16931.MaxInvalid
 	typeCode, lineName, qtyName string
 }
 
@@ -68,10 +70,23 @@ func walk(e *xmltree.Element, ns string, path []string) *xmltree.Element {
 // cbc returns the text of the cbc child named local of e.
 func cbc(e *xmltree.Element, local string) string { return e.Child(nsCBC, local).Text() }
 
-func (p *parser) invalid(e *xmltree.Element, err error) {
+func (p *parser) invalid(e *xmltree.Element, text string, err error) {
+	if len(p.inv.Invalid) >= en16931.MaxInvalid {
+		p.dropped++ // the path costs a scan of the siblings: bound the work
+		return
+	}
 	p.inv.Invalid = append(p.inv.Invalid, en16931.InvalidValue{
-		Element: e.Path(prefix), Text: e.Text(), Reason: err.Error(),
+		Element: e.Path(prefix), Text: text, Reason: err.Error(),
 	})
+}
+
+// finish notes the malformed values that were not listed.
+func (p *parser) finish() {
+	if p.dropped > 0 {
+		p.inv.Invalid = append(p.inv.Invalid, en16931.InvalidValue{
+			Reason: fmt.Sprintf("%d further malformed values not listed", p.dropped),
+		})
+	}
 }
 
 func (p *parser) amount(e *xmltree.Element) *en16931.Amount {
@@ -80,7 +95,7 @@ func (p *parser) amount(e *xmltree.Element) *en16931.Amount {
 	}
 	d, err := en16931.ParseDecimal(e.Text())
 	if err != nil {
-		p.invalid(e, err)
+		p.invalid(e, e.Text(), err)
 		return nil
 	}
 	return &d
@@ -92,7 +107,7 @@ func (p *parser) date(e *xmltree.Element) *en16931.Date {
 	}
 	d, err := en16931.ParseISODate(e.Text())
 	if err != nil {
-		p.invalid(e, err)
+		p.invalid(e, e.Text(), err)
 		return nil
 	}
 	return &d
@@ -283,9 +298,7 @@ func (p *parser) attachment(b *xmltree.Element) *en16931.Attachment {
 	a := &en16931.Attachment{MimeCode: b.AttrValue("mimeCode"), Filename: b.AttrValue("filename")}
 	content, err := b.Base64()
 	if err != nil {
-		p.inv.Invalid = append(p.inv.Invalid, en16931.InvalidValue{
-			Element: b.Path(prefix), Text: "(base64, " + fmt.Sprint(len(b.RawText())) + " bytes)", Reason: err.Error(),
-		})
+		p.invalid(b, fmt.Sprintf("(base64, %d bytes)", len(b.RawText())), err)
 		return a
 	}
 	a.Content, a.Size = content, len(content)

@@ -333,3 +333,25 @@ func TestParseJSON(t *testing.T) {
 		t.Errorf("JSON (-want +got):\n%s", diff)
 	}
 }
+
+// TestParseManyMalformedValues: the list of malformed values is bounded,
+// so a document with thousands of them costs linear time.
+func TestParseManyMalformedValues(t *testing.T) {
+	const n = 5000
+	doc := `<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">` +
+		strings.Repeat("<cac:InvoiceLine><cbc:LineExtensionAmount>x</cbc:LineExtensionAmount></cac:InvoiceLine>", n) + "</Invoice>"
+	inv, err := ubl.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Lines) != n || len(inv.Invalid) != en16931.MaxInvalid+1 {
+		t.Fatalf("%d lines, %d invalid; want %d, %d", len(inv.Lines), len(inv.Invalid), n, en16931.MaxInvalid+1)
+	}
+	if got, want := inv.Invalid[1].Element, "/Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount"; got != want {
+		t.Errorf("second element %q, want %q", got, want)
+	}
+	want := en16931.InvalidValue{Reason: "4900 further malformed values not listed"}
+	if diff := cmp.Diff(want, inv.Invalid[en16931.MaxInvalid]); diff != "" {
+		t.Errorf("last entry (-want +got):\n%s", diff)
+	}
+}
