@@ -396,7 +396,7 @@ func (c *concept) add(id int32, w float32) {
 // weakWords carry little meaning in a request ("beantragen", "neu").
 var weakWords = func() map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields("beantragen antrag beantragung stellen neu neuer neue neues online termin formular service amt stadt munchen musterstadt bescheinigung erhalten holen hole hilfe frage fragen info information informationen kaufen gekauft verkaufen verkauft zahlen bezahlen gemacht lassen morgen heute woche monat jahr nachste letzte schnell dringend") {
+	for _, w := range strings.Fields("beantragen antrag beantragung stellen neu neuer neue neues online termin formular service amt stadt munchen musterstadt bescheinigung erhalten holen hole hilfe frage fragen info information informationen kosten kostet gebuhr gebuhren preis munich kaufen gekauft verkaufen verkauft zahlen bezahlen gemacht lassen morgen heute woche monat jahr nachste letzte schnell dringend") {
 		m[stem(w)] = true
 	}
 	return m
@@ -507,6 +507,37 @@ func isDigits(w string) bool {
 	return w != ""
 }
 
+// separableVerbs maps stems of verbs that citizens split ("ich melde mich
+// um", "wo melde ich mich an") to their infinitive.
+var separableVerbs = map[string]string{
+	"meld": "melden", "zieh": "ziehen", "zog": "ziehen", "tausch": "tauschen", "schreib": "schreiben",
+	"hol": "holen", "geb": "geben", "gib": "geben", "trag": "tragen", "tret": "treten", "trit": "treten",
+	"stell": "stellen", "schalt": "schalten", "leg": "legen",
+}
+
+var verbParticles = map[string]bool{"an": true, "ab": true, "um": true, "aus": true, "ein": true, "zu": true, "weg": true, "nach": true, "auf": true, "her": true, "hin": true, "zuruck": true, "zurück": true, "hierher": true, "fest": true}
+
+// joinSeparableVerbs rejoins a split German verb: when a sentence ends in a
+// particle ("an", "ab", "um", …) and contains a known verb, the verb is
+// replaced by particle+verb ("melde … an" → "anmelden").
+func joinSeparableVerbs(words []string) []string {
+	if len(words) < 2 {
+		return words
+	}
+	last := words[len(words)-1]
+	if !verbParticles[last] {
+		return words
+	}
+	for i := 0; i < len(words)-1; i++ {
+		if inf, ok := separableVerbs[stem(words[i])]; ok {
+			out := append([]string(nil), words[:len(words)-1]...)
+			out[i] = last + inf
+			return out
+		}
+	}
+	return words
+}
+
 // cutQuery trims q to MaxQueryBytes at a rune boundary.
 func cutQuery(q string) string {
 	if len(q) <= MaxQueryBytes {
@@ -527,7 +558,7 @@ func (f *Finder) parse(text string) []concept {
 		// Markup is not a question: keep only its visible text.
 		text = htmlToText(text)
 	}
-	words := tokenize(text, maxQueryWords)
+	words := joinSeparableVerbs(tokenize(text, maxQueryWords))
 	var content []string
 	for _, w := range words {
 		if !stopwords[fold(w)] {

@@ -318,3 +318,20 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("extra argument: %v, want usage error", err)
 	}
 }
+
+func TestJoinSeparableVerbs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"wo melde ich meinen wohnsitz an", "wo anmelden ich meinen wohnsitz"},
+		{"ich ziehe nächste woche um", "ich umziehen nächste woche"},
+		{"wir ziehen als familie her", "wir herziehen als familie"},
+		{"ich melde mein auto ab", "ich abmelden mein auto"},
+		{"ausweis verloren", "ausweis verloren"},
+		{"an", "an"},
+	}
+	for _, tt := range tests {
+		got := strings.Join(joinSeparableVerbs(tokenize(tt.in, 0)), " ")
+		if got != tt.want {
+			t.Errorf("joinSeparableVerbs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -15,7 +15,8 @@ import (
 // Targets are searched as if the citizen had typed them.
 const synonymTable = `
 # --- Allgemeine Wörter (Englisch und Umgangssprache) ---
-renew, renewal, extend, extension, expired, expire => verlängern; Verlängerung
+renew, renewal, extend, extension => verlängern; Verlängerung
+expired, expire, expires, abgelaufen, läuft ab, ungültig => abgelaufen; neu beantragen
 apply, application, apply for => beantragen; Antrag
 register, registration, sign up => anmelden; Anmeldung
 deregister, cancel registration, unregister => abmelden; Abmeldung
@@ -45,7 +46,7 @@ pass verloren, pass gestohlen, pass weg, pass geklaut, lost passport, stolen pas
 pass abgelaufen, pass verlängern, renew passport, passport renewal, passport expired, new passport => Reisepass beantragen
 express pass, expresspass, pass schnell, schnell pass, pass kurzfristig, kurzfristig pass, pass dringend, dringend pass, pass eilig, reisepass schnell, eilpass, notpass, pass sofort, emergency passport, urgent passport, temporary passport => Vorläufiger Reisepass
 zweiter pass, zweitpass, second passport, two passports => Zweitpass
-kinderpass, kinderreisepass, pass für kind, ausweis für kind, baby pass, child passport, kids passport => Kinderreisepass; Ausweisdokumente Familie
+kinderpass, kinderreisepass, pass für kind, ausweis für kind, ausweis baby, baby ausweis, pass baby, baby pass, kinderausweis, baby pass, child passport, kids passport => Kinderreisepass; Ausweisdokumente Familie
 pin vergessen, pin gesperrt, online ausweis, onlinefunktion, online funktion, eid, e id, ausweis app, ausweisapp, pin brief, pin letter, pin reset, puk => Einschalten eID-Funktion oder Änderung der PIN
 ausweis abholen, pass abholen, perso abholen, abholung ausweis, pick up passport, pick up id, collect passport => Abholung Personalausweis, Reisepass oder eID-Karte
 aufkleber ausweis, adresse im ausweis, neue adresse ausweis, adressaufkleber, change address on id => Adressänderung Personalausweis, Reisepass
@@ -70,7 +71,7 @@ obdachlos, wohnungslos, homeless => Wohnungslosigkeit Unterbringung
 sperrmüll, müllabfuhr, mülltonne, abfall, bulky waste, rubbish, garbage => Abfallentsorgung Sperrmüll
 
 # --- Heirat, Partnerschaft, Familie ---
-heiraten, hochzeit, heirat, trauung, standesamtlich heiraten, ja sagen, eheschliessung, vermählung, verheiraten, marry, marriage, wedding, get married, civil wedding => Eheschließung; Anmeldung einer Eheschließung
+heiraten, hochzeit, heirat, trauung, married, getting married, get married, marrying, standesamtlich heiraten, ja sagen, eheschliessung, vermählung, verheiraten, marry, marriage, wedding, get married, civil wedding => Eheschließung; Anmeldung einer Eheschließung
 heiraten ausland, ausländischer partner heiraten, partner aus dem ausland, im ausland heiraten, marry a foreigner, international marriage, foreign spouse wedding => Anmeldung einer Eheschließung mit Auslandsbezug; Erstauskunft Eheschließung Auslandsbezug
 ehefähigkeitszeugnis, certificate of no impediment => Eheschließung Auslandsbezug
 eingetragene partnerschaft, lebenspartnerschaft, gleichgeschlechtlich heiraten, ehe für alle, civil partnership, same sex marriage => Eheschließung
@@ -78,7 +79,7 @@ scheidung, scheiden lassen, trennung, getrennt, divorce, separation => Scheidung
 name ändern, nachname ändern, namen ändern, neuer name, mädchenname, geburtsname annehmen, name change, change my name, change surname => Namensänderung; Änderung der Personendaten
 vorname reihenfolge, rufname ändern, vornamen tauschen, order of first names => Erklärung zur Reihenfolge der Vornamen
 geschlecht ändern, geschlechtseintrag, trans, transgender, nicht binär, divers, selbstbestimmung, gender change, change gender => Anpassung des Geschlechtseintrags und Vornamens Selbstbestimmungsgesetz
-baby, geburt, kind bekommen, kind geboren, neugeborenes, geburtsurkunde, nachwuchs, entbindung, birth, newborn, birth certificate, had a baby => Geburt; Geburtsurkunde; Geburtsbeurkundung
+baby, geburt, kind bekommen, kind geboren, neugeborenes, nachwuchs, entbindung, birth, newborn, birth certificate, had a baby => Geburt; Geburtsurkunde; Geburtsbeurkundung
 vater werden, vaterschaft, vaterschaft anerkennen, nicht verheiratet kind, unverheiratet vater, paternity, acknowledge paternity, unmarried father => Vaterschaftsanerkennung
 sorgerecht, gemeinsames sorgerecht, sorgeerklärung, custody, joint custody => Sorgeerklärung; Vaterschaftsanerkennung
 unterhalt, kindesunterhalt, unterhaltstitel, alimente, child support, maintenance => Beurkundung von Unterhaltsansprüchen
@@ -86,7 +87,7 @@ kita, kitaplatz, kindergarten, krippe, tagesmutter, kinderbetreuung, betreuungsp
 kindergeld, child benefit => Kindergeld
 elterngeld, elternzeit, parental allowance, parental leave => Elterngeld
 adoption, adoptieren, pflegekind, adopt, foster child => Adoption
-urkunde, urkunden bestellen, heiratsurkunde, eheurkunde, abstammungsurkunde, certificate copy, marriage certificate => Urkundenbestellung; Urkundenabholung
+urkunde, urkunden bestellen, geburtsurkunde, heiratsurkunde, eheurkunde, abstammungsurkunde, certificate copy, marriage certificate => Urkundenbestellung; Urkundenabholung
 familienstammbuch, stammbuch => Urkundenbestellung
 
 # --- Tod und Trauer ---
@@ -114,7 +115,7 @@ krankenwagen fahren, rettungsdienst fahrer, ambulance driver => Personenbeförde
 internationaler fahrzeugschein, international vehicle registration => Internationaler Fahrzeugschein
 halterbestätigung, datenbestätigung, bestätigung halter => Halter- und Datenbestätigung für Kraftfahrzeuge
 auto anmelden, auto zulassen, autozulassung, kfz zulassung, zulassung, zulassen, wagen anmelden, neues auto, neuwagen, gebrauchtwagen, auto gekauft, motorrad anmelden, roller anmelden, car registration, register car, register a car, register vehicle, vehicle registration, new car, bought a car => Fahrzeug anmelden; Zulassung; Umschreibung Fahrzeug
-gebrauchtwagen gekauft, auto umschreiben, auto ummelden, halterwechsel, auto übernehmen, used car, change owner car, transfer car => Umschreibung Fahrzeug
+gebrauchtwagen gekauft, auto umschreiben, auto ummelden, kfz ummelden, fahrzeug ummelden, pkw ummelden, motorrad ummelden, wagen ummelden, kennzeichen ummelden, car re registration, halterwechsel, auto übernehmen, used car, change owner car, transfer car => Umschreibung Fahrzeug
 auto abmelden, kfz abmelden, auto stilllegen, auto verkauft, auto verschrottet, verschrottung, deregister car, sell car, scrap car => Fahrzeug abmelden
 nummernschild, autonummer, kennzeichen, wunschkennzeichen, schild, kfz schild, licence plate, license plate, number plate, plates => Kennzeichen; Wunschkennzeichen
 nummernschild geklaut, kennzeichen gestohlen, schild verloren, stolen plates, lost plate => Verlust oder Diebstahl der Kennzeichenschilder
@@ -162,7 +163,7 @@ visum, visa, aufenthaltstitel, aufenthalt, aufenthaltsgenehmigung, aufenthaltser
 arbeitsvisum, work visa, work permit, arbeiten in deutschland, arbeitserlaubnis, job in germany, blue card, blaue karte, blue card eu => Aufenthalts- und Arbeitserlaubnis; Aufenthaltserlaubnis Fachkräfte; Blaue Karte EU
 studentenvisum, studium visum, student visa, studying in germany => Aufenthaltserlaubnis Studium
 unbefristet, unbefristeter aufenthalt, dauerhaft bleiben, permanent residence, permanent residency, settlement permit, niederlassung => Niederlassungserlaubnis; Erlaubnis zum Daueraufenthalt-EU
-deutscher werden, deutsche staatsangehörigkeit, staatsbürgerschaft, einbürgern, deutscher pass als ausländer, citizenship, german citizenship, naturalisation, naturalization, become german => Einbürgerung
+deutscher werden, einbürgerungstest, leben in deutschland test, deutsche staatsangehörigkeit, staatsbürgerschaft, einbürgern, deutscher pass als ausländer, citizenship, german citizenship, naturalisation, naturalization, become german => Einbürgerung
 familiennachzug, nachholen, nachzug, nachziehen, frau nachholen, mann nachholen, ehepartner nachholen, kinder nachholen, family reunion, bring my wife, spouse visa, family reunification => Ehegattennachzug aus dem Ausland; Kindernachzug aus dem Ausland; Familiennachzug
 asyl, flüchtling, geflüchtet, asylum, refugee => Asyl beantragen; Aufenthaltsgestattung
 ukraine, ukrainisch, ukrainian => Aufenthaltserlaubnis Kriegsflüchtlinge aus der Ukraine
