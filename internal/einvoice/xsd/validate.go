@@ -320,6 +320,27 @@ func (v *validator) start() {
 		return
 	}
 	q := qname{uri, v.g.intern(t.local)}
+	// namespace well-formedness of the attributes, in every mode
+	for i := range t.attrs {
+		a := &t.attrs[i]
+		if a.prefix == nil || isNSDecl(a) {
+			continue
+		}
+		aq, ok := v.attrName(a)
+		if !ok {
+			v.fatal(CodeNotWellFormed, fmt.Sprintf("The prefix %q for attribute %q is not bound.", a.prefix, a.qn))
+			return
+		}
+		for j := 0; j < i; j++ {
+			b := &t.attrs[j]
+			if b.prefix != nil && !isNSDecl(b) && bytes.Equal(a.local, b.local) {
+				if bq, _ := v.attrName(b); bq == aq {
+					v.fatal(CodeNotWellFormed, fmt.Sprintf("Attribute %q was already specified for element %q.", a.qn, t.qn))
+					return
+				}
+			}
+		}
+	}
 	if v.depth == len(v.stack) {
 		v.stack = append(v.stack, frame{})
 	}
