@@ -2,7 +2,8 @@
 // tree with resolved namespaces, for the UBL and CII parsers.
 //
 // Limits and refusals: input larger than MaxSize, elements nested deeper
-// than MaxDepth, more than MaxNodes elements and attributes, any DTD or
+// than MaxDepth, more than MaxNodes elements and attributes or MaxBindings
+// namespace declarations in scope, any DTD or
 // other <!...> declaration (so no entity expansion and no external
 // resources), content after the root element, encodings other than UTF-8
 // (a UTF-8 byte order mark is allowed), and documents that are not
@@ -17,6 +18,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -33,6 +35,9 @@ const (
 	// tree (a few hundred bytes per node): 20 MB of "<a/>" would otherwise
 	// become millions of elements. The largest dev invoice has under 1,000.
 	MaxNodes = 250_000
+	// MaxBindings bounds the namespace declarations in scope, which every
+	// name lookup may scan. Invoices declare a handful.
+	MaxBindings = 1000
 )
 
 // Errors returned by Parse, wrapped with detail; they are the sentinels of
@@ -96,6 +101,9 @@ func Parse(data []byte) (*Element, error) {
 				return nil, fmt.Errorf("%w: more than %d elements and attributes", ErrTooLarge, MaxNodes)
 			}
 			e, err := ns.open(t, len(raw))
+			if errors.Is(err, errTooManyBindings) {
+				return nil, fmt.Errorf("%w: %v", ErrTooLarge, err)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("%w: line %d: %v", ErrNotWellFormed, line(d), err)
 			}
@@ -159,6 +167,8 @@ func qname(n xml.Name) string {
 
 const nsXML = "http://www.w3.org/XML/1998/namespace"
 
+var errTooManyBindings = fmt.Errorf("more than %d namespace declarations in scope", MaxBindings)
+
 // nsStack holds the prefix bindings in scope; each binding records the
 // depth of the element that declared it.
 type nsStack struct {
@@ -202,6 +212,9 @@ func (s *nsStack) open(t xml.StartElement, depth int) (*Element, error) {
 			s.b = append(s.b, binding{prefix: "", uri: a.Value, depth: depth})
 		}
 	}
+	if len(s.b) > MaxBindings {
+		return nil, errTooManyBindings
+	}
 	uri, ok := s.lookup(t.Name.Space)
 	if !ok {
 		return nil, fmt.Errorf("undeclared prefix in <%s>", qname(t.Name))
@@ -219,14 +232,35 @@ func (s *nsStack) open(t xml.StartElement, depth int) (*Element, error) {
 			}
 			name.Space = u
 		}
-		for _, o := range e.Attr {
-			if o.Name == name {
-				return nil, fmt.Errorf("attribute %s repeated in <%s>", qname(a.Name), qname(t.Name))
-			}
-		}
 		e.Attr = append(e.Attr, xml.Attr{Name: name, Value: a.Value})
 	}
+	if dup := repeated(e.Attr); dup != nil {
+		return nil, fmt.Errorf("attribute {%s}%s repeated in <%s>", dup.Space, dup.Local, qname(t.Name))
+	}
 	return e, nil
+}
+
+// repeated returns a name that occurs twice in attrs, or nil. Pairwise for
+// the usual few attributes, with a set for many, so the work stays linear.
+func repeated(attrs []xml.Attr) *xml.Name {
+	if len(attrs) <= 16 {
+		for i := range attrs {
+			for j := range i {
+				if attrs[i].Name == attrs[j].Name {
+					return &attrs[i].Name
+				}
+			}
+		}
+		return nil
+	}
+	seen := make(map[xml.Name]bool, len(attrs))
+	for i := range attrs {
+		if seen[attrs[i].Name] {
+			return &attrs[i].Name
+		}
+		seen[attrs[i].Name] = true
+	}
+	return nil
 }
 
 // close drops the bindings declared by the element at depth.

@@ -2,6 +2,7 @@ package xmltree_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -62,6 +63,9 @@ func TestParseLimits(t *testing.T) {
 		{"101 levels", strings.Repeat("<a>", 101) + strings.Repeat("</a>", 101), xmltree.ErrTooDeep},
 		{"many elements", "<r>" + strings.Repeat("<a/>", xmltree.MaxNodes) + "</r>", xmltree.ErrTooLarge},
 		{"many attributes", "<r>" + strings.Repeat(`<a x="" y="" z=""/>`, xmltree.MaxNodes/4+1) + "</r>", xmltree.ErrTooLarge},
+		{"many namespace declarations", "<r" + manyAttrs("xmlns:p", xmltree.MaxBindings+1, "urn:x") + "/>", xmltree.ErrTooLarge},
+		{"many attributes on one element", "<r" + manyAttrs("a", xmltree.MaxNodes-1, "v") + "/>", nil},
+		{"repeated among many attributes", "<r" + manyAttrs("a", 100, "v") + ` a1="again"/>`, xmltree.ErrNotWellFormed},
 		{"size", "<r>" + strings.Repeat(" ", xmltree.MaxSize) + "</r>", xmltree.ErrTooLarge},
 		{"doctype", "<!DOCTYPE r><r/>", xmltree.ErrDTD},
 		{"entity decl inside", "<r><!ENTITY x \"y\"></r>", xmltree.ErrDTD},
@@ -105,4 +109,13 @@ func TestBase64(t *testing.T) {
 	if _, err := root.Child("", "b").Base64(); err == nil {
 		t.Error("invalid base64 accepted")
 	}
+}
+
+// manyAttrs returns n attributes " name0="v" name1="v" ...".
+func manyAttrs(name string, n int, value string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ` %s%d="%s"`, name, i, value)
+	}
+	return b.String()
 }
