@@ -187,8 +187,11 @@ func runRules(v *Verdict, doc *xpath.Document, sc *scenario) {
 			continue
 		}
 		res := s.Run(doc)
-		for _, e := range res.Errors {
-			v.ProcessingErrors = append(v.ProcessingErrors, e.Error())
+		if len(res.Errors) > 0 {
+			// The reference's stylesheet stops at the first dynamic
+			// error and reports nothing for this rule set.
+			v.ProcessingErrors = append(v.ProcessingErrors, fmt.Sprintf("%s: %v", file, res.Errors[0]))
+			continue
 		}
 		for _, f := range res.Firings {
 			level := flagLevel(f.Check.Flag)

@@ -357,7 +357,7 @@ func (s *Schema) Run(doc *xpath.Document) Result {
 	for _, p := range s.Patterns {
 		clear(claimed)
 		for _, rule := range p.Rules {
-			nodes, err := rule.Context.Eval(root)
+			nodes, err := rule.Context.EvalPattern(root)
 			if err != nil {
 				res.Errors = append(res.Errors, fmt.Errorf("rule context %q: %w", rule.Context, err))
 				continue

@@ -24,6 +24,11 @@ type Context struct {
 	Vars      *Vars
 	// Globals resolves variables not bound in Vars (nil: none).
 	Globals func(name string) (Seq, error)
+
+	// pattern: evaluating an XSLT match pattern, where a dynamic error in
+	// a predicate means that the node does not match (XSLT 3.0 §5.5.4),
+	// instead of failing the evaluation.
+	pattern bool
 }
 
 type expr interface {
@@ -1161,10 +1166,14 @@ func applyPreds(s Seq, preds []expr, c *Context) (Seq, error) {
 		var out Seq
 		c2 := *c
 		c2.Size = len(s)
+		c2.pattern = false
 		for i, it := range s {
 			c2.Item, c2.Pos = it, i+1
 			v, err := p.eval(&c2)
 			if err != nil {
+				if c.pattern {
+					continue
+				}
 				return nil, err
 			}
 			keep := false
@@ -1173,6 +1182,9 @@ func applyPreds(s Seq, preds []expr, c *Context) (Seq, error) {
 			} else {
 				keep, err = EBV(v)
 				if err != nil {
+					if c.pattern {
+						continue
+					}
 					return nil, err
 				}
 			}

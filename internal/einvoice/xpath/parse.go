@@ -41,6 +41,15 @@ func (x *Expr) EvalBool(c *Context) (bool, error) {
 	return ebvOf(c, x.e)
 }
 
+// EvalPattern evaluates an expression made by CompilePattern: a dynamic
+// error in a predicate excludes the node it was evaluated for instead of
+// failing the evaluation, as for XSLT match patterns.
+func (x *Expr) EvalPattern(c *Context) (Seq, error) {
+	c2 := *c
+	c2.pattern = true
+	return x.e.eval(&c2)
+}
+
 // Compile parses an XPath 2.0 expression (the subset used by the EN 16931
 // and XRechnung rules).
 func Compile(src string, sc *StaticContext) (x *Expr, err error) {
