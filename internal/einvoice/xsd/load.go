@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -72,47 +71,65 @@ func (n *xnode) resolveQName(v string) (qname, error) {
 	return qname{uri, local}, nil
 }
 
-// parseSchemaDoc reads one schema file into a node tree. Entities declared
-// in a DTD internal subset are not read; the one schema that needs one
-// (xmldsig) gets its single entity from extraEntities.
+// parseSchemaDoc reads one schema file into a node tree, with the same
+// scanner as documents. A DOCTYPE (the xmldsig schema has one, declaring
+// an entity it does not use) is skipped, not read.
 func parseSchemaDoc(fsys fs.FS, file string) (*schemaDoc, error) {
 	data, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return nil, err
 	}
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = true
-	d.Entity = map[string]string{"dsig": "http://www.w3.org/2000/09/xmldsig#"}
+	data, err = prepare(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
 	doc := &schemaDoc{file: file}
 	type open struct {
 		n    *xnode
 		skip bool
+		qn   []byte
 	}
 	var stack []open
-	scope := map[string]string{"xml": xmlNS}
+	base := map[string]string{"xml": xmlNS}
+	scope := base
+	sc := &scanner{b: data}
 	for {
-		tok, err := d.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		sc.inRoot = len(stack) > 0
+		switch sc.next() {
+		case tokEOF:
+			if sc.err != nil {
+				return nil, fmt.Errorf("%s: %w", file, sc.err)
+			}
+			if doc.root == nil || doc.root.local != "schema" {
+				return nil, fmt.Errorf("%s: not an XML Schema", file)
+			}
+			return finishDoc(doc, file), nil
+		case tokDoctype:
+			rest := data[sc.pos:]
+			end := bytes.IndexByte(rest, '>')
+			if open := bytes.IndexByte(rest, '['); open >= 0 && (end < 0 || open < end) {
+				end = bytes.Index(rest, []byte("]>")) + 1
+			}
+			if end <= 0 {
+				return nil, fmt.Errorf("%s: unterminated DOCTYPE", file)
+			}
+			sc.pos += end + 1
+		case tokText:
+		case tokStart:
+			qn := sc.qn
 			if len(stack) > 0 && stack[len(stack)-1].skip {
-				stack = append(stack, open{skip: true})
+				stack = append(stack, open{skip: true, qn: qn})
 				continue
 			}
 			ns := scope
 			copied := false
-			for _, a := range t.Attr {
+			for _, a := range sc.attrs {
 				var pfx string
 				switch {
-				case a.Name.Space == "" && a.Name.Local == "xmlns":
+				case a.prefix == nil && string(a.local) == "xmlns":
 					pfx = ""
-				case a.Name.Space == "xmlns":
-					pfx = a.Name.Local
+				case string(a.prefix) == "xmlns":
+					pfx = string(a.local)
 				default:
 					continue
 				}
@@ -123,16 +140,20 @@ func parseSchemaDoc(fsys fs.FS, file string) (*schemaDoc, error) {
 					}
 					copied = true
 				}
-				ns[pfx] = a.Value
+				ns[pfx] = string(a.value)
 			}
-			if ns[t.Name.Space] != xsdNS || t.Name.Local == "annotation" {
-				stack = append(stack, open{skip: true})
+			uri, ok := ns[string(sc.prefix)]
+			if !ok && sc.prefix != nil {
+				return nil, fmt.Errorf("%s: prefix %q not bound", file, sc.prefix)
+			}
+			if uri != xsdNS || string(sc.local) == "annotation" {
+				stack = append(stack, open{skip: true, qn: qn})
 				continue
 			}
-			n := &xnode{local: t.Name.Local, ns: ns, doc: doc}
-			for _, a := range t.Attr {
-				if a.Name.Space == "" && a.Name.Local != "xmlns" {
-					n.attrs = append(n.attrs, a)
+			n := &xnode{local: string(sc.local), ns: ns, doc: doc}
+			for _, a := range sc.attrs {
+				if a.prefix == nil && string(a.local) != "xmlns" {
+					n.attrs = append(n.attrs, xml.Attr{Name: xml.Name{Local: string(a.local)}, Value: string(a.value)})
 				}
 			}
 			if len(stack) == 0 {
@@ -141,14 +162,14 @@ func parseSchemaDoc(fsys fs.FS, file string) (*schemaDoc, error) {
 				p := stack[len(stack)-1].n
 				p.kids = append(p.kids, n)
 			}
-			stack = append(stack, open{n: n})
+			stack = append(stack, open{n: n, qn: qn})
 			scope = ns
-		case xml.EndElement:
-			if len(stack) == 0 {
-				return nil, fmt.Errorf("%s: unbalanced end tag", file)
+		case tokEnd:
+			if len(stack) == 0 || !bytes.Equal(stack[len(stack)-1].qn, sc.qn) {
+				return nil, fmt.Errorf("%s: mismatched end tag %s", file, sc.qn)
 			}
 			stack = stack[:len(stack)-1]
-			scope = map[string]string{"xml": xmlNS}
+			scope = base
 			for i := len(stack) - 1; i >= 0; i-- {
 				if stack[i].n != nil {
 					scope = stack[i].n.ns
@@ -157,9 +178,9 @@ func parseSchemaDoc(fsys fs.FS, file string) (*schemaDoc, error) {
 			}
 		}
 	}
-	if doc.root == nil || doc.root.local != "schema" {
-		return nil, fmt.Errorf("%s: not an XML Schema", file)
-	}
+}
+
+func finishDoc(doc *schemaDoc, file string) *schemaDoc {
 	doc.targetNS = doc.root.get("targetNamespace")
 	doc.elemQualified = doc.root.get("elementFormDefault") == "qualified"
 	doc.attrQualified = doc.root.get("attributeFormDefault") == "qualified"
@@ -170,7 +191,7 @@ func parseSchemaDoc(fsys fs.FS, file string) (*schemaDoc, error) {
 			}
 		}
 	}
-	return doc, nil
+	return doc
 }
 
 // loadDocs reads the schema documents reachable from the roots.
