@@ -185,6 +185,9 @@ func NewFinder(services []Service) *Finder {
 		}
 		f.prior[i] = 1
 		s := &services[i]
+		if everyday(s.LeikaKeys) {
+			f.prior[i] = 1.1
+		}
 		if s.Description == "" {
 			// Entries without a description (internal appointment types of
 			// the source, bare federal catalog lines) give a citizen
@@ -254,6 +257,25 @@ func (f *Finder) head(w string) string {
 		}
 	}
 	return ""
+}
+
+// everydayLeika are LeiKa service objects (first eight digits) that make up
+// most requests at any German citizen office: ID card, passport,
+// registration of residence, registration certificate, certificate of
+// good conduct, trade registration, vehicle registration, marriage, death
+// certificate, dog tax. Services with such a key get a small ranking prior,
+// so a bare "Anmeldung" means the everyday service first.
+var everydayLeika = []string{"99008001", "99085001", "99115005", "99115003", "99049001", "99050012", "99036008", "99036020", "99059001", "99101004", "99102013"}
+
+func everyday(keys []string) bool {
+	for _, k := range keys {
+		for _, p := range everydayLeika {
+			if strings.HasPrefix(k, p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // shortParts are three-letter words allowed as compound parts.

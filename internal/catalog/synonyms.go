@@ -37,6 +37,14 @@ job, work, arbeit, arbeiten, beschäftigung => Arbeit; Beschäftigung; Erwerbst�
 study, studying, student, studium, studieren, uni, university => Studium
 broken, damaged, kaputt, beschädigt, defekt, unleserlich => Ersatz; beschädigt
 
+# --- Ämter: wer dorthin geht, will meist eines davon ---
+bürgerbüro, bürgeramt, bürgerservice, einwohnermeldeamt, meldeamt, meldebehörde, citizens office, town hall => Personalausweis; Reisepass; Wohnsitzanmeldung; Meldebescheinigung
+zulassungsstelle, kfz stelle, kfz zulassungsstelle, straßenverkehrsamt, strassenverkehrsamt, registration office car => Fahrzeug anmelden; Zulassung; Kennzeichen
+führerscheinstelle, fahrerlaubnisbehörde => Führerschein; Fahrerlaubnis
+standesamt, registry office => Eheschließung; Urkunde; Sterbeurkunde; Geburt
+gewerbeamt, gewerbebehörde => Gewerbe-Anmeldung; Gewerbe
+ordnungsamt, kreisverwaltungsreferat => Ordnungswidrigkeit; Erlaubnis
+
 # --- Ausweise und Pässe ---
 perso, persi, perso karte, personalausweiss, personalauweis, ausweiss, id karte, id card, identity card, national id, id document, identification card, german id, ausweiskarte, plastikausweis => Personalausweis
 ausweis abgelaufen, ausweis verlängern, ausweis erneuern, neuer ausweis, ausweis läuft ab, renew id, id expired => Personalausweis beantragen
