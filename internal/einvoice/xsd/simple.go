@@ -825,38 +825,93 @@ var b64Index = func() (t [256]int8) {
 
 const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
-// isAnyURI follows Xerces: the value, with characters that need escaping
-// escaped, must parse as a URI reference relative to a dummy base. Xerces
-// is lenient; the checks that fail in practice are bad percent escapes,
-// a bad scheme, and malformed authority parts.
+// isAnyURI follows Xerces: characters that would need escaping (space,
+// <, >, ", {, }, |, \, ^, `, controls, non-ASCII) are taken as escaped,
+// and the result must parse as a URI reference (RFC 2396 with RFC 2732
+// brackets) relative to a dummy base. What fails in practice: an invalid
+// scheme, an empty scheme-specific part ("urn:"), a bad percent escape,
+// a second '#', and characters not allowed in a hierarchical path.
 func isAnyURI(v string) bool {
 	if v == "" {
 		return true
 	}
-	for i := 0; i < len(v); i++ {
-		if v[i] == '%' {
-			if i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2]) {
-				return false
-			}
-		}
-	}
-	// scheme, if any, must be alpha *( alpha | digit | + | - | . )
-	if i := strings.IndexAny(v, ":/?#"); i > 0 && v[i] == ':' {
-		s := v[:i]
-		if !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+	rest := v
+	opaque := false
+	if colon := strings.IndexByte(v, ':'); colon >= 0 {
+		if colon == 0 {
 			return false
 		}
-		for j := 1; j < len(s); j++ {
-			c := s[j]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '+' || c == '-' || c == '.') {
+		if !strings.ContainsAny(v[:colon], "/?#") {
+			scheme := v[:colon]
+			if !isAlpha(scheme[0]) {
 				return false
 			}
+			for i := 1; i < len(scheme); i++ {
+				c := scheme[i]
+				if !isAlpha(c) && !isDigit(c) && c != '+' && c != '-' && c != '.' {
+					return false
+				}
+			}
+			rest = v[colon+1:]
+			if rest == "" || rest[0] == '#' {
+				return false
+			}
+			opaque = rest[0] != '/'
 		}
-	} else if i == 0 && v[0] == ':' {
+	}
+	body, frag, hasFrag := strings.Cut(rest, "#")
+	if hasFrag && !uriChars(frag, uricChar) {
 		return false
 	}
-	if strings.Count(v, "#") > 1 {
+	if opaque {
+		return uriChars(body, uricChar)
+	}
+	body, query, hasQuery := strings.Cut(body, "?")
+	if hasQuery && !uriChars(query, uricChar) {
 		return false
+	}
+	if strings.HasPrefix(body, "//") {
+		auth := body[2:]
+		path := ""
+		if i := strings.IndexByte(auth, '/'); i >= 0 {
+			auth, path = auth[:i], auth[i:]
+		}
+		if !uriChars(auth, func(c byte) bool { return pathChar(c) || c == '[' || c == ']' }) {
+			return false
+		}
+		body = path
+	}
+	return uriChars(body, pathChar)
+}
+
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func unreservedChar(c byte) bool {
+	return isAlpha(c) || isDigit(c) || strings.IndexByte("-_.!~*'()", c) >= 0
+}
+
+func pathChar(c byte) bool { return unreservedChar(c) || strings.IndexByte(";/:@&=+$,", c) >= 0 }
+
+func uricChar(c byte) bool { return pathChar(c) || c == '?' || c == '[' || c == ']' }
+
+// needsEscape reports the characters Xerces escapes before parsing.
+func needsEscape(c byte) bool {
+	return c <= 0x20 || c >= 0x7f || strings.IndexByte("<>\"{}|\\^`", c) >= 0
+}
+
+func uriChars(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return false
+			}
+			i += 2
+		case needsEscape(c), ok(c):
+		default:
+			return false
+		}
 	}
 	return true
 }

@@ -84,6 +84,8 @@ func TestValidate(t *testing.T) {
 		{"extension content lax known", UBLInvoice, ubl("<!--EXT-->", `<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><cbc:PayableAmount>1</cbc:PayableAmount></ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>`), []string{"cvc-complex-type.4"}},
 		{"extension content from own namespace", UBLInvoice, ubl("<!--EXT-->", `<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><ext:UBLExtensions/></ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>`), []string{"cvc-complex-type.2.4.a"}},
 		{"extension content twice", UBLInvoice, ubl("<!--EXT-->", `<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><f:A xmlns:f="urn:f"/><f:B xmlns:f="urn:f"/></ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>`), []string{"cvc-complex-type.2.4.d"}},
+		{"XML signature in extension", UBLInvoice, ubl("<!--EXT-->", signature("AAECAw==")), nil},
+		{"XML signature, digest not base64", UBLInvoice, ubl("<!--EXT-->", signature("not base64!")), []string{"cvc-datatype-valid.1.2.1", "cvc-type.3.1.3"}},
 		{"undeclared root", UBLInvoice, `<Foo/>`, []string{"cvc-elt.1.a"}},
 		{"credit note against invoice schema", UBLInvoice, `<CreditNote xmlns="urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"/>`, []string{"cvc-elt.1.a"}},
 		{"CII boolean", CII, cii("<udt:Indicator>true</udt:Indicator>", "<udt:Indicator>yes</udt:Indicator>"), []string{"cvc-datatype-valid.1.2.1", "cvc-type.3.1.3"}},
@@ -190,6 +192,17 @@ func TestSimpleTypes(t *testing.T) {
 		{builtins["anyURI"], "https://example.org/a b", ""},
 		{builtins["anyURI"], "http://x/%zz", "cvc-datatype-valid.1.2.1"},
 		{builtins["anyURI"], "1http://x", "cvc-datatype-valid.1.2.1"},
+		{builtins["anyURI"], "urn:", "cvc-datatype-valid.1.2.1"},
+		{builtins["anyURI"], ":x", "cvc-datatype-valid.1.2.1"},
+		{builtins["anyURI"], "0088:4000001000005", "cvc-datatype-valid.1.2.1"},
+		{builtins["anyURI"], "a[1]", "cvc-datatype-valid.1.2.1"},
+		{builtins["anyURI"], "http://x/a[1]", "cvc-datatype-valid.1.2.1"},
+		{builtins["anyURI"], "#a#b", "cvc-datatype-valid.1.2.1"},
+		{builtins["anyURI"], "urn:x:a[1]", ""},
+		{builtins["anyURI"], "http://[::1]/x?q=[1]#f", ""},
+		{builtins["anyURI"], "mailto:rechnung@example.de", ""},
+		{builtins["anyURI"], "../a/b.xml", ""},
+		{builtins["anyURI"], "http://münchen.de/ä ö", ""},
 		{builtins["language"], "de-DE", ""},
 		{builtins["language"], "de_DE", "cvc-datatype-valid.1.2.1"},
 		{builtins["NCName"], "a:b", "cvc-datatype-valid.1.2.1"},
@@ -239,4 +252,31 @@ func TestConcurrent(t *testing.T) {
 			t.Errorf("concurrent validation: %v", errs)
 		}
 	}
+}
+
+// signature returns UBL extensions carrying an XML signature, which the
+// lax wildcard of ExtensionContent validates with the embedded xmldsig
+// and UBL signature schemas.
+func signature(digest string) string {
+	return `<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent>
+<sig:UBLDocumentSignatures xmlns:sig="urn:oasis:names:specification:ubl:schema:xsd:CommonSignatureComponents-2"
+ xmlns:sac="urn:oasis:names:specification:ubl:schema:xsd:SignatureAggregateComponents-2"
+ xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+ <sac:SignatureInformation>
+  <cbc:ID>urn:oasis:names:specification:ubl:signature:1</cbc:ID>
+  <ds:Signature Id="sig1">
+   <ds:SignedInfo>
+    <ds:CanonicalizationMethod Algorithm="http://www.w3.org/2006/12/xml-c14n11"/>
+    <ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>
+    <ds:Reference URI="">
+     <ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></ds:Transforms>
+     <ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
+     <ds:DigestValue>` + digest + `</ds:DigestValue>
+    </ds:Reference>
+   </ds:SignedInfo>
+   <ds:SignatureValue>AAECAw==</ds:SignatureValue>
+  </ds:Signature>
+ </sac:SignatureInformation>
+</sig:UBLDocumentSignatures>
+</ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>`
 }
