@@ -177,6 +177,9 @@ func (s *Service) Validate() error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 	}
+	if len(s.ID) > 64 || strings.ContainsFunc(s.ID, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return fail("reference %q is longer than 64 bytes or contains spaces or control characters", s.ID)
+	}
 	if strings.TrimSpace(s.Name) == "" {
 		return fail("name is empty")
 	}
