@@ -270,7 +270,7 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-// TestParseDepthLimitAllowsNormalNesting: 100 levels in all is still fine.
+// TestParseDepthLimit: 100 levels in all are still fine.
 func TestParseDepthLimit(t *testing.T) {
 	const head = `<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">`
 	ok := head + strings.Repeat("<a>", 99) + strings.Repeat("</a>", 99) + "</Invoice>"
