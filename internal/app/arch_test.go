@@ -35,7 +35,9 @@ var allowedDomainImports = map[string][]string{
 // tableOwners says which package owns (reads and writes) each table.
 var tableOwners = map[string]string{
 	"tenants": "identity", "tenant_hosts": "identity", "accounts": "identity",
-	"account_roles": "identity", "api_tokens": "identity",
+	"account_roles": "identity", "api_tokens": "identity", "sessions": "identity",
+	"login_attempts": "identity", "account_tokens": "identity", "units": "identity",
+	"unit_members": "identity", "oidc_logins": "identity", "external_identities": "identity",
 	"audit_events": "audit", "audit_heads": "audit",
 	"jobs": "platform/jobs", "blobs": "platform/blob",
 }

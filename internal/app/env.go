@@ -11,6 +11,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/config"
 	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/mail"
 )
 
 // env is an opened installation: stores and domain services.
@@ -20,6 +21,7 @@ type env struct {
 	db       *database.DB
 	blobs    blob.Store
 	identity *identity.Service
+	mail     mail.Sender
 }
 
 // open opens the database and blob store and migrates the schema.
@@ -37,8 +39,17 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock.Cl
 		db.Close()
 		return nil, err
 	}
+	var sender mail.Sender = mail.Dir{Path: filepath.Join(cfg.DataDir, "outbox")}
+	if cfg.SMTPURL != "" {
+		s, err := mail.ParseURL(cfg.SMTPURL)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		sender = s
+	}
 	log.Debug("store open", "dialect", string(db.Dialect), "data_dir", cfg.DataDir)
-	return &env{cfg: cfg, log: log, db: db, blobs: blobs, identity: &identity.Service{DB: db}}, nil
+	return &env{cfg: cfg, log: log, db: db, blobs: blobs, identity: &identity.Service{DB: db}, mail: sender}, nil
 }
 
 func (e *env) close() { e.db.Close() }

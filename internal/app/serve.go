@@ -16,6 +16,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/cli"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/jobs"
+	"github.com/rathaus/rathaus/internal/platform/mail"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -74,6 +75,7 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 // jobs builds the queue with every domain's handlers registered.
 func (e *env) jobs() *jobs.Queue {
 	q := jobs.New(e.db, e.log)
+	q.Register(mail.JobKind, mail.JobHandler(e.mail))
 	return q
 }
 

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -119,8 +120,7 @@ type Result struct {
 // Verify walks a tenant's chain from the start and reports the first entry
 // that was altered, removed or reordered, and whether the head matches.
 func Verify(ctx context.Context, db *database.DB, tenantID int64) (Result, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT id, tenant_id, seq, at, actor, action, object_type, object_ref, before, after, prev_hash, hash
-		FROM audit_events WHERE tenant_id = $1 ORDER BY seq`, tenantID)
+	rows, err := db.R.QueryContext(ctx, `SELECT `+entryCols+` FROM audit_events WHERE tenant_id = $1 ORDER BY seq`, tenantID)
 	if err != nil {
 		return Result{}, fmt.Errorf("audit verify: %w", err)
 	}
@@ -128,8 +128,8 @@ func Verify(ctx context.Context, db *database.DB, tenantID int64) (Result, error
 	var res Result
 	prev, seq := Genesis, int64(0)
 	for rows.Next() {
-		var e Entry
-		if err := rows.Scan(&e.ID, &e.TenantID, &e.Seq, &e.At, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectRef, &e.Before, &e.After, &e.PrevHash, &e.Hash); err != nil {
+		e, err := scanEntry(rows)
+		if err != nil {
 			return res, fmt.Errorf("audit verify: %w", err)
 		}
 		seq++
@@ -162,21 +162,46 @@ func Verify(ctx context.Context, db *database.DB, tenantID int64) (Result, error
 	return res, nil
 }
 
-// List returns a tenant's entries, newest first.
-func List(ctx context.Context, db *database.DB, tenantID int64, limit int) ([]Entry, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT id, tenant_id, seq, at, actor, action, object_type, object_ref, before, after, prev_hash, hash
-		FROM audit_events WHERE tenant_id = $1 ORDER BY seq DESC LIMIT $2`, tenantID, limit)
+const entryCols = `id, tenant_id, seq, at, actor, action, object_type, object_ref, before, after, prev_hash, hash`
+
+func scanEntry(rows *sql.Rows) (Entry, error) {
+	var e Entry
+	err := rows.Scan(&e.ID, &e.TenantID, &e.Seq, &e.At, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectRef, &e.Before, &e.After, &e.PrevHash, &e.Hash)
+	return e, err
+}
+
+func query(ctx context.Context, db *database.DB, q string, args ...any) ([]Entry, error) {
+	rows, err := db.R.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("audit list: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := []Entry{}
 	for rows.Next() {
-		var e Entry
-		if err := rows.Scan(&e.ID, &e.TenantID, &e.Seq, &e.At, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectRef, &e.Before, &e.After, &e.PrevHash, &e.Hash); err != nil {
+		e, err := scanEntry(rows)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// List returns a tenant's entries, newest first.
+func List(ctx context.Context, db *database.DB, tenantID int64, limit int) ([]Entry, error) {
+	out, err := query(ctx, db, `SELECT `+entryCols+` FROM audit_events WHERE tenant_id = $1 ORDER BY seq DESC LIMIT $2`, tenantID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit list: %w", err)
+	}
+	return out, nil
+}
+
+// ByActorOrObject returns a tenant's entries made by, or about, a reference
+// (for a person's data export), oldest first.
+func ByActorOrObject(ctx context.Context, db *database.DB, tenantID int64, refName string, limit int) ([]Entry, error) {
+	out, err := query(ctx, db, `SELECT `+entryCols+` FROM audit_events WHERE tenant_id = $1 AND (actor = $2 OR object_ref = $2) ORDER BY seq LIMIT $3`, tenantID, refName, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit by reference: %w", err)
+	}
+	return out, nil
 }

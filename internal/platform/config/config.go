@@ -30,6 +30,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // RATHAUS_SHUTDOWN_TIMEOUT: graceful stop limit
 	JSON            bool          // --json: stdout holds only JSON
 	Workers         int           // RATHAUS_WORKERS: background job workers per process
+	SMTPURL         string        // RATHAUS_SMTP_URL: smtp://user:pass@host:587; unset: mail goes to DATA/outbox
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -88,6 +89,7 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		c.DataDir = v
 	}
 	c.DatabaseURL = getenv("RATHAUS_DATABASE_URL")
+	c.SMTPURL = getenv("RATHAUS_SMTP_URL")
 	if v := getenv("RATHAUS_TENANT"); v != "" {
 		c.Tenant = v
 	}

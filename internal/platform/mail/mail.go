@@ -7,6 +7,7 @@ package mail
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"github.com/rathaus/rathaus/internal/platform/jobs"
 )
 
 // Message is one plain-text e-mail.
@@ -140,4 +143,19 @@ func (d Dir) Send(ctx context.Context, m Message) error {
 		return err
 	}
 	return f.Close()
+}
+
+// JobKind is the job that sends one Message (the payload).
+const JobKind = "mail.send"
+
+// JobHandler sends the job's message through s. Delivery is at-least-once;
+// the Message-ID lets receivers recognise a repeat after a crash.
+func JobHandler(s Sender) jobs.Handler {
+	return func(ctx context.Context, j jobs.Job) (jobs.Finish, error) {
+		var m Message
+		if err := json.Unmarshal(j.Payload, &m); err != nil {
+			return nil, fmt.Errorf("mail job %s: bad payload: %w", j.Key, err)
+		}
+		return nil, s.Send(ctx, m)
+	}
 }

@@ -4,8 +4,10 @@ package mailtest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"strings"
@@ -103,7 +105,14 @@ func (x *session) Data(r io.Reader) error {
 	rec := Received{From: x.from, To: x.to, Raw: raw}
 	if m, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
 		rec.Msg = m
-		b, _ := io.ReadAll(m.Body)
+		var body io.Reader = m.Body
+		switch strings.ToLower(m.Header.Get("Content-Transfer-Encoding")) {
+		case "quoted-printable":
+			body = quotedprintable.NewReader(m.Body)
+		case "base64":
+			body = base64.NewDecoder(base64.StdEncoding, m.Body)
+		}
+		b, _ := io.ReadAll(body)
 		rec.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
 	}
 	x.s.mu.Lock()

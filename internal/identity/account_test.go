@@ -1,0 +1,289 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rathaus/rathaus/internal/audit"
+	"github.com/rathaus/rathaus/internal/platform/clock"
+	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/dbtest"
+	"github.com/rathaus/rathaus/internal/platform/jobs"
+	"github.com/rathaus/rathaus/internal/platform/mail"
+	"github.com/rathaus/rathaus/internal/platform/mail/mailtest"
+	"github.com/rathaus/rathaus/internal/platform/web"
+)
+
+// world is a tenant, its service, a real SMTP server and the mail job queue.
+type world struct {
+	s    *Service
+	t    *Tenant
+	smtp *mailtest.Server
+	q    *jobs.Queue
+	clk  *clock.Fake
+}
+
+func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world {
+	t.Helper()
+	s := &Service{DB: db}
+	tn, err := s.CreateTenant(context.Background(), Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true,
+		Settings: Settings{FederalState: "BY", MailFrom: "rathaus@musterstadt.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mailtest.Start(t)
+	q := jobs.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	q.Register(mail.JobKind, mail.JobHandler(&mail.SMTP{Host: srv.Host, Port: srv.Port, TLS: 2 /* NoTLS */}))
+	return &world{s: s, t: tn, smtp: srv, q: q, clk: clk}
+}
+
+// deliver runs the mail jobs and returns the n-th message's body (1-based).
+func (w *world) deliver(t *testing.T, n int) string {
+	t.Helper()
+	for {
+		err := w.q.RunOnce(context.Background())
+		if errors.Is(err, jobs.ErrNoJob) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, err := w.smtp.Wait(n, 5*time.Second)
+	if err != nil {
+		t.Fatalf("%v (got %d messages)", err, len(msgs))
+	}
+	return msgs[n-1].Body
+}
+
+var tokenRe = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
+
+func linkToken(t *testing.T, body string) string {
+	t.Helper()
+	m := tokenRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no link with token in mail:\n%s", body)
+	}
+	return m[1]
+}
+
+func TestRegisterVerifyLoginResetThroughRealMail(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		w := newWorld(t, db, clk)
+		in := RegisterInput{Kind: "citizen", Email: "paul@example.org", Name: "Paul Beispiel", Password: "lange-geheime-phrase"}
+		if err := w.s.Register(ctx, w.t, in, "http://musterstadt.example"); err != nil {
+			t.Fatal(err)
+		}
+		body := w.deliver(t, 1)
+		tok := linkToken(t, body)
+
+		_, _, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "paul@example.org", Password: in.Password, Addr: "192.0.2.1"})
+		if !errors.Is(err, ErrNotVerified) {
+			t.Fatalf("login before verification: %v, want ErrNotVerified", err)
+		}
+		if err := w.s.VerifyEmail(ctx, w.t.ID, tok); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.VerifyEmail(ctx, w.t.ID, tok); !errors.Is(err, ErrTokenInvalid) {
+			t.Errorf("second use of verification link: %v", err)
+		}
+		cookie, sess, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "PAUL@example.org ", Password: in.Password, Addr: "192.0.2.1"})
+		if err != nil || sess.Kind != "citizen" || sess.Trust != TrustNone {
+			t.Fatalf("login: %+v %v", sess, err)
+		}
+		// Registering the same address again sends a notice, not a second account.
+		if err := w.s.Register(ctx, w.t, in, "http://musterstadt.example"); err != nil {
+			t.Fatal(err)
+		}
+		if body := w.deliver(t, 2); tokenRe.MatchString(body) {
+			t.Errorf("duplicate registration mailed a token: %s", body)
+		}
+		// Reset: unknown address and known address answer the same.
+		if err := w.s.RequestPasswordReset(ctx, w.t, "nobody@example.org", "http://x"); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.RequestPasswordReset(ctx, w.t, "paul@example.org", "http://x"); err != nil {
+			t.Fatal(err)
+		}
+		reset := linkToken(t, w.deliver(t, 3))
+		if len(w.smtp.Messages()) != 3 {
+			t.Errorf("a reset for an unknown address sent mail")
+		}
+		if err := w.s.ResetPassword(ctx, w.t.ID, reset, "kurz"); err == nil {
+			t.Error("short password accepted")
+		}
+		if err := w.s.ResetPassword(ctx, w.t.ID, reset, "eine-ganz-neue-phrase"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.s.SessionByToken(ctx, w.t.ID, cookie); !errors.Is(err, web.ErrUnauthorized) {
+			t.Errorf("session survived the password reset: %v", err)
+		}
+		if _, _, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "paul@example.org", Password: in.Password}); !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("old password still works: %v", err)
+		}
+		if _, _, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "paul@example.org", Password: "eine-ganz-neue-phrase"}); err != nil {
+			t.Errorf("new password: %v", err)
+		}
+		// Expired reset link.
+		w.s.RequestPasswordReset(ctx, w.t, "paul@example.org", "http://x")
+		late := linkToken(t, w.deliver(t, 4))
+		clk.Advance(ResetTokenTTL + time.Minute)
+		if err := w.s.ResetPassword(ctx, w.t.ID, late, "noch-eine-neue-phrase"); !errors.Is(err, ErrTokenInvalid) {
+			t.Errorf("expired reset link: %v", err)
+		}
+	})
+}
+
+func TestLoginThrottlingAndSessions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		w := newWorld(t, db, clk)
+		if _, err := w.s.CreateStaff(ctx, System(w.t.ID), w.t.ID, "mueller@musterstadt.example", "Frau Müller", "richtiges-passwort", []Role{RoleCaseWorker}); err != nil {
+			t.Fatal(err)
+		}
+		good := LoginInput{Email: "mueller@musterstadt.example", Password: "richtiges-passwort", Addr: "198.51.100.7"}
+		bad := good
+		bad.Password = "falsch"
+		for i := range MaxAccountFailures {
+			if _, _, err := w.s.Login(ctx, w.t.ID, bad); !errors.Is(err, ErrBadCredentials) {
+				t.Fatalf("failure %d: %v", i+1, err)
+			}
+		}
+		if _, _, err := w.s.Login(ctx, w.t.ID, good); !errors.Is(err, ErrThrottled) {
+			t.Fatalf("right password while locked: %v, want ErrThrottled", err)
+		}
+		// Unknown accounts answer exactly like wrong passwords.
+		if _, _, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "niemand@example.org", Password: "x", Addr: "203.0.113.9"}); !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("unknown account: %v", err)
+		}
+		clk.Advance(ThrottleWindow + time.Second)
+		cookie, sess, err := w.s.Login(ctx, w.t.ID, good)
+		if err != nil {
+			t.Fatalf("after the lock: %v", err)
+		}
+		if !sess.Principal().Has(RoleCaseWorker) {
+			t.Errorf("roles = %v", sess.Roles)
+		}
+		// Idle timeout.
+		clk.Advance(IdleTimeout - time.Minute)
+		if _, err := w.s.SessionByToken(ctx, w.t.ID, cookie); err != nil {
+			t.Fatalf("active session refused: %v", err)
+		}
+		clk.Advance(IdleTimeout + time.Second)
+		if _, err := w.s.SessionByToken(ctx, w.t.ID, cookie); !errors.Is(err, web.ErrUnauthorized) {
+			t.Errorf("idle session accepted: %v", err)
+		}
+		// Logout everywhere; a cookie is useless for another tenant.
+		c1, s1, _ := w.s.Login(ctx, w.t.ID, good)
+		c2, _, _ := w.s.Login(ctx, w.t.ID, good)
+		other, _ := w.s.CreateTenant(ctx, Tenant{Slug: "nachbarstadt", Name: "Nachbarstadt", Settings: Settings{FederalState: "BY"}})
+		if _, err := w.s.SessionByToken(ctx, other.ID, c1); !errors.Is(err, web.ErrUnauthorized) {
+			t.Errorf("cookie of tenant A accepted by B: %v", err)
+		}
+		if n, err := w.s.LogoutEverywhere(ctx, s1); err != nil || n != 2 {
+			t.Errorf("logout everywhere: %d %v", n, err)
+		}
+		if _, err := w.s.SessionByToken(ctx, w.t.ID, c2); err == nil {
+			t.Error("other session survived logout everywhere")
+		}
+		// Every failure and lock is in the audit trail.
+		entries, _ := audit.List(ctx, db, w.t.ID, 100)
+		counts := map[string]int{}
+		for _, e := range entries {
+			counts[e.Action]++
+		}
+		if counts["login.failed"] != MaxAccountFailures+1 || counts["login.throttled"] != 1 {
+			t.Errorf("audit counts = %v", counts)
+		}
+	})
+}
+
+func TestTOTPForStaff(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		w := newWorld(t, db, clk)
+		w.s.CreateStaff(ctx, System(w.t.ID), w.t.ID, "admin@musterstadt.example", "Admin", "richtiges-passwort", []Role{RoleAdmin})
+		in := LoginInput{Email: "admin@musterstadt.example", Password: "richtiges-passwort"}
+		_, sess, err := w.s.Login(ctx, w.t.ID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, url, err := w.s.EnrollTOTP(ctx, sess, "Musterstadt")
+		if err != nil || secret == "" || url == "" {
+			t.Fatalf("enroll: %v", err)
+		}
+		if _, _, err := w.s.Login(ctx, w.t.ID, in); !errors.Is(err, ErrTOTPRequired) {
+			t.Fatalf("login without code: %v", err)
+		}
+		in.TOTP = "000000"
+		if code, _ := TOTPCode(secret, clk.Now()); code == in.TOTP {
+			in.TOTP = "111111"
+		}
+		if _, _, err := w.s.Login(ctx, w.t.ID, in); !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("wrong code: %v", err)
+		}
+		in.TOTP, _ = TOTPCode(secret, clk.Now())
+		if _, _, err := w.s.Login(ctx, w.t.ID, in); err != nil {
+			t.Errorf("right code: %v", err)
+		}
+	})
+}
+
+func TestExportAndDeleteAccount(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		w := newWorld(t, db, clk)
+		w.s.Register(ctx, w.t, RegisterInput{Kind: "citizen", Email: "paul@example.org", Name: "Paul Beispiel", Password: "lange-geheime-phrase"}, "http://x")
+		w.s.VerifyEmail(ctx, w.t.ID, linkToken(t, w.deliver(t, 1)))
+		_, sess, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "paul@example.org", Password: "lange-geheime-phrase"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.UpdateProfile(ctx, sess, Profile{GivenName: "Paul", FamilyName: "Beispiel", Postcode: "91052", PrefillOK: true}); err != nil {
+			t.Fatal(err)
+		}
+		// A case worker reads the account: allowed, and logged.
+		staff, _ := w.s.CreateStaff(ctx, System(w.t.ID), w.t.ID, "mueller@musterstadt.example", "Frau Müller", "richtiges-passwort", []Role{RoleCaseWorker})
+		cw := Principal{TenantID: w.t.ID, Ref: staff.Ref, Kind: "staff", Roles: []Role{RoleCaseWorker}}
+		if _, pr, err := w.s.AccountForStaff(ctx, cw, w.t.ID, sess.AccountRef); err != nil || pr.Postcode != "91052" {
+			t.Fatalf("staff read: %v", err)
+		}
+		finance := Principal{TenantID: w.t.ID, Ref: "x", Roles: []Role{RoleFinance}}
+		if _, _, err := w.s.AccountForStaff(ctx, finance, w.t.ID, sess.AccountRef); !errors.Is(err, web.ErrForbidden) {
+			t.Errorf("finance read personal data: %v", err)
+		}
+		data, err := w.s.Export(ctx, sess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions := map[string]bool{}
+		for _, e := range data.Audit {
+			actions[e.Action] = true
+		}
+		if data.Account.Email != "paul@example.org" || data.Profile.GivenName != "Paul" || len(data.Sessions) != 1 || !actions["account.read"] || !actions["login"] {
+			t.Errorf("export = %+v", data)
+		}
+		if err := w.s.DeleteAccount(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		var email, name, profile string
+		db.R.QueryRow(`SELECT email, name, profile FROM accounts WHERE ref = $1`, sess.AccountRef).Scan(&email, &name, &profile)
+		if email == "paul@example.org" || name != "" || profile != "{}" {
+			t.Errorf("personal data kept after deletion: %s %s %s", email, name, profile)
+		}
+		if _, _, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "paul@example.org", Password: "lange-geheime-phrase"}); err == nil {
+			t.Error("deleted account can log in")
+		}
+		if res, _ := audit.Verify(ctx, db, w.t.ID); !res.OK {
+			t.Errorf("audit chain after deletion: %+v", res)
+		}
+		_ = strconv.Itoa
+	})
+}
