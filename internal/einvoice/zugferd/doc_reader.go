@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 )
 
@@ -25,9 +26,12 @@ type document struct {
 	data    []byte
 	index   map[int]entry
 	cache   map[int]any
+	failed  map[int]error
 	objstm  map[int]*objStream
 	budget  int64 // bytes left for decompression
 	trailer []dict
+	ends    []int        // offsets of every "endstream", ascending
+	busy    map[int]bool // objects being parsed (cycle guard)
 }
 
 type objStream struct {
@@ -43,7 +47,15 @@ func open(data []byte, budget int64) (*document, error) {
 		bytes.Index(data[:min(len(data), 1024)], []byte("%PDF-")) < 0 {
 		return nil, errors.New("not a PDF file (no %PDF- header)")
 	}
-	d := &document{data: data, index: map[int]entry{}, cache: map[int]any{}, objstm: map[int]*objStream{}, budget: budget}
+	d := &document{data: data, index: map[int]entry{}, cache: map[int]any{}, objstm: map[int]*objStream{}, budget: budget, busy: map[int]bool{}, failed: map[int]error{}}
+	for pos := 0; ; {
+		i := bytes.Index(data[pos:], []byte("endstream"))
+		if i < 0 {
+			break
+		}
+		d.ends = append(d.ends, pos+i)
+		pos += i + len("endstream")
+	}
 	d.scan()
 	if len(d.index) == 0 {
 		return nil, errors.New("no PDF objects found")
@@ -77,6 +89,9 @@ func (d *document) scan() {
 		l := &lexer{b: b, pos: pos}
 		v, err := l.value()
 		if err != nil {
+			// skip what the failed parse consumed, so that hostile input
+			// (say, many unterminated strings) stays linear
+			pos = max(pos, l.pos)
 			continue
 		}
 		if _, isDict := v.(dict); !isDict {
@@ -84,9 +99,8 @@ func (d *document) scan() {
 		}
 		l.skipSpace()
 		if bytes.HasPrefix(b[l.pos:], []byte("stream")) {
-			end := bytes.Index(b[l.pos:], []byte("endstream"))
-			if end >= 0 {
-				pos = l.pos + end + len("endstream")
+			if end := d.endstreamAfter(l.pos); end >= 0 {
+				pos = end + len("endstream")
 			}
 		} else {
 			pos = l.pos
@@ -197,11 +211,39 @@ func (d *document) loadObjStream(num int, s *stream) (*objStream, error) {
 	return os, nil
 }
 
+// endstreamAfter returns the offset of the first "endstream" at or after
+// pos, or -1 (a binary search, so hostile files cannot make it quadratic).
+func (d *document) endstreamAfter(pos int) int {
+	i, _ := slices.BinarySearch(d.ends, pos)
+	if i == len(d.ends) {
+		return -1
+	}
+	return d.ends[i]
+}
+
 // direct parses object num (without following references).
 func (d *document) direct(num int) (any, error) {
 	if v, ok := d.cache[num]; ok {
 		return v, nil
 	}
+	if err := d.failed[num]; err != nil {
+		return nil, err
+	}
+	if d.busy[num] {
+		return nil, fmt.Errorf("%w: object %d is stored in itself", errSyntax, num)
+	}
+	d.busy[num] = true
+	defer delete(d.busy, num)
+	v, err := d.parseObject(num)
+	if err != nil {
+		d.failed[num] = err
+		return nil, err
+	}
+	d.cache[num] = v
+	return v, nil
+}
+
+func (d *document) parseObject(num int) (any, error) {
 	e, ok := d.index[num]
 	if !ok {
 		return nil, nil // a missing object is null
@@ -233,7 +275,6 @@ func (d *document) direct(num int) (any, error) {
 			return nil, fmt.Errorf("object %d: %w", num, err)
 		}
 	}
-	d.cache[num] = v
 	return v, nil
 }
 
@@ -275,11 +316,11 @@ func (d *document) parseAt(off int) (any, error) {
 		}
 	}
 	if end < 0 {
-		i := bytes.Index(d.data[start:], []byte("endstream"))
+		i := d.endstreamAfter(start)
 		if i < 0 {
 			return nil, fmt.Errorf("%w: stream without endstream", errSyntax)
 		}
-		end = start + i
+		end = i
 		// the end-of-line before endstream is not data
 		if end > start && d.data[end-1] == '\n' {
 			end--

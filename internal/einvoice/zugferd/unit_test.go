@@ -91,6 +91,32 @@ func TestExtract(t *testing.T) {
 	}
 }
 
+// TestHostileStructure: inputs built to make a naive reader loop or work
+// quadratically must end with an error quickly.
+func TestHostileStructure(t *testing.T) {
+	// two object streams that claim to hold each other
+	a := "2 0 1 0 " + "<< /Type /Catalog >>"
+	b := "1 0 2 0 " + "<< /Type /Catalog >>"
+	cyclic := buildPDF([]pdfObj{
+		{1, streamObj("/Type /ObjStm /N 2 /First 8", []byte(a))},
+		{2, streamObj("/Type /ObjStm /N 2 /First 8", []byte(b))},
+	}, "/Root 1 0 R")
+	// many streams without endstream
+	many := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("1 0 obj << /Length 99 >> stream\n"), 100_000)...)
+	// deeply nested arrays
+	deep := append([]byte("%PDF-1.7\n1 0 obj "), bytes.Repeat([]byte("["), 100_000)...)
+	// many objects starting unterminated strings
+	strs := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("1 0 obj ("), 200_000)...)
+	for name, pdf := range map[string][]byte{"cyclic object streams": cyclic, "streams without end": many, "deep nesting": deep, "unterminated strings": strs} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Extract(pdf)
+			if !errors.Is(err, ErrInvalidPDF) && !errors.Is(err, ErrNoAttachment) {
+				t.Errorf("error = %v, want ErrInvalidPDF or ErrNoAttachment", err)
+			}
+		})
+	}
+}
+
 func hexOf(s string) string {
 	const digits = "0123456789abcdef"
 	var b strings.Builder
