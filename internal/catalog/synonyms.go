@@ -38,6 +38,8 @@ study, studying, student, studium, studieren, uni, university => Studium
 broken, damaged, kaputt, beschädigt, defekt, unleserlich => Ersatz; beschädigt
 
 # --- Ämter: wer dorthin geht, will meist eines davon ---
+!anmeldung, anmeldung termin, anmeldung appointment, anmeldung english, anmeldung munich, the anmeldung => Wohnsitzanmeldung; Wohnsitz anmelden
+!abmeldung, abmeldung termin => Wohnsitz abmelden
 bürgerbüro, bürgeramt, bürgerservice, einwohnermeldeamt, meldeamt, meldebehörde, citizens office, town hall => Personalausweis; Reisepass; Wohnsitzanmeldung; Meldebescheinigung
 zulassungsstelle, kfz stelle, kfz zulassungsstelle, straßenverkehrsamt, strassenverkehrsamt, registration office car => Fahrzeug anmelden; Zulassung; Kennzeichen
 führerscheinstelle, fahrerlaubnisbehörde => Führerschein; Fahrerlaubnis
@@ -57,7 +59,7 @@ zweiter pass, zweitpass, second passport, two passports => Zweitpass
 kinderpass, kinderreisepass, pass für kind, ausweis für kind, ausweis baby, baby ausweis, pass baby, baby pass, kinderausweis, baby pass, child passport, kids passport => Kinderreisepass; Ausweisdokumente Familie
 pin vergessen, pin gesperrt, online ausweis, onlinefunktion, online funktion, eid, e id, ausweis app, ausweisapp, pin brief, pin letter, pin reset, puk => Einschalten eID-Funktion oder Änderung der PIN
 ausweis abholen, pass abholen, perso abholen, abholung ausweis, pick up passport, pick up id, collect passport => Abholung Personalausweis, Reisepass oder eID-Karte
-aufkleber ausweis, adresse im ausweis, neue adresse ausweis, adressaufkleber, change address on id => Adressänderung Personalausweis, Reisepass
+aufkleber ausweis, adresse im ausweis, neue adresse ausweis, adressaufkleber, change address on id, address residence permit, change address residence permit, adresse aufenthaltstitel, address on residence card => Adressänderung Personalausweis, Reisepass
 ausweis wiedergefunden, pass wiedergefunden, ausweis wieder aufgetaucht, found my id again => Widerruf der Verlust- oder Diebstahlanzeige
 passfoto, passbild, biometrisches foto, photo for passport => Personalausweis; Reisepass
 
@@ -66,7 +68,7 @@ herziehen, hierher ziehen, ziehen her, ziehe her, hergezogen, hierher gezogen, z
 ummelden, ummeldung, umziehen, umzug, umgezogen, neue wohnung, neue adresse, adresse ändern, adressänderung, zugezogen, zuzug, hergezogen, neu in der stadt, wohnung anmelden, wohnort anmelden, anmeldung wohnung, einziehen, eingezogen, meldeadresse, hauptwohnsitz, nebenwohnsitz, zweitwohnsitz, registration of address, register address, address registration, anmeldebestätigung, moved, moving, move house, new flat, new apartment, new address, change of address, register my address, residence registration, anmelden wohnung => Wohnsitzanmeldung; Wohnsitz anmelden
 familie anmelden, mit familie umziehen, familie umziehen, familie herziehen, familie ziehen her, kinder anmelden, register family => Wohnsitzanmeldung Familie
 wegziehen, wegzug, zurück in die heimat, zurück ins heimatland, gehe zurück, ziehe zurück, zurückziehen, zurückgehen, wohnung aufgeben, wohnung auflösen, ausziehen, ausgezogen, ins ausland ziehen, auswandern, auswanderung, abmeldung, abmelden wohnung, wohnung abmelden, moving abroad, leaving germany, deregister, deregistration, move out, emigrate => Wohnsitz abmelden
-meldebestätigung, bestätigung wohne, bestätigung wohnort, bestätigung wohnsitz, nachweis wohnsitz, nachweis wohnort, nachweis wohne, wohnnachweis, wohnsitznachweis, meldezettel, wohnsitzbescheinigung, bescheinigung wohnsitz, aufenthaltsbescheinigung, proof of address, proof of residence, certificate of residence, registration certificate => Meldebescheinigung
+meldebestätigung, residence certificate, certificate of registration, registration confirmation, meldebescheinigung english, bestätigung wohne, bestätigung wohnort, bestätigung wohnsitz, nachweis wohnsitz, nachweis wohnort, nachweis wohne, wohnnachweis, wohnsitznachweis, meldezettel, wohnsitzbescheinigung, bescheinigung wohnsitz, aufenthaltsbescheinigung, proof of address, proof of residence, certificate of residence, registration certificate => Meldebescheinigung
 adresse herausfinden, adresse rausfinden, adresse rauskriegen, adresse ermitteln, anschrift herausfinden, jemandes adresse, jemanden finden, adresse suchen, anschrift suchen, address of a person, find someone => Melderegisterauskunft
 adresse sperren, daten sperren, adresse geheim, adresse schützen, stalker, stalking, gestalkt, verfolgt, bedroht, bedrohung, keine auskunft, block my address, privacy block => Auskunftssperre; Übermittlungssperre
 werbung widersprechen, datenweitergabe widersprechen, parteien werbung, wahlwerbung, kirche daten, bundeswehr post, opt out => Übermittlungssperre
@@ -131,7 +133,7 @@ teil 1, teil eins, fahrzeugschein, kfz schein, kfzschein, fahrzeugpapiere, autop
 teil 2, teil zwei, teil ii, fahrzeugbrief, kfz brief, kfzbrief, title of car, vehicle title => Zulassungsbescheinigung Teil II
 oldtimer, h kennzeichen, classic car, vintage car => Historisches Kennzeichen für Oldtimer
 saisonkennzeichen, cabrio, motorrad saison, motorrad sommer, sommer anmelden, winter abmelden, nur sommer fahren, seasonal plate => Saisonkennzeichen
-überführung, kurzzeitkennzeichen, überführungskennzeichen, 5 tage kennzeichen, temporary plate, transfer plates => Kurzzeitkennzeichen
+überführung, kurzzeitkennzeichen, überführungskennzeichen, 5 tage kennzeichen, temporary plate, temporary plates, temporary registration, temporary number plate, transfer plates => Kurzzeitkennzeichen
 export auto, auto ausführen, ausfuhr, export car, car export => Ausfuhrkennzeichen
 auto aus dem ausland, auto ausland, importauto, importiert, importieren, eingeführt, reimport, imported car, car from abroad => Aus dem Ausland eingeführtes Fahrzeug anmelden
 führerschein, fuehrerschein, lappen, fahrerlaubnis, fleppe, driving licence, driver license, drivers license, driving license => Führerschein; Fahrerlaubnis
@@ -163,8 +165,8 @@ ausbildung visum, azubi, azubi visum, apprenticeship, vocational training => Auf
 approbation, arzt anerkennung, berufsanerkennung, anerkennung abschluss, recognition of qualifications => Aufenthaltserlaubnis Anerkennung ausländischer Berufsqualifikationen; Qualifizierung als Ärzt*in
 freelancer visa, freiberufler visum, selbstständig visum => Aufenthaltserlaubnis Selbstständige Tätigkeit
 aufenthaltstitel übertragen, visum in neuen pass, neuer pass visum, visa new passport, transfer visa => Übertrag des Aufenthaltstitels in den neuen Pass
-aufenthaltstitel abholen, eat abholen, karte abholen ausländerbehörde, collect residence permit => Abholung elektronischer Aufenthaltstitel
-aufenthaltstitel verloren, visum verloren, lost residence permit, lost visa => Verlust von Aufenthalts- oder Ausweisdokumenten
+aufenthaltstitel abholen, eat abholen, karte abholen ausländerbehörde, collect residence permit, pick up residence permit, pick up residence card, residence card ready, collect residence card => Abholung elektronischer Aufenthaltstitel
+aufenthaltstitel verloren, visum verloren, lost residence permit, lost residence card, residence card lost, residence permit lost, lost visa => Verlust von Aufenthalts- oder Ausweisdokumenten
 aufenthalt läuft ab, visum läuft ab, titel läuft ab, notfall ausländerbehörde, visa expires, emergency appointment => Notfall-Hilfe Aufenthaltstitel
 ausländisch, ausländer, ausland, aus dem ausland, abroad, foreign, foreigner, usa, amerika, amerikanisch, american, türkei, türkisch, turkish, italien, italienisch, polen, polnisch, rumänien, russland, russisch, ukrainisch, syrien, syrisch, afghanistan, indien, indisch, china, chinesisch, brasilien, thailand, thailändisch, philippinen, vietnam, kosovo, serbien, kroatien, bosnien, griechenland, spanien, frankreich, england, britisch, kanada, australien, japan, korea, iran, irak, marokko, tunesien, ägypten, nigeria, kenia, mexiko, kolumbien, österreich, schweiz, niederlande => Ausland; ausländisch
 visum, visa, aufenthaltstitel, aufenthalt, aufenthaltsgenehmigung, aufenthaltserlaubnis verlängern, visum verlängern, residence permit, residence title, visa extension, extend visa, immigration office, foreigners office, ausländerbehörde, kvr ausländer => Aufenthaltserlaubnis; Aufenthaltstitel
@@ -172,7 +174,7 @@ arbeitsvisum, work visa, work permit, arbeiten in deutschland, arbeitserlaubnis,
 studentenvisum, studium visum, student visa, studying in germany => Aufenthaltserlaubnis Studium
 unbefristet, unbefristeter aufenthalt, dauerhaft bleiben, permanent residence, permanent residency, settlement permit, niederlassung => Niederlassungserlaubnis; Erlaubnis zum Daueraufenthalt-EU
 deutscher werden, einbürgerungstest, leben in deutschland test, deutsche staatsangehörigkeit, staatsbürgerschaft, einbürgern, deutscher pass als ausländer, citizenship, german citizenship, naturalisation, naturalization, become german => Einbürgerung
-familiennachzug, nachholen, nachzug, nachziehen, frau nachholen, mann nachholen, ehepartner nachholen, kinder nachholen, family reunion, bring my wife, spouse visa, family reunification => Ehegattennachzug aus dem Ausland; Kindernachzug aus dem Ausland; Familiennachzug
+familiennachzug, nachholen, nachzug, nachziehen, bring children, bring my kids, children join, bring family, frau nachholen, mann nachholen, ehepartner nachholen, kinder nachholen, family reunion, bring my wife, spouse visa, family reunification => Ehegattennachzug aus dem Ausland; Kindernachzug aus dem Ausland; Familiennachzug
 asyl, flüchtling, geflüchtet, asylum, refugee => Asyl beantragen; Aufenthaltsgestattung
 ukraine, ukrainisch, ukrainian => Aufenthaltserlaubnis Kriegsflüchtlinge aus der Ukraine
 duldung, geduldet, tolerated stay => Duldung
@@ -182,7 +184,7 @@ au pair, aupair => Aufenthaltserlaubnis Au-pair
 working holiday => Aufenthaltserlaubnis Working-Holiday
 
 # --- Arbeit, Gewerbe, Unternehmen ---
-gewerbe anmelden, gewerbeschein, selbstständig, selbständig, selbstständigkeit, selbstständig machen, selbständig machen, selbstständig werden, firma gründen, unternehmen gründen, existenzgründung, nebengewerbe, kleingewerbe, freiberuflich, start a business, register a business, business registration, trade licence, self employed, freelance, open a shop, laden eröffnen => Gewerbe-Anmeldung; Gewerbeanmeldung
+gewerbe anmelden, gewerbeschein, selbstständig, selbständig, selbstständigkeit, selbstständig machen, selbständig machen, selbstständig werden, firma gründen, unternehmen gründen, existenzgründung, nebengewerbe, kleingewerbe, freiberuflich, start a business, register a business, business registration, trade licence, trade license, business license, business licence, self employed, freelance, open a shop, laden eröffnen => Gewerbe-Anmeldung; Gewerbeanmeldung
 gewerbe abmelden, firma schließen, firma auflösen, firma aufgeben, geschäft aufgeben, gewerbe aufgeben, selbstständigkeit beenden, laden schließen, laden dichtmachen, betrieb aufgeben, betrieb einstellen, close business, deregister business => Gewerbe-Abmeldung
 gewerbe ändern, gewerbe ummelden, gewerbe umziehen, gewerbe verlegen, firma umziehen, betrieb umziehen, betrieb verlegen, firmensitz ändern, geschäftsadresse ändern, change business, move business => Gewerbe-Ummeldung
 gaststätte, kneipe, restaurant eröffnen, imbiss, café, ausschank, alkohol verkaufen, restaurant licence => Gaststättenerlaubnis; Gaststätte; Gewerbe-Anmeldung
@@ -225,12 +227,12 @@ eu ausweis, eid karte, eu id card => eID-Karte
 fundbüro, liegen gelassen, liegengelassen, etwas gefunden, gefunden, fundsachen, lost and found, lost property, found something, abgeben gefunden, finderlohn => Fundsache; Fundbüro; Verlustmeldung und Fundsachenbesichtigung
 verloren, verlieren, verlust, weg, verschwunden, abhanden, gestohlen, geklaut, geklaut worden, diebstahl, dieb, eingebrochen, lost, stolen, theft => Verlust; Diebstahl
 schlüssel verloren, handy verloren, tasche verloren, lost my keys, lost my phone => Fundsache abholen; Verlustmeldung
-waffe, waffenschein, pistole, schreckschuss, gun, firearm, gun licence => Kleiner Waffenschein; Waffenbesitzkarte; Waffenschein
+waffe, waffenschein, pistole, schreckschuss, gun, firearm, gun licence, gun license, weapon license, weapon licence, weapons permit, firearms licence, firearms license => Kleiner Waffenschein; Waffenbesitzkarte; Waffenschein
 jagen, jäger, jagd, hunting, hunting licence => Jagdschein beantragen
 angeln, angelschein, fischen, angler, fishing, fishing licence, fishing permit => Fischereischein beantragen
 feuerwerk, böller, pyro, fireworks => Feuerwerk Pyrotechnik anmelden
 kirche austreten, aus der kirche austreten, kirchensteuer, kirchensteuer sparen, kirchenaustritt, aus kirche raus, austritt kirche, leave the church, church tax => Kirchenaustritt
-beglaubigen, beglaubigte kopie, kopie beglaubigen, zeugnis beglaubigen, amtlich beglaubigt, certified copy, certify document, notarise => Beglaubigung von Dokumenten
+beglaubigen, beglaubigte kopie, kopie beglaubigen, zeugnis beglaubigen, amtlich beglaubigt, certified copy, certified copies, certify document, notarise, notarize, notarized copy, notarised copy, apostille, legalisation => Beglaubigung von Dokumenten
 unterschrift beglaubigen, signature certification, certify signature => Beglaubigung von Unterschriften
 baum fällen, baum fällung, baumschutz, baum schneiden, tree felling, cut down tree => Baumschutz
 wildschwein, fuchs, marder, waschbär, wildtier, wild animals, fox => Wildtiere und Jagd in der Stadt
@@ -287,6 +289,10 @@ type synonymIndex struct {
 type synonymPhrase struct {
 	stems   []string
 	targets []string
+	// alone: the line starts with "!" and applies only when the phrase is
+	// all the query says ("Anmeldung" alone means the residence
+	// registration; "Hochzeit anmelden" does not).
+	alone bool
 }
 
 var synonyms = sync.OnceValue(func() *synonymIndex {
@@ -296,7 +302,8 @@ var synonyms = sync.OnceValue(func() *synonymIndex {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		lhs, rhs, ok := strings.Cut(line, "=>")
+		alone := strings.HasPrefix(line, "!")
+		lhs, rhs, ok := strings.Cut(strings.TrimPrefix(line, "!"), "=>")
 		if !ok {
 			continue
 		}
@@ -327,7 +334,7 @@ var synonyms = sync.OnceValue(func() *synonymIndex {
 			if len(stems) == 0 || (len(stems) < len(words) && len(stems) < 2) {
 				continue
 			}
-			idx.byFirst[stems[0]] = append(idx.byFirst[stems[0]], synonymPhrase{stems: stems, targets: targets})
+			idx.byFirst[stems[0]] = append(idx.byFirst[stems[0]], synonymPhrase{stems: stems, targets: targets, alone: alone})
 			if len(stems) > idx.maxLen {
 				idx.maxLen = len(stems)
 			}
@@ -337,14 +344,15 @@ var synonyms = sync.OnceValue(func() *synonymIndex {
 })
 
 // match returns the longest phrase starting at word i and its length in
-// words. A word matches a phrase word by its stem or, for a compound, by
+// words; strong tells how many words of the query carry meaning (phrases
+// marked alone apply only when they cover all of them). A word matches a phrase word by its stem or, for a compound, by
 // the stem of its last part ("Schreckschusspistole" matches "Pistole").
-func (x *synonymIndex) match(stems, heads []string, i int) (synonymPhrase, int) {
+func (x *synonymIndex) match(stems, heads []string, i, strong int) (synonymPhrase, int) {
 	var best synonymPhrase
 	n := 0
 	try := func(cands []synonymPhrase) {
 		for _, p := range cands {
-			if len(p.stems) <= n || i+len(p.stems) > len(stems) {
+			if len(p.stems) <= n || i+len(p.stems) > len(stems) || (p.alone && len(p.stems) < strong) {
 				continue
 			}
 			ok := true
