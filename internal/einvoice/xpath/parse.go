@@ -301,10 +301,16 @@ func (p *parser) singleType() (string, bool) {
 
 func (p *parser) xsType(qn string) string {
 	prefix, local, ok := strings.Cut(qn, ":")
-	if !ok || p.sc.Namespaces[prefix] != xsNS {
+	if !ok || p.sc.Namespaces[prefix] != xsNS || !castTypes[local] {
 		p.fail("unsupported type %q", qn)
 	}
 	return local
+}
+
+// castTypes are the atomic types Cast supports.
+var castTypes = map[string]bool{
+	"string": true, "untypedAtomic": true, "double": true, "float": true, "decimal": true,
+	"integer": true, "int": true, "long": true, "boolean": true, "date": true,
 }
 
 const xsNS = "http://www.w3.org/2001/XMLSchema"
@@ -657,6 +663,9 @@ func (p *parser) call(qn string, args []expr) expr {
 	case xsNS:
 		if len(args) != 1 {
 			p.fail("constructor %s needs one argument", qn)
+		}
+		if !castTypes[local] {
+			p.fail("unsupported type %s", qn)
 		}
 		return &castExpr{e: args[0], typ: local, optional: true}
 	case "", fnNS:
