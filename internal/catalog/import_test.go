@@ -143,6 +143,10 @@ func TestDemoCatalog(t *testing.T) {
 	if s := byExt["1064076"]; len(s.LeikaKeys) != 4 {
 		t.Errorf("comma-separated LeiKa list: %v", s.LeikaKeys)
 	}
+	// an ID card needs a visit; the residence registration can start online
+	if perso.Availability.Online() || !byExt["1063475"].Availability.Online() {
+		t.Errorf("availability: Personalausweis %s, Wohnsitzanmeldung %s", perso.Availability, byExt["1063475"].Availability)
+	}
 	dog := byExt["musterstadt-hundesteuer"]
 	if dog.Name == "" || !dog.Availability.Online() || dog.LeikaKeys[0] != "99102013000000" {
 		t.Errorf("demo dog tax: %+v", dog)

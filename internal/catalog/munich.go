@@ -145,6 +145,7 @@ var digitsRE = regexp.MustCompile(`^[0-9]+$`)
 
 var (
 	onlineTextRE   = regexp.MustCompile(`(?i)(online[- ]?(antrag|anmeldung|beantrag|formular|dienst|service)|online (beantragen|anmelden|abmelden|ummelden|stellen|bestellen|melden|einreichen)|so funktioniert die online)`)
+	onlineLinkRE   = regexp.MustCompile(`(?i)(online[- ]?(beantrag|antrag|anmeld|abmeld|ummeld|bestell|meld|service|dienst|formular|terminvereinbarung)|^(jetzt |hier )?(online )?(beantragen|antrag stellen|anmelden|abmelden|bestellen)\b)`)
 	fullDigitalRE  = regexp.MustCompile(`(?i)(vollständig online|komplett online|vollständig digital|ohne persönliche vorsprache)`)
 	businessNameRE = regexp.MustCompile(`(?i)(gewerbe|unternehm|betrieb|handel|firma|fahrschul|taxi|mietwagen|güterkraft|werkstätt|hersteller|autohäuser|bewachung|pfandleih|versteiger)`)
 )
@@ -204,7 +205,9 @@ func (m *MunichImporter) convert(ms munichService) (Service, string) {
 		seenURL[l.URL] = true
 		low := strings.ToLower(l.Label + " " + l.URL)
 		switch {
-		case strings.Contains(low, "online") || strings.Contains(low, "intelliform"):
+		case strings.Contains(strings.ToLower(l.Label), "kontakt"):
+			l.Kind = "info"
+		case strings.Contains(low, "intelliform") || onlineLinkRE.MatchString(l.Label):
 			l.Kind = "online_service"
 		case strings.HasSuffix(strings.ToLower(l.URL), ".pdf") || strings.Contains(low, "/dokumente/") || strings.Contains(low, "formular") || strings.Contains(low, "vollmacht"):
 			l.Kind = "form"
@@ -217,7 +220,7 @@ func (m *MunichImporter) convert(ms munichService) (Service, string) {
 	hasForm, hasOnline := false, false
 	for _, l := range s.Links {
 		hasForm = hasForm || l.Kind == "form"
-		hasOnline = hasOnline || (l.Kind == "online_service" && strings.Contains(strings.ToLower(l.Label), "online"))
+		hasOnline = hasOnline || l.Kind == "online_service"
 	}
 	switch {
 	case fullDigitalRE.MatchString(s.Description):
