@@ -184,6 +184,10 @@ func compileGrammar(docs []*schemaDoc) (*grammar, error) {
 			return nil, err
 		}
 	}
+	// every built-in type gets its wrapper now: validation only reads
+	for _, st := range builtins {
+		g.wrap(st)
+	}
 	g.names = map[string]string{}
 	for _, d := range docs {
 		var walk func(n *xnode)

@@ -524,7 +524,7 @@ func (v *validator) xsiAttrs(f *frame, t *scanner) {
 				if local == "anyType" {
 					xt = v.g.anyType
 				} else if st := builtins[local]; st != nil {
-					xt = v.g.wrap(st)
+					xt = v.g.wrappers[st] // read-only after compilation
 				}
 			} else {
 				xt = v.g.types[qname{uri, local}]

@@ -243,7 +243,7 @@ func TestConcurrent(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		go func() {
 			s := []Schema{UBLInvoice, CII}[i%2]
-			doc := []string{ublInvoice, ciiInvoice}[i%2]
+			doc := []string{strings.Replace(ublInvoice, "<cbc:ID>R-1</cbc:ID>", `<cbc:ID xsi:type="cbc:IDType">R-1</cbc:ID>`, 1), ciiInvoice}[i%2]
 			done <- Validate([]byte(doc), s)
 		}()
 	}
