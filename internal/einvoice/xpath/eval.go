@@ -769,7 +769,12 @@ func (rootExpr) eval(c *Context) (Seq, error) {
 	return n.doc.Root.single(), nil
 }
 
-type pathExpr struct{ left, right expr }
+type pathExpr struct {
+	left, right expr
+	// plan, when set, lists the step chains the path is a union of; it
+	// lets an existence test stop at the first node found.
+	plan [][]*stepExpr
+}
 
 func (p *pathExpr) eval(c *Context) (Seq, error) {
 	left, err := p.left.eval(c)

@@ -201,7 +201,102 @@ func strArgs2(c *Context, a []expr) (string, string, error) {
 	return s, t, err
 }
 
+// chains decomposes a relative path of forward steps with non-positional
+// predicates, possibly through parenthesised unions, into step chains.
+func chains(e expr) ([][]*stepExpr, bool) {
+	switch x := e.(type) {
+	case *stepExpr:
+		switch x.axis {
+		case axisChild, axisAttribute, axisSelf:
+		default:
+			return nil, false
+		}
+		if anyPositional(x.preds) {
+			return nil, false
+		}
+		return [][]*stepExpr{{x}}, true
+	case *parenExpr:
+		return chains(x.e)
+	case *setExpr:
+		if x.op != "union" {
+			return nil, false
+		}
+		a, ok1 := chains(x.a)
+		b, ok2 := chains(x.b)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		return append(append([][]*stepExpr{}, a...), b...), true
+	case *pathExpr:
+		l, ok1 := chains(x.left)
+		r, ok2 := chains(x.right)
+		if !ok1 || !ok2 || len(l)*len(r) > 16 {
+			return nil, false
+		}
+		var out [][]*stepExpr
+		for _, a := range l {
+			for _, b := range r {
+				out = append(out, append(append([]*stepExpr{}, a...), b...))
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// anyMatch reports whether the chain selects at least one node from n.
+func anyMatch(c *Context, n *Node, chain []*stepExpr) (bool, error) {
+	st := chain[0]
+	try := func(m *Node) (bool, error) {
+		if !st.test.match(m, st.axis == axisAttribute) {
+			return false, nil
+		}
+		if len(st.preds) > 0 {
+			c2 := *c
+			c2.Item, c2.Pos, c2.Size = m, 1, 1
+			c2.pattern = false
+			for _, p := range st.preds {
+				ok, err := ebvOf(&c2, p)
+				if err != nil || !ok {
+					return false, err
+				}
+			}
+		}
+		if len(chain) == 1 {
+			return true, nil
+		}
+		return anyMatch(c, m, chain[1:])
+	}
+	switch st.axis {
+	case axisChild:
+		for _, ch := range n.Children {
+			if ok, err := try(ch); err != nil || ok {
+				return ok, err
+			}
+		}
+	case axisAttribute:
+		for _, a := range n.Attrs {
+			if ok, err := try(a); err != nil || ok {
+				return ok, err
+			}
+		}
+	case axisSelf:
+		return try(n)
+	}
+	return false, nil
+}
+
 func nonEmpty(c *Context, e expr) (bool, error) {
+	if p, ok := e.(*pathExpr); ok && p.plan != nil {
+		if n, ok := c.Item.(*Node); ok {
+			for _, chain := range p.plan {
+				if ok, err := anyMatch(c, n, chain); err != nil || ok {
+					return ok, err
+				}
+			}
+			return false, nil
+		}
+	}
 	if x, ok := e.(*stepExpr); ok && x.axis == axisChild && len(x.preds) == 0 && x.test.kind == testName && !x.test.anyLocal && !x.test.anySpace {
 		n, ok := c.Item.(*Node)
 		if ok {
@@ -223,7 +318,7 @@ func ebvOf(c *Context, e expr) (bool, error) {
 		if x.bfn != nil {
 			return x.bfn(c, x.args)
 		}
-	case *stepExpr:
+	case *stepExpr, *pathExpr:
 		return nonEmpty(c, e)
 	case *cmpExpr:
 		return x.evalBool(c)

@@ -71,6 +71,11 @@ func Compile(src string, sc *StaticContext) (x *Expr, err error) {
 	if p.peek().kind != tEOF {
 		p.fail("unexpected %q", p.peek().s)
 	}
+	walk(e, func(e expr) {
+		if pe, ok := e.(*pathExpr); ok {
+			pe.plan, _ = chains(pe)
+		}
+	})
 	return &Expr{src: src, e: e}, nil
 }
 
@@ -364,12 +369,12 @@ func (p *parser) startsStep() bool {
 func (p *parser) relPath(left expr) expr {
 	e := p.stepExpr()
 	if left != nil {
-		e = &pathExpr{left, e}
+		e = &pathExpr{left: left, right: e}
 	}
 	for {
 		if p.peek().is("/") {
 			p.next()
-			e = &pathExpr{e, p.stepExpr()}
+			e = &pathExpr{left: e, right: p.stepExpr()}
 			continue
 		}
 		if p.peek().is("//") {
@@ -386,7 +391,7 @@ func (p *parser) relPathAfterDesc(left expr) expr {
 	for {
 		if p.peek().is("/") {
 			p.next()
-			e = &pathExpr{e, p.stepExpr()}
+			e = &pathExpr{left: e, right: p.stepExpr()}
 			continue
 		}
 		if p.peek().is("//") {
@@ -403,10 +408,10 @@ func (p *parser) relPathAfterDesc(left expr) expr {
 func (p *parser) descStep(left expr) expr {
 	s := p.stepExpr()
 	if f, ok := fuseDesc(s); ok {
-		return &pathExpr{left, f}
+		return &pathExpr{left: left, right: f}
 	}
 	dos := &stepExpr{axis: axisDescendantOrSelf, test: nodeTest{kind: testNode}}
-	return &pathExpr{&pathExpr{left, dos}, s}
+	return &pathExpr{left: &pathExpr{left: left, right: dos}, right: s}
 }
 
 // fuseDesc turns the step after "//" into an equivalent descendant step
@@ -459,7 +464,14 @@ func positional(e expr) bool {
 		return usesPos(x.a) || usesPos(x.b)
 	case *orExpr:
 		return usesPos(x.a) || usesPos(x.b)
-	case *pathExpr, *stepExpr:
+	case *stepExpr:
+		return usesPos(e)
+	case *pathExpr:
+		// A path ending in a step selects nodes; one ending in a
+		// function may yield a number, which is positional.
+		if _, ok := rightmost(x).(*stepExpr); !ok {
+			return true
+		}
 		return usesPos(e)
 	case *callExpr:
 		switch x.name {
@@ -468,6 +480,13 @@ func positional(e expr) bool {
 		}
 	}
 	return true
+}
+
+func rightmost(p *pathExpr) expr {
+	if r, ok := p.right.(*pathExpr); ok {
+		return rightmost(r)
+	}
+	return p.right
 }
 
 func usesPos(e expr) bool {
@@ -745,11 +764,11 @@ func absolute(e expr) bool {
 
 func anchorLeftmost(e expr) expr {
 	if p, ok := e.(*pathExpr); ok {
-		return &pathExpr{anchorLeftmost(p.left), p.right}
+		return &pathExpr{left: anchorLeftmost(p.left), right: p.right}
 	}
 	if f, ok := fuseDesc(e); ok {
-		return &pathExpr{&rootExpr{}, f}
+		return &pathExpr{left: &rootExpr{}, right: f}
 	}
 	dos := &stepExpr{axis: axisDescendantOrSelf, test: nodeTest{kind: testNode}}
-	return &pathExpr{&pathExpr{&rootExpr{}, dos}, e}
+	return &pathExpr{left: &pathExpr{left: &rootExpr{}, right: dos}, right: e}
 }
