@@ -44,13 +44,19 @@ type Creditor struct {
 	BIC  string `json:"bic"`
 }
 
-// OIDCProvider is an eID login (BundID, BayernID, ...). The client secret is
-// not part of the settings document; it comes from the environment.
+// OIDCProvider is an eID login (BundID, BayernID, Servicekonto.NRW ...).
+// The client secret is not part of the settings document; it comes from
+// the environment (RATHAUS_OIDC_SECRET_<TENANT>_<NAME>, see OIDCSecretVar).
 type OIDCProvider struct {
-	Name     string   `json:"name"`
+	Name     string   `json:"name"` // short, URL-safe: "bayernid"
+	Label    string   `json:"label"`
 	Issuer   string   `json:"issuer"`
 	ClientID string   `json:"client_id"`
 	Scopes   []string `json:"scopes"`
+	// ACR maps the provider's acr values to trust levels; unmapped or
+	// missing acr means TrustLow. Defaults cover the eIDAS LoA URIs and
+	// the STORK QAA levels that German eID services send.
+	ACR map[string]TrustLevel `json:"acr"`
 }
 
 // Legal texts shown in the footer (plain text with paragraphs).
