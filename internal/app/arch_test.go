@@ -40,6 +40,7 @@ var tableOwners = map[string]string{
 	"unit_members": "identity", "oidc_logins": "identity", "external_identities": "identity",
 	"audit_events": "audit", "audit_heads": "audit",
 	"jobs": "platform/jobs", "blobs": "platform/blob",
+	"accessibility_feedback": "app",
 }
 
 type pkgImports struct {

@@ -1,69 +1,181 @@
 package app
 
 import (
-	"fmt"
-	"html/template"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/i18n"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
-// mountPages registers the HTML pages of the web shell (home, legal pages).
+// site is the web shell: catalogs, assets and templates, parsed once when the
+// program starts (a broken template or catalog stops it there). It is
+// read-only after start-up; renderError, which serve.go hands to the router
+// and the middleware as a plain function, needs it without an env.
+var site = mustSite()
+
+type shellSite struct {
+	cat    *i18n.Catalog
+	assets *web.Assets
+	r      *web.Renderer
+}
+
+func mustSite() *shellSite {
+	cat, err := i18n.NewCatalog()
+	if err != nil {
+		panic(err)
+	}
+	if err := cat.Check(); err != nil {
+		panic(err)
+	}
+	assets := web.NewAssets()
+	r, err := web.NewRenderer(cat, assets)
+	if err != nil {
+		panic(err)
+	}
+	return &shellSite{cat: cat, assets: assets, r: r}
+}
+
+// pages are the HTML pages of the web shell.
+type pages struct {
+	site *shellSite
+	env  *env
+}
+
+// mountPages registers the HTML pages of the web shell: home, the legal
+// pages with the accessibility feedback form, the staff area's entry, the
+// language switch and the static assets.
 func mountPages(rt *web.Router, e *env) {
-	rt.HandleFunc("GET /{$}", handleHome)
+	p := &pages{site: site, env: e}
+	rt.Handle(web.StaticPattern, site.assets)
+	rt.HandleFunc("GET /{$}", p.handleHome)
+	rt.HandleFunc("GET /impressum", p.handleLegal("legal.imprint.title", func(l identity.Legal) string { return l.Imprint }))
+	rt.HandleFunc("GET /datenschutz", p.handleLegal("legal.privacy.title", func(l identity.Legal) string { return l.Privacy }))
+	rt.HandleFunc("GET /barrierefreiheit", p.handleAccessibility)
+	rt.HandleFunc("GET /barrierefreiheit/feedback", p.handleFeedbackGet)
+	rt.HandleFunc("POST /barrierefreiheit/feedback", p.handleFeedback)
+	rt.HandleFunc("GET /barrierefreiheit/danke", p.handleFeedbackThanks)
+	rt.HandleFunc("GET /verwaltung", p.handleStaff)
+	rt.HandleFunc("POST /sprache", handleLanguage)
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="de">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} – {{.Tenant}}</title></head>
-<body>
-<header><p>{{.Tenant}}</p></header>
-<main id="inhalt">
-<h1>{{.Title}}</h1>
-{{range .Paragraphs}}<p>{{.}}</p>{{end}}
-</main>
-</body>
-</html>
-`))
-
-type pageView struct {
-	Tenant     string
-	Title      string
-	Paragraphs []string
-}
-
-func handleHome(w http.ResponseWriter, r *http.Request) error {
-	t := identity.TenantFrom(r.Context())
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return pageTmpl.Execute(w, pageView{Tenant: t.Name, Title: "Willkommen im digitalen Rathaus",
-		Paragraphs: []string{"Hier erledigen Sie Ihre Anliegen bei " + t.Name + " online – rund um die Uhr."}})
-}
-
-var errorTitles = map[int]string{
-	400: "Die Anfrage ist fehlerhaft",
-	401: "Bitte melden Sie sich an",
-	403: "Kein Zugriff",
-	404: "Seite nicht gefunden",
-	405: "Diese Aktion ist hier nicht möglich",
-	413: "Die Datei oder Anfrage ist zu groß",
-	422: "Bitte prüfen Sie Ihre Eingaben",
-	500: "Ein interner Fehler ist aufgetreten",
-}
-
-// renderError writes the HTML error page; it never shows internal error text.
-func renderError(w http.ResponseWriter, r *http.Request, status int) {
-	title := errorTitles[status]
-	if title == "" {
-		title = http.StatusText(status)
-	}
-	tenant := "Rathaus"
+// shellFor fills the layout's data from the request's tenant.
+func shellFor(r *http.Request) web.Shell {
+	name := "Rathaus"
 	if t := identity.TenantFrom(r.Context()); t != nil {
-		tenant = t.Name
+		name = t.Name
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	pageTmpl.Execute(w, pageView{Tenant: tenant, Title: title,
-		Paragraphs: []string{fmt.Sprintf("Fehlercode %d. Wenn Sie uns kontaktieren, nennen Sie bitte die Vorgangsnummer %s.", status, web.RequestID(r.Context()))}})
+	return web.Shell{Tenant: name}
+}
+
+// HomePage is the view model of the home page.
+type HomePage struct {
+	Street, Postcode, City string
+	Today                  time.Time
+}
+
+func (p *pages) handleHome(w http.ResponseWriter, r *http.Request) error {
+	v := HomePage{Today: p.env.db.Clock.Now()}
+	if t := identity.TenantFrom(r.Context()); t != nil {
+		a := t.Settings.Address
+		v.Street, v.Postcode, v.City = a.Street, a.Postcode, a.City
+	}
+	return p.site.r.Render(w, r, http.StatusOK, "home", shellFor(r), v)
+}
+
+// LegalPage is the view model of the imprint and the privacy notice: the
+// tenant's text as paragraphs of lines. The texts are kept in German only
+// (tenant settings), so the page marks them lang="de".
+type LegalPage struct {
+	TitleKey   string
+	TextLang   string
+	Paragraphs [][]string
+}
+
+func (p *pages) handleLegal(titleKey string, text func(identity.Legal) string) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var body string
+		if t := identity.TenantFrom(r.Context()); t != nil {
+			body = text(t.Settings.Legal)
+		}
+		return p.site.r.Render(w, r, http.StatusOK, "legal", shellFor(r),
+			LegalPage{TitleKey: titleKey, TextLang: string(i18n.De), Paragraphs: paragraphs(body)})
+	}
+}
+
+// paragraphs splits a plain text at blank lines into paragraphs and each
+// paragraph into its lines; the template escapes every line.
+func paragraphs(s string) [][]string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	var out [][]string
+	for _, block := range strings.Split(s, "\n\n") {
+		var lines []string
+		for _, l := range strings.Split(block, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 0 {
+			out = append(out, lines)
+		}
+	}
+	return out
+}
+
+// StaffPage is the view model of the staff area's entry page (the login
+// issue replaces it with the sign-in).
+type StaffPage struct{}
+
+func (p *pages) handleStaff(w http.ResponseWriter, r *http.Request) error {
+	s := shellFor(r)
+	s.Area = web.AreaStaff
+	return p.site.r.Render(w, r, http.StatusOK, "staff", s, StaffPage{})
+}
+
+// handleLanguage keeps the visitor's language choice in a cookie and sends
+// them back to the page they came from (POST, so no state changes on GET;
+// the form works without JavaScript). Signed-in users will keep it in their
+// session once sessions exist.
+func handleLanguage(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	next := web.SafeRedirectPath(r.PostForm.Get("next"))
+	if l, ok := i18n.Parse(r.PostForm.Get("lang")); ok {
+		http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(l), Path: "/",
+			MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// ErrorPage is the view model of an error page. It never carries internal
+// error text: the status picks a title and a text from the catalog, and the
+// request id lets staff find the log line.
+type ErrorPage struct {
+	Code              int
+	TitleKey, TextKey string
+}
+
+func errorPage(status int) ErrorPage {
+	k := status
+	if !site.cat.Has(i18n.De, "error."+strconv.Itoa(k)+".title") {
+		k = 500
+		if status < 500 {
+			k = 400
+		}
+	}
+	return ErrorPage{Code: status, TitleKey: "error." + strconv.Itoa(k) + ".title", TextKey: "error." + strconv.Itoa(k) + ".text"}
+}
+
+// renderError writes the HTML error page in the layout; it never shows
+// internal error text.
+func renderError(w http.ResponseWriter, r *http.Request, status int) {
+	if err := site.r.Render(w, r, status, "error", shellFor(r), errorPage(status)); err != nil {
+		web.Logger(r.Context()).Error("render error page", "err", err, "status", status)
+		http.Error(w, http.StatusText(status)+" ("+web.RequestID(r.Context())+")", status)
+	}
 }

@@ -96,7 +96,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if pattern == "" {
-		rt.errs(w, r, http.StatusNotFound)
+		status := http.StatusNotFound
+		if allowed := rt.allowed(r); allowed != "" {
+			w.Header().Set("Allow", allowed)
+			status = http.StatusMethodNotAllowed
+		}
+		rt.errs(w, r, status)
 		return
 	}
 	rt.mux.ServeHTTP(w, r)

@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/i18n"
+	"github.com/rathaus/rathaus/internal/platform/ref"
+	"github.com/rathaus/rathaus/internal/platform/web"
+)
+
+// AccessibilityPage is the view model of the accessibility statement with
+// the feedback form (empty, or as sent with its errors).
+type AccessibilityPage struct {
+	TextLang   string
+	Paragraphs [][]string
+	Form       web.Form
+}
+
+// Feedback is one message sent with the accessibility feedback form.
+type Feedback struct {
+	Ref                        string
+	Message, Page, Name, Email string
+	Lang                       i18n.Lang
+}
+
+// Limits of the feedback fields, in characters (also CHECKed by the table).
+const (
+	feedbackMessageMax = 5000
+	feedbackPageMax    = 500
+	feedbackNameMax    = 200
+	feedbackEmailMax   = 254
+)
+
+func (p *pages) accessibilityPage(r *http.Request, f web.Form) AccessibilityPage {
+	var body string
+	if t := identity.TenantFrom(r.Context()); t != nil {
+		body = t.Settings.Legal.Accessibility
+	}
+	return AccessibilityPage{TextLang: string(i18n.De), Paragraphs: paragraphs(body), Form: f}
+}
+
+func (p *pages) handleAccessibility(w http.ResponseWriter, r *http.Request) error {
+	return p.site.r.Render(w, r, http.StatusOK, "accessibility", shellFor(r), p.accessibilityPage(r, web.Form{}))
+}
+
+// handleFeedbackGet: the form's address opened directly leads to the form.
+func (p *pages) handleFeedbackGet(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/barrierefreiheit#feedback", http.StatusSeeOther)
+	return nil
+}
+
+// validateFeedback checks the form's values and returns the feedback or the
+// form with its errors, in the order of the fields on the page.
+func validateFeedback(f web.Form, lang i18n.Lang) (Feedback, web.Form) {
+	fb := Feedback{
+		Message: strings.TrimSpace(f.Value("message")),
+		Page:    strings.TrimSpace(f.Value("page")),
+		Name:    strings.TrimSpace(f.Value("name")),
+		Email:   strings.TrimSpace(f.Value("email")),
+		Lang:    lang,
+	}
+	switch n := utf8.RuneCountInString(fb.Message); {
+	case n == 0:
+		f.Fail("message", "feedback-message", "feedback.error.message_required")
+	case n > feedbackMessageMax:
+		f.Fail("message", "feedback-message", "feedback.error.message_too_long")
+	}
+	if utf8.RuneCountInString(fb.Page) > feedbackPageMax {
+		f.Fail("page", "feedback-page", "feedback.error.page_too_long")
+	}
+	if utf8.RuneCountInString(fb.Name) > feedbackNameMax {
+		f.Fail("name", "feedback-name", "feedback.error.name_too_long")
+	}
+	if fb.Email != "" {
+		a, err := mail.ParseAddress(fb.Email)
+		if err != nil || a.Address != fb.Email || len(fb.Email) > feedbackEmailMax || !strings.Contains(fb.Email[strings.LastIndexByte(fb.Email, '@')+1:], ".") {
+			f.Fail("email", "feedback-email", "feedback.error.email_invalid")
+		}
+	}
+	return fb, f
+}
+
+// handleFeedback validates and stores the feedback, then sends the browser
+// to the thank-you page (303, so a reload does not send it twice). Invalid
+// input: 422 with the page, an error summary and the values kept. Nothing
+// personal goes into a URL.
+func (p *pages) handleFeedback(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	t := identity.TenantFrom(r.Context())
+	if t == nil {
+		return web.ErrNotFound
+	}
+	lang := p.site.r.Printer(r).Lang()
+	fb, form := validateFeedback(web.Form{Values: r.PostForm}, lang)
+	if form.Invalid() {
+		web.Logger(r.Context()).Info("feedback refused", "fields", len(form.Errors))
+		return p.site.r.Render(w, r, http.StatusUnprocessableEntity, "accessibility", shellFor(r), p.accessibilityPage(r, form))
+	}
+	if _, err := storeFeedback(r.Context(), p.env.db, t.ID, fb); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/barrierefreiheit/danke", http.StatusSeeOther)
+	return nil
+}
+
+// FeedbackThanksPage is the view model of the acknowledgement.
+type FeedbackThanksPage struct{}
+
+func (p *pages) handleFeedbackThanks(w http.ResponseWriter, r *http.Request) error {
+	return p.site.r.Render(w, r, http.StatusOK, "feedback_thanks", shellFor(r), FeedbackThanksPage{})
+}
+
+// storeFeedback writes the feedback of a tenant in one transaction and
+// returns its public reference.
+func storeFeedback(ctx context.Context, db *database.DB, tenantID int64, fb Feedback) (string, error) {
+	var reference string
+	err := database.WithTx(ctx, db, func(tx *database.Tx) error {
+		for range 3 {
+			reference = ref.New("B")
+			_, err := tx.ExecContext(ctx, `INSERT INTO accessibility_feedback
+				(tenant_id, ref, message, page, name, email, lang, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				tenantID, reference, fb.Message, fb.Page, fb.Name, fb.Email, string(fb.Lang), tx.Now())
+			if database.IsUniqueViolation(err) {
+				continue
+			}
+			return err
+		}
+		return fmt.Errorf("no free reference")
+	})
+	if err != nil {
+		return "", fmt.Errorf("store accessibility feedback: %w", err)
+	}
+	return reference, nil
+}
+
+// listFeedback returns the feedback of a tenant, newest first.
+func listFeedback(ctx context.Context, db *database.DB, tenantID int64) ([]Feedback, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT ref, message, page, name, email, lang
+		FROM accessibility_feedback WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list accessibility feedback: %w", err)
+	}
+	defer rows.Close()
+	out := []Feedback{}
+	for rows.Next() {
+		var f Feedback
+		var lang string
+		if err := rows.Scan(&f.Ref, &f.Message, &f.Page, &f.Name, &f.Email, &lang); err != nil {
+			return nil, err
+		}
+		f.Lang = i18n.Lang(lang)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

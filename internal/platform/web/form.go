@@ -1,0 +1,52 @@
+package web
+
+import "net/url"
+
+// Form is the state of an HTML form shown again after a failed submission:
+// the values as entered and one message key per invalid field, in the order
+// of the fields on the page (the error summary lists them in that order and
+// links to each field).
+type Form struct {
+	Values url.Values
+	Errors []FieldError
+}
+
+// FieldError is one invalid field. Message is a catalog key; ID is the
+// field's HTML id, the target of the summary's link.
+type FieldError struct {
+	Field, ID, Message string
+}
+
+// Value is the submitted value of a field.
+func (f Form) Value(name string) string { return f.Values.Get(name) }
+
+// Error is the message key of a field, or "".
+func (f Form) Error(name string) string {
+	for _, e := range f.Errors {
+		if e.Field == name {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// Invalid reports whether any field is invalid.
+func (f Form) Invalid() bool { return len(f.Errors) > 0 }
+
+// Fail records an invalid field.
+func (f *Form) Fail(field, id, messageKey string) {
+	f.Errors = append(f.Errors, FieldError{Field: field, ID: id, Message: messageKey})
+}
+
+// ValidationError turns the form's errors into the error the adapter maps to
+// 422, with the message keys per field.
+func (f Form) ValidationError() *ValidationError {
+	if !f.Invalid() {
+		return nil
+	}
+	m := map[string]string{}
+	for _, e := range f.Errors {
+		m[e.Field] = e.Message
+	}
+	return &ValidationError{Fields: m}
+}

@@ -1,0 +1,260 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/rathaus/rathaus/internal/platform/i18n"
+)
+
+// The layout and the web shell's own pages. A domain adds its pages with
+// (*Renderer).Add from its own embedded templates/ folder.
+//
+//go:embed templates
+var templateFS embed.FS
+
+// Shell is what the layout shows around every page; the composition root
+// fills it from the request (tenant, path).
+type Shell struct {
+	Tenant    string // the municipality's name
+	Path      string // path and query of the page, where the language switch returns to
+	RequestID string
+	Area      Area // which part of the site the page belongs to
+}
+
+// Area is the part of the site a page belongs to (marked in the header).
+type Area string
+
+// The areas of the site.
+const (
+	AreaCitizen Area = "citizen"
+	AreaStaff   Area = "staff"
+)
+
+// View is the data of every template: the shell, the page's typed model
+// (Data) and the language's translator and formatters as methods, so that
+// templates write {{.T "key"}}, {{.Date .Data.Due}}, {{.Money .Data.Fee "EUR"}}.
+type View struct {
+	Shell
+	Data    any
+	Status  int
+	p       *i18n.Printer
+	assets  *Assets
+	credits []Credit
+}
+
+// Credits are the data sources credited in the footer.
+func (v View) Credits() []Credit { return v.credits }
+
+// T translates a message key of the catalogs.
+func (v View) T(key string, args ...any) string { return v.p.T(key, args...) }
+
+// Lang is the page's language code ("de", "en").
+func (v View) Lang() string { return string(v.p.Lang()) }
+
+// Date formats a day in the page's language.
+func (v View) Date(t time.Time) string { return v.p.Date(t) }
+
+// DateTime formats an instant in the page's language.
+func (v View) DateTime(t time.Time) string { return v.p.DateTime(t) }
+
+// Money formats an amount in the page's language.
+func (v View) Money(d decimal.Decimal, currency string) string { return v.p.Money(d, currency) }
+
+// Asset is the cacheable URL of a static asset.
+func (v View) Asset(name string) string { return v.assets.URL(name) }
+
+// LangChoice is one entry of the language switch.
+type LangChoice struct {
+	Code, Name string
+	Current    bool
+}
+
+// Langs lists the languages for the switch, each named in itself.
+func (v View) Langs() []LangChoice {
+	var out []LangChoice
+	for _, l := range i18n.Langs {
+		out = append(out, LangChoice{Code: string(l), Name: v.p.T("lang.name." + string(l)), Current: l == v.p.Lang()})
+	}
+	return out
+}
+
+// NavLink is an entry of the main navigation.
+type NavLink struct {
+	Href, Label string
+	Current     bool
+}
+
+// Nav is the main navigation of the area.
+func (v View) Nav() []NavLink {
+	links := []NavLink{{Href: "/", Label: v.p.T("nav.home")}}
+	for i := range links {
+		links[i].Current = links[i].Href == pathOnly(v.Path)
+	}
+	return links
+}
+
+func pathOnly(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// Renderer executes page templates inside the layout. Templates are parsed
+// once at start-up; a broken template fails NewRenderer or Add, not a request.
+type Renderer struct {
+	cat    *i18n.Catalog
+	assets *Assets
+	layout *template.Template
+	pages  map[string]*template.Template
+	// Credits name the sources of data shown on the site (catalog, holidays,
+	// ...); the composition root adds them, the footer lists them.
+	Credits []Credit
+}
+
+// Credit names a data source in the footer.
+type Credit struct {
+	Text string // as the source asks to be credited (not translated)
+	Href string // optional link to the source or its licence
+}
+
+// ShellPages are the web shell's own page templates (templates/NAME.html).
+var ShellPages = []string{"home", "error", "legal", "accessibility", "feedback_thanks", "staff"}
+
+// NewRenderer parses the layout and the shell's pages.
+func NewRenderer(cat *i18n.Catalog, assets *Assets) (*Renderer, error) {
+	layout, err := template.New("layout.html").Option("missingkey=error").ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse layout: %w", err)
+	}
+	rr := &Renderer{cat: cat, assets: assets, layout: layout, pages: map[string]*template.Template{}}
+	for _, name := range ShellPages {
+		if err := rr.Add(name, templateFS, "templates/"+name+".html"); err != nil {
+			return nil, err
+		}
+	}
+	return rr, nil
+}
+
+// Add parses a page template from fsys. The file defines "title" (the
+// <title> and usually the <h1>) and "content" (inside <main>).
+func (rr *Renderer) Add(name string, fsys fs.FS, file string) error {
+	if _, dup := rr.pages[name]; dup {
+		return fmt.Errorf("web: page template %q added twice", name)
+	}
+	t, err := template.Must(rr.layout.Clone()).ParseFS(fsys, file)
+	if err != nil {
+		return fmt.Errorf("web: parse page %s: %w", name, err)
+	}
+	for _, block := range []string{"title", "content"} {
+		if t.Lookup(block) == nil {
+			return fmt.Errorf("web: page %s defines no %q block", name, block)
+		}
+	}
+	rr.pages[name] = t
+	return nil
+}
+
+// Pages lists the names of the parsed page templates.
+func (rr *Renderer) Pages() []string {
+	out := make([]string, 0, len(rr.pages))
+	for n := range rr.pages {
+		out = append(out, n)
+	}
+	return out
+}
+
+// Printer is the translator of the request's language.
+func (rr *Renderer) Printer(r *http.Request) *i18n.Printer {
+	return rr.cat.Printer(i18n.FromRequest(r))
+}
+
+// View builds the data of a page for the request.
+func (rr *Renderer) View(r *http.Request, status int, shell Shell, data any) View {
+	if shell.Path == "" {
+		shell.Path = LocalPath(r.URL)
+	}
+	if shell.RequestID == "" {
+		shell.RequestID = RequestID(r.Context())
+	}
+	if shell.Area == "" {
+		shell.Area = AreaCitizen
+	}
+	return View{Shell: shell, Data: data, Status: status, p: rr.Printer(r), assets: rr.assets, credits: rr.Credits}
+}
+
+// Execute writes page name with the view into a buffer.
+func (rr *Renderer) Execute(buf *bytes.Buffer, name string, v View) error {
+	t, ok := rr.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no page template %q", name)
+	}
+	return t.ExecuteTemplate(buf, "layout.html", v)
+}
+
+// Render writes page name with status. Nothing is written when the
+// template fails, so the error adapter can still answer with an error page.
+func (rr *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, name string, shell Shell, data any) error {
+	v := rr.View(r, status, shell, data)
+	var buf bytes.Buffer
+	if err := rr.Execute(&buf, name, v); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", v.Lang())
+	h.Set("Cache-Control", "no-cache")
+	h.Add("Vary", "Accept-Language, Cookie")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// LocalPath is the path and query of u, without the lang parameter (the
+// language switch sets it anew).
+func LocalPath(u *url.URL) string {
+	q := u.Query()
+	q.Del("lang")
+	p := u.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return p
+}
+
+// SafeRedirectPath returns p when it is a path on this site ("/…", not
+// "//host" or "/\host"), otherwise "/": the way back after a form must not
+// become an open redirect.
+func SafeRedirectPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return "/"
+	}
+	return p
+}
+
+// Scoped passes a value to a partial template together with the view:
+// {{template "error-summary" .With .Data.Form}}; the partial reads .X.
+type Scoped struct {
+	View
+	X any
+}
+
+// With returns the view with x for a partial template.
+func (v View) With(x any) Scoped { return Scoped{View: v, X: x} }
