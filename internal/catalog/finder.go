@@ -22,6 +22,8 @@ type Finder struct {
 	idf      []float32
 	df       []int32
 	prior    []float32
+	// nameTerms are the terms of each service's name (without stop words).
+	nameTerms [][]int32
 
 	lex      map[string]bool    // folded surface words, for decompounding
 	trigrams map[string][]int32 // trigram → term ids, for typos
@@ -155,6 +157,7 @@ func NewFinder(services []Service) *Finder {
 		return st
 	}
 	f.prior = make([]float32, len(services))
+	f.nameTerms = make([][]int32, len(services))
 	var postings map[int32][]posting = map[int32][]posting{}
 	for i := range docs {
 		wtf := map[int32]float32{}
@@ -173,15 +176,27 @@ func NewFinder(services []Service) *Finder {
 					parts = f.decompose(ft)
 					partsCache[ft] = parts
 				}
-				for _, p := range parts {
+				// The last part is the head of a German compound (a
+				// Bewohnerparkausweis is a Parkausweis); it counts more
+				// than the modifiers.
+				for k, p := range parts {
+					pw := float32(0.5)
+					if k == len(parts)-1 {
+						pw = 0.5
+					}
 					if ps := stemOf(p); ps != st {
-						wtf[f.termID(ps)] += 0.5 * norm
+						wtf[f.termID(ps)] += pw * norm
 					}
 				}
 			}
 		}
 		for id, w := range wtf {
 			postings[id] = append(postings[id], posting{doc: int32(i), w: w * (k1 + 1) / (w + k1)})
+		}
+		for _, t := range docs[i].texts[0] {
+			if !stopwords[fold(t)] {
+				f.nameTerms[i] = append(f.nameTerms[i], f.terms[stemOf(t)])
+			}
 		}
 		f.prior[i] = 1
 		s := &services[i]
@@ -594,6 +609,8 @@ func (f *Finder) parse(text string) []concept {
 	heads := make([]string, len(content))
 	for i, w := range content {
 		stems[i] = stem(w)
+		// A compound can be read through its head ("Schreckschusspistole"
+		// → "Pistole", "Kinderreisepass" → "Pass").
 		heads[i] = f.head(fold(w))
 	}
 	syn := synonyms()
@@ -621,9 +638,18 @@ func (f *Finder) parse(text string) []concept {
 		}
 		// The words of a multi-word phrase are read through the phrase:
 		// "Pass verlängern" means a new passport, not any extension.
-		ow := float32(1)
+		ow, tw := float32(1), float32(0.85)
 		if n > 1 {
 			ow = 0.35
+		}
+		// A known compound matched only through its head keeps its own
+		// meaning first: "Parkausweis verloren" is about the Parkausweis,
+		// even though "Ausweis verloren" is a phrase; the phrase then only
+		// hints.
+		for j := range p.stems {
+			if _, known := f.terms[stems[i+j]]; known && stems[i+j] != p.stems[j] {
+				ow, tw = 1, 0.45
+			}
 		}
 		for _, w := range content[i : i+n] {
 			f.expandWord(&c, w, ow)
@@ -631,7 +657,7 @@ func (f *Finder) parse(text string) []concept {
 		for _, t := range p.targets {
 			for _, w := range tokenize(t, 0) {
 				if !stopwords[fold(w)] {
-					f.expandWord(&c, w, 0.85)
+					f.expandWord(&c, w, tw)
 				}
 			}
 		}
@@ -707,6 +733,16 @@ func (f *Finder) Find(q Query) Result {
 	if totalImp == 0 {
 		return res
 	}
+	// Services whose whole name the query says (directly or through a
+	// synonym) are what the citizen named.
+	named := map[int32]bool{}
+	for _, c := range concepts {
+		for _, t := range c.terms {
+			if t.w >= 0.8 {
+				named[t.id] = true
+			}
+		}
+	}
 	type scored struct {
 		doc int32
 		raw float32
@@ -723,6 +759,18 @@ func (f *Finder) Find(q Query) Result {
 		}
 		cov := min(1, sc.cov[d]/totalImp)
 		raw := sc.total[d] * f.prior[d] * (0.2 + 0.8*cov*cov)
+		if nt := f.nameTerms[d]; len(nt) > 0 {
+			all := true
+			for _, id := range nt {
+				if !named[id] {
+					all = false
+					break
+				}
+			}
+			if all {
+				raw *= 1.25
+			}
+		}
 		cands = append(cands, scored{d, raw, cov})
 	}
 	if len(cands) == 0 {
