@@ -465,3 +465,21 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("exit %d, want 2", code)
 	}
 }
+
+func TestEinvoiceCommandIsWired(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	bad := filepath.Join(t.TempDir(), "kaputt.xml")
+	os.WriteFile(bad, []byte("<Invoice><unclosed>"), 0o600)
+	out, _, code := in.run(t, "einvoice", "validate", "--json", bad)
+	var v struct {
+		File       string `json:"file"`
+		Wellformed bool   `json:"wellformed"`
+		Accept     bool   `json:"accept"`
+	}
+	if code != 1 || json.Unmarshal([]byte(out), &v) != nil || v.File != bad || v.Wellformed || v.Accept {
+		t.Errorf("malformed invoice: exit %d, %s", code, out)
+	}
+	if _, _, code := in.run(t, "einvoice", "validate", filepath.Join(t.TempDir(), "missing.xml")); code != 2 {
+		t.Errorf("missing file: exit %d, want 2", code)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/rathaus/rathaus/internal/audit"
+	"github.com/rathaus/rathaus/internal/einvoice"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/backup"
 	"github.com/rathaus/rathaus/internal/platform/cli"
@@ -265,6 +266,8 @@ func runRestore(ctx context.Context, io IO, args []string) error {
 	return summary(io, e.cfg, "restored from "+pos[0], m)
 }
 
+// runEinvoice hands the arguments to the e-invoice validator; it needs no
+// database (the validator is a pure package).
 func runEinvoice(ctx context.Context, io IO, args []string) error {
-	return cli.Usagef("einvoice: not available in this build yet")
+	return einvoice.Command(ctx, args, io.Stdout, io.Stderr)
 }
