@@ -247,43 +247,61 @@ func chains(e expr) ([][]*stepExpr, bool) {
 // anyMatch reports whether the chain selects at least one node from n.
 func anyMatch(c *Context, n *Node, chain []*stepExpr) (bool, error) {
 	st := chain[0]
-	try := func(m *Node) (bool, error) {
-		if !st.test.match(m, st.axis == axisAttribute) {
-			return false, nil
-		}
-		if len(st.preds) > 0 {
-			c2 := *c
-			c2.Item, c2.Pos, c2.Size = m, 1, 1
-			c2.pattern = false
-			for _, p := range st.preds {
-				ok, err := ebvOf(&c2, p)
-				if err != nil || !ok {
-					return false, err
-				}
-			}
-		}
-		if len(chain) == 1 {
-			return true, nil
-		}
-		return anyMatch(c, m, chain[1:])
-	}
 	switch st.axis {
 	case axisChild:
+		if st.simpleChild {
+			t := &st.test
+			for _, ch := range n.Children {
+				if ch.Local == t.local && ch.Kind == ElementNode && ch.Space == t.space {
+					if len(chain) == 1 {
+						return true, nil
+					}
+					if ok, err := anyMatch(c, ch, chain[1:]); err != nil || ok {
+						return ok, err
+					}
+				}
+			}
+			return false, nil
+		}
 		for _, ch := range n.Children {
-			if ok, err := try(ch); err != nil || ok {
+			if ok, err := tryStep(c, ch, chain); err != nil || ok {
 				return ok, err
 			}
 		}
 	case axisAttribute:
 		for _, a := range n.Attrs {
-			if ok, err := try(a); err != nil || ok {
+			if ok, err := tryStep(c, a, chain); err != nil || ok {
 				return ok, err
 			}
 		}
 	case axisSelf:
-		return try(n)
+		return tryStep(c, n, chain)
 	}
 	return false, nil
+}
+
+// tryStep reports whether m passes the first step of chain and the rest
+// of the chain selects a node from it.
+func tryStep(c *Context, m *Node, chain []*stepExpr) (bool, error) {
+	st := chain[0]
+	if !st.test.match(m, st.axis == axisAttribute) {
+		return false, nil
+	}
+	if len(st.preds) > 0 {
+		c2 := *c
+		c2.Item, c2.Pos, c2.Size = m, 1, 1
+		c2.pattern = false
+		for _, p := range st.preds {
+			ok, err := ebvOf(&c2, p)
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+	}
+	if len(chain) == 1 {
+		return true, nil
+	}
+	return anyMatch(c, m, chain[1:])
 }
 
 func nonEmpty(c *Context, e expr) (bool, error) {
