@@ -64,3 +64,39 @@ func BenchmarkCompile(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFirstDocument is the cold start as a caller sees it: compile the
+// schema and validate a first document (which builds the content automata
+// of the types it uses).
+func BenchmarkFirstDocument(b *testing.B) {
+	dir := devDir(b)
+	for _, c := range []struct {
+		name, file string
+		roots      []string
+	}{
+		{"ubl", "testsuite/01.01_comprehensive_test_ubl.xml", []string{"schemas/ubl-2.1/maindoc/UBL-Invoice-2.1.xsd", "schemas/ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd"}},
+		{"cii", "testsuite/01.01a-INVOICE_uncefact.xml", []string{"schemas/cii-d16b/xsd/CrossIndustryInvoice_100pD16B.xsd"}},
+	} {
+		doc, err := os.ReadFile(filepath.Join(dir, c.file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				docs, err := loadDocs(schemaFS, c.roots...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				g, err := compileGrammar(docs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				v := &validator{g: g}
+				v.run(doc)
+				if len(v.errs) > 0 {
+					b.Fatal(v.errs)
+				}
+			}
+		})
+	}
+}

@@ -106,7 +106,7 @@ type typeDef struct {
 	busy     bool
 
 	dfaOnce sync.Once
-	dfa     *dfa
+	dfa     *automaton
 }
 
 // grammar holds the compiled components of a set of schema documents.

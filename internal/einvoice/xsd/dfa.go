@@ -1,37 +1,51 @@
 package xsd
 
 import (
+	"math/bits"
 	"slices"
-	"strconv"
-	"strings"
 )
 
 // The content model of a complex type is compiled (on first use) into a
-// deterministic automaton: a Glushkov position automaton of the particle
-// tree with min/maxOccurs unrolled, made deterministic by subset
-// construction. The schemas obey Unique Particle Attribution, so the subset
-// construction stays at about one state per position.
+// Glushkov position automaton: one position per element or wildcard
+// particle, with min/maxOccurs unrolled, and for each position the set of
+// positions that may follow it (bitsets). Validation tracks the set of
+// current positions; the schemas obey Unique Particle Attribution, so the
+// set has one member except after unrolled optional repeats.
 
 // maxPositions bounds the unrolling of large finite maxOccurs; beyond it
 // the particle is treated as unbounded (more lenient, never stricter).
 const maxPositions = 5000
 
-type edge struct {
-	next int
-	elem *elemDecl // nil for a wildcard edge
-	wc   *wildcard
+type bitset []uint64
+
+func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
+
+func (b bitset) has(i int32) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
+func (b bitset) set(i int)        { b[i>>6] |= 1 << (uint(i) & 63) }
+func (b bitset) or(o bitset) {
+	for i := range o {
+		b[i] |= o[i]
+	}
 }
 
-type dstate struct {
-	final bool
-	elems map[qname]edge
-	wilds []edge
-	// expected lists the names that may come next, for messages.
-	expected []string
+func (b bitset) each(f func(int)) {
+	for w, x := range b {
+		for x != 0 {
+			t := bits.TrailingZeros64(x)
+			f(w*64 + t)
+			x &^= 1 << uint(t)
+		}
+	}
 }
 
-type dfa struct {
-	states []dstate
+type automaton struct {
+	leaves   []*particle
+	follow   []bitset
+	first    bitset
+	last     bitset
+	nullable bool
+	byName   map[qname][]int32
+	wilds    []int32
 }
 
 type rxOp int
@@ -53,8 +67,8 @@ type rx struct {
 }
 
 type glushkov struct {
-	leaves []*particle
-	follow [][]int
+	leaves  []*particle
+	followB []bitset
 }
 
 func (gl *glushkov) build(p *particle) *rx {
@@ -65,7 +79,6 @@ func (gl *glushkov) build(p *particle) *rx {
 		switch p.kind {
 		case pElem, pAny:
 			gl.leaves = append(gl.leaves, p)
-			gl.follow = append(gl.follow, nil)
 			return &rx{op: rxLeaf, pos: len(gl.leaves) - 1}
 		case pSeq:
 			r := &rx{op: rxSeq}
@@ -156,145 +169,142 @@ func countLeaves(p *particle) int {
 }
 
 // analyse returns nullable, first and last of r and fills follow sets.
-func (gl *glushkov) analyse(r *rx) (bool, []int, []int) {
+func (gl *glushkov) analyse(r *rx, n int) (bool, bitset, bitset) {
 	switch r.op {
-	case rxEmpty:
-		return true, nil, nil
 	case rxLeaf:
-		return false, []int{r.pos}, []int{r.pos}
+		f := newBitset(n)
+		f.set(r.pos)
+		return false, f, f
 	case rxSeq:
 		nullable := true
-		var first, last []int
+		first, last := newBitset(n), newBitset(n)
 		for _, k := range r.kids {
-			kn, kf, kl := gl.analyse(k)
-			for _, p := range last {
-				gl.follow[p] = union(gl.follow[p], kf)
-			}
+			kn, kf, kl := gl.analyse(k, n)
+			last.each(func(p int) { gl.followB[p].or(kf) })
 			if nullable {
-				first = union(first, kf)
+				first.or(kf)
 			}
 			if kn {
-				last = union(last, kl)
+				last.or(kl)
 			} else {
-				last = append([]int(nil), kl...)
+				last = slices.Clone(kl)
 			}
 			nullable = nullable && kn
 		}
 		return nullable, first, last
 	case rxAlt:
 		nullable := false
-		var first, last []int
+		first, last := newBitset(n), newBitset(n)
 		for _, k := range r.kids {
-			kn, kf, kl := gl.analyse(k)
+			kn, kf, kl := gl.analyse(k, n)
 			nullable = nullable || kn
-			first = union(first, kf)
-			last = union(last, kl)
+			first.or(kf)
+			last.or(kl)
 		}
 		return nullable, first, last
 	case rxStar, rxPlus:
-		kn, kf, kl := gl.analyse(r.kids[0])
-		for _, p := range kl {
-			gl.follow[p] = union(gl.follow[p], kf)
-		}
+		kn, kf, kl := gl.analyse(r.kids[0], n)
+		kl.each(func(p int) { gl.followB[p].or(kf) })
 		return kn || r.op == rxStar, kf, kl
 	case rxOpt:
-		_, kf, kl := gl.analyse(r.kids[0])
+		_, kf, kl := gl.analyse(r.kids[0], n)
 		return true, kf, kl
 	}
-	return true, nil, nil
+	return true, newBitset(n), newBitset(n)
 }
 
-func union(a, b []int) []int {
-	for _, x := range b {
-		if !slices.Contains(a, x) {
-			a = append(a, x)
+func buildAutomaton(p *particle) *automaton {
+	gl := &glushkov{}
+	r := gl.build(p)
+	n := len(gl.leaves)
+	gl.followB = make([]bitset, n)
+	for i := range gl.followB {
+		gl.followB[i] = newBitset(n)
+	}
+	nullable, first, last := gl.analyse(r, n)
+	a := &automaton{leaves: gl.leaves, follow: gl.followB, first: first, last: last, nullable: nullable, byName: map[qname][]int32{}}
+	for i, l := range gl.leaves {
+		if l.kind == pElem {
+			a.byName[l.elem.name] = append(a.byName[l.elem.name], int32(i))
+		} else {
+			a.wilds = append(a.wilds, int32(i))
 		}
 	}
 	return a
 }
 
-func setKey(s []int) string {
-	c := slices.Clone(s)
-	slices.Sort(c)
-	var b strings.Builder
-	for _, x := range c {
-		b.WriteString(strconv.Itoa(x))
-		b.WriteByte(',')
+// reachable reports whether position q may come next.
+func (a *automaton) reachable(cur []int32, started bool, q int32) bool {
+	if !started {
+		return a.first.has(q)
 	}
-	return b.String()
+	for _, p := range cur {
+		if a.follow[p].has(q) {
+			return true
+		}
+	}
+	return false
 }
 
-// buildDFA compiles a content model. State 0 is the start state.
-func buildDFA(p *particle) *dfa {
-	gl := &glushkov{}
-	r := gl.build(p)
-	nullable, first, last := gl.analyse(r)
-	isLast := make([]bool, len(gl.leaves))
-	for _, x := range last {
-		isLast[x] = true
-	}
-	d := &dfa{}
-	index := map[string]int{}
-	// candidates (the positions that may match next) per state
-	var cands [][]int
-	var sets [][]int
-	add := func(set []int, final bool) int {
-		k := setKey(set)
-		if i, ok := index[k]; ok {
-			return i
-		}
-		i := len(d.states)
-		index[k] = i
-		var c []int
-		for _, x := range set {
-			c = union(c, gl.follow[x])
-		}
-		d.states = append(d.states, dstate{final: final})
-		cands = append(cands, c)
-		sets = append(sets, set)
-		return i
-	}
-	d.states = append(d.states, dstate{final: nullable})
-	cands = append(cands, first)
-	sets = append(sets, nil)
-	index["start"] = 0
-	for i := 0; i < len(d.states); i++ {
-		st := dstate{final: d.states[i].final, elems: map[qname]edge{}}
-		byName := map[qname][]int{}
-		var names []qname
-		for _, x := range cands[i] {
-			leaf := gl.leaves[x]
-			if leaf.kind == pElem {
-				if _, ok := byName[leaf.elem.name]; !ok {
-					names = append(names, leaf.elem.name)
-				}
-				byName[leaf.elem.name] = append(byName[leaf.elem.name], x)
+// step moves over an element named name. It appends the next positions to
+// next[:0] and returns them with the matched particle, or nil when the
+// element is not allowed here.
+func (a *automaton) step(cur []int32, started bool, name qname, next []int32) ([]int32, *particle) {
+	next = next[:0]
+	var leaf *particle
+	for _, q := range a.byName[name] {
+		if a.reachable(cur, started, q) {
+			next = append(next, q)
+			if leaf == nil {
+				leaf = a.leaves[q]
 			}
 		}
-		for _, n := range names {
-			set := byName[n]
-			final := false
-			for _, x := range set {
-				final = final || isLast[x]
-			}
-			next := add(set, final)
-			st.elems[n] = edge{next: next, elem: gl.leaves[set[0]].elem}
-			st.expected = append(st.expected, n.local)
-		}
-		for _, x := range cands[i] {
-			leaf := gl.leaves[x]
-			if leaf.kind == pAny {
-				next := add([]int{x}, isLast[x])
-				st.wilds = append(st.wilds, edge{next: next, wc: leaf.wc})
-				st.expected = append(st.expected, "WC[...]")
-			}
-		}
-		d.states[i] = st
 	}
-	return d
+	if leaf != nil {
+		return next, leaf
+	}
+	for _, q := range a.wilds {
+		if a.leaves[q].wc.allows(name.ns) && a.reachable(cur, started, q) {
+			next = append(next, q)
+			if leaf == nil {
+				leaf = a.leaves[q]
+			}
+		}
+	}
+	return next, leaf
 }
 
-func (t *typeDef) automaton() *dfa {
-	t.dfaOnce.Do(func() { t.dfa = buildDFA(t.particle) })
+func (a *automaton) final(cur []int32, started bool) bool {
+	if !started {
+		return a.nullable
+	}
+	for _, p := range cur {
+		if a.last.has(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// expected lists the local names that may come next, for messages.
+func (a *automaton) expected(cur []int32, started bool) []string {
+	var out []string
+	for q := range a.leaves {
+		if !a.reachable(cur, started, int32(q)) {
+			continue
+		}
+		nm := "WC[##any]"
+		if l := a.leaves[q]; l.kind == pElem {
+			nm = l.elem.name.local
+		}
+		if !slices.Contains(out, nm) {
+			out = append(out, nm)
+		}
+	}
+	return out
+}
+
+func (t *typeDef) automaton() *automaton {
+	t.dfaOnce.Do(func() { t.dfa = buildAutomaton(t.particle) })
 	return t.dfa
 }

@@ -75,9 +75,15 @@ type compiled struct {
 }
 
 var (
-	ublOnce     sync.Once
-	ublGrammar  *grammar
-	ublErr      error
+	ublGrammarV = sync.OnceValues(func() (*grammar, error) {
+		docs, err := loadDocs(schemaFS,
+			"schemas/ubl-2.1/maindoc/UBL-Invoice-2.1.xsd",
+			"schemas/ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd")
+		if err != nil {
+			return nil, err
+		}
+		return compileGrammar(docs)
+	})
 	ciiGrammarV = sync.OnceValues(func() (*grammar, error) {
 		docs, err := loadDocs(schemaFS, "schemas/cii-d16b/xsd/CrossIndustryInvoice_100pD16B.xsd")
 		if err != nil {
@@ -86,20 +92,6 @@ var (
 		return compileGrammar(docs)
 	})
 )
-
-func ublGrammarV() (*grammar, error) {
-	ublOnce.Do(func() {
-		docs, err := loadDocs(schemaFS,
-			"schemas/ubl-2.1/maindoc/UBL-Invoice-2.1.xsd",
-			"schemas/ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd")
-		if err != nil {
-			ublErr = err
-			return
-		}
-		ublGrammar, ublErr = compileGrammar(docs)
-	})
-	return ublGrammar, ublErr
-}
 
 const (
 	nsInvoice    = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -156,7 +148,8 @@ type frame struct {
 	decl    *elemDecl
 	typ     *typeDef
 	mode    processContents // pcStrict: typ is set; pcLax: no type, children looked up; pcSkip
-	state   int
+	pos     []int32 // current positions in the content automaton
+	started bool    // a child element was matched (else: at the start)
 	broken  bool // a content error was reported: no further content checks
 	nilled  bool
 	sawText bool
@@ -181,6 +174,7 @@ type validator struct {
 	stack   []frame
 	depth   int
 	ids     map[string]bool
+	scratch []int32
 	done    bool // root element closed
 	stop    bool
 }
@@ -351,7 +345,8 @@ func (v *validator) start() {
 	f := &v.stack[v.depth]
 	kids := f.kids[:0]
 	text := f.text[:0]
-	*f = frame{raw: t.qn, name: q, nsMark: mark, kids: kids, text: text, index: 1}
+	pos := f.pos[:0]
+	*f = frame{raw: t.qn, name: q, nsMark: mark, kids: kids, text: text, pos: pos, index: 1}
 	if parent != nil {
 		parent.sawKid = true
 		found := false
@@ -440,18 +435,15 @@ func (v *validator) childDecl(parent, f *frame, raw []byte) *elemDecl {
 		return nil
 	}
 	a := pt.automaton()
-	st := &a.states[parent.state]
-	if e, ok := st.elems[f.name]; ok {
-		parent.state = e.next
-		f.mode = pcStrict
-		return e.elem
-	}
-	for _, e := range st.wilds {
-		if !e.wc.allows(f.name.ns) {
-			continue
+	next, leaf := a.step(parent.pos, parent.started, f.name, v.scratch)
+	if leaf != nil {
+		v.scratch = parent.pos
+		parent.pos, parent.started = next, true
+		if leaf.kind == pElem {
+			f.mode = pcStrict
+			return leaf.elem
 		}
-		parent.state = e.next
-		switch e.wc.process {
+		switch leaf.wc.process {
 		case pcSkip:
 			f.mode = pcSkip
 			return nil
@@ -472,12 +464,13 @@ func (v *validator) childDecl(parent, f *frame, raw []byte) *elemDecl {
 			return nil
 		}
 	}
+	v.scratch = next
 	parent.broken = true
 	f.mode = pcSkip
-	if len(st.expected) == 0 {
+	if exp := a.expected(parent.pos, parent.started); len(exp) == 0 {
 		v.report("cvc-complex-type.2.4.d", fmt.Sprintf("Invalid content was found starting with element '%s'. No child element is expected at this point.", name))
 	} else {
-		v.report("cvc-complex-type.2.4.a", fmt.Sprintf("Invalid content was found starting with element '%s'. One of '{%s}' is expected.", name, strings.Join(st.expected, ", ")))
+		v.report("cvc-complex-type.2.4.a", fmt.Sprintf("Invalid content was found starting with element '%s'. One of '{%s}' is expected.", name, strings.Join(exp, ", ")))
 	}
 	return nil
 }
@@ -760,9 +753,8 @@ func (v *validator) endStrict(f *frame) {
 		st = typ.text
 	case typ.content == ctElement || typ.content == ctMixed:
 		if !f.broken {
-			a := typ.automaton()
-			if s := &a.states[f.state]; !s.final {
-				v.report("cvc-complex-type.2.4.b", fmt.Sprintf("The content of element '%s' is not complete. One of '{%s}' is expected.", name, strings.Join(s.expected, ", ")))
+			if a := typ.automaton(); !a.final(f.pos, f.started) {
+				v.report("cvc-complex-type.2.4.b", fmt.Sprintf("The content of element '%s' is not complete. One of '{%s}' is expected.", name, strings.Join(a.expected(f.pos, f.started), ", ")))
 			}
 		}
 		return
