@@ -111,7 +111,7 @@ type Assistant struct {
 }
 
 type texts struct {
-	prompt, noMatch, rephrase, what, lostOrNew, inOrOut, phoneOrSite, none,
+	prompt, noMatch, rephrase, what, lostOrNew, inOrOut, phoneOrSite, abroad, vehicleFrom, none,
 	online, download, appointment, appointmentMin, documents, genericDocs,
 	fees, office, info string
 }
@@ -125,6 +125,8 @@ var assistantTexts = map[string]texts{
 		lostOrNew:      "Ist das Dokument verloren gegangen oder gestohlen worden – oder brauchen Sie ein neues, zum Beispiel weil es abläuft?",
 		inOrOut:        "Ziehen Sie zu oder ziehen Sie weg?",
 		phoneOrSite:    "Möchten Sie vor Ort oder am Telefon beraten werden?",
+		abroad:         "Hat einer von Ihnen eine ausländische Staatsangehörigkeit, oder wurde ein Dokument im Ausland ausgestellt?",
+		vehicleFrom:    "Woher kommt das Fahrzeug – ist es neu, war es schon hier zugelassen, kommt es von außerhalb oder aus dem Ausland?",
 		none:           "Nichts davon",
 		online:         "Online beantragen: %s",
 		download:       "Formular herunterladen und ausgefüllt einreichen: %s",
@@ -144,6 +146,8 @@ var assistantTexts = map[string]texts{
 		lostOrNew:      "Was the document lost or stolen – or do you need a new one, for example because it expires?",
 		inOrOut:        "Are you moving in or moving away?",
 		phoneOrSite:    "Would you like advice in person or by phone?",
+		abroad:         "Does one of you hold a foreign nationality, or was a document issued abroad?",
+		vehicleFrom:    "Where does the vehicle come from – is it new, already registered here, from elsewhere in Germany or from abroad?",
 		none:           "None of these",
 		online:         "Apply online: %s",
 		download:       "Download the form and hand it in: %s",
@@ -204,11 +208,6 @@ func (a *Assistant) Respond(state AssistantState, input string) Reply {
 		return Reply{State: state, Message: t.noMatch}
 	}
 	top := res.raw[0]
-	near := len(res.Hits) > 1 && res.raw[1] >= closeRatio*top
-	if !near || state.Asked >= maxQuestions {
-		s, _ := a.Finder.Service(res.Hits[0].ID)
-		return a.decide(state, s, res.Hits[1:])
-	}
 	var opts []Option
 	var names []string
 	for i, h := range res.Hits {
@@ -218,9 +217,18 @@ func (a *Assistant) Respond(state AssistantState, input string) Reply {
 		opts = append(opts, Option{Value: optionPrefix + h.ID, Label: h.Name})
 		names = append(names, h.Name)
 	}
+	q := question(t, names)
+	// Ask when the best results are close, or when they are the same
+	// matter in different situations that one question tells apart
+	// ("Neuer Ausweis — verloren oder abgelaufen?").
+	ask := len(opts) > 1 && (res.raw[1] >= closeRatio*top || q != t.what)
+	if !ask || state.Asked >= maxQuestions {
+		s, _ := a.Finder.Service(res.Hits[0].ID)
+		return a.decide(state, s, res.Hits[1:])
+	}
 	opts = append(opts, Option{Value: optionNone, Label: t.none})
 	state.Asked++
-	return Reply{State: state, Question: question(t, names), Options: opts}
+	return Reply{State: state, Question: q, Options: opts}
 }
 
 // question picks the clarifying question that best separates the options.
@@ -252,6 +260,14 @@ func question(t texts, names []string) string {
 	}
 	if y, n := has("telefon"); y && n {
 		return t.phoneOrSite
+	}
+	if y, n := has("auslandsbezug"); y && !n {
+		return t.abroad
+	}
+	if _, n := has("fahrzeug"); !n {
+		if y, _ := has("innerhalb", "außerhalb", "ausland", "fabrikneu"); y {
+			return t.vehicleFrom
+		}
 	}
 	return t.what
 }

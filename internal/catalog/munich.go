@@ -146,6 +146,7 @@ var digitsRE = regexp.MustCompile(`^[0-9]+$`)
 var (
 	onlineTextRE   = regexp.MustCompile(`(?i)(online[- ]?(antrag|anmeldung|beantrag|formular|dienst|service)|online (beantragen|anmelden|abmelden|ummelden|stellen|bestellen|melden|einreichen)|so funktioniert die online)`)
 	onlineLinkRE   = regexp.MustCompile(`(?i)(online[- ]?(beantrag|antrag|anmeld|abmeld|ummeld|bestell|meld|service|dienst|formular|terminvereinbarung)|^(jetzt |hier )?(online )?(beantragen|antrag stellen|anmelden|abmelden|bestellen)\b)`)
+	formLinkRE     = regexp.MustCompile(`(?i)(formular|antrag|vollmacht|erklärung|vordruck|anmeldung|abmeldung|fragebogen)`)
 	fullDigitalRE  = regexp.MustCompile(`(?i)(vollständig online|komplett online|vollständig digital|ohne persönliche vorsprache)`)
 	businessNameRE = regexp.MustCompile(`(?i)(gewerbe|unternehm|betrieb|handel|firma|fahrschul|taxi|mietwagen|güterkraft|werkstätt|hersteller|autohäuser|bewachung|pfandleih|versteiger)`)
 )
@@ -209,7 +210,7 @@ func (m *MunichImporter) convert(ms munichService) (Service, string) {
 			l.Kind = "info"
 		case strings.Contains(low, "intelliform") || onlineLinkRE.MatchString(l.Label):
 			l.Kind = "online_service"
-		case strings.HasSuffix(strings.ToLower(l.URL), ".pdf") || strings.Contains(low, "/dokumente/") || strings.Contains(low, "formular") || strings.Contains(low, "vollmacht"):
+		case formLinkRE.MatchString(l.Label):
 			l.Kind = "form"
 		default:
 			l.Kind = "info"
