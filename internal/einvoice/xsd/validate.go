@@ -148,9 +148,9 @@ type frame struct {
 	decl    *elemDecl
 	typ     *typeDef
 	mode    processContents // pcStrict: typ is set; pcLax: no type, children looked up; pcSkip
-	pos     []int32 // current positions in the content automaton
-	started bool    // a child element was matched (else: at the start)
-	broken  bool // a content error was reported: no further content checks
+	pos     []int32         // current positions in the content automaton
+	started bool            // a child element was matched (else: at the start)
+	broken  bool            // a content error was reported: no further content checks
 	nilled  bool
 	sawText bool
 	sawKid  bool
