@@ -23,7 +23,7 @@
 // (credit "Landeshauptstadt München", see data/SOURCE.md). A Finder is
 // built from a []Service with NewFinder and is immutable; when the catalog
 // changes, a new Finder is built (about 0.4 s for 5,500 services) and
-// swapped in.
+// swapped in; Index does the swap atomically.
 //
 // # Invariants
 //

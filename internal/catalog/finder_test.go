@@ -357,3 +357,35 @@ func TestFinderDemoPhrases(t *testing.T) {
 		}
 	}
 }
+
+func TestIndex(t *testing.T) {
+	var x Index
+	if res := x.Finder().Find(Query{Text: "Hundesteuer"}); len(res.Hits) != 0 || res.Hits == nil {
+		t.Fatalf("empty index: %+v", res)
+	}
+	x.Set(small())
+	if got := topExternal(x.Finder(), "Hundesteuer"); got != "dog" {
+		t.Errorf("after Set: top %q, want dog", got)
+	}
+}
+
+func TestFindConcurrent(t *testing.T) {
+	f := NewFinder(small())
+	want := topExternal(f, "Steuer für meinen Hund")
+	done := make(chan string)
+	for i := 0; i < 4; i++ {
+		go func() {
+			got := ""
+			for j := 0; j < 50; j++ {
+				got = topExternal(f, "Steuer für meinen Hund")
+				f.Find(Query{Text: "Personalausweis verloren"})
+			}
+			done <- got
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if got := <-done; got != want {
+			t.Errorf("concurrent search: top %q, want %q", got, want)
+		}
+	}
+}
