@@ -24,12 +24,19 @@
 //
 // The schema documents are embedded (schemas/, unchanged copies with their
 // copyright notices; see schemas/NOTICE.md) and compiled on first use of a
-// schema (sync.Once): the XSD files are read into a component model
-// (element declarations, complex and simple types, attribute uses,
-// wildcards), and the content model of each complex type becomes a
-// deterministic automaton on first use of that type. Documents are read
-// with encoding/xml as a token stream; nothing is built in memory except
-// the element stack.
+// schema (sync.Once; about 10 ms of CPU for UBL, 2 ms for CII): the XSD
+// files are read into a component model (element declarations, complex and
+// simple types, attribute uses, wildcards), and the content model of each
+// complex type becomes a Glushkov position automaton with bitset follow
+// sets on first use of that type. Documents are read by our own XML 1.0
+// scanner (scanner.go), which checks well-formedness and returns names as
+// slices of the input; nothing is built in memory except the element stack.
+//
+// Error positions: Line and Col (1-based, in characters) point at the '<'
+// of the start tag, or of the end tag for errors found at the end of an
+// element (incomplete content, invalid value); Path is the element path
+// with prefixes as written and 1-based positions among same-named
+// siblings, for example /Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount[1].
 //
 // Covered: sequences, choices and group references with min/maxOccurs;
 // xsd:any and anyAttribute (namespace lists, ##other, strict/lax/skip);
@@ -54,5 +61,7 @@
 // entity can be declared or expanded) or a document that is not well-formed
 // stop the check with one Error (CodeLimit, CodeDoctype, CodeNotWellFormed).
 // At most MaxErrors errors are reported. Encodings: UTF-8 (with or without
-// byte order mark), US-ASCII and ISO-8859-1.
+// byte order mark), UTF-16 with byte order mark, US-ASCII, ISO-8859-1,
+// ISO-8859-15 and Windows-1252; other encoding labels are refused
+// (CodeNotWellFormed).
 package xsd
