@@ -635,14 +635,15 @@ func prepare(doc []byte) ([]byte, error) {
 	}
 	label, _, _ := strings.Cut(rest[1:], rest[:1])
 	var table *[128]rune
+	// IANA names only, as Xerces (Java encoding names are off by default)
 	switch strings.ToLower(label) {
-	case "utf-8", "utf8", "us-ascii", "ascii":
+	case "utf-8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "csascii":
 		return doc, nil
-	case "iso-8859-1", "iso8859-1", "latin1", "l1", "iso_8859-1", "iso-ir-100":
+	case "iso-8859-1", "iso_8859-1", "latin1", "l1", "iso-ir-100", "ibm819", "cp819", "csisolatin1":
 		table = nil
-	case "windows-1252", "cp1252":
+	case "windows-1252":
 		table = &cp1252
-	case "iso-8859-15", "iso8859-15", "latin-9", "latin9":
+	case "iso-8859-15", "iso_8859-15", "latin-9":
 		table = &latin9
 	default:
 		return nil, fmt.Errorf("unsupported encoding %q", label)
