@@ -416,6 +416,9 @@ type qterm struct {
 
 type concept struct {
 	terms []qterm
+	// weak concepts ("beantragen", "kostet") add a little score but do not
+	// count for coverage: a service is not worse for lacking them.
+	weak bool
 }
 
 func (c *concept) add(id int32, w float32) {
@@ -630,6 +633,7 @@ func (f *Finder) parse(text string) []concept {
 				continue
 			}
 			f.expandWord(&c, content[i], 1)
+			c.weak = weakWords[stems[i]]
 			if len(c.terms) > 0 {
 				out = append(out, c)
 			}
@@ -700,6 +704,10 @@ func (f *Finder) Find(q Query) Result {
 		sc.touched = sc.touched[:0]
 		f.scratch.Put(sc)
 	}()
+	allWeak := true
+	for _, c := range concepts {
+		allWeak = allWeak && c.weak
+	}
 	var totalImp float32
 	for _, c := range concepts {
 		var imp float32
@@ -715,6 +723,9 @@ func (f *Finder) Find(q Query) Result {
 				sc.sum[p.doc] += v
 				sc.mx[p.doc] = max(sc.mx[p.doc], v)
 			}
+		}
+		if c.weak && !allWeak {
+			imp = 0
 		}
 		totalImp += imp
 		for _, d := range sc.ctouched {

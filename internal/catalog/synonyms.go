@@ -38,6 +38,7 @@ study, studying, student, studium, studieren, uni, university => Studium
 broken, damaged, kaputt, beschädigt, defekt, unleserlich => Ersatz; beschädigt
 
 # --- Ämter: wer dorthin geht, will meist eines davon ---
+!deutscher werden, deutsche werden, deutsch werden => Einbürgerung
 !anmeldung, anmeldung termin, anmeldung appointment, anmeldung english, anmeldung munich, the anmeldung => Wohnsitzanmeldung; Wohnsitz anmelden
 !abmeldung, abmeldung termin => Wohnsitz abmelden
 bürgerbüro, bürgeramt, bürgerservice, einwohnermeldeamt, meldeamt, meldebehörde, citizens office, town hall => Personalausweis; Reisepass; Wohnsitzanmeldung; Meldebescheinigung
@@ -70,7 +71,7 @@ familie anmelden, mit familie umziehen, familie umziehen, familie herziehen, fam
 wegziehen, wegzug, zurück in die heimat, zurück ins heimatland, gehe zurück, ziehe zurück, zurückziehen, zurückgehen, wohnung aufgeben, wohnung auflösen, ausziehen, ausgezogen, ins ausland ziehen, auswandern, auswanderung, abmeldung, abmelden wohnung, wohnung abmelden, moving abroad, leaving germany, deregister, deregistration, move out, emigrate => Wohnsitz abmelden
 meldebestätigung, residence certificate, certificate of registration, registration confirmation, meldebescheinigung english, bestätigung wohne, bestätigung wohnort, bestätigung wohnsitz, nachweis wohnsitz, nachweis wohnort, nachweis wohne, wohnnachweis, wohnsitznachweis, meldezettel, wohnsitzbescheinigung, bescheinigung wohnsitz, aufenthaltsbescheinigung, proof of address, proof of residence, certificate of residence, registration certificate => Meldebescheinigung
 adresse herausfinden, adresse rausfinden, adresse rauskriegen, adresse ermitteln, anschrift herausfinden, jemandes adresse, jemanden finden, adresse suchen, anschrift suchen, address of a person, find someone => Melderegisterauskunft
-adresse sperren, daten sperren, adresse geheim, adresse schützen, stalker, stalking, gestalkt, verfolgt, bedroht, bedrohung, keine auskunft, block my address, privacy block => Auskunftssperre; Übermittlungssperre
+adresse sperren, daten sperren, adresse geheim, adresse nicht rausgeben, adresse nicht weitergeben, adresse nicht herausgeben, adresse rausgegeben, daten nicht weitergeben, adresse schützen, stalker, stalking, gestalkt, verfolgt, bedroht, bedrohung, keine auskunft, block my address, privacy block => Auskunftssperre; Übermittlungssperre
 werbung widersprechen, datenweitergabe widersprechen, parteien werbung, wahlwerbung, kirche daten, bundeswehr post, opt out => Übermittlungssperre
 wohngemeinschaft bescheinigung, haushalt bescheinigung, household certificate => Haushaltsbescheinigung
 miete zu hoch, mieterhöhung, mietpreis, vergleichsmiete, rent increase, rent too high, rent index => Mietspiegel Mieterhöhungen; Mietberatung
@@ -81,12 +82,12 @@ obdachlos, wohnungslos, homeless => Wohnungslosigkeit Unterbringung
 sperrmüll, müllabfuhr, mülltonne, abfall, bulky waste, rubbish, garbage => Abfallentsorgung Sperrmüll
 
 # --- Heirat, Partnerschaft, Familie ---
-heiraten, hochzeit, heirat, trauung, married, getting married, get married, marrying, standesamtlich heiraten, ja sagen, eheschliessung, vermählung, verheiraten, marry, marriage, wedding, get married, civil wedding => Eheschließung; Anmeldung einer Eheschließung
+heiraten, geheiratet, hochzeit, heirat, trauung, married, getting married, get married, marrying, standesamtlich heiraten, ja sagen, eheschliessung, vermählung, verheiraten, marry, marriage, wedding, get married, civil wedding => Eheschließung; Anmeldung einer Eheschließung
 heiraten ausland, ausländischer partner heiraten, partner aus dem ausland, im ausland heiraten, marry a foreigner, international marriage, foreign spouse wedding => Anmeldung einer Eheschließung mit Auslandsbezug; Erstauskunft Eheschließung Auslandsbezug
 ehefähigkeitszeugnis, certificate of no impediment => Eheschließung Auslandsbezug
 eingetragene partnerschaft, lebenspartnerschaft, gleichgeschlechtlich heiraten, ehe für alle, civil partnership, same sex marriage => Eheschließung
 scheidung, scheiden lassen, trennung, getrennt, divorce, separation => Scheidung; Namensänderung
-name ändern, nachname ändern, namen ändern, neuer name, mädchenname, geburtsname annehmen, name change, change my name, change surname => Namensänderung; Änderung der Personendaten
+name ändern, nachname ändern, namen ändern, neuer name, heiße anders, heisse anders, heiße jetzt, neuer nachname, name nach hochzeit, name nach heirat, nachname nach hochzeit, mädchenname, geburtsname annehmen, name change, change my name, change surname => Namensänderung; Änderung der Personendaten
 vorname reihenfolge, rufname ändern, vornamen tauschen, order of first names => Erklärung zur Reihenfolge der Vornamen
 geschlecht ändern, geschlechtseintrag, trans, transgender, nicht binär, divers, selbstbestimmung, gender change, change gender => Anpassung des Geschlechtseintrags und Vornamens Selbstbestimmungsgesetz
 baby, geburt, kind bekommen, kind geboren, neugeborenes, nachwuchs, entbindung, birth, newborn, birth certificate, had a baby => Geburt; Geburtsurkunde; Geburtsbeurkundung
@@ -128,7 +129,7 @@ auto anmelden, auto zulassen, autozulassung, kfz zulassung, zulassung, zulassen,
 gebrauchtwagen gekauft, auto umschreiben, auto ummelden, kfz ummelden, fahrzeug ummelden, pkw ummelden, motorrad ummelden, wagen ummelden, kennzeichen ummelden, car re registration, halterwechsel, auto übernehmen, used car, change owner car, transfer car => Umschreibung Fahrzeug
 auto abmelden, kfz abmelden, auto stilllegen, auto verkauft, auto verschrottet, verschrottung, deregister car, sell car, scrap car => Fahrzeug abmelden
 nummernschild, autonummer, kennzeichen, wunschkennzeichen, schild, kfz schild, licence plate, license plate, number plate, plates => Kennzeichen; Wunschkennzeichen
-nummernschild geklaut, kennzeichen gestohlen, schild verloren, stolen plates, lost plate => Verlust oder Diebstahl der Kennzeichenschilder
+nummernschild geklaut, kennzeichen gestohlen, kennzeichen abgeschraubt, nummernschild abgeschraubt, kennzeichen geklaut, schild verloren, stolen plates, lost plate => Verlust oder Diebstahl der Kennzeichenschilder
 teil 1, teil eins, fahrzeugschein, kfz schein, kfzschein, fahrzeugpapiere, autopapiere, zulassungsbescheinigung, vehicle registration certificate, car papers, registration document => Zulassungsbescheinigung Teil I; Fahrzeugpapiere
 teil 2, teil zwei, teil ii, fahrzeugbrief, kfz brief, kfzbrief, title of car, vehicle title => Zulassungsbescheinigung Teil II
 oldtimer, h kennzeichen, classic car, vintage car => Historisches Kennzeichen für Oldtimer
@@ -184,7 +185,7 @@ au pair, aupair => Aufenthaltserlaubnis Au-pair
 working holiday => Aufenthaltserlaubnis Working-Holiday
 
 # --- Arbeit, Gewerbe, Unternehmen ---
-gewerbe anmelden, gewerbeschein, selbstständig, selbständig, selbstständigkeit, selbstständig machen, selbständig machen, selbstständig werden, firma gründen, unternehmen gründen, existenzgründung, nebengewerbe, kleingewerbe, freiberuflich, start a business, register a business, business registration, trade licence, trade license, business license, business licence, self employed, freelance, open a shop, laden eröffnen => Gewerbe-Anmeldung; Gewerbeanmeldung
+gewerbe anmelden, gewerbeschein, laden aufmachen, geschäft aufmachen, geschäft eröffnen, laden eröffnen, café aufmachen, café eröffnen, selbstständig, selbständig, selbstständigkeit, selbstständig machen, selbständig machen, selbstständig werden, firma gründen, unternehmen gründen, existenzgründung, nebengewerbe, kleingewerbe, freiberuflich, start a business, register a business, business registration, trade licence, trade license, business license, business licence, self employed, freelance, open a shop, laden eröffnen => Gewerbe-Anmeldung; Gewerbeanmeldung
 gewerbe abmelden, firma schließen, firma auflösen, firma aufgeben, geschäft aufgeben, gewerbe aufgeben, selbstständigkeit beenden, laden schließen, laden dichtmachen, betrieb aufgeben, betrieb einstellen, close business, deregister business => Gewerbe-Abmeldung
 gewerbe ändern, gewerbe ummelden, gewerbe umziehen, gewerbe verlegen, firma umziehen, betrieb umziehen, betrieb verlegen, firmensitz ändern, geschäftsadresse ändern, change business, move business => Gewerbe-Ummeldung
 gaststätte, kneipe, restaurant eröffnen, imbiss, café, ausschank, alkohol verkaufen, restaurant licence => Gaststättenerlaubnis; Gaststätte; Gewerbe-Anmeldung
@@ -226,7 +227,7 @@ doktortitel eintragen, doktorgrad, familienstand ändern, personendaten ändern,
 eu ausweis, eid karte, eu id card => eID-Karte
 fundbüro, liegen gelassen, liegengelassen, etwas gefunden, gefunden, fundsachen, lost and found, lost property, found something, abgeben gefunden, finderlohn => Fundsache; Fundbüro; Verlustmeldung und Fundsachenbesichtigung
 verloren, verlieren, verlust, weg, verschwunden, abhanden, gestohlen, geklaut, geklaut worden, diebstahl, dieb, eingebrochen, lost, stolen, theft => Verlust; Diebstahl
-schlüssel verloren, handy verloren, tasche verloren, lost my keys, lost my phone => Fundsache abholen; Verlustmeldung
+schlüssel verloren, handy verloren, tasche verloren, bus verloren, bahn verloren, tram verloren, zug verloren, taxi verloren, bus liegen lassen, bahn liegen lassen, lost my keys, lost my phone => Fundsache abholen; Verlustmeldung
 waffe, waffenschein, pistole, schreckschuss, gun, firearm, gun licence, gun license, weapon license, weapon licence, weapons permit, firearms licence, firearms license => Kleiner Waffenschein; Waffenbesitzkarte; Waffenschein
 jagen, jäger, jagd, hunting, hunting licence => Jagdschein beantragen
 angeln, angelschein, fischen, angler, fishing, fishing licence, fishing permit => Fischereischein beantragen
@@ -331,7 +332,7 @@ var synonyms = sync.OnceValue(func() *synonymIndex {
 			}
 			// A phrase that loses words to stop words ("vater werden")
 			// would become too general; keep it only if two words remain.
-			if len(stems) == 0 || (len(stems) < len(words) && len(stems) < 2) {
+			if len(stems) == 0 || (len(stems) < len(words) && len(stems) < 2 && !alone) {
 				continue
 			}
 			idx.byFirst[stems[0]] = append(idx.byFirst[stems[0]], synonymPhrase{stems: stems, targets: targets, alone: alone})
