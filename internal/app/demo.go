@@ -20,15 +20,20 @@ const (
 var DemoStaff = []struct {
 	Email, Name string
 	Role        identity.Role
+	Unit        string
 }{
-	{"admin@musterstadt.example", "Alex Admin", identity.RoleAdmin},
-	{"mueller@musterstadt.example", "Frau Müller", identity.RoleCaseWorker},
-	{"leitung@musterstadt.example", "Dr. Lena Leitung", identity.RoleUnitHead},
-	{"formulare@musterstadt.example", "Fritz Formular", identity.RoleFormManager},
-	{"kasse@musterstadt.example", "Karla Kasse", identity.RoleFinance},
-	{"poststelle@musterstadt.example", "Paula Post", identity.RoleMailRoom},
-	{"archiv@musterstadt.example", "Arne Archiv", identity.RoleRecordsOfficer},
+	{"admin@musterstadt.example", "Alex Admin", identity.RoleAdmin, "Hauptamt"},
+	{"mueller@musterstadt.example", "Frau Müller", identity.RoleCaseWorker, "Steueramt"},
+	{"leitung@musterstadt.example", "Dr. Lena Leitung", identity.RoleUnitHead, "Steueramt"},
+	{"formulare@musterstadt.example", "Fritz Formular", identity.RoleFormManager, "Hauptamt"},
+	{"kasse@musterstadt.example", "Karla Kasse", identity.RoleFinance, "Kämmerei"},
+	{"poststelle@musterstadt.example", "Paula Post", identity.RoleMailRoom, "Hauptamt"},
+	{"archiv@musterstadt.example", "Arne Archiv", identity.RoleRecordsOfficer, "Hauptamt"},
 }
+
+// demoUnits are the demo city's units. TOTP is off for the demo staff (so
+// the documented password is enough); real staff enrol it on their account page.
+var demoUnits = []string{"Hauptamt", "Bürgerbüro", "Ordnungsamt", "Steueramt", "Kämmerei"}
 
 // DemoToken is the documented API token of a demo role.
 func DemoToken(r identity.Role) string { return "rh_demo_" + string(r) + "_musterstadt" }
@@ -65,8 +70,20 @@ func seedDemo(ctx context.Context, e *env) (bool, error) {
 		return false, fmt.Errorf("seed demo: %w", err)
 	}
 	sys := identity.System(t.ID)
+	units := map[string]string{}
+	for _, u := range demoUnits {
+		unit, err := e.identity.CreateUnit(ctx, sys, t.ID, u, "")
+		if err != nil {
+			return false, fmt.Errorf("seed demo unit %s: %w", u, err)
+		}
+		units[u] = unit.Ref
+	}
 	for _, s := range DemoStaff {
-		if _, err := e.identity.CreateStaff(ctx, sys, t.ID, s.Email, s.Name, DemoPassword, []identity.Role{s.Role}); err != nil {
+		a, err := e.identity.CreateStaff(ctx, sys, t.ID, s.Email, s.Name, DemoPassword, []identity.Role{s.Role})
+		if err != nil {
+			return false, fmt.Errorf("seed demo staff %s: %w", s.Email, err)
+		}
+		if err := e.identity.AddMember(ctx, sys, t.ID, units[s.Unit], a.Ref); err != nil {
 			return false, fmt.Errorf("seed demo staff %s: %w", s.Email, err)
 		}
 	}

@@ -15,3 +15,7 @@ func mustConfig(t *testing.T) config.Config {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+type configT = config.Config
+
+func defaultConfig() config.Config { return config.Defaults() }

@@ -31,8 +31,11 @@ func (h *Handler) TenantMiddleware(next http.Handler) http.Handler {
 	})
 }
 
-// PrincipalFrom authenticates the request: a bearer API token of the
-// request's tenant. (Browser sessions are added by the login issue.)
+// SessionCookie is the name of the browser session cookie.
+const SessionCookie = "rathaus_session"
+
+// PrincipalFrom authenticates the request: a bearer API token or a session
+// cookie, both only valid for the request's tenant.
 func (h *Handler) PrincipalFrom(r *http.Request) (Principal, *Tenant, error) {
 	t := TenantFrom(r.Context())
 	if t == nil {
@@ -42,6 +45,13 @@ func (h *Handler) PrincipalFrom(r *http.Request) (Principal, *Tenant, error) {
 	if secret, ok := strings.CutPrefix(auth, "Bearer "); ok {
 		p, err := h.Svc.Authenticate(r.Context(), t.ID, strings.TrimSpace(secret))
 		return p, t, err
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		sess, err := h.Svc.SessionByToken(r.Context(), t.ID, c.Value)
+		if err != nil {
+			return Principal{}, t, err
+		}
+		return sess.Principal(), t, nil
 	}
 	return Principal{}, t, web.ErrUnauthorized
 }
@@ -62,6 +72,119 @@ func (h *Handler) Routes(rt *web.Router) {
 		Response: createTokenResponse{Token: Token{Ref: "K-7K3M-Q9TX", Name: "kasse", Role: RoleFinance}, Secret: "rh_..."}}, h.handleCreateToken)
 	rt.API(web.Operation{Method: "DELETE", Path: "/api/v1/tokens/{id}", ID: "revokeToken", Tag: "tokens", Auth: []string{"admin"}, Status: 204,
 		Summary: "Revoke an API token"}, h.handleRevokeToken)
+	rt.API(web.Operation{Method: "GET", Path: "/api/v1/units", ID: "listUnits", Tag: "organisation", Auth: []string{"staff"},
+		Summary: "Organisational units (a tree through parent_id) with their members", Response: []Unit{{Ref: "E-7K3M-Q9TX", Name: "Steueramt", Members: []string{}}}}, h.handleUnits)
+	rt.API(web.Operation{Method: "POST", Path: "/api/v1/units", ID: "createUnit", Tag: "organisation", Auth: []string{"admin"}, Status: 201,
+		Summary: "Create a unit", Request: unitRequest{Name: "Steueramt"}, Response: Unit{Ref: "E-7K3M-Q9TX", Name: "Steueramt", Members: []string{}}}, h.handleCreateUnit)
+	rt.API(web.Operation{Method: "GET", Path: "/api/v1/units/{id}", ID: "getUnit", Tag: "organisation", Auth: []string{"staff"},
+		Summary: "One unit", Response: Unit{Ref: "E-7K3M-Q9TX", Name: "Steueramt", Members: []string{}}}, h.handleUnit)
+	rt.API(web.Operation{Method: "POST", Path: "/api/v1/units/{id}/members", ID: "addUnitMember", Tag: "organisation", Auth: []string{"admin"}, Status: 204,
+		Summary: "Add a staff account to a unit", Request: memberRequest{AccountRef: "U-7K3M-Q9TX"}}, h.handleAddMember)
+	rt.API(web.Operation{Method: "GET", Path: "/api/v1/staff", ID: "listStaff", Tag: "organisation", Auth: []string{"admin"},
+		Summary: "Staff accounts with their roles", Response: []Account{}}, h.handleStaff)
+	rt.API(web.Operation{Method: "PUT", Path: "/api/v1/staff/{id}/roles", ID: "setStaffRoles", Tag: "organisation", Auth: []string{"admin"}, Status: 204,
+		Summary: "Replace a staff account's roles (audited)", Request: rolesRequest{Roles: []Role{RoleCaseWorker}}}, h.handleSetRoles)
+}
+
+type unitRequest struct {
+	Name      string `json:"name"`
+	ParentRef string `json:"parent_id"`
+}
+
+type memberRequest struct {
+	AccountRef string `json:"account_id"`
+}
+
+type rolesRequest struct {
+	Roles []Role `json:"roles"`
+}
+
+func (h *Handler) handleUnits(w http.ResponseWriter, r *http.Request) error {
+	p, t, err := h.PrincipalFrom(r)
+	if err != nil {
+		return err
+	}
+	units, err := h.Svc.Units(r.Context(), p, t.ID)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, 200, units)
+	return nil
+}
+
+func (h *Handler) handleUnit(w http.ResponseWriter, r *http.Request) error {
+	p, t, err := h.PrincipalFrom(r)
+	if err != nil {
+		return err
+	}
+	u, err := h.Svc.Unit(r.Context(), p, t.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, 200, u)
+	return nil
+}
+
+func (h *Handler) handleCreateUnit(w http.ResponseWriter, r *http.Request) error {
+	p, t, err := h.PrincipalFrom(r)
+	if err != nil {
+		return err
+	}
+	var req unitRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	u, err := h.Svc.CreateUnit(r.Context(), p, t.ID, req.Name, req.ParentRef)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, 201, u)
+	return nil
+}
+
+func (h *Handler) handleAddMember(w http.ResponseWriter, r *http.Request) error {
+	p, t, err := h.PrincipalFrom(r)
+	if err != nil {
+		return err
+	}
+	var req memberRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := h.Svc.AddMember(r.Context(), p, t.ID, r.PathValue("id"), req.AccountRef); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) handleStaff(w http.ResponseWriter, r *http.Request) error {
+	p, t, err := h.PrincipalFrom(r)
+	if err != nil {
+		return err
+	}
+	staff, err := h.Svc.Staff(r.Context(), p, t.ID)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, 200, staff)
+	return nil
+}
+
+func (h *Handler) handleSetRoles(w http.ResponseWriter, r *http.Request) error {
+	p, t, err := h.PrincipalFrom(r)
+	if err != nil {
+		return err
+	}
+	var req rolesRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := h.Svc.SetRoles(r.Context(), p, t.ID, r.PathValue("id"), req.Roles); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // PublicTenant is what anybody may know about a municipality.

@@ -274,7 +274,7 @@ func (s *Service) Tokens(ctx context.Context, p Principal, tenantID int64) ([]To
 
 // RevokeToken revokes a token of the tenant by its reference or name.
 func (s *Service) RevokeToken(ctx context.Context, p Principal, tenantID int64, refOrName string) error {
-	if err := p.Require(tenantID, RoleAdmin); err != nil {
+	if err := p.See(tenantID, RoleAdmin); err != nil {
 		return err
 	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {

@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/clock"
+	"github.com/rathaus/rathaus/internal/platform/database"
+)
+
+// objects are one tenant's objects, one per kind of id in a route.
+type objects map[string]string // route pattern → id to put in it
+
+// isolationFixtures says, for every route with an id, how to make an
+// object of that route in a tenant. The test fails for a route that has
+// no entry here, so every new route with an id is covered.
+var isolationFixtures = map[string]func(t *testing.T, s *identity.Service, tn *identity.Tenant) string{
+	"DELETE /api/v1/tokens/{id}": func(t *testing.T, s *identity.Service, tn *identity.Tenant) string {
+		_, tok, err := s.CreateToken(context.Background(), identity.System(tn.ID), tn.ID, identity.RoleFinance, "fixture-"+tn.Slug, "")
+		must(t, err)
+		return tok.Ref
+	},
+	"GET /api/v1/units/{id}":          unitFixture,
+	"POST /api/v1/units/{id}/members": unitFixture,
+	"PUT /api/v1/staff/{id}/roles": func(t *testing.T, s *identity.Service, tn *identity.Tenant) string {
+		a, err := s.CreateStaff(context.Background(), identity.System(tn.ID), tn.ID, "fixture@"+tn.Slug+".example", "Fixture", "fixture-password-123", []identity.Role{identity.RoleCaseWorker})
+		if err != nil && strings.Contains(err.Error(), "schon vergeben") {
+			staff, _ := s.Staff(context.Background(), identity.System(tn.ID), tn.ID)
+			for _, st := range staff {
+				if st.Email == "fixture@"+tn.Slug+".example" {
+					return st.Ref
+				}
+			}
+		}
+		must(t, err)
+		return a.Ref
+	},
+}
+
+func unitFixture(t *testing.T, s *identity.Service, tn *identity.Tenant) string {
+	units, err := s.Units(context.Background(), identity.System(tn.ID), tn.ID)
+	must(t, err)
+	for _, u := range units {
+		if u.Name == "Fixture-Einheit" {
+			return u.Ref
+		}
+	}
+	u, err := s.CreateUnit(context.Background(), identity.System(tn.ID), tn.ID, "Fixture-Einheit", "")
+	must(t, err)
+	return u.Ref
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTenantAndOwnerIsolation: for every registered route with an id, an
+// admin of tenant A asking for tenant B's object, and a citizen of A asking
+// for an object of A they do not own, both get 404 — whatever the method.
+func TestTenantAndOwnerIsolation(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	ctx := context.Background()
+	e, err := open(ctx, mustConfigDir(in.dir), discardLogger(), clock.System{})
+	must(t, err)
+	defer e.close()
+	_, rt := e.handler(nil)
+
+	a, err := e.identity.TenantBySlug(ctx, DemoSlug)
+	must(t, err)
+	b, err := e.identity.CreateTenant(ctx, identity.Tenant{Slug: "nachbarstadt", Name: "Nachbarstadt", Hosts: []string{"nachbarstadt.test"}, Settings: identity.Settings{FederalState: "BY"}})
+	must(t, err)
+	citizenCookie := citizenSession(t, e, a)
+
+	checked := 0
+	for _, r := range rt.Routes() {
+		if !hasObjectID(r.Path) {
+			continue
+		}
+		pattern := r.Method + " " + r.Path
+		fix, ok := isolationFixtures[pattern]
+		if !ok {
+			t.Errorf("route %s has an id but no isolation fixture: add one to isolationFixtures", pattern)
+			continue
+		}
+		fill := func(id string) string {
+			p := r.Path
+			for strings.Contains(p, "{") {
+				i, j := strings.Index(p, "{"), strings.Index(p, "}")
+				p = p[:i] + id + p[j+1:]
+			}
+			return p
+		}
+		body := ""
+		if r.Method == "POST" || r.Method == "PUT" || r.Method == "PATCH" {
+			body = "{}"
+		}
+		// Admin of A, object of B.
+		resp, b1 := s.do(t, r.Method, fill(fix(t, e.identity, b)), DemoToken("admin"), body)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s with tenant B's object as A's admin: %d, want 404 (%s)", pattern, resp.StatusCode, b1)
+		}
+		// Citizen of A, object of A they do not own.
+		req, _ := http.NewRequest(r.Method, s.base+fill(fix(t, e.identity, a)), strings.NewReader(body))
+		req.AddCookie(&http.Cookie{Name: identity.SessionCookie, Value: citizenCookie})
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp2, err := http.DefaultClient.Do(req)
+		must(t, err)
+		resp2.Body.Close()
+		if resp2.StatusCode != http.StatusNotFound {
+			t.Errorf("%s with A's object as a citizen of A: %d, want 404", pattern, resp2.StatusCode)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no route with an id found; is the router empty?")
+	}
+	t.Logf("%d routes with ids checked", checked)
+}
+
+// citizenSession makes a verified citizen of tenant tn and logs them in.
+func citizenSession(t *testing.T, e *env, tn *identity.Tenant) string {
+	t.Helper()
+	ctx := context.Background()
+	err := database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, password_hash, email_verified_at, created_at) VALUES ($1, 'U-PAUL-0001', 'citizen', 'paul@example.org', 'Paul', $2, $3, $3)`,
+			tn.ID, identity.HashPassword("pauls-geheimes-passwort"), tx.Now())
+		return err
+	})
+	must(t, err)
+	cookie, _, err := e.identity.Login(ctx, tn.ID, identity.LoginInput{Email: "paul@example.org", Password: "pauls-geheimes-passwort", Addr: "test"})
+	must(t, err)
+	return cookie
+}
+
+func mustConfigDir(dir string) (c configT) {
+	c = defaultConfig()
+	c.DataDir = dir
+	return c
+}
+
+// hasObjectID reports whether a route pattern names an object: a path
+// parameter called id or ending in _id or ref ({id}, {case_id}, {ref}).
+// Static files ({file...}) and the exact-match marker {$} are not objects.
+func hasObjectID(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if !strings.HasPrefix(seg, "{") {
+			continue
+		}
+		name := strings.TrimSuffix(strings.Trim(seg, "{}"), "...")
+		if name == "id" || strings.HasSuffix(name, "_id") || strings.HasSuffix(name, "ref") {
+			return true
+		}
+	}
+	return false
+}
