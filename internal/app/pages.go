@@ -51,6 +51,7 @@ type pages struct {
 func mountPages(rt *web.Router, e *env) {
 	p := &pages{site: site, env: e}
 	rt.Handle(web.StaticPattern, site.assets)
+	rt.Example(web.StaticPattern, site.assets.URL("rathaus.css"))
 	rt.HandleFunc("GET /{$}", p.handleHome)
 	rt.HandleFunc("GET /impressum", p.handleLegal("legal.imprint.title", func(l identity.Legal) string { return l.Imprint }))
 	rt.HandleFunc("GET /datenschutz", p.handleLegal("legal.privacy.title", func(l identity.Legal) string { return l.Privacy }))

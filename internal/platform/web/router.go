@@ -20,6 +20,12 @@ type Route struct {
 	Method string // "" for any
 	Path   string
 	API    *Operation // non-nil for documented JSON API routes
+	// Page marks routes registered with HandleFunc: HTML pages and forms,
+	// whose errors are error pages.
+	Page bool
+	// Example is a URL that exercises a route with path parameters (set
+	// with Example), for tools that visit every route.
+	Example string
 }
 
 // Router wraps http.ServeMux and records every pattern.
@@ -60,8 +66,23 @@ func (rt *Router) Handle(pattern string, h http.Handler) {
 // HandleFunc registers an error-returning handler for an HTML page or form.
 func (rt *Router) HandleFunc(pattern string, h HandlerFunc) {
 	m, p := splitPattern(pattern)
-	rt.routes = append(rt.routes, Route{Method: m, Path: p})
+	rt.routes = append(rt.routes, Route{Method: m, Path: p, Page: true})
 	rt.mux.Handle(pattern, rt.adapt(h, false))
+}
+
+// Example records a URL that calls the registered pattern with sensible
+// path parameters ("/static/abc123/kern.css" for "GET /static/{version}/{file...}"),
+// so that tools visiting every route (the browser harness in e2e/) can
+// reach it. It panics when the pattern is not registered.
+func (rt *Router) Example(pattern, url string) {
+	m, p := splitPattern(pattern)
+	for i := range rt.routes {
+		if rt.routes[i].Method == m && rt.routes[i].Path == p {
+			rt.routes[i].Example = url
+			return
+		}
+	}
+	panic("web: Example for unregistered pattern " + pattern)
 }
 
 // API registers a documented JSON API route. Its errors are problem+json.
