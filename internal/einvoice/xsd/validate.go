@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Schema names one of the embedded XML Schemas.
@@ -406,7 +407,7 @@ func (v *validator) start() {
 // f.mode set accordingly).
 func (v *validator) childDecl(parent, f *frame, raw []byte) *elemDecl {
 	pt := parent.typ
-	name := displayName(raw)
+	name := raw // formatted only when an error is reported
 	switch {
 	case pt.simple != nil:
 		if !parent.broken {
@@ -621,7 +622,7 @@ func (v *validator) attributes(f *frame, t *scanner) {
 		} else {
 			seenMore = append(seenMore, q)
 		}
-		value := string(a.value)
+		value := bytesView(a.value) // not retained, see bytesView
 		if e := use.typ.validate(value); e != nil {
 			v.report(e.code, e.msg)
 			v.report("cvc-attribute.3", fmt.Sprintf("The value '%s' of attribute '%s' on element '%s' is not valid with respect to its type.", value, displayName(a.qn), displayName(t.qn)))
@@ -670,7 +671,16 @@ func (v *validator) checkID(id string) {
 		v.report("cvc-id.2", fmt.Sprintf("There are multiple occurrences of ID value '%s'.", id))
 		return
 	}
-	v.ids[id] = true
+	v.ids[strings.Clone(id)] = true
+}
+
+// bytesView returns b as a string without copying. The caller must not
+// keep the string beyond the current token: the bytes are reused.
+func bytesView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func isSpace(b []byte) bool {
@@ -736,7 +746,7 @@ func (v *validator) end() {
 
 func (v *validator) endStrict(f *frame) {
 	typ := f.typ
-	name := displayName(f.raw)
+	name := f.raw // formatted only when an error is reported
 	if f.nilled {
 		if f.sawText || f.sawKid {
 			v.report("cvc-elt.3.2.1", fmt.Sprintf("Element '%s' cannot have character or element information [children], because 'xsi:nil' is specified.", name))
@@ -764,7 +774,9 @@ func (v *validator) endStrict(f *frame) {
 	if f.broken {
 		return
 	}
-	val := string(f.text)
+	// The value is only looked at here (messages copy it; IDs are cloned),
+	// so it may share the reused text buffer.
+	val := bytesView(f.text)
 	if val == "" && f.decl.def != nil {
 		val = *f.decl.def
 	}
