@@ -136,9 +136,34 @@ func Validate(doc []byte, s Schema) (errs []Error) {
 	if len(doc) > MaxSize {
 		return []Error{{Line: 1, Col: 1, Code: CodeLimit, Msg: fmt.Sprintf("document larger than %d bytes", MaxSize)}}
 	}
-	v := &validator{g: c.g, exclude: c.exclude}
+	v := validators.Get().(*validator)
+	v.g, v.exclude = c.g, c.exclude
 	v.run(doc)
-	return v.errs
+	errs = v.errs
+	v.reset()
+	validators.Put(v)
+	return errs
+}
+
+// validators keeps validators with their grown buffers (element stack,
+// text, attributes) between calls.
+var validators = sync.Pool{New: func() any { return new(validator) }}
+
+// reset drops everything that refers to the last document, keeping the
+// buffers' capacity.
+func (v *validator) reset() {
+	for i := range v.stack {
+		f := &v.stack[i]
+		clear(f.kids[:cap(f.kids)])
+		*f = frame{kids: f.kids[:0], text: f.text[:0], pos: f.pos[:0]}
+	}
+	clear(v.s.attrs[:cap(v.s.attrs)])
+	*v = validator{
+		ns:      v.ns[:0],
+		stack:   v.stack,
+		scratch: v.scratch[:0],
+		s:       scanner{attrs: v.s.attrs[:0], buf: v.s.buf[:0], abuf: v.s.abuf[:0]},
+	}
 }
 
 type binding struct{ prefix, uri string }
