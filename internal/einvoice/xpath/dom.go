@@ -2,10 +2,8 @@ package xpath
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -191,146 +189,25 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 	if err != nil {
 		return nil, &ParseError{Line: 1, Err: err}
 	}
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	dec.Strict = true
-	dec.CharsetReader = charsetReader
+	switch enc := declaredEncoding(data); enc {
+	case "", "utf-8", "utf8", "us-ascii", "ascii", "utf-16", "utf-16le", "utf-16be":
+	case "iso-8859-1", "latin1", "iso_8859-1", "l1", "iso-8859-15", "windows-1252", "cp1252":
+		out := make([]byte, 0, len(data)+len(data)/8)
+		for _, c := range data {
+			out = utf8.AppendRune(out, rune(c))
+		}
+		data = out
+	default:
+		return nil, &ParseError{Line: 1, Err: fmt.Errorf("unsupported encoding %q", enc)}
+	}
 	doc := &Document{byName: make(map[qname][]*Node, 64)}
-	root := &Node{Kind: DocumentNode, doc: doc}
-	doc.Root = root
-	nodes := 1
-	cur := root
-	type scope struct{ prefix, uri string }
-	var nsStack []scope
-	var nsMarks []int
-	lookup := func(prefix string) (string, bool) {
-		if prefix == "xml" {
-			return xmlNS, true
-		}
-		for i := len(nsStack) - 1; i >= 0; i-- {
-			if nsStack[i].prefix == prefix {
-				return nsStack[i].uri, true
-			}
-		}
-		if prefix == "" {
-			return "", true
-		}
-		return "", false
+	doc.Root = &Node{Kind: DocumentNode, doc: doc}
+	s := &scanner{src: data, lim: lim, doc: doc}
+	if err := s.parse(); err != nil {
+		return nil, err
 	}
-	depth := 0
-	seenRoot := false
-	line := func() int { l, _ := dec.InputPos(); return l }
-	fail := func(err error) (*Document, error) { return nil, &ParseError{Line: line(), Err: err} }
-	for {
-		l, c := dec.InputPos()
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fail(err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if cur == root && seenRoot {
-				return fail(errors.New("more than one document element"))
-			}
-			depth++
-			if depth > lim.MaxDepth {
-				return fail(ErrTooDeep)
-			}
-			nsMarks = append(nsMarks, len(nsStack))
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" {
-					if a.Value == "" {
-						return fail(fmt.Errorf("empty namespace for prefix %q", a.Name.Local))
-					}
-					nsStack = append(nsStack, scope{a.Name.Local, intern(a.Value)})
-				} else if a.Name.Space == "" && a.Name.Local == "xmlns" {
-					nsStack = append(nsStack, scope{"", intern(a.Value)})
-				}
-			}
-			uri, ok := lookup(t.Name.Space)
-			if !ok {
-				return fail(fmt.Errorf("undeclared namespace prefix %q", t.Name.Space))
-			}
-			el := &Node{Kind: ElementNode, Prefix: t.Name.Space, Space: uri, Local: t.Name.Local, Parent: cur, doc: doc, Line: int32(l), Col: int32(c)}
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
-					continue
-				}
-				auri := ""
-				if a.Name.Space != "" {
-					auri, ok = lookup(a.Name.Space)
-					if !ok {
-						return fail(fmt.Errorf("undeclared namespace prefix %q", a.Name.Space))
-					}
-				}
-				for _, o := range el.Attrs {
-					if o.Local == a.Name.Local && o.Space == auri {
-						return fail(fmt.Errorf("duplicate attribute %q", a.Name.Local))
-					}
-				}
-				el.Attrs = append(el.Attrs, &Node{Kind: AttributeNode, Prefix: a.Name.Space, Space: auri, Local: a.Name.Local, Value: a.Value, Parent: el, doc: doc})
-			}
-			nodes += 1 + len(el.Attrs)
-			if nodes > lim.MaxNodes {
-				return fail(ErrTooLarge)
-			}
-			cur.Children = append(cur.Children, el)
-			cur = el
-			seenRoot = true
-		case xml.EndElement:
-			if cur == root || cur.Local != t.Name.Local || cur.Prefix != t.Name.Space {
-				return fail(fmt.Errorf("unexpected end element </%s>", qualified(t.Name)))
-			}
-			nsStack = nsStack[:nsMarks[len(nsMarks)-1]]
-			nsMarks = nsMarks[:len(nsMarks)-1]
-			cur = cur.Parent
-			depth--
-		case xml.CharData:
-			if cur == root {
-				if len(bytes.TrimLeft(t, " \t\r\n")) != 0 {
-					return fail(errors.New("text outside the document element"))
-				}
-				continue
-			}
-			if n := len(cur.Children); n > 0 && cur.Children[n-1].Kind == TextNode {
-				cur.Children[n-1].Value += string(t)
-				continue
-			}
-			nodes++
-			if nodes > lim.MaxNodes {
-				return fail(ErrTooLarge)
-			}
-			cur.Children = append(cur.Children, &Node{Kind: TextNode, Value: string(t), Parent: cur, doc: doc})
-		case xml.Comment:
-			nodes++
-			cur.Children = append(cur.Children, &Node{Kind: CommentNode, Value: string(t), Parent: cur, doc: doc})
-		case xml.ProcInst:
-			if t.Target == "xml" {
-				continue
-			}
-			nodes++
-			cur.Children = append(cur.Children, &Node{Kind: PINode, Local: t.Target, Value: string(t.Inst), Parent: cur, doc: doc})
-		case xml.Directive:
-			return fail(ErrDTD)
-		}
-	}
-	if cur != root {
-		return fail(errors.New("unexpected end of document"))
-	}
-	if !seenRoot {
-		return fail(errors.New("no document element"))
-	}
-	doc.number(root)
+	doc.number(doc.Root)
 	return doc, nil
-}
-
-func qualified(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
-	}
-	return n.Space + ":" + n.Local
 }
 
 func (d *Document) number(n *Node) {
@@ -411,24 +288,6 @@ func toUTF8(b []byte) ([]byte, error) {
 		return out, nil
 	}
 	return b, nil
-}
-
-func charsetReader(label string, input io.Reader) (io.Reader, error) {
-	switch strings.ToLower(label) {
-	case "utf-8", "utf8", "us-ascii", "ascii", "utf-16", "utf-16le", "utf-16be":
-		return input, nil
-	case "iso-8859-1", "latin1", "iso_8859-1", "l1", "iso-8859-15", "windows-1252", "cp1252":
-		b, err := io.ReadAll(input)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]byte, 0, len(b)+len(b)/8)
-		for _, c := range b {
-			out = utf8.AppendRune(out, rune(c))
-		}
-		return bytes.NewReader(out), nil
-	}
-	return nil, fmt.Errorf("unsupported encoding %q", label)
 }
 
 // Subdocument returns a new document whose document element is a copy of

@@ -202,6 +202,8 @@ func TestParseRejects(t *testing.T) {
 		{"duplicate attribute", `<a x="1" x="2"/>`},
 		{"deep", strings.Repeat("<a>", 20) + strings.Repeat("</a>", 20)},
 		{"empty", ``},
+		{"attributes without white space", `<a b="1"c="2"/>`},
+		{"unsupported encoding", `<?xml version="1.0" encoding="EBCDIC"?><a/>`},
 	}
 	for _, tt := range tests {
 		if _, err := Parse([]byte(tt.doc), Limits{MaxDepth: 10}); err == nil {
