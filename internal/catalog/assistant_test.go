@@ -71,8 +71,8 @@ func TestAssistantDirect(t *testing.T) {
 		wantStep          string
 		wantMessage       bool
 	}{
-		{name: "clear request", input: "Steuer für meinen Hund", wantExt: "musterstadt-hundesteuer", wantStep: "online"},
-		{name: "English", input: "dog tax", lang: "en", wantExt: "musterstadt-hundesteuer", wantStep: "online"},
+		{name: "clear request", input: "Steuer für meinen Hund", wantExt: "99102013000000", wantStep: "online"},
+		{name: "English", input: "dog tax", lang: "en", wantExt: "99102013000000", wantStep: "online"},
 		{name: "nothing found", input: "xqzzy blorf", wantMessage: true},
 		{name: "empty", input: "   ", wantMessage: true},
 		{name: "hostile", input: "<script>alert(1)</script>", wantMessage: true},

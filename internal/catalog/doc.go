@@ -30,7 +30,8 @@
 //   - ID is a public reference "L-XXXX-XXXX" derived from source and
 //     external id (Ref): stable across re-imports, never a sequence number.
 //   - ExternalID is the id in the source (the Munich id, the LeiKa key for
-//     LeiKa-only entries; empty for LeiKa rows marked "nicht im LeiKa").
+//     LeiKa-only entries and for the demo city's own services; empty for
+//     LeiKa rows marked "nicht im LeiKa").
 //   - LeikaKeys is never nil and holds only 14-digit keys; a service may
 //     have none.
 //   - Name is not empty; Availability is one of the four levels; fees are

@@ -147,7 +147,7 @@ func TestDemoCatalog(t *testing.T) {
 	if perso.Availability.Online() || !byExt["1063475"].Availability.Online() {
 		t.Errorf("availability: Personalausweis %s, Wohnsitzanmeldung %s", perso.Availability, byExt["1063475"].Availability)
 	}
-	dog := byExt["musterstadt-hundesteuer"]
+	dog := byExt["99102013000000"]
 	if dog.Name == "" || !dog.Availability.Online() || dog.LeikaKeys[0] != "99102013000000" {
 		t.Errorf("demo dog tax: %+v", dog)
 	}
