@@ -38,6 +38,7 @@ var tableOwners = map[string]string{
 	"account_roles": "identity", "api_tokens": "identity", "sessions": "identity",
 	"login_attempts": "identity", "account_tokens": "identity", "units": "identity",
 	"unit_members": "identity", "oidc_logins": "identity", "external_identities": "identity",
+	"passkeys": "identity", "passkey_ceremonies": "identity",
 	"audit_events": "audit", "audit_heads": "audit",
 	"jobs": "platform/jobs", "blobs": "platform/blob",
 	"accessibility_feedback": "app",
