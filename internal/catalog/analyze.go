@@ -109,7 +109,7 @@ func isLetters(w string) bool {
 var stopwords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`
-		der die das den dem des ein eine einen einem einer eines kein keine
+		der die das den dem des ein eine einen einem einer eines kein keine keinen diese dieser dieses diesem diesen jene jener jenes nen ne
 		und oder aber sondern denn weil dass ob wenn als wie wo was wer wen wem wann warum wieso weshalb womit wofur wohin woher
 		ich du er sie es wir ihr mich mir dich dir uns euch sich man jemand
 		mein meine meinen meinem meiner meines dein deine unser unsere unseren ihre ihren ihrem sein seine seinen seinem

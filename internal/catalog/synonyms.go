@@ -56,7 +56,7 @@ pass, reisepass, passport, travel passport, reise pass, pass für urlaub, pass f
 pass verloren, pass gestohlen, pass weg, pass geklaut, lost passport, stolen passport, passport lost => Verlust oder Diebstahl Reisepass
 pass abgelaufen, pass verlängern, renew passport, passport renewal, passport expired, new passport => Reisepass beantragen
 express pass, expresspass, pass schnell, schnell pass, pass kurzfristig, kurzfristig pass, pass dringend, dringend pass, pass eilig, reisepass schnell, eilpass, notpass, pass sofort, emergency passport, urgent passport, temporary passport => Vorläufiger Reisepass
-zweiter pass, zweitpass, second passport, two passports => Zweitpass
+zweiter pass, zweitpass, pass beim konsulat, pass bei botschaft, pass in botschaft, pass beim visum, pass visumverfahren, second passport, two passports => Zweitpass
 kinderpass, kinderreisepass, pass für kind, ausweis für kind, ausweis baby, baby ausweis, pass baby, baby pass, kinderausweis, baby pass, child passport, kids passport => Kinderreisepass; Ausweisdokumente Familie
 pin vergessen, pin gesperrt, online ausweis, onlinefunktion, online funktion, eid, e id, ausweis app, ausweisapp, pin brief, pin letter, pin reset, puk => Einschalten eID-Funktion oder Änderung der PIN
 ausweis abholen, pass abholen, perso abholen, abholung ausweis, pick up passport, pick up id, collect passport => Abholung Personalausweis, Reisepass oder eID-Karte
@@ -72,7 +72,7 @@ wegziehen, wegzug, zurück in die heimat, zurück ins heimatland, gehe zurück, 
 meldebestätigung, residence certificate, certificate of registration, registration confirmation, meldebescheinigung english, bestätigung wohne, bestätigung wohnort, bestätigung wohnsitz, nachweis wohnsitz, nachweis wohnort, nachweis wohne, wohnnachweis, wohnsitznachweis, meldezettel, wohnsitzbescheinigung, bescheinigung wohnsitz, aufenthaltsbescheinigung, proof of address, proof of residence, certificate of residence, registration certificate => Meldebescheinigung
 adresse herausfinden, adresse rausfinden, adresse rauskriegen, adresse ermitteln, anschrift herausfinden, jemandes adresse, jemanden finden, adresse suchen, anschrift suchen, address of a person, find someone => Melderegisterauskunft
 adresse sperren, daten sperren, adresse geheim, adresse nicht rausgeben, adresse nicht weitergeben, adresse nicht herausgeben, adresse rausgegeben, daten nicht weitergeben, adresse schützen, stalker, stalking, gestalkt, verfolgt, bedroht, bedrohung, keine auskunft, block my address, privacy block => Auskunftssperre; Übermittlungssperre
-werbung widersprechen, datenweitergabe widersprechen, parteien werbung, wahlwerbung, kirche daten, bundeswehr post, opt out => Übermittlungssperre
+werbung widersprechen, datenweitergabe widersprechen, daten parteien, parteien daten, daten weitergeben, datenweitergabe, parteien werbung, wahlwerbung, kirche daten, bundeswehr post, opt out => Übermittlungssperre
 wohngemeinschaft bescheinigung, haushalt bescheinigung, household certificate => Haushaltsbescheinigung
 miete zu hoch, mieterhöhung, mietpreis, vergleichsmiete, rent increase, rent too high, rent index => Mietspiegel Mieterhöhungen; Mietberatung
 vermieter ärger, mietrecht, mietstreit, mieterberatung, tenant advice, landlord problem => Mietberatung
@@ -89,7 +89,7 @@ eingetragene partnerschaft, lebenspartnerschaft, gleichgeschlechtlich heiraten, 
 scheidung, scheiden lassen, trennung, getrennt, divorce, separation => Scheidung; Namensänderung
 name ändern, nachname ändern, namen ändern, neuer name, heiße anders, heisse anders, heiße jetzt, neuer nachname, name nach hochzeit, name nach heirat, nachname nach hochzeit, mädchenname, geburtsname annehmen, name change, change my name, change surname => Namensänderung; Änderung der Personendaten
 vorname reihenfolge, rufname ändern, vornamen tauschen, order of first names => Erklärung zur Reihenfolge der Vornamen
-geschlecht ändern, geschlechtseintrag, trans, transgender, nicht binär, divers, selbstbestimmung, gender change, change gender => Anpassung des Geschlechtseintrags und Vornamens Selbstbestimmungsgesetz
+geschlecht ändern, geschlechtseintrag, geschlecht pass, geschlecht ausweis, geschlecht pass ändern, trans, transgender, nicht binär, divers, selbstbestimmung, gender change, change gender => Anpassung des Geschlechtseintrags und Vornamens Selbstbestimmungsgesetz
 baby, geburt, kind bekommen, kind geboren, neugeborenes, nachwuchs, entbindung, birth, newborn, birth certificate, had a baby => Geburt; Geburtsurkunde; Geburtsbeurkundung
 vater werden, vaterschaft, vaterschaft anerkennen, nicht verheiratet kind, unverheiratet vater, paternity, acknowledge paternity, unmarried father => Vaterschaftsanerkennung
 sorgerecht, gemeinsames sorgerecht, sorgeerklärung, custody, joint custody => Sorgeerklärung; Vaterschaftsanerkennung
@@ -115,7 +115,7 @@ fahrlehrer werden, fahrlehrer => Fahrlehrerlaubnis
 spedition, transportunternehmen, güterverkehr, lkw transport, trucking, haulage => Güterkraftverkehr Gemeinschaftslizenz
 chauffeur, limousinenservice, fahrdienst, mietwagen mit fahrer => Mietwagengenehmigung
 tuning, anhängerkupplung eintragen, umbau eintragen, felgen eintragen, auto umgebaut => Eintrag technischer Änderungen in Fahrzeugpapiere
-zwei autos ein kennzeichen, wechselkennzeichen => Wechselkennzeichen
+zwei autos ein kennzeichen, kennzeichen zwei autos, kennzeichen zwei fahrzeuge, zwei fahrzeuge ein kennzeichen, wechselkennzeichen => Wechselkennzeichen
 rotes kennzeichen, händlerkennzeichen, 07 kennzeichen, 06 kennzeichen, dealer plates => Rotes Dauerkennzeichen
 elektroauto kennzeichen, e kennzeichen, e auto anmelden, electric car => Anmeldung fabrikneues Fahrzeug; E-Kennzeichen
 wiederzulassung, auto wieder anmelden, wieder anmelden, nach abmeldung wieder anmelden, stillgelegtes auto anmelden => Erneute Anmeldung eines Fahrzeugs
@@ -189,7 +189,7 @@ gewerbe anmelden, gewerbeschein, laden aufmachen, geschäft aufmachen, geschäft
 gewerbe abmelden, firma schließen, firma auflösen, firma aufgeben, geschäft aufgeben, gewerbe aufgeben, selbstständigkeit beenden, laden schließen, laden dichtmachen, betrieb aufgeben, betrieb einstellen, close business, deregister business => Gewerbe-Abmeldung
 gewerbe ändern, gewerbe ummelden, gewerbe umziehen, gewerbe verlegen, firma umziehen, betrieb umziehen, betrieb verlegen, firmensitz ändern, geschäftsadresse ändern, change business, move business => Gewerbe-Ummeldung
 gaststätte, kneipe, restaurant eröffnen, imbiss, café, ausschank, alkohol verkaufen, restaurant licence => Gaststättenerlaubnis; Gaststätte; Gewerbe-Anmeldung
-markt stand, marktstand, flohmarkt, reisegewerbe, hausierer, street vendor, market stall => Reisegewerbe-Erlaubnis; Reisegewerbekarte
+markt stand, marktstand, flohmarkt, reisegewerbe, hausierer, tür zu tür, haustür verkaufen, haus zu haus, von haus zu haus, wanderhandel, straßenhandel, ambulanter handel, street vendor, market stall => Reisegewerbe-Erlaubnis; Reisegewerbekarte
 security firma, sicherheitsdienst, türsteher, bouncer, security company => Bewachungsgewerbe
 führungszeugnis, polizeiliches führungszeugnis, vorstrafen, strafregister, leumundszeugnis, criminal record, police clearance, certificate of good conduct, background check => Führungszeugnis
 gewerbezentralregister, gewerbeauskunft => Auskunft aus dem Gewerbezentralregister
