@@ -23,15 +23,17 @@ type entry struct {
 }
 
 type document struct {
-	data    []byte
-	index   map[int]entry
-	cache   map[int]any
-	failed  map[int]error
-	objstm  map[int]*objStream
-	budget  int64 // bytes left for decompression
-	trailer []dict
-	ends    []int        // offsets of every "endstream", ascending
-	busy    map[int]bool // objects being parsed (cycle guard)
+	data        []byte
+	index       map[int]entry
+	cache       map[int]any
+	failed      map[int]error
+	objstm      map[int]*objStream
+	budget      int64 // bytes left for decompression
+	trailer     []dict
+	ends        []int // offsets of every "endstream", ascending
+	trailerList []dict
+	trailerDone bool
+	busy        map[int]bool // objects being parsed (cycle guard)
 }
 
 type objStream struct {
@@ -566,23 +568,31 @@ func ascii85Decode(in []byte) ([]byte, error) {
 	return out[:n], nil
 }
 
-// trailers returns the trailer dictionaries, the last in the file first.
+// trailers returns the trailer dictionaries, the last in the file first,
+// then the xref stream dictionaries. Computed once.
 func (d *document) trailers() []dict {
-	var out []dict
-	b := d.data
-	pos := len(b)
-	for n := 0; n < 64; n++ {
-		i := bytes.LastIndex(b[:pos], []byte("trailer"))
+	if d.trailerDone {
+		return d.trailerList
+	}
+	d.trailerDone = true
+	var offs []int
+	for pos := 0; ; {
+		i := bytes.Index(d.data[pos:], []byte("trailer"))
 		if i < 0 {
 			break
 		}
-		pos = i
-		l := &lexer{b: b, pos: i + len("trailer")}
+		offs = append(offs, pos+i)
+		pos += i + len("trailer")
+	}
+	var out []dict
+	for k := len(offs) - 1; k >= 0 && len(out) < 64; k-- {
+		l := &lexer{b: d.data, pos: offs[k] + len("trailer")}
 		if v, err := l.value(); err == nil {
 			if t, ok := v.(dict); ok {
 				out = append(out, t)
 			}
 		}
 	}
-	return append(out, d.trailer...)
+	d.trailerList = append(out, d.trailer...)
+	return d.trailerList
 }
