@@ -191,10 +191,21 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 	}
 	switch enc := declaredEncoding(data); enc {
 	case "", "utf-8", "utf8", "us-ascii", "ascii", "utf-16", "utf-16le", "utf-16be":
-	case "iso-8859-1", "latin1", "iso_8859-1", "l1", "iso-8859-15", "windows-1252", "cp1252":
+	case "iso-8859-1", "latin1", "iso_8859-1", "l1", "iso-8859-15", "latin-9", "windows-1252", "cp1252":
+		var table map[byte]rune
+		switch enc {
+		case "windows-1252", "cp1252":
+			table = cp1252
+		case "iso-8859-15", "latin-9":
+			table = latin9
+		}
 		out := make([]byte, 0, len(data)+len(data)/8)
 		for _, c := range data {
-			out = utf8.AppendRune(out, rune(c))
+			r := rune(c)
+			if m, ok := table[c]; ok {
+				r = m
+			}
+			out = utf8.AppendRune(out, r)
 		}
 		data = out
 	default:
@@ -313,4 +324,17 @@ func Subdocument(n *Node) (*Document, error) {
 	root.Children = []*Node{cp(n, root)}
 	doc.number(root)
 	return doc, nil
+}
+
+// cp1252 lists where Windows-1252 differs from ISO-8859-1.
+var cp1252 = map[byte]rune{
+	0x80: '€', 0x82: '‚', 0x83: 'ƒ', 0x84: '„', 0x85: '…', 0x86: '†', 0x87: '‡', 0x88: 'ˆ',
+	0x89: '‰', 0x8A: 'Š', 0x8B: '‹', 0x8C: 'Œ', 0x8E: 'Ž', 0x91: '‘', 0x92: '’', 0x93: '“',
+	0x94: '”', 0x95: '•', 0x96: '–', 0x97: '—', 0x98: '˜', 0x99: '™', 0x9A: 'š', 0x9B: '›',
+	0x9C: 'œ', 0x9E: 'ž', 0x9F: 'Ÿ',
+}
+
+// latin9 lists where ISO-8859-15 differs from ISO-8859-1.
+var latin9 = map[byte]rune{
+	0xA4: '€', 0xA6: 'Š', 0xA8: 'š', 0xB4: 'Ž', 0xB8: 'ž', 0xBC: 'Œ', 0xBD: 'œ', 0xBE: 'Ÿ',
 }

@@ -559,7 +559,7 @@ func checkDecl(d string) error {
 	if len(f) < 3 || f[0] != "version" || f[1] != "=" {
 		return errors.New("malformed XML declaration")
 	}
-	if v := strings.Trim(f[2], `"'`); v != "1.0" {
+	if v := strings.Trim(f[2], `"'`); v != "1.0" && v != "1.1" {
 		return fmt.Errorf("unsupported XML version %q", v)
 	}
 	return nil

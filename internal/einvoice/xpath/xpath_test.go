@@ -191,6 +191,32 @@ func TestCompilePattern(t *testing.T) {
 	}
 }
 
+func TestParseEncodings(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  []byte
+		want string
+	}{
+		{"UTF-8 BOM", []byte("\xEF\xBB\xBF<a>ä</a>"), "ä"},
+		{"ISO-8859-1", []byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xE4</a>"), "ä"},
+		{"windows-1252", []byte("<?xml version='1.0' encoding='windows-1252'?><a>\x80</a>"), "€"},
+		{"ISO-8859-15", []byte("<?xml version=\"1.0\" encoding=\"ISO-8859-15\"?><a>\xA4</a>"), "€"},
+		{"UTF-16LE", []byte("\xFF\xFE<\x00a\x00>\x00\xE4\x00<\x00/\x00a\x00>\x00"), "ä"},
+		{"XML 1.1", []byte(`<?xml version="1.1"?><a>x</a>`), "x"},
+		{"line ends", []byte("<a>1\r\n2\r3</a>"), "1\n2\n3"},
+	}
+	for _, tt := range tests {
+		doc, err := Parse(tt.doc, Limits{})
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if got := doc.Element().StringValue(); got != tt.want {
+			t.Errorf("%s: text %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	tests := []struct{ name, doc string }{
 		{"DTD", `<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>`},
