@@ -46,7 +46,14 @@ type scanner struct {
 	inRoot            bool
 }
 
-var errSyntaxXML = errors.New("not well-formed")
+var (
+	errSyntaxXML = errors.New("not well-formed")
+	errLimitXML  = errors.New("limit exceeded")
+)
+
+// maxAttrs bounds the attributes of one element (duplicate checks are
+// quadratic in it).
+const maxAttrs = 512
 
 func (s *scanner) fail(at int, format string, args ...any) tokKind {
 	if s.err == nil {
@@ -566,6 +573,11 @@ func (s *scanner) scanStart() tokKind {
 			val = out[from:len(out):len(out)]
 			// a later append may move abuf: earlier values keep their
 			// own backing array, so they stay valid.
+		}
+		if len(s.attrs) >= maxAttrs {
+			s.tokPos = start
+			s.err = fmt.Errorf("%w: more than %d attributes on element %q", errLimitXML, maxAttrs, qn)
+			return tokEOF
 		}
 		for _, a := range s.attrs {
 			if bytes.Equal(a.qn, aqn) {

@@ -168,6 +168,14 @@ func (v *validator) reset() {
 
 type binding struct{ prefix, uri string }
 
+// maxBindings bounds the namespace declarations in scope (lookups are
+// linear in them).
+const maxBindings = 1024
+
+// maxKidNames is how many distinct child names a frame counts in a slice
+// (for positions in paths) before it switches to a map.
+const maxKidNames = 32
+
 type frame struct {
 	raw     []byte // qualified name as written
 	name    qname
@@ -184,6 +192,7 @@ type frame struct {
 	nsMark  int
 	index   int
 	kids    []kidCount
+	kidMap  map[string]int // used instead of kids for many distinct names
 }
 
 type kidCount struct {
@@ -259,7 +268,11 @@ func (v *validator) run(doc []byte) {
 		switch v.s.next() {
 		case tokEOF:
 			if v.s.err != nil {
-				v.fatal(CodeNotWellFormed, v.s.err.Error())
+				code := CodeNotWellFormed
+				if errors.Is(v.s.err, errLimitXML) {
+					code = CodeLimit
+				}
+				v.fatal(code, v.s.err.Error())
 				return
 			}
 			if !seenRoot {
@@ -322,6 +335,10 @@ func (v *validator) start() {
 		return
 	}
 	mark := len(v.ns)
+	if mark > maxBindings {
+		v.fatal(CodeLimit, fmt.Sprintf("more than %d namespace declarations in scope", maxBindings))
+		return
+	}
 	for _, a := range t.attrs {
 		switch {
 		case a.prefix == nil && string(a.local) == "xmlns":
@@ -384,8 +401,17 @@ func (v *validator) start() {
 				break
 			}
 		}
-		if !found {
+		switch {
+		case found:
+		case len(parent.kids) < maxKidNames:
 			parent.kids = append(parent.kids, kidCount{t.qn, 1})
+		default:
+			if parent.kidMap == nil {
+				parent.kidMap = map[string]int{}
+			}
+			n := parent.kidMap[string(t.qn)] + 1
+			parent.kidMap[string(t.qn)] = n
+			f.index = n
 		}
 	}
 	v.depth++

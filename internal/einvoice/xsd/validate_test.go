@@ -1,6 +1,7 @@
 package xsd
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -279,4 +280,49 @@ func signature(digest string) string {
  </sac:SignatureInformation>
 </sig:UBLDocumentSignatures>
 </ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>`
+}
+
+// TestHostile: inputs built to make a naive validator slow end quickly,
+// with a limit error or a normal result.
+func TestHostile(t *testing.T) {
+	ext := func(inner string) string {
+		return strings.Replace(ublInvoice, "<!--EXT-->", `<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent>`+inner+`</ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>`, 1)
+	}
+	var manyAttrs, manyNames, manyNS strings.Builder
+	manyAttrs.WriteString(`<f:a xmlns:f="urn:f"`)
+	for i := range 100_000 {
+		fmt.Fprintf(&manyAttrs, " a%d='1'", i)
+	}
+	manyAttrs.WriteString("/>")
+	manyNames.WriteString(`<f:a xmlns:f="urn:f">`)
+	for i := range 100_000 {
+		fmt.Fprintf(&manyNames, "<f:n%d/>", i)
+	}
+	manyNames.WriteString("</f:a>")
+	for i := range 150 {
+		fmt.Fprintf(&manyNS, "<f:a xmlns:f='urn:f'")
+		for j := range 20 {
+			fmt.Fprintf(&manyNS, " xmlns:p%d='urn:%d'", j, i)
+		}
+		manyNS.WriteString(">")
+	}
+	for range 150 {
+		manyNS.WriteString("</f:a>")
+	}
+	tests := []struct {
+		name string
+		doc  string
+		want []string
+	}{
+		{"many attributes", ext(manyAttrs.String()), []string{CodeLimit}},
+		{"many distinct child names", ext(manyNames.String()), nil},
+		{"many namespace declarations", ext(manyNS.String()), []string{CodeLimit}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, codeSet(Validate([]byte(tt.doc), UBLInvoice))); diff != "" {
+				t.Errorf("codes (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
