@@ -499,18 +499,24 @@ func unpredict(data []byte, parm dict) ([]byte, error) {
 		return nil, errors.New("bad predictor parameters")
 	}
 	out := make([]byte, 0, len(data))
-	prev := make([]byte, rowLen)
+	zero := make([]byte, rowLen)
 	for len(data) >= rowLen+1 {
 		ft := data[0]
-		row := append([]byte(nil), data[1:rowLen+1]...)
+		start := len(out)
+		out = append(out, data[1:rowLen+1]...)
 		data = data[rowLen+1:]
+		row := out[start:]
+		prev := zero
+		if start >= rowLen {
+			prev = out[start-rowLen : start]
+		}
 		for i := range row {
-			var left, up, upLeft byte
+			var left, upLeft byte
 			if i >= bpp {
 				left = row[i-bpp]
 				upLeft = prev[i-bpp]
 			}
-			up = prev[i]
+			up := prev[i]
 			switch ft {
 			case 1:
 				row[i] += left
@@ -522,8 +528,6 @@ func unpredict(data []byte, parm dict) ([]byte, error) {
 				row[i] += paeth(left, up, upLeft)
 			}
 		}
-		out = append(out, row...)
-		prev = row
 	}
 	return out, nil
 }

@@ -144,13 +144,26 @@ func TestTruncated(t *testing.T) {
 }
 
 func TestPredictor(t *testing.T) {
-	// two rows of 3 bytes: PNG Sub on row 1, Up on row 2
-	in := []byte{1, 1, 1, 1, 2, 1, 1, 1}
-	got, err := unpredict(in, dict{"Predictor": int64(12), "Columns": int64(3)})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		cols int64
+		in   []byte
+		want []byte
+	}{
+		// rows of 3 bytes: PNG Sub on row 1, Up on row 2
+		{"sub, up", 3, []byte{1, 1, 1, 1, 2, 1, 1, 1}, []byte{1, 2, 3, 2, 3, 4}},
+		// rows of 2 bytes: None, Average, Paeth
+		{"none, average, paeth", 2, []byte{0, 10, 20, 3, 5, 5, 4, 1, 1}, []byte{10, 20, 10, 20, 11, 21}},
+		// a trailing partial row is dropped
+		{"partial row", 2, []byte{0, 1, 2, 0, 3}, []byte{1, 2}},
 	}
-	if diff := cmp.Diff([]byte{1, 2, 3, 2, 3, 4}, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+	for _, tt := range tests {
+		got, err := unpredict(tt.in, dict{"Predictor": int64(12), "Columns": tt.cols})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
 	}
 }
