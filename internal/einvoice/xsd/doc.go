@@ -60,7 +60,9 @@
 // Input larger than MaxSize, nesting deeper than MaxDepth, a DOCTYPE (so no
 // entity can be declared or expanded) or a document that is not well-formed
 // stop the check with one Error (CodeLimit, CodeDoctype, CodeNotWellFormed).
-// At most MaxErrors errors are reported. Encodings: UTF-8 (with or without
+// More than 512 attributes on one element or more than 1,024 namespace
+// declarations in scope also give CodeLimit, so no input makes the work
+// grow faster than its size. At most MaxErrors errors are reported. Encodings: UTF-8 (with or without
 // byte order mark), UTF-16 with byte order mark, US-ASCII, ISO-8859-1,
 // ISO-8859-15 and Windows-1252; other encoding labels are refused
 // (CodeNotWellFormed).
