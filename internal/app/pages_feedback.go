@@ -52,7 +52,11 @@ func (p *pages) handleAccessibility(w http.ResponseWriter, r *http.Request) erro
 
 // handleFeedbackGet: the form's address opened directly leads to the form.
 func (p *pages) handleFeedbackGet(w http.ResponseWriter, r *http.Request) error {
-	http.Redirect(w, r, "/barrierefreiheit#feedback", http.StatusSeeOther)
+	to := "/barrierefreiheit"
+	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
+		to += "?lang=" + string(l)
+	}
+	http.Redirect(w, r, to+"#feedback", http.StatusSeeOther)
 	return nil
 }
 

@@ -146,13 +146,17 @@ func NewRenderer(cat *i18n.Catalog, assets *Assets) (*Renderer, error) {
 	return rr, nil
 }
 
-// Add parses a page template from fsys. The file defines "title" (the
-// <title> and usually the <h1>) and "content" (inside <main>).
-func (rr *Renderer) Add(name string, fsys fs.FS, file string) error {
+// Add parses a page template from fsys: the page's file, which defines
+// "title" (the <title> and usually the <h1>) and "content" (inside <main>),
+// and any partial files it uses (a domain's shared templates).
+func (rr *Renderer) Add(name string, fsys fs.FS, files ...string) error {
 	if _, dup := rr.pages[name]; dup {
 		return fmt.Errorf("web: page template %q added twice", name)
 	}
-	t, err := template.Must(rr.layout.Clone()).ParseFS(fsys, file)
+	if len(files) == 0 {
+		return fmt.Errorf("web: page %s has no template file", name)
+	}
+	t, err := template.Must(rr.layout.Clone()).ParseFS(fsys, files...)
 	if err != nil {
 		return fmt.Errorf("web: parse page %s: %w", name, err)
 	}
