@@ -332,11 +332,21 @@ func Restore(ctx context.Context, db *database.DB, blobs blob.Store, r io.Reader
 			}
 		}
 		if db.Dialect == database.Postgres {
+			// Identity columns continue after the restored ids (tables
+			// whose id is not an identity column, e.g. text keys, have none).
 			for _, t := range m.Tables {
-				if contains(t.Columns, "id") {
-					if _, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence($1, 'id'), COALESCE((SELECT MAX(id) FROM `+quoteIdent(t.Name)+`), 0) + 1, false) WHERE pg_get_serial_sequence($1, 'id') IS NOT NULL`, t.Name); err != nil {
-						return fmt.Errorf("reset id sequence of %s: %w", t.Name, err)
-					}
+				if !contains(t.Columns, "id") {
+					continue
+				}
+				var seq sql.NullString
+				if err := tx.QueryRowContext(ctx, `SELECT pg_get_serial_sequence($1, 'id')`, t.Name).Scan(&seq); err != nil {
+					return fmt.Errorf("id sequence of %s: %w", t.Name, err)
+				}
+				if !seq.Valid {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, `SELECT setval($1, COALESCE((SELECT MAX(id) FROM `+quoteIdent(t.Name)+`), 0) + 1, false)`, seq.String); err != nil {
+					return fmt.Errorf("reset id sequence of %s: %w", t.Name, err)
 				}
 			}
 		}
