@@ -61,6 +61,7 @@ func mountPages(rt *web.Router, e *env) {
 	rt.HandleFunc("GET /barrierefreiheit/danke", p.handleFeedbackThanks)
 	rt.HandleFunc("GET /verwaltung", p.handleStaff)
 	rt.HandleFunc("POST /sprache", handleLanguage)
+	p.feedbackAPI(rt)
 }
 
 // shellFor fills the layout's data from the request's tenant.

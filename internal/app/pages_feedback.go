@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rathaus/rathaus/internal/identity"
@@ -25,9 +26,13 @@ type AccessibilityPage struct {
 
 // Feedback is one message sent with the accessibility feedback form.
 type Feedback struct {
-	Ref                        string
-	Message, Page, Name, Email string
-	Lang                       i18n.Lang
+	Ref       string    `json:"ref"`
+	Message   string    `json:"message"`
+	Page      string    `json:"page"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Lang      i18n.Lang `json:"lang"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Limits of the feedback fields, in characters (also CHECKed by the table).
@@ -148,9 +153,9 @@ func storeFeedback(ctx context.Context, db *database.DB, tenantID int64, fb Feed
 }
 
 // listFeedback returns the feedback of a tenant, newest first.
-func listFeedback(ctx context.Context, db *database.DB, tenantID int64) ([]Feedback, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT ref, message, page, name, email, lang
-		FROM accessibility_feedback WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC`, tenantID)
+func listFeedback(ctx context.Context, db *database.DB, tenantID int64, limit int) ([]Feedback, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT ref, message, page, name, email, lang, created_at
+		FROM accessibility_feedback WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, tenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list accessibility feedback: %w", err)
 	}
@@ -159,11 +164,40 @@ func listFeedback(ctx context.Context, db *database.DB, tenantID int64) ([]Feedb
 	for rows.Next() {
 		var f Feedback
 		var lang string
-		if err := rows.Scan(&f.Ref, &f.Message, &f.Page, &f.Name, &f.Email, &lang); err != nil {
+		if err := rows.Scan(&f.Ref, &f.Message, &f.Page, &f.Name, &f.Email, &lang, &f.CreatedAt); err != nil {
 			return nil, err
 		}
 		f.Lang = i18n.Lang(lang)
+		f.CreatedAt = f.CreatedAt.UTC()
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// feedbackAPI is the admin's view of the feedback (the JSON API): the
+// municipality answers each message; nothing else reads the table.
+func (p *pages) feedbackAPI(rt *web.Router) {
+	rt.API(web.Operation{Method: "GET", Path: "/api/v1/accessibility-feedback", ID: "listAccessibilityFeedback", Tag: "accessibility",
+		Auth: []string{"admin"}, Summary: "Feedback sent with the form on the accessibility statement, newest first",
+		Query:    []web.Param{{Name: "limit", Description: "at most this many (1-500, default 100)", Type: "integer"}},
+		Response: []Feedback{{Ref: "B-7K3M-Q9TX", Message: "Der Kontrast der Links ist zu schwach.", Page: "/impressum", Lang: i18n.De, CreatedAt: time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)}}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			pr, t, err := (&identity.Handler{Svc: p.env.identity}).PrincipalFrom(r)
+			if err != nil {
+				return err
+			}
+			if err := pr.Require(t.ID, identity.RoleAdmin); err != nil {
+				return err
+			}
+			n, err := limit(r)
+			if err != nil {
+				return err
+			}
+			list, err := listFeedback(r.Context(), p.env.db, t.ID, n)
+			if err != nil {
+				return err
+			}
+			web.WriteJSON(w, http.StatusOK, list)
+			return nil
+		})
 }

@@ -2,10 +2,14 @@ package app
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +22,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
+	"github.com/rathaus/rathaus/internal/platform/ref"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -363,17 +368,41 @@ func TestShellPages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := listFeedback(context.Background(), db, tn.ID)
+			got, err := listFeedback(context.Background(), db, tn.ID, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(got) != 1 {
 				t.Fatalf("%d feedback rows, want 1", len(got))
 			}
-			got[0].Ref = ""
+			if got[0].CreatedAt.IsZero() || got[0].CreatedAt.After(time.Now()) {
+				t.Errorf("created at %v", got[0].CreatedAt)
+			}
+			got[0].Ref, got[0].CreatedAt = "", time.Time{}
 			want := Feedback{Message: form.Get("message"), Page: "/impressum", Name: "Paul", Email: "paul@example.org", Lang: i18n.En}
 			if diff := cmp.Diff(want, got[0]); diff != "" {
 				t.Errorf("stored feedback (-want +got):\n%s", diff)
+			}
+		})
+
+		t.Run("feedback for the admin", func(t *testing.T) {
+			var list []Feedback
+			for _, tt := range []struct {
+				token  string
+				status int
+			}{{"", 401}, {DemoToken(identity.RoleCaseWorker), 403}, {DemoToken(identity.RoleAdmin), 200}} {
+				resp, body := get(t, s, "GET", "/api/v1/accessibility-feedback", "", "Authorization", "Bearer "+tt.token)
+				if resp.StatusCode != tt.status {
+					t.Errorf("token %q: %d, want %d", tt.token, resp.StatusCode, tt.status)
+				}
+				if tt.status == 200 {
+					if err := json.Unmarshal([]byte(body), &list); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if len(list) != 1 || list[0].Email != "paul@example.org" || !ref.Valid("B", list[0].Ref) {
+				t.Errorf("admin's list: %+v", list)
 			}
 		})
 
@@ -449,5 +478,88 @@ func TestTooLargeIsAnErrorPage(t *testing.T) {
 			t.Errorf("declared length %v: status %d", declared, w.Code)
 		}
 		checkPage(t, w.Body.Bytes(), "de")
+	}
+}
+
+var (
+	linkRE = regexp.MustCompile(`<(?:link[^>]+href|script[^>]+src|img[^>]+src)="([^"]+)"`)
+	urlRE  = regexp.MustCompile(`url\(["']?([^"')]+)["']?\)`)
+)
+
+// TestPageWeightBudget sums what a first visit of each shell page transfers
+// (HTML, stylesheets and scripts gzip-compressed as served, every font the
+// stylesheets reference) without a browser; e2e/ measures the same in
+// Chromium. The budget is 150 KB, and no page may carry a script.
+func TestPageWeightBudget(t *testing.T) {
+	const budget = 150 * 1024
+	cfg := mustConfig(t)
+	e, err := open(context.Background(), cfg, discardLogger(), clock.System{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	if _, err := seedDemo(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	h, rt := e.handler(nil)
+	fetch := func(u string) (int, []byte, http.Header) {
+		r := httptest.NewRequest("GET", u, nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code, w.Body.Bytes(), w.Header()
+	}
+	checked := 0
+	for _, route := range rt.Routes() {
+		if !route.Page || route.Method != "GET" || strings.Contains(strings.ReplaceAll(route.Path, "{$}", ""), "{") {
+			continue
+		}
+		u := strings.ReplaceAll(route.Path, "{$}", "")
+		code, body, hdr := fetch(u)
+		if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
+			continue // a redirect or a non-page
+		}
+		checked++
+		total, scripts := len(body), 0
+		for _, m := range linkRE.FindAllStringSubmatch(string(body), -1) {
+			ref := html.UnescapeString(m[1])
+			if strings.HasPrefix(m[0], "<script") {
+				scripts++
+			}
+			code, b, _ := fetch(ref)
+			if code != 200 {
+				t.Errorf("%s references %s: %d", u, ref, code)
+				continue
+			}
+			total += len(b)
+			if strings.HasSuffix(ref, ".css") {
+				css := string(b)
+				if zr, err := gzip.NewReader(bytes.NewReader(b)); err == nil {
+					plain, _ := io.ReadAll(zr)
+					css = string(plain)
+				}
+				for _, f := range urlRE.FindAllStringSubmatch(css, -1) {
+					if strings.HasPrefix(f[1], "data:") {
+						continue
+					}
+					fu := ref[:strings.LastIndexByte(ref, '/')+1] + f[1]
+					code, fb, _ := fetch(fu)
+					if code != 200 {
+						t.Errorf("%s references %s: %d", ref, fu, code)
+					}
+					total += len(fb)
+				}
+			}
+		}
+		t.Logf("%-28s %6.1f KB", u, float64(total)/1024)
+		if total > budget {
+			t.Errorf("%s weighs %.1f KB on a first visit, budget %d KB", u, float64(total)/1024, budget/1024)
+		}
+		if scripts > 0 {
+			t.Errorf("%s loads %d scripts", u, scripts)
+		}
+	}
+	if checked < 5 {
+		t.Errorf("only %d pages checked", checked)
 	}
 }
