@@ -211,6 +211,9 @@ func runRules(v *Verdict, doc *xpath.Document, sc *scenario) {
 		}
 	}
 	v.Errors, v.Warnings, v.Infos = sortedKeys(errs), sortedKeys(warns), sortedKeys(infos)
+	if len(v.ProcessingErrors) > 0 {
+		v.Reason = "a rule set could not be evaluated on this document (see processing_errors); without its result the document is rejected"
+	}
 	v.Accept = len(v.Errors) == 0 && len(v.ProcessingErrors) == 0
 }
 

@@ -155,7 +155,7 @@ func (l *loader) body(n *xpath.Node) ([]instr, error) {
 
 // Call implements xpath.Function.
 func (uf *userFunc) Call(c *xpath.Context, args []xpath.Seq) (xpath.Seq, error) {
-	fc := &xpath.Context{Globals: c.Globals}
+	fc := &xpath.Context{Globals: c.Globals, Budget: c.Budget}
 	for i, p := range uf.params {
 		v, err := convert(args[i], p.as)
 		if err != nil {

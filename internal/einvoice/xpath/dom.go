@@ -53,6 +53,9 @@ type Document struct {
 
 type qname struct{ space, local string }
 
+// Size returns the number of nodes of the document.
+func (d *Document) Size() int { return int(d.count) }
+
 // Element returns the document element (nil if none).
 func (d *Document) Element() *Node {
 	for _, c := range d.Root.Children {

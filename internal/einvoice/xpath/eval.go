@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"slices"
 	"sort"
+	"time"
 )
 
 // Vars is an immutable chain of variable bindings.
@@ -25,10 +26,47 @@ type Context struct {
 	// Globals resolves variables not bound in Vars (nil: none).
 	Globals func(name string) (Seq, error)
 
+	// Budget, if set, bounds the work of an evaluation (hostile
+	// documents must not make quadratic rules run for hours).
+	Budget *Budget
+
 	// pattern: evaluating an XSLT match pattern, where a dynamic error in
 	// a predicate means that the node does not match (XSLT 3.0 §5.5.4),
 	// instead of failing the evaluation.
 	pattern bool
+}
+
+// ErrBudget is returned when an evaluation exceeds Context.Budget.
+var ErrBudget = &DynamicError{Code: "RATHAUS0001", Msg: "evaluation budget exhausted: document too complex"}
+
+// Budget bounds an evaluation: node visits and predicate tests are
+// subtracted from Units, and the clock is checked now and then against
+// Deadline. Either running out fails the evaluation with ErrBudget.
+type Budget struct {
+	Units    int64
+	Deadline time.Time // zero: none
+	tick     int64
+}
+
+// spend subtracts k units from the budget.
+func (c *Context) spend(k int) error {
+	b := c.Budget
+	if b == nil {
+		return nil
+	}
+	b.Units -= int64(k)
+	b.tick += int64(k)
+	if b.Units < 0 {
+		return ErrBudget
+	}
+	if b.tick > 1<<16 {
+		b.tick = 0
+		if !b.Deadline.IsZero() && time.Now().After(b.Deadline) {
+			b.Units = -1
+			return ErrBudget
+		}
+	}
+	return nil
 }
 
 type expr interface {
@@ -180,6 +218,9 @@ func (f *forExpr) loop(c *Context, i int, body func(*Context) error) error {
 	}
 	s, err := f.vars[i].e.eval(c)
 	if err != nil {
+		return err
+	}
+	if err := c.spend(len(s)); err != nil {
 		return err
 	}
 	for _, it := range s {
@@ -946,6 +987,9 @@ func (s *stepExpr) evalFrom(left Seq, c *Context) (Seq, error) {
 // from appends the nodes selected from n to out (document order for a
 // single n).
 func (s *stepExpr) from(n *Node, c *Context, out Seq) (Seq, error) {
+	if err := c.spend(1 + len(n.Children)); err != nil {
+		return nil, err
+	}
 	if out == nil && s.simpleChild {
 		if r, ok := s.childSingle(n); ok {
 			return r, nil
@@ -1067,6 +1111,9 @@ func (s *stepExpr) from(n *Node, c *Context, out Seq) (Seq, error) {
 			// nearest first.
 			list := n.doc.byName[qname{s.test.space, s.test.local}]
 			i := sort.Search(len(list), func(i int) bool { return list[i].Order >= n.Order })
+			if err := c.spend(i); err != nil {
+				return nil, err
+			}
 			for i--; i >= 0; i-- {
 				if list[i].end() < n.Order {
 					out = append(out, list[i])
@@ -1078,6 +1125,9 @@ func (s *stepExpr) from(n *Node, c *Context, out Seq) (Seq, error) {
 		for i := len(all) - 1; i >= 0; i-- {
 			add(all[i])
 		}
+	}
+	if err := c.spend(len(out) - start); err != nil {
+		return nil, err
 	}
 	if len(s.preds) > 0 {
 		sel, err := applyPreds(out[start:], s.preds, c)
@@ -1167,6 +1217,9 @@ func applyPreds(s Seq, preds []expr, c *Context) (Seq, error) {
 				}
 				continue
 			}
+		}
+		if err := c.spend(len(s)); err != nil {
+			return nil, err
 		}
 		var out Seq
 		c2 := *c

@@ -246,6 +246,9 @@ func chains(e expr) ([][]*stepExpr, bool) {
 
 // anyMatch reports whether the chain selects at least one node from n.
 func anyMatch(c *Context, n *Node, chain []*stepExpr) (bool, error) {
+	if err := c.spend(1 + len(n.Children)); err != nil {
+		return false, err
+	}
 	st := chain[0]
 	switch st.axis {
 	case axisChild:

@@ -261,3 +261,28 @@ func FuzzCompile(f *testing.F) {
 		x.Eval(&Context{Item: doc.Element(), Pos: 1, Size: 1})
 	})
 }
+
+func TestBudget(t *testing.T) {
+	doc, err := Parse([]byte("<r>"+strings.Repeat("<a>x</a>", 300)+"</r>"), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := Compile("count(//a[not(preceding::a/. = .)])", &StaticContext{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		units int64
+		want  error
+	}{
+		{10_000, ErrBudget},
+		{10_000_000, nil},
+	}
+	for _, tt := range tests {
+		c := &Context{Item: doc.Root, Pos: 1, Size: 1, Budget: &Budget{Units: tt.units}}
+		_, err := x.Eval(c)
+		if err != tt.want {
+			t.Errorf("budget %d: err = %v, want %v", tt.units, err, tt.want)
+		}
+	}
+}
