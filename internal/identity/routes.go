@@ -10,6 +10,14 @@ import (
 // Handler is the HTTP surface of identity.
 type Handler struct {
 	Svc *Service
+	// Pages renders the HTML pages (pages.go); nil: no pages are mounted.
+	Pages *web.Renderer
+	// OIDC runs eID logins for the pages; nil: no eID buttons.
+	OIDC *OIDC
+	// BaseURL is the public scheme://host of the request's tenant, for links
+	// in mails, the eID callback and the passkey origin; nil: derived from
+	// the tenant's first host name or the request.
+	BaseURL func(*http.Request) string
 }
 
 // TenantMiddleware finds the tenant of the request by host name and puts it
@@ -84,6 +92,7 @@ func (h *Handler) Routes(rt *web.Router) {
 		Summary: "Staff accounts with their roles", Response: []Account{}}, h.handleStaff)
 	rt.API(web.Operation{Method: "PUT", Path: "/api/v1/staff/{id}/roles", ID: "setStaffRoles", Tag: "organisation", Auth: []string{"admin"}, Status: 204,
 		Summary: "Replace a staff account's roles (audited)", Request: rolesRequest{Roles: []Role{RoleCaseWorker}}}, h.handleSetRoles)
+	h.pageRoutes(rt)
 }
 
 type unitRequest struct {
