@@ -55,10 +55,11 @@ func (w *wildcard) allows(ns string) bool {
 }
 
 type attrUse struct {
-	name     qname
-	typ      *simpleType
-	required bool
-	fixed    *string
+	name      qname
+	typ       *simpleType
+	required  bool
+	fixed     *string
+	fixedCode string // cvc-attribute.4 (declaration's value) or cvc-complex-type.3.1 (use's)
 }
 
 type elemDecl struct {
@@ -846,9 +847,9 @@ func (g *grammar) attribute(n *xnode, global bool) (*attrUse, error) {
 		} else {
 			return nil, fmt.Errorf("%s: unknown attribute %s", n.doc.file, q)
 		}
-		a.name, a.typ, a.fixed = decl.name, decl.typ, decl.fixed
+		a.name, a.typ, a.fixed, a.fixedCode = decl.name, decl.typ, decl.fixed, "cvc-attribute.4"
 		if v, ok := n.attr("fixed"); ok {
-			a.fixed = &v
+			a.fixed, a.fixedCode = &v, "cvc-complex-type.3.1"
 		}
 		return a, nil
 	}
@@ -859,6 +860,11 @@ func (g *grammar) attribute(n *xnode, global bool) (*attrUse, error) {
 	}
 	if v, ok := n.attr("fixed"); ok {
 		a.fixed = &v
+		// Xerces keeps a local declaration's fixed value on the use
+		a.fixedCode = "cvc-complex-type.3.1"
+		if global {
+			a.fixedCode = "cvc-attribute.4"
+		}
 	}
 	a.typ = builtins["anySimpleType"]
 	if tn, ok := n.attr("type"); ok {

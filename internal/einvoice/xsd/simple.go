@@ -272,6 +272,10 @@ func (st *simpleType) validate(raw string) *facetError {
 		return st.checkEnumPattern(v)
 	}
 	if !lexicalOK(st.prim, v) {
+		if st.prim == primLanguage {
+			// Xerces defines language by its pattern facet
+			return &facetError{"cvc-pattern-valid", quote(v) + " is not facet-valid with respect to pattern '[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*' for type 'language'."}
+		}
 		return &facetError{"cvc-datatype-valid.1.2.1", quote(v) + " is not a valid value for '" + primLabel(st.prim) + "'."}
 	}
 	if e := st.checkEnumPattern(v); e != nil {

@@ -461,30 +461,30 @@ func (v *validator) childDecl(parent, f *frame, raw []byte) *elemDecl {
 	name := raw // formatted only when an error is reported
 	switch {
 	case pt.simple != nil:
+		// Like Xerces, the value checked at the end is the text after
+		// the last child element.
+		parent.text = parent.text[:0]
 		if !parent.broken {
 			v.report("cvc-type.3.1.2", fmt.Sprintf("Element '%s' is a simple type, so it must have no element information item [children].", displayName(parent.raw)))
 			parent.broken = true
 		}
-		f.mode = pcSkip
-		return nil
+		return v.unexpected(f)
 	case pt.content == ctSimple:
+		parent.text = parent.text[:0]
 		if !parent.broken {
 			v.report("cvc-complex-type.2.2", fmt.Sprintf("Element '%s' must have no element [children], and the value must be valid.", displayName(parent.raw)))
 			parent.broken = true
 		}
-		f.mode = pcSkip
-		return nil
+		return v.unexpected(f)
 	case pt.content == ctEmpty:
 		if !parent.broken {
 			v.report("cvc-complex-type.2.1", fmt.Sprintf("Element '%s' must have no character or element information item [children], because the type's content type is empty.", displayName(parent.raw)))
 			parent.broken = true
 		}
-		f.mode = pcSkip
-		return nil
+		return v.unexpected(f)
 	}
 	if parent.broken || parent.nilled {
-		f.mode = pcSkip
-		return nil
+		return v.unexpected(f)
 	}
 	a := pt.automaton()
 	next, leaf := a.step(parent.pos, parent.started, f.name, v.scratch)
@@ -518,12 +518,23 @@ func (v *validator) childDecl(parent, f *frame, raw []byte) *elemDecl {
 	}
 	v.scratch = next
 	parent.broken = true
-	f.mode = pcSkip
 	if exp := a.expected(parent.pos, parent.started); len(exp) == 0 {
 		v.report("cvc-complex-type.2.4.d", fmt.Sprintf("Invalid content was found starting with element '%s'. No child element is expected at this point.", name))
 	} else {
 		v.report("cvc-complex-type.2.4.a", fmt.Sprintf("Invalid content was found starting with element '%s'. One of '{%s}' is expected.", name, strings.Join(exp, ", ")))
 	}
+	return v.unexpected(f)
+}
+
+// unexpected handles an element its parent's type does not allow (the
+// error is reported): like Xerces, it is still checked against a global
+// declaration of its name if there is one, else laxly.
+func (v *validator) unexpected(f *frame) *elemDecl {
+	if d := v.globalElement(f.name); d != nil {
+		f.mode = pcStrict
+		return d
+	}
+	f.mode = pcLax
 	return nil
 }
 
@@ -561,6 +572,8 @@ func (v *validator) xsiAttrs(f *frame, t *scanner) {
 			}
 			uri, ok := v.lookupNS([]byte(pfx))
 			if !ok {
+				v.report("UndeclaredPrefix", fmt.Sprintf("Cannot resolve '%s' as a QName: the prefix '%s' is not declared.", val, pfx))
+				v.report("cvc-attribute.3", fmt.Sprintf("The value '%s' of attribute 'xsi:type' on element '%s' is not valid with respect to its type, 'QName'.", val, displayName(t.qn)))
 				v.report("cvc-elt.4.1", fmt.Sprintf("The value '%s' of attribute 'xsi:type' is not a valid QName.", val))
 				continue
 			}
@@ -680,7 +693,7 @@ func (v *validator) attributes(f *frame, t *scanner) {
 			continue
 		}
 		if use.fixed != nil && normalize(value, use.typ.ws) != normalize(*use.fixed, use.typ.ws) {
-			v.report("cvc-attribute.4", fmt.Sprintf("The value '%s' of attribute '%s' on element '%s' is not valid with respect to its fixed {value constraint}.", value, displayName(a.qn), displayName(t.qn)))
+			v.report(use.fixedCode, fmt.Sprintf("The value '%s' of attribute '%s' on element '%s' is not valid with respect to its fixed {value constraint}.", value, displayName(a.qn), displayName(t.qn)))
 		}
 		if use.typ.id {
 			v.checkID(normalize(value, wsCollapse))
@@ -822,9 +835,8 @@ func (v *validator) endStrict(f *frame) {
 	default:
 		return
 	}
-	if f.broken {
-		return
-	}
+	// With element children (reported already) the value is still
+	// checked, as Xerces does: it is the text after the last child.
 	// The value is only looked at here (messages copy it; IDs are cloned),
 	// so it may share the reused text buffer.
 	val := bytesView(f.text)
