@@ -42,6 +42,7 @@ var tableOwners = map[string]string{
 	"audit_events": "audit", "audit_heads": "audit",
 	"jobs": "platform/jobs", "blobs": "platform/blob",
 	"accessibility_feedback": "app",
+	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
 }
 
 type pkgImports struct {

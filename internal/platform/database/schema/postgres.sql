@@ -56,6 +56,8 @@ blobs.sha256 text NOT NULL
 blobs.size bigint NOT NULL
 blobs.content_type text NOT NULL
 blobs.created_at timestamp with time zone NOT NULL
+catalog_revisions.tenant_id bigint NOT NULL
+catalog_revisions.revision bigint NOT NULL
 external_identities.tenant_id bigint NOT NULL
 external_identities.provider text NOT NULL
 external_identities.subject text NOT NULL
@@ -98,6 +100,29 @@ passkeys.credential_id text NOT NULL
 passkeys.credential text NOT NULL
 passkeys.created_at timestamp with time zone NOT NULL
 passkeys.last_used_at timestamp with time zone
+service_versions.id bigint NOT NULL
+service_versions.tenant_id bigint NOT NULL
+service_versions.service_id bigint NOT NULL
+service_versions.version integer NOT NULL
+service_versions.document text NOT NULL
+service_versions.change text NOT NULL
+service_versions.changed_by text NOT NULL
+service_versions.changed_at timestamp with time zone NOT NULL
+services.id bigint NOT NULL
+services.tenant_id bigint NOT NULL
+services.ref text NOT NULL
+services.source text NOT NULL DEFAULT ''::text
+services.external_id text NOT NULL DEFAULT ''::text
+services.name text NOT NULL
+services.leika_keys text NOT NULL DEFAULT ''::text
+services.online_availability text NOT NULL
+services.unit text NOT NULL DEFAULT ''::text
+services.yearly_case_volume integer NOT NULL DEFAULT 0
+services.document text NOT NULL
+services.version integer NOT NULL
+services.created_at timestamp with time zone NOT NULL
+services.updated_at timestamp with time zone NOT NULL
+services.updated_by text NOT NULL
 sessions.id bigint NOT NULL
 sessions.token_hash text NOT NULL
 sessions.tenant_id bigint NOT NULL

@@ -56,6 +56,8 @@ blobs.sha256 TEXT
 blobs.size INTEGER NOT NULL
 blobs.content_type TEXT NOT NULL
 blobs.created_at DATETIME NOT NULL
+catalog_revisions.tenant_id INTEGER
+catalog_revisions.revision INTEGER NOT NULL
 external_identities.tenant_id INTEGER NOT NULL
 external_identities.provider TEXT NOT NULL
 external_identities.subject TEXT NOT NULL
@@ -98,6 +100,29 @@ passkeys.credential_id TEXT NOT NULL
 passkeys.credential TEXT NOT NULL
 passkeys.created_at DATETIME NOT NULL
 passkeys.last_used_at DATETIME
+service_versions.id INTEGER
+service_versions.tenant_id INTEGER NOT NULL
+service_versions.service_id INTEGER NOT NULL
+service_versions.version INTEGER NOT NULL
+service_versions.document TEXT NOT NULL
+service_versions.change TEXT NOT NULL
+service_versions.changed_by TEXT NOT NULL
+service_versions.changed_at DATETIME NOT NULL
+services.id INTEGER
+services.tenant_id INTEGER NOT NULL
+services.ref TEXT NOT NULL
+services.source TEXT NOT NULL DEFAULT ''
+services.external_id TEXT NOT NULL DEFAULT ''
+services.name TEXT NOT NULL
+services.leika_keys TEXT NOT NULL DEFAULT ''
+services.online_availability TEXT NOT NULL
+services.unit TEXT NOT NULL DEFAULT ''
+services.yearly_case_volume INTEGER NOT NULL DEFAULT 0
+services.document TEXT NOT NULL
+services.version INTEGER NOT NULL
+services.created_at DATETIME NOT NULL
+services.updated_at DATETIME NOT NULL
+services.updated_by TEXT NOT NULL
 sessions.id INTEGER
 sessions.token_hash TEXT NOT NULL
 sessions.tenant_id INTEGER NOT NULL
