@@ -50,6 +50,7 @@ type View struct {
 	p       *i18n.Printer
 	assets  *Assets
 	credits []Credit
+	nav     map[Area][]NavEntry
 }
 
 // Credits are the data sources credited in the footer.
@@ -94,14 +95,35 @@ type NavLink struct {
 	Current     bool
 }
 
-// Nav is the main navigation of the area.
+// NavEntry is an entry of an area's main navigation, registered by the
+// composition root for a domain's start page (Renderer.Nav).
+type NavEntry struct {
+	Href string
+	Key  string // catalog key of the label
+}
+
+// Nav is the main navigation of the page's area; the entry whose path
+// starts the page's path is marked current.
 func (v View) Nav() []NavLink {
-	links := []NavLink{{Href: "/", Label: v.p.T("nav.home")}}
-	for i := range links {
-		links[i].Current = links[i].Href == pathOnly(v.Path)
+	var links []NavLink
+	best := -1
+	for _, e := range v.nav[v.Area] {
+		links = append(links, NavLink{Href: e.Href, Label: v.p.T(e.Key)})
+		p := pathOnly(v.Path)
+		if p == e.Href || (e.Href != "/" && strings.HasPrefix(p, e.Href+"/")) {
+			if best < 0 || len(e.Href) > len(links[best].Href) {
+				best = len(links) - 1
+			}
+		}
+	}
+	if best >= 0 {
+		links[best].Current = true
 	}
 	return links
 }
+
+// MoneyString formats an amount given as a decimal string ("30.50").
+func (v View) MoneyString(amount, currency string) string { return v.p.MoneyString(amount, currency) }
 
 func pathOnly(p string) string {
 	if i := strings.IndexByte(p, '?'); i >= 0 {
@@ -120,6 +142,9 @@ type Renderer struct {
 	// Credits name the sources of data shown on the site (catalog, holidays,
 	// ...); the composition root adds them, the footer lists them.
 	Credits []Credit
+	// Nav is the main navigation of each area; the composition root appends
+	// a domain's start page at start-up.
+	Nav map[Area][]NavEntry
 }
 
 // Credit names a data source in the footer.
@@ -137,7 +162,11 @@ func NewRenderer(cat *i18n.Catalog, assets *Assets) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
-	rr := &Renderer{cat: cat, assets: assets, layout: layout, pages: map[string]*template.Template{}}
+	rr := &Renderer{cat: cat, assets: assets, layout: layout, pages: map[string]*template.Template{},
+		Nav: map[Area][]NavEntry{
+			AreaCitizen: {{Href: "/", Key: "nav.home"}},
+			AreaStaff:   {{Href: "/verwaltung", Key: "nav.staff_home"}},
+		}}
 	for _, name := range ShellPages {
 		if err := rr.Add(name, templateFS, "templates/"+name+".html"); err != nil {
 			return nil, err
@@ -194,7 +223,7 @@ func (rr *Renderer) View(r *http.Request, status int, shell Shell, data any) Vie
 	if shell.Area == "" {
 		shell.Area = AreaCitizen
 	}
-	return View{Shell: shell, Data: data, Status: status, p: rr.Printer(r), assets: rr.assets, credits: rr.Credits}
+	return View{Shell: shell, Data: data, Status: status, p: rr.Printer(r), assets: rr.assets, credits: rr.Credits, nav: rr.Nav}
 }
 
 // Execute writes page name with the view into a buffer.

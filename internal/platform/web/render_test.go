@@ -212,3 +212,33 @@ func TestRouterMethodNotAllowedIsAnErrorPage(t *testing.T) {
 		t.Errorf("Allow = %q, want GET", a)
 	}
 }
+
+func TestNavMarksTheCurrentEntry(t *testing.T) {
+	rr := newTestRenderer(t)
+	rr.Nav[AreaCitizen] = append(rr.Nav[AreaCitizen], NavEntry{Href: "/leistungen", Key: "nav.home"}, NavEntry{Href: "/leistungen/suche", Key: "nav.home"})
+	tests := []struct {
+		path string
+		area Area
+		want []string // hrefs, the current one starred
+	}{
+		{"/", AreaCitizen, []string{"/*", "/leistungen", "/leistungen/suche"}},
+		{"/impressum", AreaCitizen, []string{"/", "/leistungen", "/leistungen/suche"}},
+		{"/leistungen/99", AreaCitizen, []string{"/", "/leistungen*", "/leistungen/suche"}},
+		{"/leistungen/suche?q=pass", AreaCitizen, []string{"/", "/leistungen", "/leistungen/suche*"}},
+		{"/verwaltung/einheiten", AreaStaff, []string{"/verwaltung*"}},
+	}
+	for _, tt := range tests {
+		v := rr.View(httptest.NewRequest("GET", tt.path, nil), 200, Shell{Area: tt.area}, nil)
+		var got []string
+		for _, l := range v.Nav() {
+			s := l.Href
+			if l.Current {
+				s += "*"
+			}
+			got = append(got, s)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.path, diff)
+		}
+	}
+}
