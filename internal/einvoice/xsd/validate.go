@@ -592,21 +592,22 @@ func (v *validator) xsiAttrs(f *frame, t *scanner) {
 				continue
 			}
 			if !xt.derivedFrom(f.typ, v.g) {
+				// reported, and (as Xerces does) the element is still
+				// checked against the type it names
 				v.report("cvc-elt.4.3", fmt.Sprintf("Type '%s' is not validly derived from the type definition of element '%s'.", val, displayName(t.qn)))
-				continue
 			}
 			f.typ = xt
 		case "nil":
+			if !f.decl.nillable {
+				v.report("cvc-elt.3.1", fmt.Sprintf("Attribute 'xsi:nil' must not appear on element '%s', because the {nillable} property of '%s' is false.", displayName(t.qn), displayName(t.qn)))
+			}
 			val := strings.TrimSpace(string(a.value))
 			if !lexicalOK(primBoolean, val) {
 				v.report("cvc-datatype-valid.1.2.1", fmt.Sprintf("'%s' is not a valid value for 'boolean'.", val))
+				v.report("cvc-attribute.3", fmt.Sprintf("The value '%s' of attribute 'xsi:nil' on element '%s' is not valid with respect to its type, 'boolean'.", val, displayName(t.qn)))
 				continue
 			}
-			if val == "true" || val == "1" {
-				if !f.decl.nillable {
-					v.report("cvc-elt.3.1", fmt.Sprintf("Attribute 'xsi:nil' must not appear on element '%s', because the {nillable} property of '%s' is false.", displayName(t.qn), displayName(t.qn)))
-					continue
-				}
+			if (val == "true" || val == "1") && f.decl.nillable {
 				f.nilled = true
 			}
 		}

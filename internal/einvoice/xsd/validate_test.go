@@ -78,9 +78,10 @@ func TestValidate(t *testing.T) {
 		{"schemaLocation is ignored", UBLInvoice, ubl("<cbc:ID>R-1</cbc:ID>", `<cbc:ID xsi:schemaLocation="urn:x nowhere.xsd">R-1</cbc:ID>`), nil},
 		{"unknown xsi attribute", UBLInvoice, ubl("<cbc:ID>R-1</cbc:ID>", `<cbc:ID xsi:colour="red">R-1</cbc:ID>`), []string{"cvc-complex-type.3.2.2"}},
 		{"xsi:type unknown", UBLInvoice, ubl("<cbc:ID>R-1</cbc:ID>", `<cbc:ID xsi:type="cbc:NoSuchType">R-1</cbc:ID>`), []string{"cvc-elt.4.2"}},
-		{"xsi:type not derived", UBLInvoice, ubl("<cbc:ID>R-1</cbc:ID>", `<cbc:ID xsi:type="cbc:AmountType">R-1</cbc:ID>`), []string{"cvc-elt.4.3"}},
+		{"xsi:type not derived", UBLInvoice, ubl("<cbc:ID>R-1</cbc:ID>", `<cbc:ID xsi:type="cbc:AmountType">R-1</cbc:ID>`), []string{"cvc-complex-type.2.2", "cvc-complex-type.4", "cvc-datatype-valid.1.2.1", "cvc-elt.4.3"}}, // still checked against the named type, as Xerces does
 		{"xsi:type same type", UBLInvoice, ubl("<cbc:ID>R-1</cbc:ID>", `<cbc:ID xsi:type="cbc:IDType">R-1</cbc:ID>`), nil},
-		{"xsi:nil not nillable", UBLInvoice, ubl("<cbc:ID>R-1</cbc:ID>", `<cbc:ID xsi:nil="true"/>`), []string{"cvc-elt.3.1"}},
+		{"xsi:nil not nillable", UBLInvoice, ubl("<cbc:ID>R-1</cbc:ID>", `<cbc:ID xsi:nil="true">R-1</cbc:ID>`), []string{"cvc-elt.3.1"}},
+		{"xsi:nil not boolean", UBLInvoice, ubl("<cbc:ID>R-1</cbc:ID>", `<cbc:ID xsi:nil="yes">R-1</cbc:ID>`), []string{"cvc-attribute.3", "cvc-datatype-valid.1.2.1", "cvc-elt.3.1"}},
 		{"extension content lax unknown", UBLInvoice, ubl("<!--EXT-->", `<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><f:Any xmlns:f="urn:foreign" a="1"><f:Deep>x</f:Deep></f:Any></ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>`), nil},
 		{"extension content lax known", UBLInvoice, ubl("<!--EXT-->", `<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><cbc:PayableAmount>1</cbc:PayableAmount></ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>`), []string{"cvc-complex-type.4"}},
 		{"extension content from own namespace", UBLInvoice, ubl("<!--EXT-->", `<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><ext:UBLExtensions/></ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>`), []string{"cvc-complex-type.2.4.a", "cvc-complex-type.2.4.b"}}, // the unexpected element is still checked against its global declaration
