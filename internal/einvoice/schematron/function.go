@@ -240,6 +240,13 @@ func convert(v xpath.Seq, as string) (xpath.Seq, error) {
 	if !ok {
 		return v, nil
 	}
+	occ := as[len(typ):]
+	if len(v) > 1 && occ != "*" && occ != "+" {
+		return nil, fmt.Errorf("XPTY0004: a sequence of %d items is not allowed as %s", len(v), as)
+	}
+	if len(v) == 0 && occ != "?" && occ != "*" {
+		return nil, fmt.Errorf("XPTY0004: an empty sequence is not allowed as %s", as)
+	}
 	out := make(xpath.Seq, 0, len(v))
 	for _, it := range v {
 		if n, ok := it.(*xpath.Node); ok {

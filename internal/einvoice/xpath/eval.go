@@ -1270,11 +1270,12 @@ func (f *filterExpr) eval(c *Context) (Seq, error) {
 }
 
 type callExpr struct {
-	name string
-	fn   func(c *Context, args []Seq) (Seq, error)
-	sfn  stringFn // direct string-valued implementation, if any
-	bfn  boolFn   // direct boolean-valued implementation, if any
-	args []expr
+	name   string
+	single bool // arguments must be single items
+	fn     func(c *Context, args []Seq) (Seq, error)
+	sfn    stringFn // direct string-valued implementation, if any
+	bfn    boolFn   // direct boolean-valued implementation, if any
+	args   []expr
 }
 
 func (x *callExpr) eval(c *Context) (Seq, error) {
@@ -1297,10 +1298,13 @@ func (x *callExpr) eval(c *Context) (Seq, error) {
 	}
 	var buf [4]Seq
 	args := buf[:0]
-	for _, a := range x.args {
+	for i, a := range x.args {
 		v, err := a.eval(c)
 		if err != nil {
 			return nil, err
+		}
+		if x.single && len(v) > 1 {
+			return nil, cardinalityError(x.name, i)
 		}
 		args = append(args, v)
 	}

@@ -154,6 +154,9 @@ func nodeOf(c *Context, a []expr) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(v) > 1 {
+		return nil, errSingle
+	}
 	return nodeArg([]Seq{v})
 }
 
@@ -176,21 +179,34 @@ func strArg(c *Context, e expr) (string, error) {
 			return x.sfn(c, x.args)
 		}
 	case *stepExpr:
-		if n, ok := c.Item.(*Node); ok && x.axis == axisChild && len(x.preds) == 0 && x.test.kind == testName && !x.test.anyLocal && !x.test.anySpace {
+		if n, ok := c.Item.(*Node); ok && x.simpleChild {
+			var found *Node
 			for _, ch := range n.Children {
 				if ch.Local == x.test.local && ch.Kind == ElementNode && ch.Space == x.test.space {
-					return ch.StringValue(), nil
+					if found != nil {
+						return "", errSingle
+					}
+					found = ch
 				}
 			}
-			return "", nil
+			if found == nil {
+				return "", nil
+			}
+			return found.StringValue(), nil
 		}
 	}
 	v, err := e.eval(c)
 	if err != nil {
 		return "", err
 	}
+	if len(v) > 1 {
+		return "", errSingle
+	}
 	return str(v), nil
 }
+
+// errSingle is the type error of a string function given several items.
+var errSingle = errorf("XPTY0004", "a sequence of more than one item is not allowed as an argument of a string function")
 
 func strArgs2(c *Context, a []expr) (string, string, error) {
 	s, err := strArg(c, a[0])

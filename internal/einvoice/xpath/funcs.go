@@ -15,6 +15,23 @@ type builtin struct {
 	fn         func(c *Context, args []Seq) (Seq, error)
 }
 
+// singleArgs are the functions whose parameters are all optional single
+// items (xs:string?, xs:anyAtomicType?, numeric?, node()?): a longer
+// sequence is a type error, as in Saxon.
+var singleArgs = []string{
+	"normalize-space", "upper-case", "lower-case", "contains", "starts-with", "ends-with",
+	"substring", "substring-before", "substring-after", "string-length", "translate",
+	"matches", "replace", "tokenize", "string", "number", "concat", "string-to-codepoints",
+	"name", "local-name", "namespace-uri", "root", "abs", "round", "floor", "ceiling",
+	"compare", "normalize-unicode",
+}
+
+var singleSet = map[string]bool{}
+
+func cardinalityError(fn string, i int) error {
+	return errorf("XPTY0004", "a sequence of more than one item is not allowed as argument %d of %s()", i+1, fn)
+}
+
 var builtins map[string]builtin
 
 func init() {
@@ -108,6 +125,9 @@ func init() {
 		if b.fn == nil && k != "position" && k != "last" {
 			delete(builtins, k)
 		}
+	}
+	for _, k := range singleArgs {
+		singleSet[k] = true
 	}
 }
 

@@ -698,7 +698,7 @@ func (p *parser) call(qn string, args []expr) expr {
 		if len(args) == 0 && b.ctxDefault {
 			args = []expr{&contextItem{}}
 		}
-		call := &callExpr{name: local, fn: b.fn, args: args}
+		call := &callExpr{name: local, fn: b.fn, args: args, single: singleSet[local]}
 		if len(args) > 0 {
 			call.sfn = stringFns[local]
 			call.bfn = boolFns[local]
