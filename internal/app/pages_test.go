@@ -338,8 +338,8 @@ func TestShellPages(t *testing.T) {
 		t.Run("feedback refused keeps the input", func(t *testing.T) {
 			form := url.Values{"message": {""}, "name": {"<Paul>"}, "email": {"paul@"}}
 			resp, body := get(t, s, "POST", "/barrierefreiheit/feedback", form.Encode())
-			if resp.StatusCode != 422 {
-				t.Fatalf("status %d, want 422", resp.StatusCode)
+			if resp.StatusCode != 422 || resp.Header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("status %d, Cache-Control %q; want 422, no-store", resp.StatusCode, resp.Header.Get("Cache-Control"))
 			}
 			for _, want := range []string{
 				`<title>Fehler: Barrierefreiheit`, `role="alert"`, `href="#feedback-message"`, `href="#feedback-email"`,

@@ -246,7 +246,13 @@ func (rr *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", v.Lang())
-	h.Set("Cache-Control", "no-cache")
+	// Pages are per language and may show the visitor's input (a refused
+	// form): revalidated always, never stored when not a plain 200.
+	if status == http.StatusOK {
+		h.Set("Cache-Control", "no-cache")
+	} else {
+		h.Set("Cache-Control", "no-store")
+	}
 	h.Add("Vary", "Accept-Language, Cookie")
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
