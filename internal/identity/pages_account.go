@@ -19,7 +19,7 @@ import (
 type AccountPage struct {
 	Name, Email, Kind string
 	Trust             TrustLevel
-	Provider          string
+	Provider          string // "password", "passkey" or the eID provider's label
 	Staff             bool
 	Profile           PageForm
 	Delete            PageForm
@@ -90,6 +90,13 @@ func (h *Handler) accountPage(r *http.Request, sess *Session, profile *PageForm,
 	}
 	p := AccountPage{Name: d.Account.Name, Email: d.Account.Email, Kind: sess.Kind, Trust: sess.Trust, Provider: sess.Provider,
 		Staff: sess.Kind == "staff", EIDs: d.EIDs, Passkeys: keys, PasskeyScript: PasskeyScriptPath}
+	if t := TenantFrom(r.Context()); t != nil {
+		for _, prov := range t.Settings.OIDC {
+			if prov.Name == sess.Provider && prov.Label != "" {
+				p.Provider = prov.Label
+			}
+		}
+	}
 	if strings.HasSuffix(p.Email, ".invalid") {
 		p.Email = "" // eID accounts have a placeholder address
 	}
