@@ -1,12 +1,10 @@
 package identity
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
@@ -73,11 +71,6 @@ var PageNames = []string{
 	"login", "register", "register_sent", "verify", "forgot", "forgot_sent", "reset",
 	"account", "account_deleted", "totp",
 	"admin_units", "admin_staff", "admin_tokens", "admin_token_created", "admin_settings",
-}
-
-// AddPages parses identity's page templates into r (at start-up).
-func (h *Handler) AddPages(r *web.Renderer) error {
-	return AddPages(r)
 }
 
 // AddPages parses identity's page templates into r (at start-up).
@@ -354,10 +347,6 @@ func notice(r *http.Request, allowed ...string) string {
 
 // noStore keeps a page with a secret out of every cache.
 func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
-
-var errNoTenant = fmt.Errorf("no tenant: %w", web.ErrNotFound)
-
-var _ = bytes.NewReader
 
 // summary joins the errors of the forms of one page for its one error summary.
 func summary(forms ...PageForm) web.Form {

@@ -130,7 +130,7 @@ var (
 
 // validateProfile checks the profile form and returns the profile and the
 // form with its errors in the order of the fields on the page.
-func validateProfile(f PageForm) (Profile, PageForm) {
+func validateProfile(f PageForm, now time.Time) (Profile, PageForm) {
 	get := func(k string) string { return strings.TrimSpace(f.Value(k)) }
 	p := Profile{GivenName: get("given_name"), FamilyName: get("family_name"), Company: get("company"), Street: get("street"),
 		Postcode: get("postcode"), City: get("city"), Phone: get("phone"), BirthDate: get("birth_date"), PrefillOK: f.Value("prefill_consent") == "yes"}
@@ -150,7 +150,7 @@ func validateProfile(f PageForm) (Profile, PageForm) {
 	}
 	if p.BirthDate != "" {
 		d, err := time.Parse("2006-01-02", p.BirthDate)
-		if err != nil || d.Year() < 1900 || d.After(time.Now()) {
+		if err != nil || d.Year() < 1900 || d.After(now) {
 			f.Fail("birth_date", "profile-birth-date", "identity.profile.error.birth_date")
 		}
 	}
@@ -165,7 +165,7 @@ func (h *Handler) handleProfile(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return err
 	}
-	prof, f := validateProfile(newForm(r.PostForm))
+	prof, f := validateProfile(newForm(r.PostForm), h.Svc.DB.Clock.Now())
 	if f.Invalid() {
 		p, err := h.accountPage(r, sess, &f, nil)
 		if err != nil {

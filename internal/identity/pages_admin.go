@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
 // The admin pages: units, staff and roles, API tokens, tenant settings.
@@ -441,8 +439,6 @@ func (h *Handler) handleSettingsSave(w http.ResponseWriter, r *http.Request) err
 	}
 	return h.renderStaff(w, r, http.StatusUnprocessableEntity, "admin_settings", SettingsPage{Form: f, States: federalStates()})
 }
-
-var _ = web.ErrNotFound
 
 // RolesField is a set of role checkboxes as the partial "id-roles" renders it.
 type RolesField struct {

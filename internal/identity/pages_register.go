@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
 // RegisterPage is the view model of the registration form.
@@ -171,5 +169,3 @@ func (h *Handler) handleReset(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/anmelden?hinweis=password_reset", http.StatusSeeOther)
 	return nil
 }
-
-var _ = web.ErrNotFound

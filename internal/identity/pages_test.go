@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/html"
 
 	"github.com/rathaus/rathaus/internal/platform/clock"
@@ -443,6 +443,51 @@ func TestMessageKeysInBothCatalogs(t *testing.T) {
 	for f := range bad {
 		if !cat.Has(i18n.En, "identity.settings.error."+f) {
 			t.Errorf("domain field %s has no message", f)
+		}
+	}
+}
+
+func TestValidateProfile(t *testing.T) {
+	now := dbtest.Epoch
+	long := strings.Repeat("ä", 201)
+	tests := []struct {
+		name   string
+		values url.Values
+		want   []string // fields with errors, in page order
+	}{
+		{"empty", url.Values{}, nil},
+		{"complete", url.Values{"given_name": {"Paul"}, "postcode": {"91052"}, "phone": {"+49 (0)911 / 123-45"}, "birth_date": {"1980-04-23"}}, nil},
+		{"postcode letters", url.Values{"postcode": {"9105A"}}, []string{"postcode"}},
+		{"postcode short", url.Values{"postcode": {"9105"}}, []string{"postcode"}},
+		{"phone letters", url.Values{"phone": {"call me"}}, []string{"phone"}},
+		{"birth date German style", url.Values{"birth_date": {"23.04.1980"}}, []string{"birth_date"}},
+		{"birth date in the future", url.Values{"birth_date": {"2027-01-01"}}, []string{"birth_date"}},
+		{"birth date impossible", url.Values{"birth_date": {"1980-02-30"}}, []string{"birth_date"}},
+		{"too long", url.Values{"given_name": {long}, "street": {long}, "city": {long}}, []string{"given_name", "street", "city"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, f := validateProfile(newForm(tt.values), now)
+			var got []string
+			for _, e := range f.Errors {
+				got = append(got, e.Field)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("invalid fields (-want +got):\n%s", diff)
+			}
+			if tt.want == nil && p.GivenName != tt.values.Get("given_name") {
+				t.Errorf("profile %+v", p)
+			}
+		})
+	}
+}
+
+func TestReturnToIsLocal(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "", "/konto": "/konto", "/konto?x=1": "/konto?x=1", "//evil.example/": "", "https://evil.example/": "", "/\\evil.example": "", "konto": "",
+	} {
+		if got := returnTo(in); got != want {
+			t.Errorf("returnTo(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
