@@ -274,6 +274,22 @@ func (a *automaton) step(cur []int32, started bool, name qname, next []int32) ([
 	return next, leaf
 }
 
+// findDecl returns the first element declaration of the content model
+// named name, or nil when there is none or a wildcard allowing its
+// namespace comes first (Xerces' recovery after a content error).
+func (a *automaton) findDecl(name qname) *elemDecl {
+	for _, l := range a.leaves {
+		if l.kind == pElem {
+			if l.elem.name == name {
+				return l.elem
+			}
+		} else if l.wc.allows(name.ns) {
+			return nil
+		}
+	}
+	return nil
+}
+
 func (a *automaton) final(cur []int32, started bool) bool {
 	if !started {
 		return a.nullable

@@ -468,25 +468,25 @@ func (v *validator) childDecl(parent, f *frame, raw []byte) *elemDecl {
 			v.report("cvc-type.3.1.2", fmt.Sprintf("Element '%s' is a simple type, so it must have no element information item [children].", displayName(parent.raw)))
 			parent.broken = true
 		}
-		return v.unexpected(f)
+		return v.unexpected(f, nil)
 	case pt.content == ctSimple:
 		parent.text = parent.text[:0]
 		if !parent.broken {
 			v.report("cvc-complex-type.2.2", fmt.Sprintf("Element '%s' must have no element [children], and the value must be valid.", displayName(parent.raw)))
 			parent.broken = true
 		}
-		return v.unexpected(f)
+		return v.unexpected(f, nil)
 	case pt.content == ctEmpty:
 		if !parent.broken {
 			v.report("cvc-complex-type.2.1", fmt.Sprintf("Element '%s' must have no character or element information item [children], because the type's content type is empty.", displayName(parent.raw)))
 			parent.broken = true
 		}
-		return v.unexpected(f)
-	}
-	if parent.broken || parent.nilled {
-		return v.unexpected(f)
+		return v.unexpected(f, nil)
 	}
 	a := pt.automaton()
+	if parent.broken || parent.nilled {
+		return v.unexpected(f, a)
+	}
 	next, leaf := a.step(parent.pos, parent.started, f.name, v.scratch)
 	if leaf != nil {
 		v.scratch = parent.pos
@@ -523,13 +523,21 @@ func (v *validator) childDecl(parent, f *frame, raw []byte) *elemDecl {
 	} else {
 		v.report("cvc-complex-type.2.4.a", fmt.Sprintf("Invalid content was found starting with element '%s'. One of '{%s}' is expected.", name, strings.Join(exp, ", ")))
 	}
-	return v.unexpected(f)
+	return v.unexpected(f, a)
 }
 
 // unexpected handles an element its parent's type does not allow (the
-// error is reported): like Xerces, it is still checked against a global
-// declaration of its name if there is one, else laxly.
-func (v *validator) unexpected(f *frame) *elemDecl {
+// error is reported). Like Xerces, it is still checked: against the first
+// declaration of its name in the parent's content model (unless a
+// wildcard for its namespace comes first), else against a global
+// declaration, else laxly.
+func (v *validator) unexpected(f *frame, a *automaton) *elemDecl {
+	if a != nil {
+		if d := a.findDecl(f.name); d != nil {
+			f.mode = pcStrict
+			return d
+		}
+	}
 	if d := v.globalElement(f.name); d != nil {
 		f.mode = pcStrict
 		return d
