@@ -104,3 +104,28 @@ func TestEIDLoginThroughPages(t *testing.T) {
 		}
 	})
 }
+
+// TestEIDProviderDown: when the provider cannot be reached, the sign-in
+// page says so (503) instead of an internal error.
+func TestEIDProviderDown(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		down := httptest.NewServer(http.NotFoundHandler())
+		down.Close()
+		svc := &Service{DB: db}
+		if _, err := svc.CreateTenant(ctx, Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true, Settings: Settings{FederalState: "BY",
+			OIDC: []OIDCProvider{{Name: "bayernid", Label: "BayernID", Issuer: "http://127.0.0.1" + strings.TrimPrefix(down.URL, "http://127.0.0.1"), ClientID: "c"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		pages, _ := newRenderer(t)
+		h := &Handler{Svc: svc, Pages: pages, OIDC: &OIDC{Svc: svc}, BaseURL: func(*http.Request) string { return testBase }}
+		rt := web.NewRouter(nil)
+		h.Routes(rt)
+		w := httptest.NewRecorder()
+		h.TenantMiddleware(rt).ServeHTTP(w, httptest.NewRequest("GET", "/anmelden/eid/bayernid", nil))
+		if w.Code != 503 || !strings.Contains(w.Body.String(), "nicht erreichbar") {
+			t.Errorf("provider down: %d", w.Code)
+		}
+		checkPage(t, w.Body.Bytes(), "de")
+	})
+}

@@ -164,8 +164,16 @@ func (h *Handler) handleEIDStart(w http.ResponseWriter, r *http.Request) error {
 		rt = "/konto"
 	}
 	to, err := h.OIDC.Start(r.Context(), t, provider, h.eidCallbackURL(r, provider), rt)
-	if err != nil {
+	if errors.Is(err, web.ErrNotFound) {
 		return err
+	}
+	if err != nil {
+		// The provider is unreachable (discovery failed): say so on the
+		// sign-in page, where password and passkey still work.
+		web.Logger(r.Context()).Error("eID login could not start", "provider", provider, "err", err)
+		p := h.loginPage(r, t, newForm(nil), rt)
+		p.Failed = "identity.login.error.eid_unavailable"
+		return h.render(w, r, http.StatusServiceUnavailable, "login", p)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
