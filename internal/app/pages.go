@@ -1,11 +1,13 @@
 package app
 
 import (
+	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
 	"github.com/rathaus/rathaus/internal/platform/web"
@@ -23,10 +25,17 @@ type shellSite struct {
 	r      *web.Renderer
 }
 
+// mustSite builds the web shell with every domain's catalog and page
+// templates; the domains' handlers get site.r as their Pages.
 func mustSite() *shellSite {
 	cat, err := i18n.NewCatalog()
 	if err != nil {
 		panic(err)
+	}
+	for _, domain := range []fs.FS{identity.Messages, catalog.Messages()} {
+		if err := cat.Load(domain); err != nil {
+			panic(err)
+		}
 	}
 	if err := cat.Check(); err != nil {
 		panic(err)
@@ -35,6 +44,11 @@ func mustSite() *shellSite {
 	r, err := web.NewRenderer(cat, assets)
 	if err != nil {
 		panic(err)
+	}
+	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates} {
+		if err := add(r); err != nil {
+			panic(err)
+		}
 	}
 	return &shellSite{cat: cat, assets: assets, r: r}
 }
