@@ -440,6 +440,10 @@ func (s *scanner) scanName() (qn, prefix, local []byte, ok bool) {
 			continue
 		}
 		r, n := utf8.DecodeRune(s.b[s.pos:])
+		if r == utf8.RuneError && n == 1 {
+			s.fail(s.pos, "invalid UTF-8")
+			return nil, nil, nil, false
+		}
 		if s.pos == start && !isNameStart(r) || !isNameChar(r) {
 			break
 		}

@@ -52,6 +52,8 @@ func TestWellFormed(t *testing.T) {
 		{`<a><!-- a ---></a>`, false},
 		{"<a>\x01</a>", false},
 		{"<a>\xff</a>", false},
+		{"<a\xff/>", false},
+		{"<a b\xff='1'/>", false},
 		{"<a>\uFFFE</a>", false},
 		{`<a b="1" c='2'/>`, true},
 		{`<a b="1"c="2"/>`, false},
