@@ -51,11 +51,13 @@ func newRenderer(t *testing.T) *web.Renderer {
 	return r
 }
 
-// token makes an API token of role in tn; the secret names both.
+// token makes an API token of role in tn for the (sub)test; the secret
+// names all three.
 func token(t *testing.T, db *database.DB, tn *identity.Tenant, role identity.Role) string {
 	t.Helper()
-	secret := "rh_test_" + string(role) + "_" + tn.Slug
-	if _, _, err := (&identity.Service{DB: db}).CreateToken(context.Background(), identity.System(tn.ID), tn.ID, role, "test-"+string(role), secret); err != nil {
+	name := string(role) + "-" + strings.ReplaceAll(t.Name(), "/", "-")
+	secret := "rh_test_" + tn.Slug + "_" + name
+	if _, _, err := (&identity.Service{DB: db}).CreateToken(context.Background(), identity.System(tn.ID), tn.ID, role, name, secret); err != nil {
 		t.Fatal(err)
 	}
 	return secret
@@ -502,6 +504,61 @@ func TestPages(t *testing.T) {
 			}{{"", 401}, {token(t, db, s.a, identity.RoleCaseWorker), 403}} {
 				if rec := s.do(t, "GET", hostA, "/verwaltung/digitalisierung", c.tok, ""); rec.Code != c.status {
 					t.Errorf("token %q: %d, want %d", c.tok, rec.Code, c.status)
+				}
+			}
+		})
+
+		t.Run("edit", func(t *testing.T) {
+			fm := token(t, db, s.a, identity.RoleFormManager)
+			path := "/verwaltung/leistungen/" + ref
+			rec := s.do(t, "GET", hostA, path, fm, "")
+			doc := parse(t, rec)
+			noInlineCode(t, doc)
+			if rec.Code != 200 || len(all(doc, "input", "name", "name", "value", "Hundesteuer")) != 1 ||
+				len(all(doc, "input", "name", "online_availability", "value", "online_form", "checked", "")) != 1 ||
+				len(all(doc, "input", "name", "yearly_case_volume", "value", "1400")) != 1 {
+				t.Fatalf("edit form not filled with the current service (%d)", rec.Code)
+			}
+			form := func(name, volume, version string) string {
+				return url.Values{"name": {name}, "summary": {"Hund anmelden."}, "online_availability": {"fully_digital"},
+					"appointment_minutes": {"0"}, "yearly_case_volume": {volume}, "version": {version}}.Encode()
+			}
+			rec = s.do(t, "POST", hostA, path, fm, form("", "viele", "1"))
+			doc = parse(t, rec)
+			var summary []string
+			for _, a := range all(doc, "a", "href", "") {
+				if h, _ := attr(a, "href"); strings.HasPrefix(h, "#edit-") {
+					summary = append(summary, h)
+				}
+			}
+			if diff := cmp.Diff([]string{"#edit-name", "#edit-volume"}, summary); rec.Code != 422 || diff != "" {
+				t.Errorf("invalid edit: %d, error summary links (-want +got):\n%s", rec.Code, diff)
+			}
+			if len(all(doc, "input", "name", "yearly_case_volume", "value", "viele", "aria-invalid", "true")) != 1 {
+				t.Error("invalid edit does not keep and mark the entered value")
+			}
+			rec = s.do(t, "POST", hostA, path, fm, form("Hundesteuer", "1600", "1"))
+			if rec.Code != 303 || rec.Header().Get("Location") != "/leistungen/"+ref {
+				t.Fatalf("valid edit: %d to %q", rec.Code, rec.Header().Get("Location"))
+			}
+			st, err := s.c.Get(context.Background(), s.a.ID, ref)
+			if err != nil || st.Version != 2 || st.YearlyCaseVolume != 1600 || st.Availability != AvailabilityFullyDigital {
+				t.Errorf("after edit: %+v, %v", st, err)
+			}
+			if rec := s.do(t, "POST", hostA, path, fm, form("Hundesteuer", "1700", "1")); rec.Code != 409 {
+				t.Errorf("stale edit: %d, want 409", rec.Code)
+			}
+			for _, c := range []struct {
+				method, host, tok string
+				status            int
+			}{
+				{"GET", hostA, "", 401},
+				{"GET", hostA, token(t, db, s.a, identity.RoleCaseWorker), 404},
+				{"GET", hostB, token(t, db, s.b, identity.RoleAdmin), 404},
+				{"POST", hostB, token(t, db, s.b, identity.RoleFormManager), 404},
+			} {
+				if rec := s.do(t, c.method, c.host, path, c.tok, form("Übernommen", "1", "2")); rec.Code != c.status {
+					t.Errorf("%s on %s: %d, want %d", c.method, c.host, rec.Code, c.status)
 				}
 			}
 		})

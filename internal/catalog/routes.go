@@ -45,6 +45,8 @@ func (h *Handler) Routes(rt *web.Router) {
 	rt.HandleFunc("GET /assistent", h.handleAssistant)
 	rt.HandleFunc("POST /assistent", h.handleAssistant)
 	rt.HandleFunc("GET /verwaltung/digitalisierung", h.handleDigitisation)
+	rt.HandleFunc("GET /verwaltung/leistungen/{id}", h.handleEdit)
+	rt.HandleFunc("POST /verwaltung/leistungen/{id}", h.handleEdit)
 }
 
 // Param is web.Param (kept short in the route table).

@@ -25,7 +25,7 @@ var templateFS embed.FS
 var messageFS embed.FS
 
 // Pages are the catalog's page templates (templates/NAME.html).
-var Pages = []string{"catalog_finder", "catalog_service", "catalog_assistant", "catalog_digitisation"}
+var Pages = []string{"catalog_finder", "catalog_service", "catalog_assistant", "catalog_digitisation", "catalog_edit"}
 
 // AddTemplates parses the catalog's pages into the renderer (at start-up:
 // a broken template stops the program there).
@@ -209,8 +209,9 @@ type ServicePage struct {
 var postcodeRE = regexp.MustCompile(`^[0-9]{5}$`)
 
 // FederalPortal is where citizens find services the city is not
-// responsible for (the federal portal's search).
-const FederalPortal = "https://verwaltung.bund.de/portal/DE/suche"
+// responsible for: the federal portal, which links the responsible
+// authorities and their online services.
+const FederalPortal = "https://verwaltung.bund.de/"
 
 func (h *Handler) handleServicePage(w http.ResponseWriter, r *http.Request) error {
 	t, err := tenantOf(r)
@@ -281,7 +282,7 @@ func (h *Handler) handleServicePage(w http.ResponseWriter, r *http.Request) erro
 	v.HasAreas = v.HasAreas && len(s.Offices) > 1
 	if len(s.Offices) == 0 && len(s.Units) == 0 {
 		v.NotResponsible = true
-		v.PortalURL = FederalPortal + "?" + url.Values{"query": {s.Name}}.Encode()
+		v.PortalURL = FederalPortal
 	}
 	status := http.StatusOK
 	if v.PostcodeInvalid {
