@@ -292,13 +292,53 @@ func parseDouble(s string) (float64, bool) {
 	return f, true
 }
 
+var pow10s = func() [19]int64 {
+	var p [19]int64
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
 func parseDecimal(s string) (*big.Rat, bool) {
 	s = trimXML(s)
 	if !decimalLexical(s) {
 		return nil, false
 	}
-	r, ok := new(big.Rat).SetString(s)
-	return r, ok
+	// Fast path: up to 18 digits fit an int64 mantissa.
+	var mant int64
+	scale, digits := 0, 0
+	neg, frac := false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '-':
+			neg = true
+		case c == '+':
+		case c == '.':
+			frac = true
+		default:
+			if digits == 18 {
+				r, ok := new(big.Rat).SetString(s)
+				return r, ok
+			}
+			if mant != 0 || c != '0' {
+				digits++
+			}
+			mant = mant*10 + int64(c-'0')
+			if frac {
+				scale++
+			}
+		}
+	}
+	if scale > 18 {
+		r, ok := new(big.Rat).SetString(s)
+		return r, ok
+	}
+	if neg {
+		mant = -mant
+	}
+	return new(big.Rat).SetFrac64(mant, pow10s[scale]), true
 }
 
 func parseInteger(s string) (Integer, bool) {
