@@ -21,6 +21,7 @@ func mountCatalog(rt *web.Router, e *env, idh *identity.Handler) *catalog.Catalo
 	c := &catalog.Catalog{DB: e.db}
 	(&catalog.Handler{Catalog: c, Identity: idh, Pages: site.r, Shell: shellFor}).Routes(rt)
 	rt.Example("GET /leistungen/{id}", "/leistungen/"+DemoServiceRef)
+	rt.Example("GET /verwaltung/leistungen/{id}", "/verwaltung/leistungen/"+DemoServiceRef)
 	return c
 }
 
