@@ -90,8 +90,10 @@ func Validate(name string, data []byte) (v Verdict) {
 		v.Reason = fmt.Sprintf("file larger than %d bytes", MaxSize)
 		return v
 	}
-	head := bytes.TrimLeft(data[:min(len(data), 1024)], " \t\r\n")
-	if bytes.HasPrefix(head, pdfMagic) || bytes.Contains(data[:min(len(data), 1024)], pdfMagic) {
+	// A PDF may have bytes before its header (within the first KiB); an
+	// XML document starts with '<' after an optional byte order mark.
+	head := bytes.TrimLeft(bytes.TrimPrefix(data[:min(len(data), 1024)], []byte{0xEF, 0xBB, 0xBF}), " \t\r\n")
+	if !bytes.HasPrefix(head, []byte("<")) && bytes.Contains(head, pdfMagic) {
 		return validatePDF(v, data)
 	}
 	validateXML(&v, data)

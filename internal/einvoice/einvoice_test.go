@@ -98,6 +98,7 @@ func TestValidate(t *testing.T) {
 		},
 		{"too large", make([]byte, MaxSize+1), summary{SyntaxUnknown, nil, false, false, false, none, none, none}},
 		{"broken PDF", []byte("%PDF-1.7\n garbage"), summary{SyntaxUnknown, nil, false, false, false, none, none, none}},
+		{"XML mentioning a PDF header", []byte(`<?xml version="1.0"?><!-- %PDF-1.4 --><a xmlns="urn:x"/>`), summary{SyntaxUnknown, nil, true, false, false, none, none, none}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
