@@ -8,10 +8,14 @@
 // plain-language summary and description, fees, legal basis, online
 // availability, whether appointments can be booked, the responsible units
 // and offices, target groups, yearly case volume, life situations and
-// topics. This package holds the pure core: types, validation, imports
-// and export, the in-memory Finder, the Assistant dialogue and the CLI
-// functions. Persistence (per tenant, versioned and audited edits) and the
-// pages are built on top of it elsewhere.
+// topics. The pure core holds types, validation, imports and export, the
+// in-memory Finder, the Assistant dialogue and the CLI functions. On top of
+// it, Catalog stores every tenant's services (store.go, usecases.go) and
+// Handler serves the JSON API and the pages: the finder (/leistungen), the
+// service page (/leistungen/{id}, with microdata for search engines and
+// offices narrowed by postcode), the assistant (/assistent), the staff
+// edit form (/verwaltung/leistungen/{id}) and the digitisation degree
+// (/verwaltung/digitalisierung).
 //
 // # Lifecycle
 //
@@ -24,6 +28,20 @@
 // built from a []Service with NewFinder and is immutable; when the catalog
 // changes, a new Finder is built (about 0.4 s for 5,500 services) and
 // swapped in; Index does the swap atomically.
+//
+// Stored, a service is a row of table services: its JSON document plus the
+// columns looked up and reported on (reference, source, external id, name,
+// LeiKa keys, online availability, first unit, case volume). Imports
+// (Catalog.Import, one transaction per file) create services or update
+// them, matched by reference or else by source and external id; staff
+// edits (Catalog.Update) replace one service. Every change that alters a
+// document keeps the full previous document in service_versions (who
+// replaced it, when, by edit or import), appends an audit event and bumps
+// the tenant's row in catalog_revisions, all in the same transaction.
+// Catalog keeps one Finder per tenant, built lazily from the stored
+// services; each search reads the tenant's revision (one primary-key read)
+// and rebuilds when it changed, so several processes serving one database
+// follow each other's changes.
 //
 // # Invariants
 //
@@ -53,8 +71,10 @@
 // # Who may do what
 //
 // Everyone, without an account or token, may search the catalog, read
-// services and use the assistant. Staff of the responsible unit edit their
-// unit's services; catalog administrators import and export catalogs (the
-// LeiKa list, XZuFi) for a tenant. Every edit is versioned and audited by
-// the persistence layer; this package only validates.
+// services and use the assistant. Form managers and admins of the tenant
+// edit services and import catalogs (the CLI acts as the tenant's system
+// principal); any staff member reads a service's history; unit heads and
+// admins see the digitisation degree. A principal of another tenant, or
+// one without the role, gets "not found" for a service's edit and history,
+// so nothing reveals that a reference exists elsewhere.
 package catalog
