@@ -44,10 +44,7 @@ func (l *loader) declare(f *xpath.Node) (*userFunc, error) {
 	}
 	uri, ok := l.sc.Namespaces[prefix]
 	if !ok {
-		// The prefix may only be declared on the schema element.
-		for m := f; m != nil; m = m.Parent {
-			_ = m
-		}
+		// The prefix may be declared only with xmlns on the schema.
 		uri = lookupNS(f, prefix)
 		if uri == "" {
 			return nil, fmt.Errorf("function %s: undeclared prefix", qn)

@@ -316,14 +316,12 @@ type Result struct {
 }
 
 type run struct {
-	budget  xpath.Budget
-	s       *Schema
-	doc     *xpath.Document
-	gvals   []xpath.Seq
-	gstate  []uint8 // 0 unset, 1 evaluating, 2 done
-	gerrs   []error
-	claimed []uint32
-	stamp   uint32
+	budget xpath.Budget
+	s      *Schema
+	doc    *xpath.Document
+	gvals  []xpath.Seq
+	gstate []uint8 // 0 unset, 1 evaluating, 2 done
+	gerrs  []error
 }
 
 var errCycle = errors.New("circular variable definition")
@@ -378,13 +376,12 @@ func (s *Schema) Run(doc *xpath.Document) Result {
 				res.Errors = append(res.Errors, fmt.Errorf("rule context %q: %w", rule.Context, err))
 				continue
 			}
-			for i, it := range nodes {
+			for _, it := range nodes {
 				n, ok := it.(*xpath.Node)
 				if !ok || claimed[n] {
 					continue
 				}
 				claimed[n] = true
-				_ = i
 				r.fire(rule, n, &res)
 			}
 		}

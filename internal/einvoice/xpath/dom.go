@@ -37,7 +37,6 @@ type Node struct {
 	one      Seq    // the sequence (n), shared, capacity 1
 	Order    int32  // document order
 	Line     int32
-	Col      int32
 	doc      *Document
 }
 
@@ -315,7 +314,7 @@ func Subdocument(n *Node) (*Document, error) {
 	doc.Root = root
 	var cp func(m, parent *Node) *Node
 	cp = func(m, parent *Node) *Node {
-		c := &Node{Kind: m.Kind, Prefix: m.Prefix, Space: m.Space, Local: m.Local, Value: m.Value, Parent: parent, Line: m.Line, Col: m.Col, doc: doc}
+		c := &Node{Kind: m.Kind, Prefix: m.Prefix, Space: m.Space, Local: m.Local, Value: m.Value, Parent: parent, Line: m.Line, doc: doc}
 		for _, a := range m.Attrs {
 			c.Attrs = append(c.Attrs, &Node{Kind: AttributeNode, Prefix: a.Prefix, Space: a.Space, Local: a.Local, Value: a.Value, Parent: c, doc: doc})
 		}
