@@ -66,6 +66,11 @@
 // declarations in scope also give CodeLimit, so no input makes the work
 // grow faster than its size. At most MaxErrors errors are reported. Encodings: UTF-8 (with or without
 // byte order mark), UTF-16 with byte order mark, US-ASCII, ISO-8859-1,
-// ISO-8859-15 and Windows-1252; other encoding labels are refused
-// (CodeNotWellFormed).
+// ISO-8859-15 and Windows-1252 (under their IANA and Java names); other
+// encodings are refused (CodeNotWellFormed), where the JDK would accept
+// the other single-byte encodings it knows. Names are checked by the
+// rules of XML 1.0 fifth edition; the JDK uses the stricter character
+// classes of the fourth edition, so a name with characters outside those
+// is not well-formed there but only schema-invalid here (or valid inside
+// skipped or lax wildcard content).
 package xsd

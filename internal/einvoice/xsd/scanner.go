@@ -651,15 +651,16 @@ func prepare(doc []byte) ([]byte, error) {
 	}
 	label, _, _ := strings.Cut(rest[1:], rest[:1])
 	var table *[128]rune
-	// IANA names only, as Xerces (Java encoding names are off by default)
+	// The JDK accepts IANA and Java names; these are the ones of the
+	// encodings supported here.
 	switch strings.ToLower(label) {
-	case "utf-8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "csascii":
+	case "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "csascii", "ascii7", "646":
 		return doc, nil
-	case "iso-8859-1", "iso_8859-1", "latin1", "l1", "iso-ir-100", "ibm819", "cp819", "csisolatin1":
+	case "iso-8859-1", "iso_8859-1", "iso8859-1", "iso8859_1", "8859_1", "latin1", "l1", "iso-ir-100", "ibm819", "cp819", "csisolatin1", "819":
 		table = nil
-	case "windows-1252":
+	case "windows-1252", "cp1252":
 		table = &cp1252
-	case "iso-8859-15", "iso_8859-15", "latin-9":
+	case "iso-8859-15", "iso_8859-15", "iso8859-15", "iso8859_15", "8859_15", "latin9", "latin-9", "l9", "csisolatin9", "iso8859_15_fdis", "ibm923", "cp923":
 		table = &latin9
 	default:
 		return nil, fmt.Errorf("unsupported encoding %q", label)

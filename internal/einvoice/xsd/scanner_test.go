@@ -32,7 +32,9 @@ func TestWellFormed(t *testing.T) {
 		{`<?xml encoding="UTF-8"?><a/>`, false},
 		{`<?xml version="1.0" standalone="yes" encoding="UTF-8"?><a/>`, false},
 		{`<?xml version="1.0" encoding="EBCDIC-XY"?><a/>`, false},
-		{`<?xml version="1.0" encoding="UTF8"?><a/>`, false},
+		{`<?xml version="1.0" encoding="UTF8"?><a/>`, true}, // the JDK takes Java names too
+		{`<?xml version="1.0" encoding="UTF-8-W/O-BOM"?><a/>`, false},
+		{`<?xml version="1.0" encoding="UTF-16"?><a/>`, false},
 		{`<?xml version="1.0" encoding="utf-8"?><a/>`, true},
 		{`<?xml version="1.0" encoding='ISO-8859-15'?><a>` + "\xa4" + `</a>`, true},
 		{`<a/><?xml version="1.0"?>`, false},
