@@ -367,7 +367,7 @@ func (s *Schema) Run(doc *xpath.Document) Result {
 	r.budget = xpath.Budget{Units: BaseBudget + NodeBudget*int64(doc.Size()), Deadline: time.Now().Add(TimeBudget)}
 	var res Result
 	root := &xpath.Context{Item: doc.Root, Pos: 1, Size: 1, Globals: r.global, Budget: &r.budget}
-	claimed := map[*xpath.Node]bool{}
+	claimed := make([]bool, doc.Size()) // by node order
 	for _, p := range s.Patterns {
 		clear(claimed)
 		for _, rule := range p.Rules {
@@ -378,10 +378,10 @@ func (s *Schema) Run(doc *xpath.Document) Result {
 			}
 			for _, it := range nodes {
 				n, ok := it.(*xpath.Node)
-				if !ok || claimed[n] {
+				if !ok || claimed[n.Order] {
 					continue
 				}
-				claimed[n] = true
+				claimed[n.Order] = true
 				r.fire(rule, n, &res)
 			}
 		}
