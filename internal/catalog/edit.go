@@ -61,8 +61,8 @@ func formOf(st *StoredService) url.Values {
 }
 
 func (h *Handler) handleEdit(w http.ResponseWriter, r *http.Request) error {
-	p, t, err := h.Identity.PrincipalFrom(r)
-	if err != nil {
+	p, t, done, err := h.staffPrincipal(w, r)
+	if done || err != nil {
 		return err
 	}
 	if err := p.See(t.ID, editorRoles...); err != nil {

@@ -501,10 +501,13 @@ func TestPages(t *testing.T) {
 			for _, c := range []struct {
 				tok    string
 				status int
-			}{{"", 401}, {token(t, db, s.a, identity.RoleCaseWorker), 403}} {
+			}{{"", 303}, {token(t, db, s.a, identity.RoleCaseWorker), 403}} {
 				if rec := s.do(t, "GET", hostA, "/verwaltung/digitalisierung", c.tok, ""); rec.Code != c.status {
 					t.Errorf("token %q: %d, want %d", c.tok, rec.Code, c.status)
 				}
+			}
+			if loc := s.do(t, "GET", hostA, "/verwaltung/digitalisierung", "", "").Header().Get("Location"); loc != "/anmelden?return_to=%2Fverwaltung%2Fdigitalisierung" {
+				t.Errorf("not signed in: sent to %q, want the login coming back here", loc)
 			}
 		})
 
@@ -552,7 +555,8 @@ func TestPages(t *testing.T) {
 				method, host, tok string
 				status            int
 			}{
-				{"GET", hostA, "", 401},
+				{"GET", hostA, "", 303},
+				{"POST", hostA, "", 401},
 				{"GET", hostA, token(t, db, s.a, identity.RoleCaseWorker), 404},
 				{"GET", hostB, token(t, db, s.b, identity.RoleAdmin), 404},
 				{"POST", hostB, token(t, db, s.b, identity.RoleFormManager), 404},

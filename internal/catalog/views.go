@@ -434,9 +434,21 @@ type DigitisationPage struct {
 	Total     DigitisationRow
 }
 
+// staffPrincipal authenticates a staff page. A visitor who is not signed
+// in and asks for a page (GET) is sent to the login, which brings them
+// back (as identity's own pages do); done is then true.
+func (h *Handler) staffPrincipal(w http.ResponseWriter, r *http.Request) (p identity.Principal, t *identity.Tenant, done bool, err error) {
+	p, t, err = h.Identity.PrincipalFrom(r)
+	if errors.Is(err, web.ErrUnauthorized) && r.Method == http.MethodGet {
+		http.Redirect(w, r, "/anmelden?"+url.Values{"return_to": {web.LocalPath(r.URL)}}.Encode(), http.StatusSeeOther)
+		return p, t, true, nil
+	}
+	return p, t, false, err
+}
+
 func (h *Handler) handleDigitisation(w http.ResponseWriter, r *http.Request) error {
-	p, t, err := h.Identity.PrincipalFrom(r)
-	if err != nil {
+	p, t, done, err := h.staffPrincipal(w, r)
+	if done || err != nil {
 		return err
 	}
 	d, err := h.Catalog.Digitisation(r.Context(), p, t.ID)
