@@ -24,21 +24,30 @@ var isolationFixtures = map[string]func(t *testing.T, s *identity.Service, tn *i
 		must(t, err)
 		return tok.Ref
 	},
-	"GET /api/v1/units/{id}":          unitFixture,
-	"POST /api/v1/units/{id}/members": unitFixture,
-	"PUT /api/v1/staff/{id}/roles": func(t *testing.T, s *identity.Service, tn *identity.Tenant) string {
-		a, err := s.CreateStaff(context.Background(), identity.System(tn.ID), tn.ID, "fixture@"+tn.Slug+".example", "Fixture", "fixture-password-123", []identity.Role{identity.RoleCaseWorker})
-		if err != nil && strings.Contains(err.Error(), "schon vergeben") {
-			staff, _ := s.Staff(context.Background(), identity.System(tn.ID), tn.ID)
-			for _, st := range staff {
-				if st.Email == "fixture@"+tn.Slug+".example" {
-					return st.Ref
-				}
+	"GET /api/v1/units/{id}":                     unitFixture,
+	"POST /api/v1/units/{id}/members":            unitFixture,
+	"POST /verwaltung/einheiten/{id}/mitglieder": unitFixture,
+	"POST /verwaltung/tokens/{id}/widerrufen": func(t *testing.T, s *identity.Service, tn *identity.Tenant) string {
+		_, tok, err := s.CreateToken(context.Background(), identity.System(tn.ID), tn.ID, identity.RoleFinance, "fixture-page-"+tn.Slug, "")
+		must(t, err)
+		return tok.Ref
+	},
+	"POST /verwaltung/mitarbeitende/{id}/rollen": staffFixture,
+	"PUT /api/v1/staff/{id}/roles":               staffFixture,
+}
+
+func staffFixture(t *testing.T, s *identity.Service, tn *identity.Tenant) string {
+	a, err := s.CreateStaff(context.Background(), identity.System(tn.ID), tn.ID, "fixture@"+tn.Slug+".example", "Fixture", "fixture-password-123", []identity.Role{identity.RoleCaseWorker})
+	if err != nil && strings.Contains(err.Error(), "schon vergeben") {
+		staff, _ := s.Staff(context.Background(), identity.System(tn.ID), tn.ID)
+		for _, st := range staff {
+			if st.Email == "fixture@"+tn.Slug+".example" {
+				return st.Ref
 			}
 		}
-		must(t, err)
-		return a.Ref
-	},
+	}
+	must(t, err)
+	return a.Ref
 }
 
 func unitFixture(t *testing.T, s *identity.Service, tn *identity.Tenant) string {

@@ -86,7 +86,13 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(renderError)
-	idh := &identity.Handler{Svc: e.identity}
+	idh := &identity.Handler{Svc: e.identity, Pages: site.r, BaseURL: e.baseURL,
+		OIDC: &identity.OIDC{Svc: e.identity, Secret: func(tenant, provider string) string {
+			if e.cfg.Getenv == nil {
+				return ""
+			}
+			return e.cfg.Getenv(identity.OIDCSecretVar(tenant, provider))
+		}}}
 
 	rt.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -126,4 +132,22 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 		}
 	})
 	return web.Middleware(root, web.Options{Log: e.log, MaxBodyBytes: e.cfg.MaxBodyBytes, Metrics: metrics, Errors: renderError}), rt
+}
+
+// baseURL is the public address of the request's tenant for links in mails,
+// eID callbacks and passkeys: the tenant's first configured host (https),
+// else RATHAUS_PUBLIC_URL, else — for a default tenant without either, as
+// in the demo — the request's own host.
+func (e *env) baseURL(r *http.Request) string {
+	if t := identity.TenantFrom(r.Context()); t != nil && len(t.Hosts) > 0 {
+		return "https://" + t.Hosts[0]
+	}
+	if e.cfg.PublicURL != "" {
+		return e.cfg.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

@@ -138,7 +138,7 @@ func (s *Service) TenantByHost(ctx context.Context, host string) (*Tenant, error
 	if err != nil {
 		return nil, fmt.Errorf("tenant for host %q: %w", host, err)
 	}
-	return t, nil
+	return t, s.hosts(ctx, t)
 }
 
 // ResolveTenant picks the tenant for a CLI command: the slug if given, else

@@ -31,6 +31,13 @@ type Config struct {
 	JSON            bool          // --json: stdout holds only JSON
 	Workers         int           // RATHAUS_WORKERS: background job workers per process
 	SMTPURL         string        // RATHAUS_SMTP_URL: smtp://user:pass@host:587; unset: mail goes to DATA/outbox
+	// PublicURL (RATHAUS_PUBLIC_URL, e.g. https://service.musterstadt.de) is
+	// the address of the default tenant in links sent by mail and in eID
+	// callbacks; tenants with configured hosts use their first host.
+	PublicURL string
+	// Getenv reads further variables that depend on data, such as eID
+	// client secrets (RATHAUS_OIDC_SECRET_<TENANT>_<PROVIDER>).
+	Getenv func(string) string
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -90,6 +97,14 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	c.DatabaseURL = getenv("RATHAUS_DATABASE_URL")
 	c.SMTPURL = getenv("RATHAUS_SMTP_URL")
+	c.Getenv = getenv
+	if v := getenv("RATHAUS_PUBLIC_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" && u.Path != "/" {
+			return &Error{"RATHAUS_PUBLIC_URL", fmt.Sprintf("%q is not a URL like https://service.example.de", v)}
+		}
+		c.PublicURL = strings.TrimSuffix(v, "/")
+	}
 	if v := getenv("RATHAUS_TENANT"); v != "" {
 		c.Tenant = v
 	}
