@@ -393,12 +393,8 @@ func (r *run) fire(rule *Rule, n *xpath.Node, res *Result) {
 	c := &xpath.Context{Item: n, Pos: 1, Size: 1, Globals: r.global, Budget: &r.budget}
 	for _, st := range rule.steps {
 		if st.check == nil {
-			v, err := st.expr.Eval(c)
-			if err != nil {
-				res.Errors = append(res.Errors, fmt.Errorf("let %s at %s: %w", st.let, n.Path(), err))
-				return
-			}
-			c.Vars = c.Vars.Bind(st.let, v)
+			// Evaluated when first used, like an xsl:variable.
+			c.Vars = c.Vars.BindLazy(st.let, st.expr, c)
 			continue
 		}
 		ok, err := st.check.Test.EvalBool(c)

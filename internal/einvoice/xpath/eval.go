@@ -13,10 +13,27 @@ type Vars struct {
 	name string
 	val  Seq
 	next *Vars
+	lazy *lazyVal
+}
+
+// lazyVal is a variable evaluated on first use, as XSLT processors do
+// with local variables: an error surfaces only where the variable is used.
+type lazyVal struct {
+	x    *Expr
+	c    Context
+	done bool
+	v    Seq
+	err  error
 }
 
 // Bind returns a chain with name bound to val in front of v.
-func (v *Vars) Bind(name string, val Seq) *Vars { return &Vars{name, val, v} }
+func (v *Vars) Bind(name string, val Seq) *Vars { return &Vars{name: name, val: val, next: v} }
+
+// BindLazy returns a chain with name bound to the value of x in context c,
+// computed when first used. Not safe for concurrent use.
+func (v *Vars) BindLazy(name string, x *Expr, c *Context) *Vars {
+	return &Vars{name: name, next: v, lazy: &lazyVal{x: x, c: *c}}
+}
 
 // Context is the dynamic context of an evaluation.
 type Context struct {
@@ -153,6 +170,13 @@ type varRef struct{ name string }
 func (v *varRef) eval(c *Context) (Seq, error) {
 	for b := c.Vars; b != nil; b = b.next {
 		if b.name == v.name {
+			if l := b.lazy; l != nil {
+				if !l.done {
+					l.done = true
+					l.v, l.err = l.x.Eval(&l.c)
+				}
+				return l.v, l.err
+			}
 			return b.val, nil
 		}
 	}
