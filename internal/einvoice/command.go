@@ -66,6 +66,8 @@ func validateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the workers when we return early
 	verdicts := validateAll(ctx, files)
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
