@@ -358,6 +358,17 @@ func (x *cmpExpr) eval(c *Context) (Seq, error) {
 // GeneralCompare implements the XPath 2.0 general comparison operators.
 func GeneralCompare(op string, a, b Seq) (bool, error) {
 	for _, x := range a {
+		if n, ok := x.(*Node); ok {
+			// Fast path for a node against literals, without boxing
+			// its string value.
+			r, done, err := compareNode(op, n.StringValue(), b)
+			if err != nil || r {
+				return r, err
+			}
+			if done {
+				continue
+			}
+		}
 		x = atomize(x)
 		for _, y := range b {
 			r, err := compareAtomic(op, x, atomize(y), true)
@@ -370,6 +381,53 @@ func GeneralCompare(op string, a, b Seq) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// compareNode compares an untyped value with every item of b when all of
+// them are strings or numbers; done is false when another case applies.
+func compareNode(op, sx string, b Seq) (r, done bool, err error) {
+	for _, y := range b {
+		switch y.(type) {
+		case String, Integer, Decimal, Double:
+		default:
+			return false, false, nil
+		}
+	}
+	var f float64
+	parsed := false
+	for _, y := range b {
+		switch yv := y.(type) {
+		case String:
+			if cmpResult(op, cmpStrings(sx, string(yv))) {
+				return true, true, nil
+			}
+		default:
+			if !parsed {
+				var ok bool
+				if f, ok = parseDouble(sx); !ok {
+					return false, true, errorf("FORG0001", "cannot convert %q to xs:double", sx)
+				}
+				parsed = true
+			}
+			g := toDouble(yv)
+			if math.IsNaN(f) || math.IsNaN(g) {
+				if op == "!=" {
+					return true, true, nil
+				}
+				continue
+			}
+			c := 0
+			if f < g {
+				c = -1
+			} else if f > g {
+				c = 1
+			}
+			if cmpResult(op, c) {
+				return true, true, nil
+			}
+		}
+	}
+	return false, true, nil
 }
 
 func compareAtomic(op string, x, y Item, general bool) (bool, error) {
