@@ -440,7 +440,11 @@ type DigitisationPage struct {
 func (h *Handler) staffPrincipal(w http.ResponseWriter, r *http.Request) (p identity.Principal, t *identity.Tenant, done bool, err error) {
 	p, t, err = h.Identity.PrincipalFrom(r)
 	if errors.Is(err, web.ErrUnauthorized) && r.Method == http.MethodGet {
-		http.Redirect(w, r, "/anmelden?"+url.Values{"return_to": {web.LocalPath(r.URL)}}.Encode(), http.StatusSeeOther)
+		to := url.Values{"return_to": {web.LocalPath(r.URL)}}
+		if l := r.URL.Query().Get("lang"); l != "" {
+			to.Set("lang", l) // the login in the language asked for
+		}
+		http.Redirect(w, r, "/anmelden?"+to.Encode(), http.StatusSeeOther)
 		return p, t, true, nil
 	}
 	return p, t, false, err
