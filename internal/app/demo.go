@@ -101,6 +101,9 @@ func runDemo(ctx context.Context, io IO, args []string) error {
 		if err != nil {
 			return nil, err
 		}
+		if err := seedDemoCatalog(ctx, e); err != nil {
+			return nil, err
+		}
 		e.log.Info("demo city", "tenant", DemoSlug, "created", created)
 		return func() {
 			w := io.Stdout

@@ -119,6 +119,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 		return nil
 	})
 	idh.Routes(rt)
+	mountCatalog(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
 	mountPages(rt, e)
 
