@@ -353,8 +353,8 @@ func (r *run) global(name string) (xpath.Seq, error) {
 // the rule set fails and the document is rejected.
 const (
 	BaseBudget = 5_000_000
-	NodeBudget = 1_000
-	TimeBudget = 10 * time.Second
+	NodeBudget = 500
+	TimeBudget = 30 * time.Second
 )
 
 // Run evaluates the schema on doc.

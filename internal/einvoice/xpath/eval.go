@@ -63,6 +63,17 @@ type Budget struct {
 	Units    int64
 	Deadline time.Time // zero: none
 	tick     int64
+
+	// cache holds the values of context-independent paths (from the root,
+	// without variables) for the evaluation the budget belongs to: the
+	// document does not change, so "/a/b" in a rule evaluated for every
+	// line is computed once, as Saxon's optimiser does.
+	cache map[*pathExpr]cached
+}
+
+type cached struct {
+	v   Seq
+	err error
 }
 
 // spend subtracts k units from the budget.
@@ -894,12 +905,31 @@ func (rootExpr) eval(c *Context) (Seq, error) {
 
 type pathExpr struct {
 	left, right expr
+	// absolute: starts at the root and uses no variables, so its value is
+	// the same wherever it is evaluated in a document.
+	absolute bool
 	// plan, when set, lists the step chains the path is a union of; it
 	// lets an existence test stop at the first node found.
 	plan [][]*stepExpr
 }
 
 func (p *pathExpr) eval(c *Context) (Seq, error) {
+	if p.absolute && c.Budget != nil && !c.pattern {
+		b := c.Budget
+		if r, ok := b.cache[p]; ok {
+			return r.v, r.err
+		}
+		v, err := p.evalPath(c)
+		if b.cache == nil {
+			b.cache = map[*pathExpr]cached{}
+		}
+		b.cache[p] = cached{v, err}
+		return v, err
+	}
+	return p.evalPath(c)
+}
+
+func (p *pathExpr) evalPath(c *Context) (Seq, error) {
 	left, err := p.left.eval(c)
 	if err != nil || len(left) == 0 {
 		return nil, err

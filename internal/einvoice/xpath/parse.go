@@ -74,6 +74,7 @@ func Compile(src string, sc *StaticContext) (x *Expr, err error) {
 	walk(e, func(e expr) {
 		if pe, ok := e.(*pathExpr); ok {
 			pe.plan, _ = chains(pe)
+			pe.absolute = startsAtRoot(pe) && !usesVars(pe)
 		}
 	})
 	return &Expr{src: src, e: e}, nil
@@ -480,6 +481,33 @@ func positional(e expr) bool {
 		}
 	}
 	return true
+}
+
+func startsAtRoot(p *pathExpr) bool {
+	switch l := p.left.(type) {
+	case *rootExpr:
+		return true
+	case *pathExpr:
+		return startsAtRoot(l)
+	}
+	return false
+}
+
+func usesVars(e expr) bool {
+	found := false
+	walk(e, func(e expr) {
+		switch x := e.(type) {
+		case *varRef:
+			found = true
+		case *callExpr:
+			if x.name == "position" || x.name == "last" {
+				// inside predicates these are the predicate's own
+				// focus, but stay conservative
+				found = true
+			}
+		}
+	})
+	return found
 }
 
 func rightmost(p *pathExpr) expr {
