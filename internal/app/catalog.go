@@ -88,8 +88,8 @@ func runImport(ctx context.Context, io IO, args []string) error {
 	if e.cfg.JSON {
 		return printJSON(io.Stdout, rep)
 	}
-	fmt.Fprintf(io.Stdout, "%s (%s) into %s: %d read, %d created, %d updated, %d unchanged, %d skipped\n",
-		name, src, t.Slug, rep.Read, rep.Created, rep.Updated, rep.Unchanged, len(rep.Skipped))
+	fmt.Fprintf(io.Stdout, "%s (%s) into %s: %d read, %d created, %d updated, %d unchanged, %d already offered by the city's own services, %d skipped\n",
+		name, src, t.Slug, rep.Read, rep.Created, rep.Updated, rep.Unchanged, rep.Covered, len(rep.Skipped))
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(io.Stdout, "skipped: line %d (%s): %s\n", s.Line, s.Element, s.Reason)
 	}

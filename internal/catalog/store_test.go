@@ -347,3 +347,35 @@ func TestSeedDemoOnce(t *testing.T) {
 }
 
 var sortStrings = cmpopts.SortSlices(func(a, b string) bool { return a < b })
+
+// TestLeikaEntriesCoveredByOwnServicesAreLeftOut: the federal description
+// of a service the city offers itself is not stored a second time.
+func TestLeikaEntriesCoveredByOwnServicesAreLeftOut(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		tn := newTenant(t, db, "musterstadt")
+		c := &Catalog{DB: db}
+		sys := identity.System(tn.ID)
+		if _, err := importJSON(t, c, sys, fixtureJSON(false), false); err != nil {
+			t.Fatal(err)
+		}
+		federal := func(key, name string) Service {
+			return Service{ID: Ref(SourceLeika, key), Source: SourceLeika, ExternalID: key, LeikaKeys: []string{key}, Name: name, Availability: AvailabilityInformation}
+		}
+		res := &ImportResult{Read: 2, Services: []Service{federal("99102013000000", "Hundesteuer Festsetzung"), federal("99050012104000", "Sperrmüll Abholung")}}
+		rep, err := c.Import(context.Background(), sys, tn.ID, SourceLeika, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Created != 1 || rep.Covered != 1 {
+			t.Errorf("LeiKa import: %+v, want 1 created and 1 covered by the city's own service", rep)
+		}
+		all, _ := c.All(context.Background(), tn.ID)
+		var names []string
+		for _, s := range all {
+			names = append(names, s.Name)
+		}
+		if diff := cmp.Diff([]string{"Hundesteuer", "Sperrmüll anmelden", "Sperrmüll Abholung"}, names); diff != "" {
+			t.Errorf("catalog (-want +got):\n%s", diff)
+		}
+	})
+}

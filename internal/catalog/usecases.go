@@ -24,21 +24,27 @@ var editorRoles = []identity.Role{identity.RoleFormManager, identity.RoleAdmin}
 // ImportReport is what `rathaus import services` prints: what an import
 // changed in the tenant's catalog and which entries it left out.
 type ImportReport struct {
-	Source    string    `json:"source"`
-	Read      int       `json:"read"`
-	Created   int       `json:"created"`
-	Updated   int       `json:"updated"`
-	Unchanged int       `json:"unchanged"`
-	Skipped   []Skipped `json:"skipped"`
-	Revision  int64     `json:"revision"`
+	Source    string `json:"source"`
+	Read      int    `json:"read"`
+	Created   int    `json:"created"`
+	Updated   int    `json:"updated"`
+	Unchanged int    `json:"unchanged"`
+	// Covered counts federal LeiKa entries left out because one of the
+	// city's own services already carries their key (the citizen should
+	// find the city's service, not the federal description twice).
+	Covered  int       `json:"covered"`
+	Skipped  []Skipped `json:"skipped"`
+	Revision int64     `json:"revision"`
 }
 
 // Import stores the valid services of res in the tenant's catalog in one
 // transaction: a service whose reference — or, failing that, source and
 // external id — is already stored is updated (its previous document kept
 // as a version) when it differs, otherwise created. Entries the importer
-// skipped are reported, not stored. Catalog editors (form managers,
-// admins) only. One audit event records the import.
+// skipped are reported, not stored; so are LeiKa entries whose key one of
+// the tenant's own services (any other source) already carries (Covered).
+// Catalog editors (form managers, admins) only. One audit event records
+// the import.
 func (c *Catalog) Import(ctx context.Context, p identity.Principal, tenantID int64, source string, res *ImportResult) (*ImportReport, error) {
 	if err := p.Require(tenantID, editorRoles...); err != nil {
 		return nil, err
@@ -55,7 +61,11 @@ func (c *Catalog) Import(ctx context.Context, p identity.Principal, tenantID int
 		}
 	}
 	err := database.WithTx(ctx, c.DB, func(tx *database.Tx) error {
-		rep.Created, rep.Updated, rep.Unchanged = 0, 0, 0
+		rep.Created, rep.Updated, rep.Unchanged, rep.Covered = 0, 0, 0, 0
+		own, err := ownLeikaKeys(tx, tenantID)
+		if err != nil {
+			return err
+		}
 		for i := range res.Services {
 			if i%256 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -64,6 +74,10 @@ func (c *Catalog) Import(ctx context.Context, p identity.Principal, tenantID int
 			}
 			s := res.Services[i]
 			s.normalise()
+			if s.Source == SourceLeika && len(s.LeikaKeys) == 1 && own[s.LeikaKeys[0]] {
+				rep.Covered++
+				continue
+			}
 			old, err := findForImport(tx, tenantID, s)
 			if err != nil {
 				return err
@@ -93,7 +107,7 @@ func (c *Catalog) Import(ctx context.Context, p identity.Principal, tenantID int
 			return err
 		}
 		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "catalog.import", ObjectType: "catalog", ObjectRef: source,
-			After: map[string]any{"source": source, "read": rep.Read, "created": rep.Created, "updated": rep.Updated, "unchanged": rep.Unchanged, "skipped": len(rep.Skipped)}})
+			After: map[string]any{"source": source, "read": rep.Read, "created": rep.Created, "updated": rep.Updated, "unchanged": rep.Unchanged, "covered": rep.Covered, "skipped": len(rep.Skipped)}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("import services: %w", err)
@@ -104,6 +118,27 @@ func (c *Catalog) Import(ctx context.Context, p identity.Principal, tenantID int
 	}
 	rep.Revision = rev
 	return rep, nil
+}
+
+// ownLeikaKeys are the LeiKa keys the tenant's own services (every source
+// but the federal list) carry.
+func ownLeikaKeys(tx *database.Tx, tenantID int64) (map[string]bool, error) {
+	rows, err := tx.QueryContext(tx.Context(), `SELECT leika_keys FROM services WHERE tenant_id = $1 AND source <> $2 AND leika_keys <> ''`, tenantID, SourceLeika)
+	if err != nil {
+		return nil, fmt.Errorf("own LeiKa keys: %w", err)
+	}
+	defer rows.Close()
+	keys := map[string]bool{}
+	for rows.Next() {
+		var ks string
+		if err := rows.Scan(&ks); err != nil {
+			return nil, fmt.Errorf("own LeiKa keys: %w", err)
+		}
+		for _, k := range strings.Fields(ks) {
+			keys[k] = true
+		}
+	}
+	return keys, rows.Err()
 }
 
 // findForImport finds the stored service an imported one replaces: by
