@@ -50,6 +50,19 @@ func mustSite() *shellSite {
 			panic(err)
 		}
 	}
+	r.Credits = append(r.Credits,
+		web.Credit{Text: "Leistungsbeschreibungen: © Landeshauptstadt München (EUPL-1.2, via it-at-m/eappointment)", Href: "https://stadt.muenchen.de/service/"},
+		web.Credit{Text: "Lebenslagen und LeiKa-Schlüssel: OZG-Datenbank NRW (MIT)"})
+	r.Nav[web.AreaCitizen] = append(r.Nav[web.AreaCitizen],
+		web.NavEntry{Href: "/leistungen", Key: "catalog.finder.title"},
+		web.NavEntry{Href: "/assistent", Key: "catalog.assistant.title"},
+		web.NavEntry{Href: "/konto", Key: "identity.account.title"})
+	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
+		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
+		web.NavEntry{Href: "/verwaltung/einheiten", Key: "identity.units.title"},
+		web.NavEntry{Href: "/verwaltung/mitarbeitende", Key: "identity.staff.title"},
+		web.NavEntry{Href: "/verwaltung/tokens", Key: "identity.tokens.title"},
+		web.NavEntry{Href: "/verwaltung/einstellungen", Key: "identity.settings.title"})
 	return &shellSite{cat: cat, assets: assets, r: r}
 }
 
