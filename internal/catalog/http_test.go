@@ -405,6 +405,18 @@ func TestPages(t *testing.T) {
 			}
 		})
 
+		t.Run("service of another authority", func(t *testing.T) {
+			key := "99001001000000"
+			fed := Service{ID: Ref(SourceLeika, key), Source: SourceLeika, ExternalID: key, LeikaKeys: []string{key}, Name: "Bundesleistung", Availability: AvailabilityInformation}
+			if _, err := s.c.Import(context.Background(), identity.System(s.a.ID), s.a.ID, SourceLeika, &ImportResult{Read: 1, Services: []Service{fed}}); err != nil {
+				t.Fatal(err)
+			}
+			doc := parse(t, s.do(t, "GET", hostA, "/leistungen/"+fed.ID, "", ""))
+			if len(all(doc, "a", "href", FederalPortal)) != 1 || len(all(doc, "div", "itemtype", "https://schema.org/ServiceChannel")) != 0 {
+				t.Error("a service without a responsible office of the city does not link the federal portal")
+			}
+		})
+
 		t.Run("postcode narrows offices", func(t *testing.T) {
 			f, _ := s.c.Finder(context.Background(), s.a.ID)
 			var svc Service
