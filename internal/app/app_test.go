@@ -269,6 +269,16 @@ func TestAPIConventions(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("cross-site POST: %d, want 403", resp.StatusCode)
 		}
+		db, err := database.Open(context.Background(), database.Options{DataDir: in.dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var n int
+		db.R.QueryRow(`SELECT COUNT(*) FROM audit_events WHERE action = 'request.csrf_refused'`).Scan(&n)
+		if n != 1 {
+			t.Errorf("csrf refusals in the audit trail: %d, want 1", n)
+		}
 	})
 }
 

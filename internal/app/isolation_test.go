@@ -42,6 +42,7 @@ var isolationFixtures = map[string]fixture{
 	},
 	"POST /verwaltung/mitarbeitende/{id}/rollen": staffFixture,
 	"GET /api/v1/services/{id}":                  serviceFixture,
+	"GET /api/v1/accounts/{id}":                  citizenFixture,
 	"PUT /api/v1/services/{id}":                  serviceFixture,
 	"GET /api/v1/services/{id}/versions":         serviceFixture,
 	"GET /leistungen/{id}":                       serviceFixture,
@@ -63,6 +64,23 @@ func staffFixture(t *testing.T, e *env, tn *identity.Tenant) string {
 	}
 	must(t, err)
 	return a.Ref
+}
+
+// citizenFixture makes a verified citizen account of the tenant (not the
+// citizen who makes the requests).
+func citizenFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	ctx := context.Background()
+	ref := "U-FIX0-" + strings.ToUpper(strings.ReplaceAll(tn.Slug, "-", "")[:4])
+	var n int
+	e.db.R.QueryRow(`SELECT COUNT(*) FROM accounts WHERE ref = $1`, ref).Scan(&n)
+	if n == 0 {
+		must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, created_at) VALUES ($1, $2, 'citizen', $3, 'Fixture', $4)`,
+				tn.ID, ref, "fixture-citizen@"+tn.Slug+".example", tx.Now())
+			return err
+		}))
+	}
+	return ref
 }
 
 // serviceFixture stores a service only this tenant has.

@@ -12,9 +12,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/cli"
 	"github.com/rathaus/rathaus/internal/platform/clock"
+	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/jobs"
 	"github.com/rathaus/rathaus/internal/platform/mail"
 	"github.com/rathaus/rathaus/internal/platform/web"
@@ -132,7 +134,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 			tenanted.ServeHTTP(w, r)
 		}
 	})
-	return web.Middleware(root, web.Options{Log: e.log, MaxBodyBytes: e.cfg.MaxBodyBytes, Metrics: metrics, Errors: renderError}), rt
+	return web.Middleware(root, web.Options{Log: e.log, MaxBodyBytes: e.cfg.MaxBodyBytes, Metrics: metrics, Errors: renderError, OnCSRF: e.auditCSRF}), rt
 }
 
 // baseURL is the public address of the request's tenant for links in mails,
@@ -151,4 +153,20 @@ func (e *env) baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// auditCSRF records a refused cross-origin browser request in the audit
+// trail of the tenant the request was addressed to.
+func (e *env) auditCSRF(r *http.Request) {
+	t, err := e.identity.TenantByHost(r.Context(), r.Host)
+	if err != nil {
+		return
+	}
+	err = database.WithTx(r.Context(), e.db, func(tx *database.Tx) error {
+		return audit.Append(tx, audit.Event{TenantID: t.ID, Actor: "anonymous", Action: "request.csrf_refused", ObjectType: "request", ObjectRef: r.Method + " " + r.URL.Path,
+			After: map[string]string{"origin": r.Header.Get("Origin"), "sec_fetch_site": r.Header.Get("Sec-Fetch-Site"), "request_id": web.RequestID(r.Context())}})
+	})
+	if err != nil {
+		e.log.Error("audit csrf refusal", "err", err)
+	}
 }

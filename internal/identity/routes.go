@@ -88,6 +88,9 @@ func (h *Handler) Routes(rt *web.Router) {
 		Summary: "One unit", Response: Unit{Ref: "E-7K3M-Q9TX", Name: "Steueramt", Members: []string{}}}, h.handleUnit)
 	rt.API(web.Operation{Method: "POST", Path: "/api/v1/units/{id}/members", ID: "addUnitMember", Tag: "organisation", Auth: []string{"admin"}, Status: 204,
 		Summary: "Add a staff account to a unit", Request: memberRequest{AccountRef: "U-7K3M-Q9TX"}}, h.handleAddMember)
+	rt.API(web.Operation{Method: "GET", Path: "/api/v1/accounts/{id}", ID: "getAccount", Tag: "organisation", Auth: []string{"admin", "case_worker", "unit_head"},
+		Summary:  "A citizen's or business's account with profile, for staff; every read is recorded in the audit trail",
+		Response: accountView{Account: Account{Ref: "U-7K3M-Q9TX", Kind: "citizen", Roles: []Role{}}}}, h.handleAccountAPI)
 	rt.API(web.Operation{Method: "GET", Path: "/api/v1/staff", ID: "listStaff", Tag: "organisation", Auth: []string{"admin"},
 		Summary: "Staff accounts with their roles", Response: []Account{}}, h.handleStaff)
 	rt.API(web.Operation{Method: "PUT", Path: "/api/v1/staff/{id}/roles", ID: "setStaffRoles", Tag: "organisation", Auth: []string{"admin"}, Status: 204,
@@ -301,5 +304,23 @@ func (h *Handler) handleRevokeToken(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type accountView struct {
+	Account
+	Profile Profile `json:"profile"`
+}
+
+func (h *Handler) handleAccountAPI(w http.ResponseWriter, r *http.Request) error {
+	p, t, err := h.PrincipalFrom(r)
+	if err != nil {
+		return err
+	}
+	a, pr, err := h.Svc.AccountForStaff(r.Context(), p, t.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, 200, accountView{Account: *a, Profile: *pr})
 	return nil
 }

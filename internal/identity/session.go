@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
@@ -79,7 +80,15 @@ func (s *Service) SessionByToken(ctx context.Context, tenantID int64, token stri
 	err := s.DB.R.QueryRowContext(ctx, `SELECT s.id, s.tenant_id, s.account_id, a.ref, a.kind, a.name, s.trust_level, s.provider, s.created_at, s.last_seen_at, s.expires_at
 		FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND a.deleted_at IS NULL`, hashSecret(token)).
 		Scan(&sess.ID, &sess.TenantID, &sess.AccountID, &sess.AccountRef, &sess.Kind, &sess.Name, &trust, &sess.Provider, &sess.CreatedAt, &lastSeen, &expires)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && sess.TenantID != tenantID {
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, web.ErrUnauthorized
+	}
+	if err == nil && sess.TenantID != tenantID {
+		// A live cookie of another municipality: refused, and recorded in
+		// the trail of the municipality it was presented to.
+		database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+			return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: "anonymous", Action: "session.foreign_tenant", ObjectType: "session", ObjectRef: ""})
+		})
 		return nil, web.ErrUnauthorized
 	}
 	if err != nil {

@@ -93,6 +93,9 @@ type Options struct {
 	MaxBodyBytes int64
 	Metrics      *Metrics
 	Errors       ErrorRenderer
+	// OnCSRF is told about every cross-origin browser request refused by
+	// the CSRF protection (for the audit trail); it must not write a response.
+	OnCSRF func(r *http.Request)
 }
 
 // Middleware wraps the router with everything every request gets, outermost
@@ -100,6 +103,19 @@ type Options struct {
 // security headers, body limit (413), CSRF protection for browsers.
 func Middleware(h http.Handler, o Options) http.Handler {
 	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Logger(r.Context()).Warn("cross-origin request refused", "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		if o.OnCSRF != nil {
+			o.OnCSRF(r)
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			WriteProblem(w, r, http.StatusForbidden, "cross-origin requests from browsers are refused", nil)
+		} else if o.Errors != nil {
+			o.Errors(w, r, http.StatusForbidden)
+		} else {
+			http.Error(w, "Forbidden", http.StatusForbidden)
+		}
+	}))
 	csrf := cop.Handler(h)
 	// Machine clients with a bearer token are not browsers; CSRF does not apply.
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
