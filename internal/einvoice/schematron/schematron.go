@@ -92,6 +92,7 @@ func Load(fsys fs.FS, name string) (*Schema, error) {
 	l := &loader{fsys: fsys, dir: path.Dir(name), sc: &xpath.StaticContext{
 		Namespaces: map[string]string{"xs": "http://www.w3.org/2001/XMLSchema"},
 		Functions:  map[string]xpath.Function{},
+		BoolVars:   map[string]bool{},
 	}, s: &Schema{gindex: map[string]int{}}}
 	if err := l.schema(root); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -211,6 +212,9 @@ func (l *loader) global(c *xpath.Node) error {
 	}
 	l.s.gindex[name] = len(l.s.globals)
 	l.s.globals = append(l.s.globals, global{name, e})
+	if e.Boolean() {
+		l.sc.BoolVars[name] = true
+	}
 	return nil
 }
 

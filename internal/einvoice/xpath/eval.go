@@ -176,7 +176,10 @@ type literal struct{ v Seq }
 
 func (l *literal) eval(*Context) (Seq, error) { return l.v, nil }
 
-type varRef struct{ name string }
+type varRef struct {
+	name    string
+	boolean bool // known to be a single xs:boolean
+}
 
 func (v *varRef) eval(c *Context) (Seq, error) {
 	for b := c.Vars; b != nil; b = b.next {

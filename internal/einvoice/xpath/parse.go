@@ -16,6 +16,33 @@ type Function interface {
 type StaticContext struct {
 	Namespaces map[string]string   // prefix → URI
 	Functions  map[string]Function // key FuncKey(uri, local, arity)
+	// BoolVars names variables known to hold a single xs:boolean (see
+	// Expr.Boolean); predicates using them are not positional, which lets
+	// "//x[$flag]" use the element index.
+	BoolVars map[string]bool
+}
+
+// Boolean reports whether the expression always yields one xs:boolean
+// (a comparison, and/or, some/every, or a boolean function).
+func (x *Expr) Boolean() bool { return booleanTyped(x.e) }
+
+func booleanTyped(e expr) bool {
+	switch x := e.(type) {
+	case *cmpExpr, *andExpr, *orExpr, *quantExpr:
+		// A value comparison with an empty operand is empty: never a
+		// number either, which is what predicates care about.
+		return true
+	case *castExpr:
+		return x.test
+	case *parenExpr:
+		return booleanTyped(x.e)
+	case *callExpr:
+		switch x.name {
+		case "not", "exists", "empty", "boolean", "true", "false", "contains", "starts-with", "ends-with", "matches":
+			return true
+		}
+	}
+	return false
 }
 
 // FuncKey is the key of a user function in StaticContext.Functions.
@@ -479,6 +506,10 @@ func positional(e expr) bool {
 		case "not", "exists", "empty", "boolean", "contains", "starts-with", "ends-with", "matches", "normalize-space", "true", "false", "string", "upper-case":
 			return usesPos(e)
 		}
+	case *quantExpr:
+		return usesPos(e)
+	case *varRef:
+		return !x.boolean
 	}
 	return true
 }
@@ -657,7 +688,7 @@ func (p *parser) primary() expr {
 			if n.kind != tName {
 				p.fail("expected variable name")
 			}
-			return &varRef{n.s}
+			return &varRef{name: n.s, boolean: p.sc.BoolVars[n.s]}
 		case "(":
 			if p.peek().is(")") {
 				p.next()
