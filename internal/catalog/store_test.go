@@ -379,3 +379,63 @@ func TestLeikaEntriesCoveredByOwnServicesAreLeftOut(t *testing.T) {
 		}
 	})
 }
+
+// TestFindWhileTheCatalogChanges: searches running while another
+// instance edits always get a finder (the previous or the new one), and
+// end on the latest revision.
+func TestFindWhileTheCatalogChanges(t *testing.T) {
+	db := dbtest.OpenSQLite(t, clock.NewFake(dbtest.Epoch))
+	ctx := context.Background()
+	tn := newTenant(t, db, "musterstadt")
+	reader, writer := &Catalog{DB: db}, &Catalog{DB: db}
+	if _, err := importJSON(t, writer, identity.System(tn.ID), fixtureJSON(false), false); err != nil {
+		t.Fatal(err)
+	}
+	ref := Ref(SourceRathaus, "A1", "Hundesteuer")
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				res, err := reader.Find(ctx, tn.ID, Query{Text: "Hund"})
+				if err == nil && len(res.Hits) != 1 {
+					err = errors.New("the dog tax is not found while it is being edited")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := range 20 {
+		st, err := writer.Get(ctx, tn.ID, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ed := st.Service
+		ed.YearlyCaseVolume = i + 1
+		if _, err := writer.Update(ctx, identity.System(tn.ID), tn.ID, ref, 0, ed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := reader.Finder(ctx, tn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := f.Service(ref); s.YearlyCaseVolume != 20 {
+		t.Errorf("finder after the edits has volume %d, want 20", s.YearlyCaseVolume)
+	}
+}
