@@ -39,6 +39,9 @@
 //     as strings with strings; xs:decimal arithmetic is exact.
 //   - Validate never panics and never reads more than it is given; it is safe
 //     for concurrent use. Rule sets compile once, on first use.
+//   - The work of the rules is bounded per document (schematron.BaseBudget,
+//     NodeBudget, TimeBudget): a document that would make a rule run for
+//     minutes is rejected with a processing error instead.
 //   - Errors, Warnings and Infos of a Verdict are sorted, unique and never
 //     nil.
 //
