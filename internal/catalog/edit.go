@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -18,13 +19,17 @@ type LevelOption struct {
 
 // EditPage is the view model of GET/POST /verwaltung/leistungen/{id}: the
 // staff form for the fields most often maintained (name, summary, online
-// availability, appointments, yearly case volume). Every save is a new
-// version, audited; the whole document is edited through the API.
+// availability, appointments, yearly case volume), or for unit heads the
+// case volume only. Every save is a new version, audited; the whole
+// document is edited through the API.
 type EditPage struct {
 	Ref, Name string
 	Version   int
-	Levels    []LevelOption
-	Form      web.Form
+	// VolumeOnly: the editor is a unit head, who maintains the case
+	// volume only.
+	VolumeOnly bool
+	Levels     []LevelOption
+	Form       web.Form
 }
 
 // editFields maps the service's JSON fields to the form's fields and ids,
@@ -65,21 +70,30 @@ func (h *Handler) handleEdit(w http.ResponseWriter, r *http.Request) error {
 	if done || err != nil {
 		return err
 	}
-	if err := p.See(t.ID, editorRoles...); err != nil {
+	if err := p.See(t.ID, identity.RoleUnitHead, identity.RoleFormManager, identity.RoleAdmin); err != nil {
 		return err
 	}
+	volumeOnly := !p.Has(editorRoles...)
 	st, err := h.Catalog.Get(r.Context(), t.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	shell := h.shell(r, web.AreaStaff)
+	render := func(status int, f web.Form) error {
+		v := editPage(st, f)
+		v.VolumeOnly = volumeOnly
+		return h.Pages.Render(w, r, status, "catalog_edit", shell, v)
+	}
 	if r.Method == http.MethodGet {
-		return h.Pages.Render(w, r, http.StatusOK, "catalog_edit", shell, editPage(st, web.Form{Values: formOf(st)}))
+		return render(http.StatusOK, web.Form{Values: formOf(st)})
 	}
 	if err := r.ParseForm(); err != nil {
 		return err
 	}
 	f := web.Form{Values: r.PostForm}
+	if volumeOnly {
+		return h.saveVolume(w, r, p, st, f, render)
+	}
 	in := st.Service
 	in.Name = strings.TrimSpace(f.Value("name"))
 	in.Summary = strings.TrimSpace(f.Value("summary"))
@@ -122,10 +136,36 @@ func (h *Handler) handleEdit(w http.ResponseWriter, r *http.Request) error {
 		case errors.Is(err, web.ErrConflict):
 			f.Values.Set("version", strconv.Itoa(st.Version))
 			f.Fail("name", "edit-name", "catalog.edit.error.conflict")
-			return h.Pages.Render(w, r, http.StatusConflict, "catalog_edit", shell, editPage(st, f))
+			return render(http.StatusConflict, f)
 		default:
 			return err
 		}
 	}
-	return h.Pages.Render(w, r, http.StatusUnprocessableEntity, "catalog_edit", shell, editPage(st, f))
+	return render(http.StatusUnprocessableEntity, f)
+}
+
+// saveVolume stores the case volume a unit head entered.
+func (h *Handler) saveVolume(w http.ResponseWriter, r *http.Request, p identity.Principal, st *StoredService, f web.Form, render func(int, web.Form) error) error {
+	n, err := strconv.Atoi(strings.TrimSpace(f.Value("yearly_case_volume")))
+	switch {
+	case err != nil:
+		f.Fail("yearly_case_volume", "edit-volume", "catalog.edit.error.number")
+	case n < 0:
+		f.Fail("yearly_case_volume", "edit-volume", "catalog.edit.error.yearly_case_volume")
+	}
+	if f.Invalid() {
+		return render(http.StatusUnprocessableEntity, f)
+	}
+	version, _ := strconv.Atoi(f.Value("version"))
+	_, err = h.Catalog.UpdateVolume(r.Context(), p, p.TenantID, st.ID, version, n)
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/verwaltung/digitalisierung", http.StatusSeeOther)
+		return nil
+	case errors.Is(err, web.ErrConflict):
+		f.Values.Set("version", strconv.Itoa(st.Version))
+		f.Fail("yearly_case_volume", "edit-volume", "catalog.edit.error.conflict")
+		return render(http.StatusConflict, f)
+	}
+	return err
 }

@@ -577,6 +577,27 @@ func TestPages(t *testing.T) {
 					t.Errorf("%s on %s: %d, want %d", c.method, c.host, rec.Code, c.status)
 				}
 			}
+
+			// A unit head maintains the case volume only.
+			head := token(t, db, s.a, identity.RoleUnitHead)
+			doc = parse(t, s.do(t, "GET", hostA, path, head, ""))
+			if len(all(doc, "input", "name", "name")) != 0 || len(all(doc, "input", "name", "yearly_case_volume", "value", "1600")) != 1 {
+				t.Error("a unit head's form is not the case volume alone")
+			}
+			if rec := s.do(t, "POST", hostA, path, head, "version=2&yearly_case_volume=-5"); rec.Code != 422 {
+				t.Errorf("negative volume: %d, want 422", rec.Code)
+			}
+			rec = s.do(t, "POST", hostA, path, head, "version=2&yearly_case_volume=2000&name=Umbenannt")
+			if rec.Code != 303 || rec.Header().Get("Location") != "/verwaltung/digitalisierung" {
+				t.Fatalf("unit head's volume: %d to %q", rec.Code, rec.Header().Get("Location"))
+			}
+			st, err = s.c.Get(context.Background(), s.a.ID, ref)
+			if err != nil || st.Version != 3 || st.YearlyCaseVolume != 2000 || st.Name != "Hundesteuer" {
+				t.Errorf("after the unit head's edit: v%d volume %d name %q, %v", st.Version, st.YearlyCaseVolume, st.Name, err)
+			}
+			if _, err := s.c.Update(context.Background(), identity.Principal{TenantID: s.a.ID, Ref: "U-HEAD", Kind: "staff", Roles: []identity.Role{identity.RoleUnitHead}}, s.a.ID, ref, 0, st.Service); web.StatusOf(err) != 404 {
+				t.Errorf("unit head's full edit: %v, want 404", err)
+			}
 		})
 	})
 }

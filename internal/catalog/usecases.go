@@ -174,6 +174,24 @@ func (c *Catalog) Update(ctx context.Context, p identity.Principal, tenantID int
 	if err := p.See(tenantID, editorRoles...); err != nil {
 		return nil, err
 	}
+	return c.save(ctx, p, tenantID, ref, version, func(Service) Service { return in })
+}
+
+// UpdateVolume sets the yearly case volume of a service, as a new
+// version like any edit. Besides catalog editors, unit heads may: they
+// know their unit's volumes and read the digitisation degree.
+func (c *Catalog) UpdateVolume(ctx context.Context, p identity.Principal, tenantID int64, ref string, version, volume int) (*StoredService, error) {
+	if err := p.See(tenantID, identity.RoleUnitHead, identity.RoleFormManager, identity.RoleAdmin); err != nil {
+		return nil, err
+	}
+	return c.save(ctx, p, tenantID, ref, version, func(old Service) Service {
+		old.YearlyCaseVolume = volume
+		return old
+	})
+}
+
+// save stores edit(current document) as the next version (see Update).
+func (c *Catalog) save(ctx context.Context, p identity.Principal, tenantID int64, ref string, version int, edit func(Service) Service) (*StoredService, error) {
 	var out *StoredService
 	err := database.WithTx(ctx, c.DB, func(tx *database.Tx) error {
 		old, err := getStored(tx.Context(), tx, tenantID, ref, tx.DB.ForUpdate())
@@ -183,6 +201,7 @@ func (c *Catalog) Update(ctx context.Context, p identity.Principal, tenantID int
 		if version != 0 && version != old.Version {
 			return fmt.Errorf("edit of version %d, current is %d: %w", version, old.Version, web.ErrConflict)
 		}
+		in := edit(old.Service)
 		if in.ID != "" && NormalizeRef(in.ID) != old.ID {
 			return web.Invalid("id", "Die Kennung einer Leistung kann nicht geändert werden.")
 		}
