@@ -74,7 +74,8 @@
 // services and use the assistant. Form managers and admins of the tenant
 // edit services and import catalogs (the CLI acts as the tenant's system
 // principal); any staff member reads a service's history; unit heads and
-// admins see the digitisation degree. A principal of another tenant, or
+// admins see the digitisation degree, and unit heads enter case volumes
+// (a new version like any edit). A principal of another tenant, or
 // one without the role, gets "not found" for a service's edit and history,
 // so nothing reveals that a reference exists elsewhere.
 package catalog
