@@ -51,7 +51,7 @@ func mustSite() *shellSite {
 		}
 	}
 	r.Credits = append(r.Credits,
-		web.Credit{Text: "Leistungsbeschreibungen: © Landeshauptstadt München (EUPL-1.2, via it-at-m/eappointment)", Href: "https://stadt.muenchen.de/service/"},
+		web.Credit{Text: "Leistungsbeschreibungen: © Landeshauptstadt München (EUPL-1.2, via it-at-m/eappointment)"},
 		web.Credit{Text: "Lebenslagen und LeiKa-Schlüssel: OZG-Datenbank NRW (MIT)"})
 	r.Nav[web.AreaCitizen] = append(r.Nav[web.AreaCitizen],
 		web.NavEntry{Href: "/leistungen", Key: "catalog.finder.title"},
