@@ -207,9 +207,26 @@ var (
 	dates    = []string{"2024-01-01", "2024-02-30", "20240101", "2023-12-31", "2025-06-15", "2024-01-01Z", "x"}
 )
 
-// mutate changes one to three random leaves or elements of doc.
+var specIDs = []string{
+	"urn:cen.eu:en16931:2017",
+	"urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0",
+	"urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0#conformant#urn:xeinkauf.de:kosit:extension:xrechnung_3.0",
+	"urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0#compliant#urn:xeinkauf.de:kosit:xrechnung:cvd_0.9",
+}
+
+// mutate changes one to three random leaves or elements of doc, and now
+// and then its specification identifier (to reach the Extension and CVD
+// rules).
 func mutate(doc *xpath.Document, rng *rand.Rand) {
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	if rng.IntN(4) == 0 {
+		for _, e := range doc.Elements {
+			if e.Local == "CustomizationID" || (e.Local == "ID" && e.Parent.Local == "GuidelineSpecifiedDocumentContextParameter") {
+				e.Children = []*xpath.Node{{Kind: xpath.TextNode, Value: pick(specIDs), Parent: e}}
+				break
+			}
+		}
+	}
 	for range 1 + rng.IntN(3) {
 		var leaves, inner []*xpath.Node
 		var walk func(n *xpath.Node)
