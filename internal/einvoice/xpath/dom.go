@@ -33,9 +33,9 @@ type Node struct {
 	Parent   *Node
 	Children []*Node
 	Attrs    []*Node
-	qn       string // prefix:local, computed once
-	one      Seq    // the sequence (n), shared, capacity 1
-	Order    int32  // document order
+	qn       string  // prefix:local, computed once
+	one      [1]Item // backing array of single()
+	Order    int32   // document order
 	Line     int32
 	doc      *Document
 }
@@ -68,10 +68,10 @@ func (d *Document) Element() *Node {
 // single returns the sequence holding only n. It is shared: callers must
 // not modify it (its capacity of 1 makes append copy).
 func (n *Node) single() Seq {
-	if n.one == nil {
-		n.one = Seq{n}[:1:1]
+	if n.one[0] == nil {
+		n.one[0] = n
 	}
-	return n.one
+	return Seq(n.one[:1:1])
 }
 
 // Doc returns the document the node belongs to.

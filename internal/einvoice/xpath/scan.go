@@ -28,6 +28,23 @@ type scanner struct {
 	slab            []Node            // nodes are allocated in chunks
 }
 
+// intern returns b as a string, shared for short white-space runs (the
+// indentation between elements), which are most of the text nodes.
+func (s *scanner) intern(b []byte) string {
+	if len(b) > 40 || len(b) == 0 || !isSpace(b[0]) || len(bytes.TrimLeft(b, " \t\n\r")) != 0 {
+		return string(b)
+	}
+	if v, ok := s.names[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if s.names == nil {
+		s.names = map[string]string{}
+	}
+	s.names[v] = v
+	return v
+}
+
 // node returns a zeroed node from the current chunk.
 func (s *scanner) node() *Node {
 	if len(s.slab) == 0 {
@@ -263,7 +280,7 @@ func (s *scanner) charData(cur *Node) error {
 	}
 	var val string
 	if simple {
-		val = string(s.src[start:s.pos])
+		val = s.intern(s.src[start:s.pos])
 	} else {
 		s.pos = start
 		s.text = s.text[:0]
