@@ -40,6 +40,7 @@ var Widths = []int64{375, 1280}
 // program is the running rathaus.
 type program struct {
 	base string
+	dir  string // the data directory (mail goes to dir/outbox)
 	stop func()
 }
 
@@ -91,7 +92,7 @@ func startProgram(t *testing.T) *program {
 		}
 		time.Sleep(20 * time.Millisecond) // polling another process
 	}
-	p := &program{base: base, stop: func() {
+	p := &program{base: base, dir: dir, stop: func() {
 		cancel()
 		select {
 		case <-done:

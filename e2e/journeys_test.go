@@ -20,7 +20,7 @@ func TestJourneysWithoutJavaScript(t *testing.T) {
 	prog := startProgram(t)
 	browser := newBrowser(t)
 	ctx := tab(t, browser, false)
-	ctx, cancel := context.WithTimeout(ctx, 120*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 
 	text := func(sel string) string {
@@ -49,7 +49,10 @@ func TestJourneysWithoutJavaScript(t *testing.T) {
 		chromedp.WaitReady(chromedp.CSS("#fehler")),
 	)
 	if err != nil {
-		t.Fatalf("send the empty form: %v", err)
+		lctx, lcancel := context.WithTimeout(tab(t, browser, false), 5*time.Second)
+		defer lcancel()
+		l, _ := chromedp.Run(lctx, chromedp.Location())
+		t.Fatalf("send the empty form: %v (now at %s)", err, l)
 	}
 	if got := text("#fehler"); !strings.Contains(got, "Bitte schreiben Sie eine Nachricht.") || !strings.Contains(got, "gültige E-Mail-Adresse") {
 		t.Errorf("error summary: %q", got)
@@ -124,4 +127,83 @@ func TestAxeFindsViolations(t *testing.T) {
 			t.Errorf("axe did not report %s on a page that has it (found %v)", want, found)
 		}
 	}
+}
+
+// TestFindAServiceWithoutJavaScript: Paul asks in his own words, in a
+// browser that runs no script — through the finder and through the
+// assistant — and ends on the service page with the responsible office.
+func TestFindAServiceWithoutJavaScript(t *testing.T) {
+	prog := startProgram(t)
+	browser := newBrowser(t)
+	ctx, cancel := context.WithTimeout(tab(t, browser, false), 60*time.Second)
+	defer cancel()
+
+	// The finder: a colloquial query, the first result, the service page.
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(prog.base+"/leistungen?lang=de"),
+		chromedp.SendKeys(chromedp.CSS(`main form[action="/leistungen"] input[name=q]`), "Steuer für meinen Hund"),
+		chromedp.Click(chromedp.CSS(`main form[action="/leistungen"] button[type=submit]`)),
+	)
+	if err != nil {
+		t.Fatalf("search: %v", err)
+	}
+	waitAway(t, ctx, "/leistungen?lang=de")
+	first, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`main a[href^="/leistungen/"]`), "href"))
+	if err != nil || first.Value == "" {
+		t.Fatalf("no result link: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(prog.base+first.Value)); err != nil {
+		t.Fatal(err)
+	}
+	h1, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("main h1")))
+	if !strings.Contains(h1, "Hundesteuer") {
+		t.Errorf("first result for 'Steuer für meinen Hund' is %q, want Hundesteuer", strings.TrimSpace(h1))
+	}
+
+	// The assistant: a short request, answered by a question or the service.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(prog.base+"/assistent?lang=de"),
+		chromedp.SendKeys(chromedp.CSS(`#assistent-q`), "ich habe meinen Ausweis verloren"),
+		chromedp.Click(chromedp.CSS(`main form[action="/assistent"] button[type=submit]`)),
+	)
+	if err != nil {
+		t.Fatalf("assistant: %v", err)
+	}
+	prevState := ""
+	for step := 0; step < 4; step++ {
+		// Wait for the next answer page: the service page, or a question
+		// whose dialogue state differs from the one just sent.
+		deadline := time.Now().Add(15 * time.Second)
+		var loc string
+		for {
+			loc, _ = chromedp.Run(ctx, chromedp.Location())
+			if strings.Contains(loc, "/leistungen/") {
+				h1, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("main h1")))
+				if !strings.Contains(h1, "Personalausweis") && !strings.Contains(h1, "Verlust") {
+					t.Errorf("the assistant ended on %q", strings.TrimSpace(h1))
+				}
+				return
+			}
+			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('input[name=state]')||{}).value||''`))
+			radios, _ := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll(`main input[type=radio][name=answer]`), chromedp.AtLeast(0)))
+			if len(radios) > 0 && state != prevState {
+				prevState = state
+				break
+			}
+			if time.Now().After(deadline) {
+				main, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("main")))
+				t.Fatalf("no question or service page at %s: %s", loc, strings.Join(strings.Fields(main), " "))
+			}
+			time.Sleep(50 * time.Millisecond) // polling the browser for the answer page
+		}
+		// A clarifying question: take the first option, as a person would,
+		// by its label.
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`main label[for="assistent-answer-0"]`)),
+			chromedp.Click(chromedp.CSS(`main form[action="/assistent"] button[type=submit]`)),
+		); err != nil {
+			t.Fatalf("answer the question at %s: %v", loc, err)
+		}
+	}
+	t.Fatal("the assistant did not reach a service page within four answers")
 }
