@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rathaus/rathaus/internal/catalog"
@@ -13,11 +14,13 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
-// site is the web shell: catalogs, assets and templates, parsed once when the
-// program starts (a broken template or catalog stops it there). It is
-// read-only after start-up; renderError, which serve.go hands to the router
+// site is the web shell: catalogs, assets and templates, parsed once — when
+// the HTTP handler is built, so a broken template or catalog stops `serve`
+// at start-up — and read-only after that. It is built on first use, not at
+// program start, so that commands without pages (einvoice validate, audit
+// verify) do not pay for it. renderError, which serve.go hands to the router
 // and the middleware as a plain function, needs it without an env.
-var site = mustSite()
+var site = sync.OnceValue(mustSite)
 
 type shellSite struct {
 	cat    *i18n.Catalog
@@ -26,7 +29,7 @@ type shellSite struct {
 }
 
 // mustSite builds the web shell with every domain's catalog and page
-// templates; the domains' handlers get site.r as their Pages.
+// templates; the domains' handlers get site().r as their Pages.
 func mustSite() *shellSite {
 	cat, err := i18n.NewCatalog()
 	if err != nil {
@@ -76,9 +79,9 @@ type pages struct {
 // pages with the accessibility feedback form, the staff area's entry, the
 // language switch and the static assets.
 func mountPages(rt *web.Router, e *env) {
-	p := &pages{site: site, env: e}
-	rt.Handle(web.StaticPattern, site.assets)
-	rt.Example(web.StaticPattern, site.assets.URL("rathaus.css"))
+	p := &pages{site: site(), env: e}
+	rt.Handle(web.StaticPattern, site().assets)
+	rt.Example(web.StaticPattern, site().assets.URL("rathaus.css"))
 	rt.HandleFunc("GET /{$}", p.handleHome)
 	rt.HandleFunc("GET /impressum", p.handleLegal("legal.imprint.title", func(l identity.Legal) string { return l.Imprint }))
 	rt.HandleFunc("GET /datenschutz", p.handleLegal("legal.privacy.title", func(l identity.Legal) string { return l.Privacy }))
@@ -191,7 +194,7 @@ type ErrorPage struct {
 
 func errorPage(status int) ErrorPage {
 	k := status
-	if !site.cat.Has(i18n.De, "error."+strconv.Itoa(k)+".title") {
+	if !site().cat.Has(i18n.De, "error."+strconv.Itoa(k)+".title") {
 		k = 500
 		if status < 500 {
 			k = 400
@@ -203,7 +206,7 @@ func errorPage(status int) ErrorPage {
 // renderError writes the HTML error page in the layout; it never shows
 // internal error text.
 func renderError(w http.ResponseWriter, r *http.Request, status int) {
-	if err := site.r.Render(w, r, status, "error", shellFor(r), errorPage(status)); err != nil {
+	if err := site().r.Render(w, r, status, "error", shellFor(r), errorPage(status)); err != nil {
 		web.Logger(r.Context()).Error("render error page", "err", err, "status", status)
 		http.Error(w, http.StatusText(status)+" ("+web.RequestID(r.Context())+")", status)
 	}

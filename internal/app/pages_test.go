@@ -66,7 +66,7 @@ func TestShellTemplatesRenderTheirViewModels(t *testing.T) {
 						status = 422
 					}
 					var buf bytes.Buffer
-					if err := site.r.Execute(&buf, name, site.r.View(r, status, web.Shell{Tenant: "Musterstadt", RequestID: "req-1"}, vm)); err != nil {
+					if err := site().r.Execute(&buf, name, site().r.View(r, status, web.Shell{Tenant: "Musterstadt", RequestID: "req-1"}, vm)); err != nil {
 						t.Fatal(err)
 					}
 					checkPage(t, buf.Bytes(), string(lang))
@@ -249,7 +249,7 @@ func TestValidateFeedback(t *testing.T) {
 			var got []string
 			for _, e := range f.Errors {
 				got = append(got, e.Field)
-				if !site.cat.Has(i18n.De, e.Message) || !site.cat.Has(i18n.En, e.Message) {
+				if !site().cat.Has(i18n.De, e.Message) || !site().cat.Has(i18n.En, e.Message) {
 					t.Errorf("message key %q not in both catalogs", e.Message)
 				}
 			}
@@ -424,7 +424,7 @@ func TestShellPages(t *testing.T) {
 		})
 
 		t.Run("assets", func(t *testing.T) {
-			resp, _ := get(t, s, "GET", site.assets.URL("kern.css"), "", "Accept-Encoding", "gzip")
+			resp, _ := get(t, s, "GET", site().assets.URL("kern.css"), "", "Accept-Encoding", "gzip")
 			if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
 				t.Errorf("kern.css: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
 			}
@@ -446,7 +446,7 @@ func TestRouteTableHasEveryShellPage(t *testing.T) {
 			t.Errorf("route %s missing from RouteTable", want)
 		}
 	}
-	if ex := got["GET /static/{version}/{file...}"].Example; ex != site.assets.URL("rathaus.css") {
+	if ex := got["GET /static/{version}/{file...}"].Example; ex != site().assets.URL("rathaus.css") {
 		t.Errorf("static route example %q", ex)
 	}
 }

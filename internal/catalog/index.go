@@ -1,6 +1,9 @@
 package catalog
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Index holds the current Finder of a catalog and swaps it atomically when
 // the catalog changes, so searches never wait for a rebuild. The zero
@@ -20,7 +23,9 @@ func (x *Index) Finder() *Finder {
 	if f := x.p.Load(); f != nil {
 		return f
 	}
-	return emptyFinder
+	return emptyFinder()
 }
 
-var emptyFinder = NewFinder(nil)
+// emptyFinder is built on first use (it compiles the synonym table), not at
+// program start.
+var emptyFinder = sync.OnceValue(func() *Finder { return NewFinder(nil) })

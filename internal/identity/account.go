@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -50,8 +51,10 @@ const (
 )
 
 // dummyHash keeps the time of a login for an unknown address equal to one
-// with a wrong password.
-var dummyHash = HashPassword("no-such-account-dummy")
+// with a wrong password. Computed on first use: an argon2id hash costs
+// 64 MiB and a good part of a second, which no CLI command should pay at
+// start-up.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("no-such-account-dummy") })
 
 // LoginInput is a password login attempt.
 type LoginInput struct {
@@ -82,7 +85,7 @@ func (s *Service) Login(ctx context.Context, tenantID int64, in LoginInput) (str
 		err = tx.QueryRowContext(ctx, `SELECT id, ref, kind, password_hash, totp_secret, email_verified_at FROM accounts WHERE tenant_id = $1 AND email = $2 AND deleted_at IS NULL`, tenantID, email).
 			Scan(&accountID, &ref, &kind, &hash, &secret, &verified)
 		if errors.Is(err, sql.ErrNoRows) {
-			CheckPassword(dummyHash, in.Password)
+			CheckPassword(dummyHash(), in.Password)
 			result = ErrBadCredentials
 		} else if err != nil {
 			return err
