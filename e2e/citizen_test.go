@@ -35,34 +35,25 @@ func signUpCitizen(t *testing.T, ctx context.Context, prog *program) {
 		chromedp.SendKeys(chromedp.CSS(`form input[name=name]`), "Paul Beispiel"),
 		chromedp.SendKeys(chromedp.CSS(`form input[name=password]`), password),
 		chromedp.SendKeys(chromedp.CSS(`form input[name=password2]`), password),
-		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
 	)
 	if err != nil {
 		t.Fatalf("registration form: %v", err)
 	}
-	waitAway(t, ctx, "/registrieren?")
-	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(loc, "/registrieren/gesendet") {
-		t.Fatalf("registration not accepted, now at %s", loc)
-	}
+	press(t, ctx, `main form button[type=submit]`, `document.readyState === "complete" && location.pathname === "/registrieren/gesendet"`)
 	token := waitForConfirmation(t, prog.dir)
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(prog.base+"/konto/bestaetigen?token="+token),
-		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
-	)
-	if err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(prog.base+"/konto/bestaetigen?token="+token)); err != nil {
 		t.Fatalf("confirm the address: %v", err)
 	}
-	waitAway(t, ctx, "/konto/bestaetigen")
+	press(t, ctx, `main form button[type=submit]`, `document.readyState === "complete" && location.pathname !== "/konto/bestaetigen"`)
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(prog.base+"/anmelden"),
 		chromedp.SendKeys(chromedp.CSS(`form input[name=email]`), email),
 		chromedp.SendKeys(chromedp.CSS(`form input[name=password]`), password),
-		chromedp.Click(chromedp.CSS(`form:has(input[name=password]) button[type=submit]`)),
 	)
 	if err != nil {
 		t.Fatalf("sign in: %v", err)
 	}
-	waitAway(t, ctx, "/anmelden")
+	press(t, ctx, `form:has(input[name=password]) button[type=submit]`, `document.readyState === "complete" && location.pathname !== "/anmelden"`)
 }
 
 // waitForConfirmation reads the confirmation link from the mail the

@@ -299,3 +299,64 @@ func measure(ctx context.Context, base string) (weight, error) {
 }
 
 func kb(n int64) string { return fmt.Sprintf("%.1f", float64(n)/1024) }
+
+// press clicks an element as a person would and waits until done (a
+// JavaScript condition, evaluated by DevTools) holds. It first waits for the
+// page and its web fonts to finish loading — a click computed before a font
+// swap moves the layout can land beside the button. If the click still
+// left no trace, the element is clicked once more through the DOM (same
+// default action), so a journey does not hang on the browser's bookkeeping.
+func press(t *testing.T, ctx context.Context, sel, done string) {
+	t.Helper()
+	waitJS(t, ctx, "page loaded before pressing "+sel,
+		`document.readyState === "complete" && (!document.fonts || document.fonts.status === "loaded") && document.querySelector(`+jsString(sel)+`) !== null`)
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err := chromedp.Do(cctx, chromedp.Click(chromedp.CSS(sel)))
+	cancel()
+	if err == nil && pollJS(ctx, done, 5*time.Second) {
+		return
+	}
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var e=document.querySelector(`+jsString(sel)+`); if(!e) return false; e.click(); return true})()`))
+	if err != nil || !ok {
+		if pollJS(ctx, done, time.Second) {
+			return // the first click did act, just slowly
+		}
+		t.Fatalf("press %s: %v", sel, err)
+	}
+	waitJS(t, ctx, "the answer to pressing "+sel, done)
+}
+
+// pollJS reports whether expr became true within d.
+func pollJS(ctx context.Context, expr string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond) // polling the browser
+	}
+	return false
+}
+
+// waitJS polls a condition evaluated by DevTools (this works in tabs whose
+// page scripts are disabled too) until it is true.
+func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			loc, _ := chromedp.Run(ctx, chromedp.Location())
+			t.Fatalf("waiting for %s at %s: %v", what, loc, err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the browser
+	}
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -84,12 +84,11 @@ func loginAsStaff(t *testing.T, ctx context.Context, base string) {
 		chromedp.Navigate(base+"/anmelden"),
 		chromedp.SendKeys(chromedp.CSS(`form input[name=email]`), app.DemoStaff[0].Email),
 		chromedp.SendKeys(chromedp.CSS(`form input[name=password]`), app.DemoPassword),
-		chromedp.Click(chromedp.CSS(`form:has(input[name=password]) button[type=submit]`)),
 	)
 	if err != nil {
 		t.Fatalf("sign in as staff: %v", err)
 	}
-	waitAway(t, ctx, "/anmelden")
+	press(t, ctx, `form:has(input[name=password]) button[type=submit]`, `document.readyState === "complete" && location.pathname !== "/anmelden"`)
 }
 
 // waitAway waits until the browser has left a page whose path contains
