@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
+	"sync"
 )
 
 // The assistant ("Was möchten Sie erledigen?") leads a citizen from their
@@ -116,56 +118,38 @@ type texts struct {
 	fees, office, info string
 }
 
-var assistantTexts = map[string]texts{
-	"de": {
-		prompt:         "Was möchten Sie erledigen? Beschreiben Sie es in Ihren eigenen Worten.",
-		noMatch:        "Dazu habe ich leider keine passende Leistung gefunden. Versuchen Sie es bitte mit anderen Worten, zum Beispiel „Ausweis verloren“ oder „Auto anmelden“.",
-		rephrase:       "Beschreiben Sie bitte mit anderen Worten, was Sie erledigen möchten.",
-		what:           "Was genau möchten Sie erledigen?",
-		lostOrNew:      "Ist das Dokument verloren gegangen oder gestohlen worden – oder brauchen Sie ein neues, zum Beispiel weil es abläuft?",
-		inOrOut:        "Ziehen Sie zu oder ziehen Sie weg?",
-		phoneOrSite:    "Möchten Sie vor Ort oder am Telefon beraten werden?",
-		abroad:         "Hat einer von Ihnen eine ausländische Staatsangehörigkeit, oder wurde ein Dokument im Ausland ausgestellt?",
-		vehicleFrom:    "Woher kommt das Fahrzeug – ist es neu, war es schon hier zugelassen, kommt es von außerhalb oder aus dem Ausland?",
-		none:           "Nichts davon",
-		online:         "Online beantragen: %s",
-		download:       "Formular herunterladen und ausgefüllt einreichen: %s",
-		appointment:    "Termin vereinbaren",
-		appointmentMin: "Termin vereinbaren (Dauer etwa %d Minuten)",
-		documents:      "Bringen Sie mit: %s",
-		genericDocs:    "Bringen Sie einen gültigen Personalausweis oder Reisepass mit.",
-		fees:           "Gebühren: %s",
-		office:         "Zuständig: %s",
-		info:           "Alle Informationen finden Sie auf der Seite der Leistung.",
-	},
-	"en": {
-		prompt:         "What would you like to do? Describe it in your own words.",
-		noMatch:        "Sorry, I could not find a matching service. Please try other words, for example “lost my ID card” or “register a car”.",
-		rephrase:       "Please describe in other words what you would like to do.",
-		what:           "What exactly would you like to do?",
-		lostOrNew:      "Was the document lost or stolen – or do you need a new one, for example because it expires?",
-		inOrOut:        "Are you moving in or moving away?",
-		phoneOrSite:    "Would you like advice in person or by phone?",
-		abroad:         "Does one of you hold a foreign nationality, or was a document issued abroad?",
-		vehicleFrom:    "Where does the vehicle come from – is it new, already registered here, from elsewhere in Germany or from abroad?",
-		none:           "None of these",
-		online:         "Apply online: %s",
-		download:       "Download the form and hand it in: %s",
-		appointment:    "Book an appointment",
-		appointmentMin: "Book an appointment (about %d minutes)",
-		documents:      "Please bring: %s",
-		genericDocs:    "Please bring a valid ID card or passport.",
-		fees:           "Fees: %s",
-		office:         "Responsible office: %s",
-		info:           "You will find all information on the service page.",
-	},
-}
+// assistantTexts are the assistant's sentences in each language, read
+// from the catalog's message files (keys catalog.assistant.say.*), so all
+// user-visible text lives in the catalogs.
+var assistantTexts = sync.OnceValue(func() map[string]texts {
+	out := map[string]texts{}
+	for _, lang := range []string{"de", "en"} {
+		b, err := fs.ReadFile(Messages(), lang+".json")
+		if err != nil {
+			panic(err) // embedded; caught by tests
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			panic(err)
+		}
+		k := func(name string) string { return m["catalog.assistant.say."+name] }
+		out[lang] = texts{
+			prompt: k("prompt"), noMatch: k("no_match"), rephrase: k("rephrase"), what: k("what"),
+			lostOrNew: k("lost_or_new"), inOrOut: k("in_or_out"), phoneOrSite: k("phone_or_site"),
+			abroad: k("abroad"), vehicleFrom: k("vehicle_from"), none: k("none"),
+			online: k("online"), download: k("download"), appointment: k("appointment"),
+			appointmentMin: k("appointment_min"), documents: k("documents"), genericDocs: k("generic_docs"),
+			fees: k("fees"), office: k("office"), info: k("info"),
+		}
+	}
+	return out
+})
 
 func textsFor(lang string) texts {
-	if t, ok := assistantTexts[lang]; ok {
+	if t, ok := assistantTexts()[lang]; ok {
 		return t
 	}
-	return assistantTexts["de"]
+	return assistantTexts()["de"]
 }
 
 // Prompt is the opening question in the state's language.

@@ -21,7 +21,7 @@ func TestAssistantDialogue(t *testing.T) {
 	if r.Options[len(r.Options)-1].Value != optionNone {
 		t.Errorf("last option %+v, want %q", r.Options[len(r.Options)-1], optionNone)
 	}
-	if r.Question != assistantTexts["de"].lostOrNew {
+	if r.Question != assistantTexts()["de"].lostOrNew {
 		t.Errorf("question %q, want the lost-or-new question", r.Question)
 	}
 	// The state survives a round trip through a hidden field.
