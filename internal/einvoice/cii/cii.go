@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rathaus/rathaus/internal/einvoice/en16931"
+	"github.com/rathaus/rathaus/internal/einvoice/en16931/parsing"
 	"github.com/rathaus/rathaus/internal/einvoice/en16931/xmltree"
 )
 
@@ -40,15 +41,16 @@ func Parse(data []byte) (*en16931.Invoice, error) {
 	if root.Name.Space != NSInvoice || root.Name.Local != "CrossIndustryInvoice" {
 		return nil, fmt.Errorf("parse CII: %w: root element {%s}%s", en16931.ErrUnknownDocument, root.Name.Space, root.Name.Local)
 	}
-	p := &parser{inv: &en16931.Invoice{Syntax: en16931.SyntaxCII}}
+	inv := &en16931.Invoice{Syntax: en16931.SyntaxCII}
+	p := &parser{inv: inv, Collector: parsing.Collector{Invoice: inv, Prefix: prefix}}
 	p.document(root)
-	p.finish()
+	p.Finish()
 	return p.inv, nil
 }
 
 type parser struct {
-	inv     *en16931.Invoice
-	dropped int // malformed values beyond en16931.MaxInvalid
+	inv *en16931.Invoice
+	parsing.Collector
 }
 
 // ram walks down a path of ram children; nil when any step is missing.
@@ -61,37 +63,6 @@ func ram(e *xmltree.Element, path ...string) *xmltree.Element {
 
 // text returns the text at a path of ram children.
 func text(e *xmltree.Element, path ...string) string { return ram(e, path...).Text() }
-
-func (p *parser) invalid(e *xmltree.Element, text string, err error) {
-	if len(p.inv.Invalid) >= en16931.MaxInvalid {
-		p.dropped++ // the path costs a scan of the siblings: bound the work
-		return
-	}
-	p.inv.Invalid = append(p.inv.Invalid, en16931.InvalidValue{
-		Element: e.Path(prefix), Text: text, Reason: err.Error(),
-	})
-}
-
-// finish notes the malformed values that were not listed.
-func (p *parser) finish() {
-	if p.dropped > 0 {
-		p.inv.Invalid = append(p.inv.Invalid, en16931.InvalidValue{
-			Reason: fmt.Sprintf("%d further malformed values not listed", p.dropped),
-		})
-	}
-}
-
-func (p *parser) amount(e *xmltree.Element) *en16931.Amount {
-	if e == nil {
-		return nil
-	}
-	d, err := en16931.ParseDecimal(e.Text())
-	if err != nil {
-		p.invalid(e, e.Text(), err)
-		return nil
-	}
-	return &d
-}
 
 // date reads a udt:DateTimeString (or qdt:DateTimeString, udt:DateString)
 // child of e in format 102. Another format is recorded as invalid: EN 16931
@@ -114,12 +85,12 @@ func (p *parser) date(e *xmltree.Element) *en16931.Date {
 		return nil
 	}
 	if f := s.AttrValue("format"); f != "102" {
-		p.invalid(s, s.Text(), fmt.Errorf("%w: date format %q, want 102", en16931.ErrInvalidValue, f))
+		p.Invalid(s, s.Text(), fmt.Errorf("%w: date format %q, want 102", en16931.ErrInvalidValue, f))
 		return nil
 	}
 	d, err := en16931.ParseDate102(s.Text())
 	if err != nil {
-		p.invalid(s, s.Text(), err)
+		p.Invalid(s, s.Text(), err)
 		return nil
 	}
 	return &d
@@ -221,10 +192,10 @@ func (p *parser) document(r *xmltree.Element) {
 	p.payment(set)
 	for _, tt := range set.All(nsRAM, "ApplicableTradeTax") {
 		inv.VATBreakdown = append(inv.VATBreakdown, en16931.VATBreakdown{
-			TaxableAmount:       p.amount(ram(tt, "BasisAmount")),
-			TaxAmount:           p.amount(ram(tt, "CalculatedAmount")),
+			TaxableAmount:       p.Amount(ram(tt, "BasisAmount")),
+			TaxAmount:           p.Amount(ram(tt, "CalculatedAmount")),
 			Category:            text(tt, "CategoryCode"),
-			Rate:                p.amount(ram(tt, "RateApplicablePercent")),
+			Rate:                p.Amount(ram(tt, "RateApplicablePercent")),
 			ExemptionReason:     text(tt, "ExemptionReason"),
 			ExemptionReasonCode: text(tt, "ExemptionReasonCode"),
 		})
@@ -248,23 +219,23 @@ func (p *parser) document(r *xmltree.Element) {
 	}
 	if m := ram(set, "SpecifiedTradeSettlementHeaderMonetarySummation"); m != nil {
 		t := &inv.Totals
-		t.LineNet = p.amount(ram(m, "LineTotalAmount"))
-		t.Charges = p.amount(ram(m, "ChargeTotalAmount"))
-		t.Allowances = p.amount(ram(m, "AllowanceTotalAmount"))
-		t.WithoutVAT = p.amount(ram(m, "TaxBasisTotalAmount"))
+		t.LineNet = p.Amount(ram(m, "LineTotalAmount"))
+		t.Charges = p.Amount(ram(m, "ChargeTotalAmount"))
+		t.Allowances = p.Amount(ram(m, "AllowanceTotalAmount"))
+		t.WithoutVAT = p.Amount(ram(m, "TaxBasisTotalAmount"))
 		for _, ta := range m.All(nsRAM, "TaxTotalAmount") {
 			cur := ta.AttrValue("currencyID")
 			switch {
 			case inv.TaxCurrencyCode != "" && cur == inv.TaxCurrencyCode && cur != inv.CurrencyCode:
-				t.VATInAccountingCurrency = p.amount(ta)
+				t.VATInAccountingCurrency = p.Amount(ta)
 			case t.VAT == nil:
-				t.VAT = p.amount(ta)
+				t.VAT = p.Amount(ta)
 			}
 		}
-		t.Rounding = p.amount(ram(m, "RoundingAmount"))
-		t.WithVAT = p.amount(ram(m, "GrandTotalAmount"))
-		t.Paid = p.amount(ram(m, "TotalPrepaidAmount"))
-		t.Payable = p.amount(ram(m, "DuePayableAmount"))
+		t.Rounding = p.Amount(ram(m, "RoundingAmount"))
+		t.WithVAT = p.Amount(ram(m, "GrandTotalAmount"))
+		t.Paid = p.Amount(ram(m, "TotalPrepaidAmount"))
+		t.Payable = p.Amount(ram(m, "DuePayableAmount"))
 	}
 	for _, d := range set.All(nsRAM, "InvoiceReferencedDocument") {
 		inv.PrecedingInvoices = append(inv.PrecedingInvoices, en16931.PrecedingInvoice{
@@ -301,7 +272,7 @@ func (p *parser) additionalDocument(d *xmltree.Element) en16931.AdditionalDocume
 		a := &en16931.Attachment{MimeCode: b.AttrValue("mimeCode"), Filename: b.AttrValue("filename")}
 		content, err := b.Base64()
 		if err != nil {
-			p.invalid(b, fmt.Sprintf("(base64, %d bytes)", len(b.RawText())), err)
+			p.Invalid(b, fmt.Sprintf("(base64, %d bytes)", len(b.RawText())), err)
 		} else {
 			a.Content, a.Size = content, len(content)
 		}
@@ -432,15 +403,15 @@ func (p *parser) payment(set *xmltree.Element) {
 // it is a charge (udt:Indicator true).
 func (p *parser) allowanceCharge(e *xmltree.Element, document bool) (en16931.AllowanceCharge, bool) {
 	x := en16931.AllowanceCharge{
-		Amount:     p.amount(ram(e, "ActualAmount")),
-		BaseAmount: p.amount(ram(e, "BasisAmount")),
-		Percent:    p.amount(ram(e, "CalculationPercent")),
+		Amount:     p.Amount(ram(e, "ActualAmount")),
+		BaseAmount: p.Amount(ram(e, "BasisAmount")),
+		Percent:    p.Amount(ram(e, "CalculationPercent")),
 		Reason:     text(e, "Reason"),
 		ReasonCode: text(e, "ReasonCode"),
 	}
 	if document {
 		x.VATCategory = text(e, "CategoryTradeTax", "CategoryCode")
-		x.VATRate = p.amount(ram(e, "CategoryTradeTax", "RateApplicablePercent"))
+		x.VATRate = p.Amount(ram(e, "CategoryTradeTax", "RateApplicablePercent"))
 	}
 	ind := ram(e, "ChargeIndicator").Child(nsUDT, "Indicator").Text()
 	return x, ind == "true" || ind == "1"
@@ -454,9 +425,9 @@ func (p *parser) line(l *xmltree.Element) en16931.Line {
 	ln := en16931.Line{
 		ID:                       text(doc, "LineID"),
 		Note:                     text(doc, "IncludedNote", "Content"),
-		Quantity:                 p.amount(qty),
+		Quantity:                 p.Amount(qty),
 		UnitCode:                 qty.AttrValue("unitCode"),
-		NetAmount:                p.amount(ram(set, "SpecifiedTradeSettlementLineMonetarySummation", "LineTotalAmount")),
+		NetAmount:                p.Amount(ram(set, "SpecifiedTradeSettlementLineMonetarySummation", "LineTotalAmount")),
 		OrderLineReference:       text(agr, "BuyerOrderReferencedDocument", "LineID"),
 		BuyerAccountingReference: text(set, "ReceivableSpecifiedTradeAccountingAccount", "ID"),
 		Period:                   p.period(ram(set, "BillingSpecifiedPeriod")),
@@ -476,21 +447,21 @@ func (p *parser) line(l *xmltree.Element) en16931.Line {
 	}
 	if np := ram(agr, "NetPriceProductTradePrice"); np != nil {
 		bq := ram(np, "BasisQuantity")
-		ln.Price.Net = p.amount(ram(np, "ChargeAmount"))
-		ln.Price.BaseQuantity = p.amount(bq)
+		ln.Price.Net = p.Amount(ram(np, "ChargeAmount"))
+		ln.Price.BaseQuantity = p.Amount(bq)
 		ln.Price.BaseQuantityUnit = bq.AttrValue("unitCode")
 	}
 	if gp := ram(agr, "GrossPriceProductTradePrice"); gp != nil {
-		ln.Price.Gross = p.amount(ram(gp, "ChargeAmount"))
-		ln.Price.Discount = p.amount(ram(gp, "AppliedTradeAllowanceCharge", "ActualAmount"))
+		ln.Price.Gross = p.Amount(ram(gp, "ChargeAmount"))
+		ln.Price.Discount = p.Amount(ram(gp, "AppliedTradeAllowanceCharge", "ActualAmount"))
 		if ln.Price.BaseQuantity == nil {
 			bq := ram(gp, "BasisQuantity")
-			ln.Price.BaseQuantity = p.amount(bq)
+			ln.Price.BaseQuantity = p.Amount(bq)
 			ln.Price.BaseQuantityUnit = bq.AttrValue("unitCode")
 		}
 	}
 	tax := ram(set, "ApplicableTradeTax")
-	ln.VAT = en16931.LineVAT{Category: text(tax, "CategoryCode"), Rate: p.amount(ram(tax, "RateApplicablePercent"))}
+	ln.VAT = en16931.LineVAT{Category: text(tax, "CategoryCode"), Rate: p.Amount(ram(tax, "RateApplicablePercent"))}
 	if pr := ram(l, "SpecifiedTradeProduct"); pr != nil {
 		ln.Item = en16931.Item{
 			Name:              text(pr, "Name"),

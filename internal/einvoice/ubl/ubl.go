@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rathaus/rathaus/internal/einvoice/en16931"
+	"github.com/rathaus/rathaus/internal/einvoice/en16931/parsing"
 	"github.com/rathaus/rathaus/internal/einvoice/en16931/xmltree"
 )
 
@@ -34,7 +35,8 @@ func Parse(data []byte) (*en16931.Invoice, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse UBL: %w", err)
 	}
-	p := &parser{inv: &en16931.Invoice{}}
+	inv := &en16931.Invoice{}
+	p := &parser{inv: inv, Collector: parsing.Collector{Invoice: inv, Prefix: prefix}}
 	switch {
 	case root.Name.Space == NSInvoice && root.Name.Local == "Invoice":
 		p.inv.Kind, p.inv.Syntax = en16931.KindInvoice, en16931.SyntaxUBLInvoice
@@ -46,13 +48,13 @@ func Parse(data []byte) (*en16931.Invoice, error) {
 		return nil, fmt.Errorf("parse UBL: %w: root element {%s}%s", en16931.ErrUnknownDocument, root.Name.Space, root.Name.Local)
 	}
 	p.document(root)
-	p.finish()
+	p.Finish()
 	return p.inv, nil
 }
 
 type parser struct {
-	inv                         *en16931.Invoice
-	dropped                     int // malformed values beyond en16931.MaxInvalid
+	inv *en16931.Invoice
+	parsing.Collector
 	typeCode, lineName, qtyName string
 }
 
@@ -70,44 +72,13 @@ func walk(e *xmltree.Element, ns string, path []string) *xmltree.Element {
 // cbc returns the text of the cbc child named local of e.
 func cbc(e *xmltree.Element, local string) string { return e.Child(nsCBC, local).Text() }
 
-func (p *parser) invalid(e *xmltree.Element, text string, err error) {
-	if len(p.inv.Invalid) >= en16931.MaxInvalid {
-		p.dropped++ // the path costs a scan of the siblings: bound the work
-		return
-	}
-	p.inv.Invalid = append(p.inv.Invalid, en16931.InvalidValue{
-		Element: e.Path(prefix), Text: text, Reason: err.Error(),
-	})
-}
-
-// finish notes the malformed values that were not listed.
-func (p *parser) finish() {
-	if p.dropped > 0 {
-		p.inv.Invalid = append(p.inv.Invalid, en16931.InvalidValue{
-			Reason: fmt.Sprintf("%d further malformed values not listed", p.dropped),
-		})
-	}
-}
-
-func (p *parser) amount(e *xmltree.Element) *en16931.Amount {
-	if e == nil {
-		return nil
-	}
-	d, err := en16931.ParseDecimal(e.Text())
-	if err != nil {
-		p.invalid(e, e.Text(), err)
-		return nil
-	}
-	return &d
-}
-
 func (p *parser) date(e *xmltree.Element) *en16931.Date {
 	if e == nil {
 		return nil
 	}
 	d, err := en16931.ParseISODate(e.Text())
 	if err != nil {
-		p.invalid(e, e.Text(), err)
+		p.Invalid(e, e.Text(), err)
 		return nil
 	}
 	return &d
@@ -227,17 +198,17 @@ func (p *parser) document(r *xmltree.Element) {
 		cur := amt.AttrValue("currencyID")
 		switch {
 		case inv.TaxCurrencyCode != "" && cur == inv.TaxCurrencyCode && cur != inv.CurrencyCode:
-			inv.Totals.VATInAccountingCurrency = p.amount(amt)
+			inv.Totals.VATInAccountingCurrency = p.Amount(amt)
 		case inv.Totals.VAT == nil:
-			inv.Totals.VAT = p.amount(amt)
+			inv.Totals.VAT = p.Amount(amt)
 		}
 		for _, st := range tt.All(nsCAC, "TaxSubtotal") {
 			cat := st.Child(nsCAC, "TaxCategory")
 			inv.VATBreakdown = append(inv.VATBreakdown, en16931.VATBreakdown{
-				TaxableAmount:       p.amount(st.Child(nsCBC, "TaxableAmount")),
-				TaxAmount:           p.amount(st.Child(nsCBC, "TaxAmount")),
+				TaxableAmount:       p.Amount(st.Child(nsCBC, "TaxableAmount")),
+				TaxAmount:           p.Amount(st.Child(nsCBC, "TaxAmount")),
 				Category:            cbc(cat, "ID"),
-				Rate:                p.amount(cat.Child(nsCBC, "Percent")),
+				Rate:                p.Amount(cat.Child(nsCBC, "Percent")),
 				ExemptionReason:     cbc(cat, "TaxExemptionReason"),
 				ExemptionReasonCode: cbc(cat, "TaxExemptionReasonCode"),
 			})
@@ -245,14 +216,14 @@ func (p *parser) document(r *xmltree.Element) {
 	}
 	if m := r.Child(nsCAC, "LegalMonetaryTotal"); m != nil {
 		t := &inv.Totals
-		t.LineNet = p.amount(m.Child(nsCBC, "LineExtensionAmount"))
-		t.WithoutVAT = p.amount(m.Child(nsCBC, "TaxExclusiveAmount"))
-		t.WithVAT = p.amount(m.Child(nsCBC, "TaxInclusiveAmount"))
-		t.Allowances = p.amount(m.Child(nsCBC, "AllowanceTotalAmount"))
-		t.Charges = p.amount(m.Child(nsCBC, "ChargeTotalAmount"))
-		t.Paid = p.amount(m.Child(nsCBC, "PrepaidAmount"))
-		t.Rounding = p.amount(m.Child(nsCBC, "PayableRoundingAmount"))
-		t.Payable = p.amount(m.Child(nsCBC, "PayableAmount"))
+		t.LineNet = p.Amount(m.Child(nsCBC, "LineExtensionAmount"))
+		t.WithoutVAT = p.Amount(m.Child(nsCBC, "TaxExclusiveAmount"))
+		t.WithVAT = p.Amount(m.Child(nsCBC, "TaxInclusiveAmount"))
+		t.Allowances = p.Amount(m.Child(nsCBC, "AllowanceTotalAmount"))
+		t.Charges = p.Amount(m.Child(nsCBC, "ChargeTotalAmount"))
+		t.Paid = p.Amount(m.Child(nsCBC, "PrepaidAmount"))
+		t.Rounding = p.Amount(m.Child(nsCBC, "PayableRoundingAmount"))
+		t.Payable = p.Amount(m.Child(nsCBC, "PayableAmount"))
 	}
 	inv.Lines = []en16931.Line{}
 	for _, l := range r.All(nsCAC, p.lineName) {
@@ -298,7 +269,7 @@ func (p *parser) attachment(b *xmltree.Element) *en16931.Attachment {
 	a := &en16931.Attachment{MimeCode: b.AttrValue("mimeCode"), Filename: b.AttrValue("filename")}
 	content, err := b.Base64()
 	if err != nil {
-		p.invalid(b, fmt.Sprintf("(base64, %d bytes)", len(b.RawText())), err)
+		p.Invalid(b, fmt.Sprintf("(base64, %d bytes)", len(b.RawText())), err)
 		return a
 	}
 	a.Content, a.Size = content, len(content)
@@ -417,16 +388,16 @@ func (p *parser) payment(r *xmltree.Element, creditorID string) {
 // charge (cbc:ChargeIndicator true).
 func (p *parser) allowanceCharge(e *xmltree.Element, document bool) (en16931.AllowanceCharge, bool) {
 	x := en16931.AllowanceCharge{
-		Amount:     p.amount(e.Child(nsCBC, "Amount")),
-		BaseAmount: p.amount(e.Child(nsCBC, "BaseAmount")),
-		Percent:    p.amount(e.Child(nsCBC, "MultiplierFactorNumeric")),
+		Amount:     p.Amount(e.Child(nsCBC, "Amount")),
+		BaseAmount: p.Amount(e.Child(nsCBC, "BaseAmount")),
+		Percent:    p.Amount(e.Child(nsCBC, "MultiplierFactorNumeric")),
 		Reason:     cbc(e, "AllowanceChargeReason"),
 		ReasonCode: cbc(e, "AllowanceChargeReasonCode"),
 	}
 	if document {
 		cat := e.Child(nsCAC, "TaxCategory")
 		x.VATCategory = cbc(cat, "ID")
-		x.VATRate = p.amount(cat.Child(nsCBC, "Percent"))
+		x.VATRate = p.Amount(cat.Child(nsCBC, "Percent"))
 	}
 	return x, isTrue(cbc(e, "ChargeIndicator"))
 }
@@ -439,9 +410,9 @@ func (p *parser) line(l *xmltree.Element) en16931.Line {
 	ln := en16931.Line{
 		ID:                       cbc(l, "ID"),
 		Note:                     cbc(l, "Note"),
-		Quantity:                 p.amount(qty),
+		Quantity:                 p.Amount(qty),
 		UnitCode:                 qty.AttrValue("unitCode"),
-		NetAmount:                p.amount(l.Child(nsCBC, "LineExtensionAmount")),
+		NetAmount:                p.Amount(l.Child(nsCBC, "LineExtensionAmount")),
 		BuyerAccountingReference: cbc(l, "AccountingCost"),
 		Period:                   p.period(l.Child(nsCAC, "InvoicePeriod")),
 		OrderLineReference:       cbc(cac(l, "OrderLineReference"), "LineID"),
@@ -462,18 +433,18 @@ func (p *parser) line(l *xmltree.Element) en16931.Line {
 	if pr := l.Child(nsCAC, "Price"); pr != nil {
 		bq := pr.Child(nsCBC, "BaseQuantity")
 		ln.Price = en16931.Price{
-			Net:              p.amount(pr.Child(nsCBC, "PriceAmount")),
-			BaseQuantity:     p.amount(bq),
+			Net:              p.Amount(pr.Child(nsCBC, "PriceAmount")),
+			BaseQuantity:     p.Amount(bq),
 			BaseQuantityUnit: bq.AttrValue("unitCode"),
 		}
 		if ac := pr.Child(nsCAC, "AllowanceCharge"); ac != nil {
-			ln.Price.Discount = p.amount(ac.Child(nsCBC, "Amount"))
-			ln.Price.Gross = p.amount(ac.Child(nsCBC, "BaseAmount"))
+			ln.Price.Discount = p.Amount(ac.Child(nsCBC, "Amount"))
+			ln.Price.Gross = p.Amount(ac.Child(nsCBC, "BaseAmount"))
 		}
 	}
 	if it := l.Child(nsCAC, "Item"); it != nil {
 		cat := it.Child(nsCAC, "ClassifiedTaxCategory")
-		ln.VAT = en16931.LineVAT{Category: cbc(cat, "ID"), Rate: p.amount(cat.Child(nsCBC, "Percent"))}
+		ln.VAT = en16931.LineVAT{Category: cbc(cat, "ID"), Rate: p.Amount(cat.Child(nsCBC, "Percent"))}
 		ln.Item = en16931.Item{
 			Name:              cbc(it, "Name"),
 			Description:       cbc(it, "Description"),
