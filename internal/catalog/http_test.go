@@ -220,8 +220,8 @@ func TestServicesAPI(t *testing.T) {
 					var p web.Problem
 					json.Unmarshal(rec.Body.Bytes(), &p)
 					var got []string
-					for f := range p.Errors {
-						got = append(got, f)
+					for _, f := range p.Errors {
+						got = append(got, f.Field)
 					}
 					if diff := cmp.Diff(tc.fields, got, sortStrings); diff != "" {
 						t.Errorf("%s: fields (-want +got):\n%s", tc.name, diff)

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/rathaus/rathaus/internal/identity"
@@ -17,7 +18,23 @@ type Handler struct {
 	Pages *web.Renderer
 	// Shell fills the layout of a page from the request (tenant name).
 	Shell func(*http.Request) web.Shell
+	// Offers are what other modules offer on a service page ("Online
+	// beantragen" from forms, "Termin buchen" from appointments), registered
+	// by the composition root: the catalog imports neither.
+	Offers []OfferFunc
 }
+
+// Offer is one next step another module offers for a service.
+type Offer struct {
+	// Kind is "apply", "book" or "pay"; LabelKey the message key of the
+	// link text; URL a local path.
+	Kind, LabelKey, URL string
+}
+
+// OfferFunc returns the offers of one module for a service of a tenant
+// (none when it has nothing for it). Called on every service page view:
+// it must be cheap.
+type OfferFunc func(ctx context.Context, tenantID int64, serviceID string) ([]Offer, error)
 
 // Routes lists every URL of the catalog.
 func (h *Handler) Routes(rt *web.Router) {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -187,7 +188,9 @@ type ServicePage struct {
 	ProcessingTime  string
 	AvailabilityKey string
 	LeikaKeys       []string
-	// Next steps.
+	// Next steps: first what the city's own modules offer (apply online,
+	// book an appointment), then the links of the service's description.
+	Offers      []Offer
 	OnlineLinks []LinkView
 	FormLinks   []LinkView
 	InfoLinks   []LinkView
@@ -263,6 +266,13 @@ func (h *Handler) handleServicePage(w http.ResponseWriter, r *http.Request) erro
 		default:
 			v.InfoLinks = append(v.InfoLinks, lv)
 		}
+	}
+	for _, offers := range h.Offers {
+		os, err := offers(r.Context(), t.ID, s.ID)
+		if err != nil {
+			return fmt.Errorf("service page %s: offers: %w", s.ID, err)
+		}
+		v.Offers = append(v.Offers, os...)
 	}
 	pc := strings.TrimSpace(r.URL.Query().Get("plz"))
 	if pc != "" {

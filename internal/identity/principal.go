@@ -30,10 +30,19 @@ func ValidRole(r Role) bool { return slices.Contains(Roles, r) }
 // inside one tenant.
 type Principal struct {
 	TenantID int64
-	Ref      string // account or token reference, used as the audit actor
-	Kind     string // "token", "staff", "citizen", "business", "system"
-	Roles    []Role
+	// AccountID is the account acting (a session, or a personal API token of
+	// that account); 0 for integration tokens and the system, which are
+	// never a person: they cannot approve, decide or sign.
+	AccountID int64
+	Ref       string // account or token reference, used as the audit actor
+	Kind      string // "token", "staff", "citizen", "business", "system"
+	Roles     []Role
 }
+
+// IsPerson reports whether a natural person (an account) acts: only persons
+// may take steps that need a person, such as approving an invoice or
+// signing off a decision, and only persons own applications.
+func (p Principal) IsPerson() bool { return p.AccountID != 0 }
 
 // System is the principal of the CLI and of jobs acting for a tenant.
 func System(tenantID int64) Principal {

@@ -47,7 +47,7 @@ type Session struct {
 
 // Principal returns who the session acts as.
 func (s *Session) Principal() Principal {
-	return Principal{TenantID: s.TenantID, Ref: s.AccountRef, Kind: s.Kind, Roles: s.Roles}
+	return Principal{TenantID: s.TenantID, AccountID: s.AccountID, Ref: s.AccountRef, Kind: s.Kind, Roles: s.Roles}
 }
 
 func newSecret() string {

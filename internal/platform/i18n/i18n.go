@@ -188,3 +188,19 @@ func (p *Printer) T(key string, args ...any) string {
 	}
 	return fmt.Sprintf(f, args...)
 }
+
+// TNamed returns the message key with each "{name}" replaced by the value of
+// args[name] (used for fault codes, whose arguments are named). A missing
+// key falls back like T.
+func (p *Printer) TNamed(key string, args map[string]any) string {
+	f, ok := p.msgs[key]
+	if !ok {
+		if f, ok = p.fallback[key]; !ok {
+			return "[" + key + "]"
+		}
+	}
+	for k, v := range args {
+		f = strings.ReplaceAll(f, "{"+k+"}", fmt.Sprint(v))
+	}
+	return f
+}

@@ -4,21 +4,27 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+
+	"github.com/rathaus/rathaus/internal/platform/fault"
 )
 
-// Error kinds every domain maps its failures to. Domains wrap them with %w
-// and the operation; the adapter turns them into responses.
+// Error kinds every domain maps its failures to: the values of package
+// fault, which new code uses directly (use cases need not import web).
 var (
-	ErrNotFound     = errors.New("not found")
-	ErrForbidden    = errors.New("forbidden")
-	ErrUnauthorized = errors.New("authentication required")
-	ErrConflict     = errors.New("conflict")
-	ErrTooLarge     = errors.New("request too large")
-	ErrBadRequest   = errors.New("bad request")
+	ErrNotFound     = fault.ErrNotFound
+	ErrForbidden    = fault.ErrForbidden
+	ErrUnauthorized = fault.ErrUnauthorized
+	ErrConflict     = fault.ErrConflict
+	ErrTooLarge     = fault.ErrTooLarge
+	ErrBadRequest   = fault.ErrBadRequest
+	ErrUnavailable  = fault.ErrUnavailable
 )
 
 // ValidationError carries messages per field for a 422 answer. Field names
 // are the JSON/form names; messages are user-facing (already translated).
+//
+// Deprecated: use cases return *fault.Validation (codes, translated at the
+// edge); this older form remains until every caller has moved.
 type ValidationError struct {
 	Fields map[string]string
 }
@@ -44,10 +50,16 @@ func Invalid(field, msg string) *ValidationError {
 // StatusOf maps an error to its HTTP status.
 func StatusOf(err error) int {
 	var ve *ValidationError
+	var fv *fault.Validation
+	var rl *fault.RateLimited
 	var mb *http.MaxBytesError
 	switch {
-	case errors.As(err, &ve):
+	case errors.As(err, &ve), errors.As(err, &fv):
 		return http.StatusUnprocessableEntity
+	case errors.As(err, &rl):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable
 	case errors.As(err, &mb), errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrNotFound):

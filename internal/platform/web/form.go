@@ -1,6 +1,10 @@
 package web
 
-import "net/url"
+import (
+	"net/url"
+
+	"github.com/rathaus/rathaus/internal/platform/fault"
+)
 
 // Form is the state of an HTML form shown again after a failed submission:
 // the values as entered and one message key per invalid field, in the order
@@ -15,6 +19,8 @@ type Form struct {
 // field's HTML id, the target of the summary's link.
 type FieldError struct {
 	Field, ID, Message string
+	// Args are the named values of a fault code's sentence ({max}).
+	Args map[string]any
 }
 
 // Value is the submitted value of a field.
@@ -49,4 +55,23 @@ func (f Form) ValidationError() *ValidationError {
 		m[e.Field] = e.Message
 	}
 	return &ValidationError{Fields: m}
+}
+
+// AddFault records every field of a use case's validation failure: the
+// message key is "fault.CODE", the HTML id is idPrefix + the field name with
+// dots replaced by dashes (the convention of the pages' input ids).
+func (f *Form) AddFault(v *fault.Validation, idPrefix string) {
+	if v == nil {
+		return
+	}
+	for _, e := range v.Errors {
+		id := idPrefix
+		for _, c := range e.Field {
+			if c == '.' {
+				c = '-'
+			}
+			id += string(c)
+		}
+		f.Errors = append(f.Errors, FieldError{Field: e.Field, ID: id, Message: "fault." + e.Code, Args: e.Args})
+	}
 }

@@ -10,13 +10,24 @@ import (
 )
 
 // Problem is an RFC 9457 problem document (application/problem+json).
+// Every 422 carries Errors: one entry per invalid field, in field order.
 type Problem struct {
-	Type      string            `json:"type"`
-	Title     string            `json:"title"`
-	Status    int               `json:"status"`
-	Detail    string            `json:"detail,omitempty"`
-	RequestID string            `json:"request_id,omitempty"`
-	Errors    map[string]string `json:"errors,omitempty"` // field → message on 422
+	Type      string         `json:"type"`
+	Title     string         `json:"title"`
+	Status    int            `json:"status"`
+	Detail    string         `json:"detail,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
+	Errors    []ProblemField `json:"errors,omitempty"`
+}
+
+// ProblemField is one invalid field of a 422 answer: the field's JSON name,
+// the stable code (fault.FieldError.Code) and a sentence in the request's
+// language. Args are the code's named values (e.g. "max"), when it has any.
+type ProblemField struct {
+	Field  string         `json:"field"`
+	Code   string         `json:"code"`
+	Detail string         `json:"detail"`
+	Args   map[string]any `json:"args,omitempty"`
 }
 
 // WriteJSON writes v as JSON with the status.
@@ -29,9 +40,10 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // WriteProblem writes a problem document. Detail must be safe to show; the
-// adapter never puts internal error text here.
-func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail string, fields map[string]string) {
+// adapter never puts internal error text here. fields may be nil.
+func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []ProblemField) {
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(Problem{
 		Type: "about:blank", Title: http.StatusText(status), Status: status,

@@ -59,6 +59,15 @@ func (v View) Credits() []Credit { return v.credits }
 // T translates a message key of the catalogs.
 func (v View) T(key string, args ...any) string { return v.p.T(key, args...) }
 
+// TF translates a key whose sentence has named arguments ({max}); with no
+// arguments it is T.
+func (v View) TF(key string, args map[string]any) string {
+	if len(args) == 0 {
+		return v.p.T(key)
+	}
+	return v.p.TNamed(key, args)
+}
+
 // Lang is the page's language code ("de", "en").
 func (v View) Lang() string { return string(v.p.Lang()) }
 

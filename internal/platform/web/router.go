@@ -6,9 +6,14 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
+
+	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/i18n"
 )
 
 // HandlerFunc is an HTTP handler that returns an error instead of writing
@@ -33,7 +38,12 @@ type Router struct {
 	mux    *http.ServeMux
 	routes []Route
 	errs   ErrorRenderer
+	cat    *i18n.Catalog
 }
+
+// SetCatalog sets the message catalog that translates fault codes in API
+// problems ("fault.CODE" keys) into the request's language.
+func (rt *Router) SetCatalog(c *i18n.Catalog) { rt.cat = c }
 
 // ErrorRenderer writes an error response for HTML routes (the web shell's
 // error pages). API routes always get problem+json.
@@ -154,16 +164,74 @@ func (rt *Router) adapt(h HandlerFunc, api bool) http.Handler {
 		} else {
 			log.Info("request refused", "err", err, "status", status)
 		}
+		var rl *fault.RateLimited
+		if errors.As(err, &rl) {
+			w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfterSeconds()))
+		}
 		if api {
-			var fields map[string]string
-			if ve, ok := asValidation(err); ok {
-				fields = ve.Fields
+			fields := rt.problemFields(r, err)
+			detail := safeDetail(err, status)
+			if detail == "" {
+				detail = rt.statusDetail(r, status)
 			}
-			WriteProblem(w, r, status, safeDetail(err, status), fields)
+			WriteProblem(w, r, status, detail, fields)
 			return
 		}
 		rt.errs(w, r, status)
 	})
+}
+
+// problemFields lists the invalid fields of a validation error, translated
+// into the request's language; nil for other errors.
+func (rt *Router) problemFields(r *http.Request, err error) []ProblemField {
+	if fv, ok := fault.AsValidation(err); ok {
+		out := make([]ProblemField, 0, len(fv.Errors))
+		for _, fe := range fv.Errors {
+			out = append(out, ProblemField{Field: fe.Field, Code: fe.Code, Detail: rt.FaultText(r, fe), Args: fe.Args})
+		}
+		return out
+	}
+	if ve, ok := asValidation(err); ok {
+		keys := make([]string, 0, len(ve.Fields))
+		for k := range ve.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out := make([]ProblemField, 0, len(keys))
+		for _, k := range keys {
+			out = append(out, ProblemField{Field: k, Code: "invalid", Detail: ve.Fields[k]})
+		}
+		return out
+	}
+	return nil
+}
+
+// FaultText is the sentence for a field error in the request's language
+// (message key "fault.CODE" with named arguments), or the code itself when
+// no catalog knows it.
+func (rt *Router) FaultText(r *http.Request, fe fault.FieldError) string {
+	if rt.cat == nil {
+		return fe.Code
+	}
+	p := rt.cat.Printer(i18n.FromRequest(r))
+	key := "fault." + fe.Code
+	if !rt.cat.Has(p.Lang(), key) && !rt.cat.Has(i18n.De, key) {
+		return fe.Code
+	}
+	return p.TNamed(key, fe.Args)
+}
+
+// statusDetail is the generic sentence for a status ("problem.STATUS" in the
+// catalog), so that every problem document has a detail.
+func (rt *Router) statusDetail(r *http.Request, status int) string {
+	if rt.cat != nil {
+		p := rt.cat.Printer(i18n.FromRequest(r))
+		key := "problem." + strconv.Itoa(status)
+		if rt.cat.Has(p.Lang(), key) || rt.cat.Has(i18n.De, key) {
+			return p.T(key)
+		}
+	}
+	return http.StatusText(status)
 }
 
 func asValidation(err error) (*ValidationError, bool) {

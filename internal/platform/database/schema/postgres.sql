@@ -100,6 +100,11 @@ passkeys.credential_id text NOT NULL
 passkeys.credential text NOT NULL
 passkeys.created_at timestamp with time zone NOT NULL
 passkeys.last_used_at timestamp with time zone
+rate_limits.rule text NOT NULL
+rate_limits.key_hash text NOT NULL
+rate_limits.window_start timestamp with time zone NOT NULL
+rate_limits.hits bigint NOT NULL
+rate_limits.expires_at timestamp with time zone NOT NULL
 service_versions.id bigint NOT NULL
 service_versions.tenant_id bigint NOT NULL
 service_versions.service_id bigint NOT NULL

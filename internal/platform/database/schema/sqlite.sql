@@ -100,6 +100,11 @@ passkeys.credential_id TEXT NOT NULL
 passkeys.credential TEXT NOT NULL
 passkeys.created_at DATETIME NOT NULL
 passkeys.last_used_at DATETIME
+rate_limits.rule TEXT NOT NULL
+rate_limits.key_hash TEXT NOT NULL
+rate_limits.window_start DATETIME NOT NULL
+rate_limits.hits INTEGER NOT NULL
+rate_limits.expires_at DATETIME NOT NULL
 service_versions.id INTEGER
 service_versions.tenant_id INTEGER NOT NULL
 service_versions.service_id INTEGER NOT NULL

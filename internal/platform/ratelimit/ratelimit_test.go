@@ -1,0 +1,101 @@
+package ratelimit_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rathaus/rathaus/internal/platform/clock"
+	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/dbtest"
+	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/ratelimit"
+)
+
+func TestLimitWithinWindowAndSliding(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		l := ratelimit.New(db, true)
+		rule := ratelimit.Rule{Name: "test.mail", Limit: 3, Window: time.Minute}
+		for i := range 3 {
+			if err := l.Allow(ctx, rule, "a@example.org"); err != nil {
+				t.Fatalf("hit %d: %v", i+1, err)
+			}
+		}
+		err := l.Allow(ctx, rule, "a@example.org")
+		var rl *fault.RateLimited
+		if !errors.As(err, &rl) {
+			t.Fatalf("4th hit: got %v, want RateLimited", err)
+		}
+		if rl.RetryAfter <= 0 || rl.RetryAfter > time.Minute+time.Second {
+			t.Errorf("RetryAfter = %s", rl.RetryAfter)
+		}
+		// Another subject has its own allowance.
+		if err := l.Allow(ctx, rule, "b@example.org"); err != nil {
+			t.Fatalf("other subject: %v", err)
+		}
+		// Just after the window boundary the previous window still weighs:
+		// a burst across the boundary does not get twice the limit.
+		clk.Set(dbtest.Epoch.Truncate(time.Minute).Add(time.Minute + time.Second))
+		if err := l.Allow(ctx, rule, "a@example.org"); err == nil {
+			t.Fatal("hit right after the boundary allowed although the previous window was full")
+		}
+		// Two windows later everything is forgotten.
+		clk.Advance(2 * time.Minute)
+		for i := range 3 {
+			if err := l.Allow(ctx, rule, "a@example.org"); err != nil {
+				t.Fatalf("after two windows, hit %d: %v", i+1, err)
+			}
+		}
+		n, err := l.Clean(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Error("Clean removed no expired window")
+		}
+	})
+}
+
+func TestDisabledAllowsEverything(t *testing.T) {
+	db := dbtest.OpenSQLite(t, clock.NewFake(dbtest.Epoch))
+	l := ratelimit.New(db, false)
+	rule := ratelimit.Rule{Name: "x", Limit: 1, Window: time.Hour}
+	for range 5 {
+		if err := l.Allow(context.Background(), rule, "s"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Concurrent hits from many goroutines (several connections on PostgreSQL)
+// never exceed the limit: the count lives in one row per window.
+func TestConcurrentHitsNeverExceedLimit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		l := ratelimit.New(db, true)
+		rule := ratelimit.Rule{Name: "test.race", Limit: 10, Window: time.Hour}
+		var mu sync.Mutex
+		allowed := 0
+		var wg sync.WaitGroup
+		for range 40 {
+			wg.Go(func() {
+				err := l.Allow(context.Background(), rule, "same")
+				var rl *fault.RateLimited
+				switch {
+				case err == nil:
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				case !errors.As(err, &rl):
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if allowed != 10 {
+			t.Fatalf("allowed %d hits, want exactly 10", allowed)
+		}
+	})
+}
