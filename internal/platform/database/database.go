@@ -178,7 +178,11 @@ func Migrations(d Dialect) fs.FS {
 // single writer serialises).
 func (db *DB) Migrate(ctx context.Context) error {
 	d := goose.DialectSQLite3
-	var opts []goose.ProviderOption
+	// Modules are developed in parallel with migration numbers reserved per
+	// module, so a lower number can arrive after a higher one was applied:
+	// it is applied then instead of refused (every migration is forward-only
+	// and independent of the others' order within a release).
+	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
 	if db.Dialect == Postgres {
 		d = goose.DialectPostgres
 	}
