@@ -95,6 +95,16 @@ func seedDemo(ctx context.Context, e *env) (bool, error) {
 	return true, nil
 }
 
+// demoModule seeds one module's demo data for the demo city — only what is
+// absent, so a second start changes nothing — and returns the lines the
+// demo prints after the logins (a token on a line naming its role, the
+// Leitweg-ID, ...). Each module adds its seeder in its own file of this
+// package and one entry to demoModules.
+type demoModule func(ctx context.Context, e *env, t *identity.Tenant) (lines []string, err error)
+
+// demoModules run in order after the city, its staff and its catalog exist.
+var demoModules = []demoModule{}
+
 func runDemo(ctx context.Context, io IO, args []string) error {
 	return serve(ctx, io, args, "demo", func(ctx context.Context, e *env) (func(), error) {
 		created, err := seedDemo(ctx, e)
@@ -103,6 +113,18 @@ func runDemo(ctx context.Context, io IO, args []string) error {
 		}
 		if err := seedDemoCatalog(ctx, e); err != nil {
 			return nil, err
+		}
+		t, err := e.identity.TenantBySlug(ctx, DemoSlug)
+		if err != nil {
+			return nil, err
+		}
+		var lines []string
+		for _, seed := range demoModules {
+			l, err := seed(ctx, e, t)
+			if err != nil {
+				return nil, err
+			}
+			lines = append(lines, l...)
 		}
 		e.log.Info("demo city", "tenant", DemoSlug, "created", created)
 		return func() {
@@ -114,6 +136,9 @@ func runDemo(ctx context.Context, io IO, args []string) error {
 			fmt.Fprintln(w, "API tokens (Authorization: Bearer TOKEN):")
 			for _, r := range identity.Roles {
 				fmt.Fprintf(w, "  %-16s %s\n", r, DemoToken(r))
+			}
+			for _, l := range lines {
+				fmt.Fprintln(w, l)
 			}
 		}, nil
 	})
