@@ -12,6 +12,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/config"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/mail"
+	"github.com/rathaus/rathaus/internal/platform/ratelimit"
 )
 
 // env is an opened installation: stores and domain services.
@@ -22,6 +23,9 @@ type env struct {
 	blobs    blob.Store
 	identity *identity.Service
 	mail     mail.Sender
+	// limits is the installation's shared rate limiter (off with
+	// RATHAUS_RATE_LIMITS=off, logged at start-up).
+	limits *ratelimit.Limiter
 }
 
 // open opens the database and blob store and migrates the schema.
@@ -49,7 +53,11 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock.Cl
 		sender = s
 	}
 	log.Debug("store open", "dialect", string(db.Dialect), "data_dir", cfg.DataDir)
-	return &env{cfg: cfg, log: log, db: db, blobs: blobs, identity: &identity.Service{DB: db}, mail: sender}, nil
+	if !cfg.RateLimits {
+		log.Warn("rate limits are switched off (RATHAUS_RATE_LIMITS=off): only for load tests")
+	}
+	return &env{cfg: cfg, log: log, db: db, blobs: blobs, identity: &identity.Service{DB: db}, mail: sender,
+		limits: ratelimit.New(db, cfg.RateLimits)}, nil
 }
 
 func (e *env) close() { e.db.Close() }

@@ -35,6 +35,9 @@ type Config struct {
 	// the address of the default tenant in links sent by mail and in eID
 	// callbacks; tenants with configured hosts use their first host.
 	PublicURL string
+	// RateLimits (RATHAUS_RATE_LIMITS=off to switch off) enforces the
+	// shared rate limits; load harnesses switch them off and say so.
+	RateLimits bool
 	// Getenv reads further variables that depend on data, such as eID
 	// client secrets (RATHAUS_OIDC_SECRET_<TENANT>_<PROVIDER>).
 	Getenv func(string) string
@@ -49,6 +52,7 @@ func Defaults() Config {
 		MaxBodyBytes:    32 << 20,
 		ShutdownTimeout: 10 * time.Second,
 		Workers:         2,
+		RateLimits:      true,
 	}
 }
 
@@ -104,6 +108,13 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return &Error{"RATHAUS_PUBLIC_URL", fmt.Sprintf("%q is not a URL like https://service.example.de", v)}
 		}
 		c.PublicURL = strings.TrimSuffix(v, "/")
+	}
+	switch v := getenv("RATHAUS_RATE_LIMITS"); v {
+	case "", "on":
+	case "off":
+		c.RateLimits = false
+	default:
+		return &Error{"RATHAUS_RATE_LIMITS", fmt.Sprintf("%q is not on or off", v)}
 	}
 	if v := getenv("RATHAUS_TENANT"); v != "" {
 		c.Tenant = v
