@@ -52,6 +52,10 @@ audit_events.hash text NOT NULL
 audit_heads.tenant_id bigint NOT NULL
 audit_heads.seq bigint NOT NULL
 audit_heads.hash text NOT NULL
+blob_refs.sha256 text NOT NULL
+blob_refs.owner text NOT NULL
+blob_refs.tenant_id bigint
+blob_refs.created_at timestamp with time zone NOT NULL
 blobs.sha256 text NOT NULL
 blobs.size bigint NOT NULL
 blobs.content_type text NOT NULL

@@ -52,6 +52,10 @@ audit_events.hash TEXT NOT NULL
 audit_heads.tenant_id INTEGER
 audit_heads.seq INTEGER NOT NULL
 audit_heads.hash TEXT NOT NULL
+blob_refs.sha256 TEXT NOT NULL
+blob_refs.owner TEXT NOT NULL
+blob_refs.tenant_id INTEGER
+blob_refs.created_at DATETIME NOT NULL
 blobs.sha256 TEXT
 blobs.size INTEGER NOT NULL
 blobs.content_type TEXT NOT NULL

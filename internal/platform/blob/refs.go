@@ -1,0 +1,78 @@
+package blob
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rathaus/rathaus/internal/platform/database"
+)
+
+// Keep records, in the caller's transaction, that owner keeps the blob
+// key (content type and size as stored). owner names the row that holds the
+// key, e.g. "forms.upload:A-7K3M-Q9TX:3"; one blob may have many owners.
+// Call it in the same transaction that writes the row: a blob is put into
+// the store first, then kept, so a failed transaction leaves only an
+// unreferenced blob that the clean-up removes after its grace period.
+func Keep(tx *database.Tx, tenantID int64, key string, size int64, contentType, owner string) error {
+	if !ValidKey(key) {
+		return fmt.Errorf("blob keep %q: invalid key", key)
+	}
+	if owner == "" {
+		return errors.New("blob keep: owner required")
+	}
+	ctx := tx.Context()
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO blobs (sha256, size, content_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING`,
+		key, size, contentType, tx.Now()); err != nil {
+		return fmt.Errorf("blob keep %s: %w", key, err)
+	}
+	var tid any
+	if tenantID != 0 {
+		tid = tenantID
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO blob_refs (sha256, owner, tenant_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256, owner) DO NOTHING`,
+		key, owner, tid, tx.Now()); err != nil {
+		return fmt.Errorf("blob keep %s: %w", key, err)
+	}
+	return nil
+}
+
+// Release removes owner's reference to key (the blob itself stays until the
+// clean-up finds it unreferenced).
+func Release(tx *database.Tx, key, owner string) error {
+	_, err := tx.ExecContext(tx.Context(), `DELETE FROM blob_refs WHERE sha256 = $1 AND owner = $2`, key, owner)
+	if err != nil {
+		return fmt.Errorf("blob release %s: %w", key, err)
+	}
+	return nil
+}
+
+// Referenced reports whether any owner keeps key.
+func Referenced(tx *database.Tx, key string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(tx.Context(), `SELECT COUNT(*) FROM blob_refs WHERE sha256 = $1`, key).Scan(&n)
+	return n > 0, err
+}
+
+// Unreferenced lists keys of the blobs table that nobody keeps and that
+// were recorded before cutoff (the clean-up's candidates).
+func Unreferenced(tx *database.Tx, cutoff time.Time, limit int) ([]string, error) {
+	rows, err := tx.QueryContext(tx.Context(),
+		`SELECT b.sha256 FROM blobs b WHERE b.created_at < $1 AND NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.sha256 = b.sha256) ORDER BY b.sha256 LIMIT $2`,
+		cutoff, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
