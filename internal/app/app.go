@@ -47,6 +47,7 @@ func commands() map[string]command {
 		"import":   {"import services [FILE] [--source munich|leika|json] [--strict]: into the tenant's catalog", runImport},
 		"export":   {"export services: the tenant's catalog as JSON on stdout", runExport},
 		"catalog":  {"catalog find --json QUERY | catalog bench --json [--leika]", runCatalog},
+		"loadtest": {"loadtest appointments --url URL --clients N --duration D --token T: the release rush", runLoadtest},
 		"version":  {"print the version", func(ctx context.Context, io IO, args []string) error { fmt.Fprintln(io.Stdout, Version); return nil }},
 	}
 }
@@ -72,7 +73,8 @@ func Run(ctx context.Context, args []string, io IO) error {
 // valueFlags are the flags that take a value, so that flags may also stand
 // before the command name ("rathaus --data d --json token list").
 var valueFlags = map[string]bool{"addr": true, "data": true, "tenant": true, "role": true, "name": true, "out": true, "status": true, "limit": true,
-	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true}
+	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true,
+	"url": true, "clients": true, "duration": true, "token": true, "database-url": true, "protections": true, "slots": true, "release-after": true}
 
 // splitCommand finds the command name (the first positional argument) and
 // returns the other arguments in order.

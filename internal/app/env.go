@@ -26,6 +26,7 @@ type env struct {
 	// limits is the installation's shared rate limiter (off with
 	// RATHAUS_RATE_LIMITS=off, logged at start-up).
 	limits *ratelimit.Limiter
+	appts  appointmentsModule
 }
 
 // open opens the database and blob store and migrates the schema.

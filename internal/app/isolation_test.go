@@ -19,8 +19,9 @@ type fixture func(t *testing.T, e *env, tn *identity.Tenant) string
 // publicObjects are routes whose objects every visitor of the tenant may
 // see (the service catalog): only the cross-tenant half applies to them.
 var publicObjects = map[string]bool{
-	"GET /api/v1/services/{id}": true,
-	"GET /leistungen/{id}":      true,
+	"GET /api/v1/services/{id}":               true,
+	"GET /leistungen/{id}":                    true,
+	"GET /api/v1/appointments/locations/{id}": true,
 }
 
 // isolationFixtures says, for every route with an id, how to make an
@@ -40,15 +41,21 @@ var isolationFixtures = map[string]fixture{
 		must(t, err)
 		return tok.Ref
 	},
-	"POST /verwaltung/mitarbeitende/{id}/rollen": staffFixture,
-	"GET /api/v1/services/{id}":                  serviceFixture,
-	"GET /api/v1/accounts/{id}":                  citizenFixture,
-	"PUT /api/v1/services/{id}":                  serviceFixture,
-	"GET /api/v1/services/{id}/versions":         serviceFixture,
-	"GET /leistungen/{id}":                       serviceFixture,
-	"GET /verwaltung/leistungen/{id}":            serviceFixture,
-	"POST /verwaltung/leistungen/{id}":           serviceFixture,
-	"PUT /api/v1/staff/{id}/roles":               staffFixture,
+	"POST /verwaltung/mitarbeitende/{id}/rollen":  staffFixture,
+	"GET /api/v1/services/{id}":                   serviceFixture,
+	"GET /api/v1/accounts/{id}":                   citizenFixture,
+	"PUT /api/v1/services/{id}":                   serviceFixture,
+	"GET /api/v1/services/{id}/versions":          serviceFixture,
+	"GET /leistungen/{id}":                        serviceFixture,
+	"GET /verwaltung/leistungen/{id}":             serviceFixture,
+	"POST /verwaltung/leistungen/{id}":            serviceFixture,
+	"PUT /api/v1/staff/{id}/roles":                staffFixture,
+	"GET /api/v1/appointments/locations/{id}":     appointmentLocationFixture,
+	"PUT /api/v1/appointments/locations/{id}":     appointmentLocationFixture,
+	"GET /api/v1/appointments/locations/{id}/day": appointmentLocationFixture,
+	"GET /api/v1/appointments/{id}":               appointmentFixture,
+	"POST /api/v1/appointments/{id}/cancel":       appointmentFixture,
+	"POST /api/v1/appointments/{id}/confirm":      appointmentFixture,
 }
 
 func staffFixture(t *testing.T, e *env, tn *identity.Tenant) string {

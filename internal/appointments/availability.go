@@ -56,6 +56,22 @@ type availability struct {
 	db   *database.DB
 	mu   sync.Mutex
 	days map[dayKey]*dayState
+	// The hot reads are prepared once per reader connection: SQLite
+	// spends more on parsing such a small query than on running it.
+	revStmt  *sql.Stmt
+	revsStmt *sql.Stmt
+	prepErr  error
+	prepOnce sync.Once
+}
+
+func (a *availability) prepare(ctx context.Context) error {
+	a.prepOnce.Do(func() {
+		a.revStmt, a.prepErr = a.db.R.PrepareContext(context.WithoutCancel(ctx), `SELECT revision FROM appointment_days WHERE location_id = $1 AND day = $2`)
+		if a.prepErr == nil {
+			a.revsStmt, a.prepErr = a.db.R.PrepareContext(context.WithoutCancel(ctx), `SELECT day, revision FROM appointment_days WHERE location_id = $1 AND day >= $2 AND day <= $3`)
+		}
+	})
+	return a.prepErr
 }
 
 func newAvailability(db *database.DB) *availability {
@@ -87,7 +103,10 @@ func (a *availability) forget(loc int64) {
 
 // revisions reads the revisions of days from..to of a location.
 func (a *availability) revisions(ctx context.Context, loc int64, from, to calendar.Date) (map[calendar.Date]int64, error) {
-	rows, err := a.db.R.QueryContext(ctx, `SELECT day, revision FROM appointment_days WHERE location_id = $1 AND day >= $2 AND day <= $3`, loc, from.String(), to.String())
+	if err := a.prepare(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := a.revsStmt.QueryContext(ctx, loc, from.String(), to.String())
 	if err != nil {
 		return nil, fmt.Errorf("day revisions: %w", err)
 	}
@@ -106,8 +125,11 @@ func (a *availability) revisions(ctx context.Context, loc int64, from, to calend
 }
 
 func (a *availability) revision(ctx context.Context, loc int64, d calendar.Date) (int64, error) {
+	if err := a.prepare(ctx); err != nil {
+		return 0, err
+	}
 	var rev int64
-	err := a.db.R.QueryRowContext(ctx, `SELECT revision FROM appointment_days WHERE location_id = $1 AND day = $2`, loc, d.String()).Scan(&rev)
+	err := a.revStmt.QueryRowContext(ctx, loc, d.String()).Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

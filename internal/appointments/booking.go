@@ -275,29 +275,16 @@ func (s *Service) Book(ctx context.Context, p identity.Principal, tenantID int64
 		}
 		return &Outcome{Entry: e}, nil
 	}
-	// Cheap refusal first: a slot this process knows to be gone costs no
-	// write (and no challenge is spent on it).
-	rev, err := s.avail.revision(ctx, l.id, day)
+	// Cheap refusal first: a slot this process knows to be gone, or is
+	// being booked by another request right now, costs no write (and no
+	// challenge is spent on it).
+	res, err := s.reserve(ctx, l, day, start, k)
 	if err != nil {
 		return nil, err
 	}
-	ds, err := s.avail.fresh(ctx, l.id, day, rev)
-	if err != nil {
-		return nil, err
-	}
-	ds.expire(now.Unix())
-	grid := int64(l.SlotMinutes * 60)
-	if i, ok := ds.index[start.Unix()]; !ok || !ds.fits(i, k, grid) {
-		_, exists := ds.index[start.Unix()]
-		ds.mu.Unlock()
-		if !exists {
-			return nil, fault.Invalid("start", "no_such_slot")
-		}
-		return nil, ErrSlotTaken
-	}
-	ds.mu.Unlock()
 	solved, err := s.protect(ctx, l, in, b)
 	if err != nil {
+		res.abandon()
 		return nil, err
 	}
 	status := StatusHeld
@@ -312,7 +299,7 @@ func (s *Service) Book(ctx context.Context, p identity.Principal, tenantID int64
 		holdUntil = now.Add(time.Duration(l.HoldMinutes) * time.Minute)
 		bk.HoldExpiresAt = &holdUntil
 	}
-	if err := s.claim(ctx, l, day, bk, b.subject, holdUntil, actorOf(p, bk.Ref)); err != nil {
+	if err := s.commit(ctx, res, bk, b.subject, holdUntil, actorOf(p, bk.Ref)); err != nil {
 		return nil, err
 	}
 	k2, err := s.keys(ctx, tenantID)
@@ -338,31 +325,58 @@ func (s *Service) fillNames(ctx context.Context, bk *Booking) {
 	}
 }
 
-// claim reserves the booking's units in the cache and writes the booking
-// with its claims. It is the one place seats are taken (online, lottery,
-// waitlist offers).
-func (s *Service) claim(ctx context.Context, l *Location, day calendar.Date, bk *Booking, subject string, holdUntil time.Time, actor string) error {
-	now := s.now()
+// reservation is a booking's seats marked pending in the cache.
+type reservation struct {
+	l     *Location
+	day   calendar.Date
+	ds    *dayState
+	rev   int64
+	picks []pick
+}
+
+// reserve picks free seats for k units from start in the process's cache
+// (after checking the day's revision) and marks them pending. A start that
+// is not a unit is a field error; seats known to be taken are ErrSlotTaken.
+func (s *Service) reserve(ctx context.Context, l *Location, day calendar.Date, start time.Time, k int) (*reservation, error) {
 	rev, err := s.avail.revision(ctx, l.id, day)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ds, err := s.avail.fresh(ctx, l.id, day, rev)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ds.expire(now.Unix())
-	picks := ds.reserve(bk.Start, bk.units, int64(l.SlotMinutes*60))
-	ds.mu.Unlock()
+	defer ds.mu.Unlock()
+	ds.expire(s.now().Unix())
+	if _, ok := ds.index[start.Unix()]; !ok {
+		return nil, fault.Invalid("start", "no_such_slot")
+	}
+	picks := ds.reserve(start, k, int64(l.SlotMinutes*60))
 	if picks == nil {
-		return ErrSlotTaken
+		s.stats.cacheRefusals.Add(1)
+		return nil, ErrSlotTaken
 	}
+	return &reservation{l: l, day: day, ds: ds, rev: rev, picks: picks}, nil
+}
+
+// abandon takes a reservation's pending marks back.
+func (r *reservation) abandon() {
+	r.ds.mu.Lock()
+	r.ds.release(r.picks, false, 0)
+	r.ds.mu.Unlock()
+}
+
+// commit writes the booking of a reservation. The database refuses seats
+// another process took meanwhile (ErrSlotTaken); the cache learns either
+// way.
+func (s *Service) commit(ctx context.Context, r *reservation, bk *Booking, subject string, holdUntil time.Time, actor string) error {
 	var newRev int64
-	err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		var err error
-		newRev, err = writeBooking(tx, l, day, bk, picks, subject, holdUntil, actor)
+		newRev, err = writeBooking(tx, r.l, r.day, bk, r.picks, subject, holdUntil, actor)
 		return err
 	})
+	ds := r.ds
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
 	var hold int64
@@ -371,8 +385,9 @@ func (s *Service) claim(ctx context.Context, l *Location, day calendar.Date, bk 
 	}
 	switch {
 	case err == nil:
-		ds.release(picks, true, hold)
-		if ds.rev == rev && newRev == rev+1 {
+		s.stats.bookings.Add(1)
+		ds.release(r.picks, true, hold)
+		if ds.rev == r.rev && newRev == r.rev+1 {
 			ds.rev = newRev // nobody else wrote the day meanwhile
 		} else {
 			ds.rev = -1
@@ -380,13 +395,24 @@ func (s *Service) claim(ctx context.Context, l *Location, day calendar.Date, bk 
 		return nil
 	case database.IsUniqueViolation(err):
 		// Another process took a seat: the cache was stale.
-		ds.release(picks, false, 0)
+		s.stats.dbConflicts.Add(1)
+		ds.release(r.picks, false, 0)
 		ds.rev = -1
 		return ErrSlotTaken
 	default:
-		ds.release(picks, false, 0)
+		ds.release(r.picks, false, 0)
 		return err
 	}
+}
+
+// claim reserves and commits in one go (lottery draws, waitlist offers,
+// the demo's example).
+func (s *Service) claim(ctx context.Context, l *Location, day calendar.Date, bk *Booking, subject string, holdUntil time.Time, actor string) error {
+	r, err := s.reserve(ctx, l, day, bk.Start.UTC(), bk.units)
+	if err != nil {
+		return err
+	}
+	return s.commit(ctx, r, bk, subject, holdUntil, actor)
 }
 
 // writeBooking is the booking transaction: free claims of expired holds

@@ -1,6 +1,7 @@
 package appointments
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rathaus/rathaus/internal/platform/fault"
 )
 
 // Proof of work in the manner of ALTCHA (self-hosted, no third party): the
@@ -150,4 +153,23 @@ func (s Solution) Verify(key []byte, location string, now time.Time) error {
 		return ErrPoWInvalid
 	}
 	return nil
+}
+
+// Challenge issues a challenge for booking at a location (public). A
+// location without the protection still answers, with its default
+// difficulty, so clients need not know the setting.
+func (s *Service) Challenge(ctx context.Context, tenantID int64, location string) (Challenge, error) {
+	l, err := s.location(ctx, tenantID, location)
+	if err != nil {
+		return Challenge{}, fault.Invalid("location", "unknown_location")
+	}
+	k, err := s.keys(ctx, tenantID)
+	if err != nil {
+		return Challenge{}, err
+	}
+	max := l.Protections.PoWDifficulty
+	if max <= 0 {
+		max = DefaultSettings().Protections.PoWDifficulty
+	}
+	return NewChallenge(k.pow, l.Ref, max, s.now()), nil
 }

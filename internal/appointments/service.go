@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rathaus/rathaus/internal/audit"
@@ -44,6 +45,39 @@ type Service struct {
 	keyCache map[int64]*tenantKeys
 	svcCache map[int64]*serviceNames
 	cals     map[string]*calendar.Calendar
+	stmts    map[string]*sql.Stmt
+	stats    stats
+}
+
+type stats struct {
+	bookings, cacheRefusals, dbConflicts atomic.Int64
+}
+
+// Stats counts, since the process started, bookings written, attempts
+// refused from the cache without a write, and attempts the database
+// refused (another process had taken the seat).
+type Stats struct {
+	Bookings, CacheRefusals, DBConflicts int64
+}
+
+// Stats returns the process's counters.
+func (s *Service) Stats() Stats {
+	return Stats{Bookings: s.stats.bookings.Load(), CacheRefusals: s.stats.cacheRefusals.Load(), DBConflicts: s.stats.dbConflicts.Load()}
+}
+
+// stmt returns a prepared statement of the reader pool for a hot query.
+func (s *Service) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.DB.R.PrepareContext(context.WithoutCancel(ctx), q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[q] = st
+	return st, nil
 }
 
 func (s *Service) init() {
@@ -53,6 +87,7 @@ func (s *Service) init() {
 		s.keyCache = map[int64]*tenantKeys{}
 		s.svcCache = map[int64]*serviceNames{}
 		s.cals = map[string]*calendar.Calendar{}
+		s.stmts = map[string]*sql.Stmt{}
 		if s.Log == nil {
 			s.Log = slog.Default()
 		}
@@ -211,7 +246,11 @@ func (s *Service) location(ctx context.Context, tenantID int64, r string) (*Loca
 		return nil, ErrNotFound
 	}
 	var id, tid, rev int64
-	err := s.DB.R.QueryRowContext(ctx, `SELECT id, tenant_id, revision FROM appointment_locations WHERE ref = $1`, r).Scan(&id, &tid, &rev)
+	st, err := s.stmt(ctx, `SELECT id, tenant_id, revision FROM appointment_locations WHERE ref = $1`)
+	if err != nil {
+		return nil, err
+	}
+	err = st.QueryRowContext(ctx, r).Scan(&id, &tid, &rev)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && tid != tenantID {
 		return nil, ErrNotFound
 	}
@@ -272,6 +311,9 @@ type LocationInput struct {
 	Name   string `json:"name"`
 	Listed *bool  `json:"listed,omitempty"`
 	Settings
+	// Ref, when set by the composition root (the demo city's fixed
+	// examples), is the new location's reference instead of a random one.
+	Ref string `json:"-"`
 }
 
 func (s *Service) checkServices(ctx context.Context, tenantID int64, in Settings) error {
@@ -312,7 +354,14 @@ func (s *Service) CreateLocation(ctx context.Context, p identity.Principal, tena
 	}
 	listed := in.Listed == nil || *in.Listed
 	doc, _ := json.Marshal(in.Settings)
-	l := &Location{Ref: ref.New("S"), Name: in.Name, Listed: listed, Settings: in.Settings, Revision: 1, tenantID: tenantID}
+	r := ref.New("S")
+	if in.Ref != "" {
+		if !ref.Valid("S", in.Ref) {
+			return nil, fault.Invalid("id", "invalid_reference")
+		}
+		r = in.Ref
+	}
+	l := &Location{Ref: r, Name: in.Name, Listed: listed, Settings: in.Settings, Revision: 1, tenantID: tenantID}
 	err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO appointment_locations (tenant_id, ref, name, listed, settings, revision, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id`, tenantID, l.Ref, l.Name, listed, string(doc), tx.Now()).Scan(&l.id); err != nil {
@@ -389,8 +438,9 @@ func (s *Service) saveLocation(ctx context.Context, p identity.Principal, cur *L
 // --- service names ---
 
 type serviceNames struct {
-	rev   int64
-	names map[string]ServiceInfo
+	rev     int64
+	checked time.Time // when rev was last compared with the catalog's
+	names   map[string]ServiceInfo
 }
 
 // ServiceInfo is what booking pages and mails show of a catalog service.
@@ -403,16 +453,26 @@ type ServiceInfo struct {
 // revision).
 func (s *Service) serviceInfo(ctx context.Context, tenantID int64, r string) (ServiceInfo, error) {
 	s.init()
-	rev, err := s.Catalog.Revision(ctx, tenantID)
-	if err != nil {
-		return ServiceInfo{}, err
-	}
 	s.mu.Lock()
 	c := s.svcCache[tenantID]
-	if c == nil || c.rev != rev {
-		c = &serviceNames{rev: rev, names: map[string]ServiceInfo{}}
-		s.svcCache[tenantID] = c
+	recent := c != nil && time.Since(c.checked) < time.Second
+	s.mu.Unlock()
+	if !recent {
+		// Names change rarely: the catalog's revision is read at most once
+		// a second (busy slot searches show names too).
+		rev, err := s.Catalog.Revision(ctx, tenantID)
+		if err != nil {
+			return ServiceInfo{}, err
+		}
+		s.mu.Lock()
+		if c = s.svcCache[tenantID]; c == nil || c.rev != rev {
+			c = &serviceNames{rev: rev, names: map[string]ServiceInfo{}}
+			s.svcCache[tenantID] = c
+		}
+		c.checked = time.Now()
+		s.mu.Unlock()
 	}
+	s.mu.Lock()
 	info, ok := c.names[r]
 	s.mu.Unlock()
 	if ok {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -26,7 +27,24 @@ import (
 // Service holds the identity use cases.
 type Service struct {
 	DB *database.DB
+
+	// hostCache keeps TenantByHost's answers for a second: every request
+	// resolves its tenant, and three queries per request were the largest
+	// cost of a busy API (the appointments release rush). Changes made
+	// through this Service clear it; another process's changes show
+	// within a second.
+	hostCache sync.Map // host → hostEntry
 }
+
+type hostEntry struct {
+	t       Tenant
+	expires time.Time
+}
+
+// hostCacheTTL bounds how stale a cached tenant may be.
+const hostCacheTTL = time.Second
+
+func (s *Service) forgetHosts() { s.hostCache.Clear() }
 
 // ErrNotFound is returned for unknown tenants, accounts and tokens.
 var ErrNotFound = fmt.Errorf("identity: %w", web.ErrNotFound)
@@ -68,6 +86,7 @@ func (s *Service) CreateTenant(ctx context.Context, t Tenant) (*Tenant, error) {
 		}
 		return audit.Append(tx, audit.Event{TenantID: t.ID, Actor: "system", Action: "tenant.create", ObjectType: "tenant", ObjectRef: t.Slug, After: t})
 	})
+	s.forgetHosts()
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +150,20 @@ func (s *Service) TenantByHost(ctx context.Context, host string) (*Tenant, error
 	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
 		h = h[:i]
 	}
+	if e, ok := s.hostCache.Load(h); ok && time.Now().Before(e.(hostEntry).expires) {
+		t := e.(hostEntry).t // a copy: callers may change theirs
+		return &t, nil
+	}
+	t, err := s.tenantByHost(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	s.hostCache.Store(h, hostEntry{t: *t, expires: time.Now().Add(hostCacheTTL)})
+	return t, nil
+}
+
+func (s *Service) tenantByHost(ctx context.Context, h string) (*Tenant, error) {
+	host := h
 	t, err := scanTenant(s.DB.R.QueryRowContext(ctx, `SELECT t.id, t.slug, t.name, t.is_default, t.settings FROM tenants t JOIN tenant_hosts h ON h.tenant_id = t.id WHERE h.host = $1`, h))
 	if errors.Is(err, ErrNotFound) {
 		t, err = scanTenant(s.DB.R.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE is_default`))
@@ -182,6 +215,7 @@ func (s *Service) UpdateSettings(ctx context.Context, p Principal, tenantID int6
 		out.Settings = next
 		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "tenant.settings.update", ObjectType: "tenant", ObjectRef: cur.Slug, Before: cur.Settings, After: next})
 	})
+	s.forgetHosts()
 	if err != nil {
 		return nil, fmt.Errorf("update settings: %w", err)
 	}
