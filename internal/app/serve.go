@@ -124,7 +124,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	idh.Routes(rt)
 	mountCatalog(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
-	mountPages(rt, e)
+	mountPages(rt, e, idh)
 
 	tenanted := idh.TenantMiddleware(rt)
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -191,18 +191,6 @@ func (rt *Router) problemFields(r *http.Request, err error) []ProblemField {
 		}
 		return out
 	}
-	if ve, ok := asValidation(err); ok {
-		keys := make([]string, 0, len(ve.Fields))
-		for k := range ve.Fields {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		out := make([]ProblemField, 0, len(keys))
-		for _, k := range keys {
-			out = append(out, ProblemField{Field: k, Code: "invalid", Detail: ve.Fields[k]})
-		}
-		return out
-	}
 	return nil
 }
 
@@ -232,20 +220,6 @@ func (rt *Router) statusDetail(r *http.Request, status int) string {
 		}
 	}
 	return http.StatusText(status)
-}
-
-func asValidation(err error) (*ValidationError, bool) {
-	for e := err; e != nil; {
-		if ve, ok := e.(*ValidationError); ok {
-			return ve, true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return nil, false
-		}
-		e = u.Unwrap()
-	}
-	return nil, false
 }
 
 // safeDetail keeps internal error text out of responses: only the messages

@@ -33,10 +33,11 @@ api_tokens.id bigint NOT NULL
 api_tokens.tenant_id bigint NOT NULL
 api_tokens.ref text NOT NULL
 api_tokens.name text NOT NULL
-api_tokens.role text NOT NULL
+api_tokens.role text NOT NULL DEFAULT ''::text
 api_tokens.secret_hash text NOT NULL
 api_tokens.created_at timestamp with time zone NOT NULL
 api_tokens.revoked_at timestamp with time zone
+api_tokens.account_id bigint
 audit_events.id bigint NOT NULL
 audit_events.tenant_id bigint NOT NULL
 audit_events.seq bigint NOT NULL

@@ -33,10 +33,11 @@ api_tokens.id INTEGER
 api_tokens.tenant_id INTEGER NOT NULL
 api_tokens.ref TEXT NOT NULL
 api_tokens.name TEXT NOT NULL
-api_tokens.role TEXT NOT NULL
+api_tokens.role TEXT NOT NULL DEFAULT ''
 api_tokens.secret_hash TEXT NOT NULL
 api_tokens.created_at DATETIME NOT NULL
 api_tokens.revoked_at DATETIME
+api_tokens.account_id INTEGER
 audit_events.id INTEGER
 audit_events.tenant_id INTEGER NOT NULL
 audit_events.seq INTEGER NOT NULL
