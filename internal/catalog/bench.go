@@ -17,7 +17,7 @@ import (
 // (external ids of the demo catalog). Written in citizens' words, not taken
 // from the catalog.
 //
-//go:embed testdata/queries.jsonl
+//go:embed testdata/bench/tuning/queries.jsonl
 var benchQueries []byte
 
 // BenchQuery is one line of the quality benchmark.

@@ -51,7 +51,7 @@ func TestQuality(t *testing.T) {
 // against fitting the first set (a floor well below the targets).
 func TestHoldout(t *testing.T) {
 	f := mustDemoFinder(t)
-	data, err := os.ReadFile("testdata/holdout.jsonl")
+	data, err := os.ReadFile("testdata/bench/tuning/holdout.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestHoldout(t *testing.T) {
 // hidden set of real citizen queries.
 func TestBlind(t *testing.T) {
 	f := mustDemoFinder(t)
-	data, err := os.ReadFile("testdata/blind.jsonl")
+	data, err := os.ReadFile("testdata/bench/blind/legacy.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
