@@ -41,7 +41,8 @@ var tableOwners = map[string]string{
 	"unit_members": "identity", "oidc_logins": "identity", "external_identities": "identity",
 	"passkeys": "identity", "passkey_ceremonies": "identity",
 	"api_tokens_new": "identity", // the SQLite rebuild of api_tokens (00007)
-	"audit_events":   "audit", "audit_heads": "audit",
+	"substitutes":    "identity", "absences": "identity",
+	"audit_events": "audit", "audit_heads": "audit",
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",
 	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
