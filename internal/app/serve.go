@@ -88,6 +88,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(renderError)
+	rt.SetBodyCeiling(e.cfg.MaxBodyBytes)
 	rt.SetCatalog(site().cat)
 	idh := &identity.Handler{Svc: e.identity, Pages: site().r, BaseURL: e.baseURL,
 		OIDC: &identity.OIDC{Svc: e.identity, Secret: func(tenant, provider string) string {

@@ -21,6 +21,9 @@ type Operation struct {
 	// Response is an example of the success body; Status defaults to 200.
 	Response any
 	Status   int
+	// MaxBody lets the operation read bodies above DefaultBodyLimit
+	// (uploads); documented as x-max-body-bytes.
+	MaxBody int64
 }
 
 // Param is a documented query parameter.
@@ -80,6 +83,9 @@ func (rt *Router) OpenAPI(title, version string) map[string]any {
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"example": op.Request}}}
 			o["responses"].(map[string]any)["422"] = map[string]any{"description": "Invalid fields: errors lists each with field, code and detail",
 				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
+		}
+		if op.MaxBody > 0 {
+			o["x-max-body-bytes"] = op.MaxBody
 		}
 		p[strings.ToLower(op.Method)] = o
 		if !seen[op.Tag] {
