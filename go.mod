@@ -3,6 +3,7 @@ module github.com/rathaus/rathaus
 go 1.26.8
 
 require (
+	github.com/arran4/golang-ical v0.3.4
 	github.com/blevesearch/snowballstem v0.9.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0

@@ -47,6 +47,111 @@ api_tokens.secret_hash text NOT NULL
 api_tokens.created_at timestamp with time zone NOT NULL
 api_tokens.revoked_at timestamp with time zone
 api_tokens.account_id bigint
+appointment_bookings.id bigint NOT NULL
+appointment_bookings.tenant_id bigint NOT NULL
+appointment_bookings.ref text NOT NULL
+appointment_bookings.location_id bigint NOT NULL
+appointment_bookings.starts_at timestamp with time zone NOT NULL
+appointment_bookings.ends_at timestamp with time zone NOT NULL
+appointment_bookings.units integer NOT NULL
+appointment_bookings.services text NOT NULL
+appointment_bookings.status text NOT NULL
+appointment_bookings.channel text NOT NULL
+appointment_bookings.account_id bigint
+appointment_bookings.email text
+appointment_bookings.name text
+appointment_bookings.subject_hash text
+appointment_bookings.lang text NOT NULL DEFAULT 'de'::text
+appointment_bookings.base_url text NOT NULL DEFAULT ''::text
+appointment_bookings.pow boolean NOT NULL DEFAULT false
+appointment_bookings.hold_expires_at timestamp with time zone
+appointment_bookings.created_at timestamp with time zone NOT NULL
+appointment_bookings.confirmed_at timestamp with time zone
+appointment_bookings.cancelled_at timestamp with time zone
+appointment_bookings.cancel_reason text NOT NULL DEFAULT ''::text
+appointment_bookings.checked_in_at timestamp with time zone
+appointment_bookings.called_at timestamp with time zone
+appointment_bookings.done_at timestamp with time zone
+appointment_bookings.reminded_at timestamp with time zone
+appointment_bookings.reconfirm_sent_at timestamp with time zone
+appointment_bookings.reconfirmed_at timestamp with time zone
+appointment_bookings.personal_deleted_at timestamp with time zone
+appointment_claims.location_id bigint NOT NULL
+appointment_claims.starts_at timestamp with time zone NOT NULL
+appointment_claims.seat integer NOT NULL
+appointment_claims.booking_ref text NOT NULL
+appointment_claims.expires_at timestamp with time zone
+appointment_days.location_id bigint NOT NULL
+appointment_days.day text NOT NULL
+appointment_days.revision bigint NOT NULL DEFAULT 1
+appointment_days.ticket_seq integer NOT NULL DEFAULT 0
+appointment_days.queue_rev bigint NOT NULL DEFAULT 0
+appointment_keys.tenant_id bigint NOT NULL
+appointment_keys.link_key text NOT NULL
+appointment_keys.pow_key text NOT NULL
+appointment_locations.id bigint NOT NULL
+appointment_locations.tenant_id bigint NOT NULL
+appointment_locations.ref text NOT NULL
+appointment_locations.name text NOT NULL
+appointment_locations.listed boolean NOT NULL
+appointment_locations.settings text NOT NULL
+appointment_locations.revision bigint NOT NULL DEFAULT 1
+appointment_locations.created_at timestamp with time zone NOT NULL
+appointment_locations.updated_at timestamp with time zone NOT NULL
+appointment_lottery_entries.id bigint NOT NULL
+appointment_lottery_entries.tenant_id bigint NOT NULL
+appointment_lottery_entries.ref text NOT NULL
+appointment_lottery_entries.location_id bigint NOT NULL
+appointment_lottery_entries.draw_at timestamp with time zone NOT NULL
+appointment_lottery_entries.starts_at timestamp with time zone NOT NULL
+appointment_lottery_entries.services text NOT NULL
+appointment_lottery_entries.account_id bigint
+appointment_lottery_entries.email text
+appointment_lottery_entries.subject_hash text
+appointment_lottery_entries.lang text NOT NULL DEFAULT 'de'::text
+appointment_lottery_entries.base_url text NOT NULL DEFAULT ''::text
+appointment_lottery_entries.status text NOT NULL
+appointment_lottery_entries.booking_ref text
+appointment_lottery_entries.created_at timestamp with time zone NOT NULL
+appointment_lottery_entries.drawn_at timestamp with time zone
+appointment_pow_spent.challenge text NOT NULL
+appointment_pow_spent.expires_at timestamp with time zone NOT NULL
+appointment_seats.location_id bigint NOT NULL
+appointment_seats.starts_at timestamp with time zone NOT NULL
+appointment_seats.seat integer NOT NULL
+appointment_tickets.id bigint NOT NULL
+appointment_tickets.tenant_id bigint NOT NULL
+appointment_tickets.ref text NOT NULL
+appointment_tickets.location_id bigint NOT NULL
+appointment_tickets.day text NOT NULL
+appointment_tickets.number integer NOT NULL
+appointment_tickets.kind text NOT NULL
+appointment_tickets.booking_id bigint
+appointment_tickets.services text NOT NULL
+appointment_tickets.minutes integer NOT NULL
+appointment_tickets.status text NOT NULL
+appointment_tickets.counter text NOT NULL DEFAULT ''::text
+appointment_tickets.issued_at timestamp with time zone NOT NULL
+appointment_tickets.called_at timestamp with time zone
+appointment_tickets.done_at timestamp with time zone
+appointment_waitlist.id bigint NOT NULL
+appointment_waitlist.tenant_id bigint NOT NULL
+appointment_waitlist.ref text NOT NULL
+appointment_waitlist.location_id bigint NOT NULL
+appointment_waitlist.services text NOT NULL
+appointment_waitlist.from_day text NOT NULL
+appointment_waitlist.to_day text NOT NULL
+appointment_waitlist.account_id bigint
+appointment_waitlist.email text
+appointment_waitlist.subject_hash text
+appointment_waitlist.lang text NOT NULL DEFAULT 'de'::text
+appointment_waitlist.base_url text NOT NULL DEFAULT ''::text
+appointment_waitlist.status text NOT NULL
+appointment_waitlist.booking_ref text
+appointment_waitlist.offers integer NOT NULL DEFAULT 0
+appointment_waitlist.last_offered_at timestamp with time zone
+appointment_waitlist.created_at timestamp with time zone NOT NULL
+appointment_waitlist.confirmed_at timestamp with time zone
 audit_events.id bigint NOT NULL
 audit_events.tenant_id bigint NOT NULL
 audit_events.seq bigint NOT NULL

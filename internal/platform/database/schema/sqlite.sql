@@ -47,6 +47,111 @@ api_tokens.secret_hash TEXT NOT NULL
 api_tokens.created_at DATETIME NOT NULL
 api_tokens.revoked_at DATETIME
 api_tokens.account_id INTEGER
+appointment_bookings.id INTEGER
+appointment_bookings.tenant_id INTEGER NOT NULL
+appointment_bookings.ref TEXT NOT NULL
+appointment_bookings.location_id INTEGER NOT NULL
+appointment_bookings.starts_at DATETIME NOT NULL
+appointment_bookings.ends_at DATETIME NOT NULL
+appointment_bookings.units INTEGER NOT NULL
+appointment_bookings.services TEXT NOT NULL
+appointment_bookings.status TEXT NOT NULL
+appointment_bookings.channel TEXT NOT NULL
+appointment_bookings.account_id INTEGER
+appointment_bookings.email TEXT
+appointment_bookings.name TEXT
+appointment_bookings.subject_hash TEXT
+appointment_bookings.lang TEXT NOT NULL DEFAULT 'de'
+appointment_bookings.base_url TEXT NOT NULL DEFAULT ''
+appointment_bookings.pow BOOLEAN NOT NULL DEFAULT 0
+appointment_bookings.hold_expires_at DATETIME
+appointment_bookings.created_at DATETIME NOT NULL
+appointment_bookings.confirmed_at DATETIME
+appointment_bookings.cancelled_at DATETIME
+appointment_bookings.cancel_reason TEXT NOT NULL DEFAULT ''
+appointment_bookings.checked_in_at DATETIME
+appointment_bookings.called_at DATETIME
+appointment_bookings.done_at DATETIME
+appointment_bookings.reminded_at DATETIME
+appointment_bookings.reconfirm_sent_at DATETIME
+appointment_bookings.reconfirmed_at DATETIME
+appointment_bookings.personal_deleted_at DATETIME
+appointment_claims.location_id INTEGER NOT NULL
+appointment_claims.starts_at DATETIME NOT NULL
+appointment_claims.seat INTEGER NOT NULL
+appointment_claims.booking_ref TEXT NOT NULL
+appointment_claims.expires_at DATETIME
+appointment_days.location_id INTEGER NOT NULL
+appointment_days.day TEXT NOT NULL
+appointment_days.revision INTEGER NOT NULL DEFAULT 1
+appointment_days.ticket_seq INTEGER NOT NULL DEFAULT 0
+appointment_days.queue_rev INTEGER NOT NULL DEFAULT 0
+appointment_keys.tenant_id INTEGER
+appointment_keys.link_key TEXT NOT NULL
+appointment_keys.pow_key TEXT NOT NULL
+appointment_locations.id INTEGER
+appointment_locations.tenant_id INTEGER NOT NULL
+appointment_locations.ref TEXT NOT NULL
+appointment_locations.name TEXT NOT NULL
+appointment_locations.listed BOOLEAN NOT NULL
+appointment_locations.settings TEXT NOT NULL
+appointment_locations.revision INTEGER NOT NULL DEFAULT 1
+appointment_locations.created_at DATETIME NOT NULL
+appointment_locations.updated_at DATETIME NOT NULL
+appointment_lottery_entries.id INTEGER
+appointment_lottery_entries.tenant_id INTEGER NOT NULL
+appointment_lottery_entries.ref TEXT NOT NULL
+appointment_lottery_entries.location_id INTEGER NOT NULL
+appointment_lottery_entries.draw_at DATETIME NOT NULL
+appointment_lottery_entries.starts_at DATETIME NOT NULL
+appointment_lottery_entries.services TEXT NOT NULL
+appointment_lottery_entries.account_id INTEGER
+appointment_lottery_entries.email TEXT
+appointment_lottery_entries.subject_hash TEXT
+appointment_lottery_entries.lang TEXT NOT NULL DEFAULT 'de'
+appointment_lottery_entries.base_url TEXT NOT NULL DEFAULT ''
+appointment_lottery_entries.status TEXT NOT NULL
+appointment_lottery_entries.booking_ref TEXT
+appointment_lottery_entries.created_at DATETIME NOT NULL
+appointment_lottery_entries.drawn_at DATETIME
+appointment_pow_spent.challenge TEXT
+appointment_pow_spent.expires_at DATETIME NOT NULL
+appointment_seats.location_id INTEGER NOT NULL
+appointment_seats.starts_at DATETIME NOT NULL
+appointment_seats.seat INTEGER NOT NULL
+appointment_tickets.id INTEGER
+appointment_tickets.tenant_id INTEGER NOT NULL
+appointment_tickets.ref TEXT NOT NULL
+appointment_tickets.location_id INTEGER NOT NULL
+appointment_tickets.day TEXT NOT NULL
+appointment_tickets.number INTEGER NOT NULL
+appointment_tickets.kind TEXT NOT NULL
+appointment_tickets.booking_id INTEGER
+appointment_tickets.services TEXT NOT NULL
+appointment_tickets.minutes INTEGER NOT NULL
+appointment_tickets.status TEXT NOT NULL
+appointment_tickets.counter TEXT NOT NULL DEFAULT ''
+appointment_tickets.issued_at DATETIME NOT NULL
+appointment_tickets.called_at DATETIME
+appointment_tickets.done_at DATETIME
+appointment_waitlist.id INTEGER
+appointment_waitlist.tenant_id INTEGER NOT NULL
+appointment_waitlist.ref TEXT NOT NULL
+appointment_waitlist.location_id INTEGER NOT NULL
+appointment_waitlist.services TEXT NOT NULL
+appointment_waitlist.from_day TEXT NOT NULL
+appointment_waitlist.to_day TEXT NOT NULL
+appointment_waitlist.account_id INTEGER
+appointment_waitlist.email TEXT
+appointment_waitlist.subject_hash TEXT
+appointment_waitlist.lang TEXT NOT NULL DEFAULT 'de'
+appointment_waitlist.base_url TEXT NOT NULL DEFAULT ''
+appointment_waitlist.status TEXT NOT NULL
+appointment_waitlist.booking_ref TEXT
+appointment_waitlist.offers INTEGER NOT NULL DEFAULT 0
+appointment_waitlist.last_offered_at DATETIME
+appointment_waitlist.created_at DATETIME NOT NULL
+appointment_waitlist.confirmed_at DATETIME
 audit_events.id INTEGER
 audit_events.tenant_id INTEGER NOT NULL
 audit_events.seq INTEGER NOT NULL
