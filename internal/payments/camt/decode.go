@@ -32,12 +32,13 @@ type fieldInfo struct {
 type fieldKind uint8
 
 const (
-	kString      fieldKind = iota + 1 // string
-	kPtrString                        // *string
-	kSliceString                      // []string
-	kPtrStruct                        // *T
-	kSliceStruct                      // []T
-	kStruct                           // T
+	kString         fieldKind = iota + 1 // string
+	kPtrString                           // *string
+	kSliceString                         // []string
+	kPtrStruct                           // *T
+	kSliceStruct                         // []T
+	kStruct                              // T
+	kSlicePtrStruct                      // []*T
 )
 
 type shapeInfo struct {
@@ -81,6 +82,8 @@ func shapeFor(t reflect.Type) *shapeInfo {
 			fi.kind, fi.elem = kPtrStruct, ft.Elem()
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
 			fi.kind, fi.elem = kSliceStruct, ft.Elem()
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Pointer && ft.Elem().Elem().Kind() == reflect.Struct:
+			fi.kind, fi.elem = kSlicePtrStruct, ft.Elem().Elem()
 		case ft.Kind() == reflect.Struct:
 			fi.kind, fi.elem = kStruct, ft
 		default:
@@ -105,7 +108,25 @@ type frame struct {
 	target fieldInfo
 	parent reflect.Value
 	text   []byte
+	owned  bool   // text is a copy (else a slice of the input)
 	seen   uint64 // elements of maxOccurs 1 met so far
+}
+
+// wantsText: only leaves of the shapes and chardata fields keep their text.
+func (f *frame) wantsText() bool {
+	return f.target.kind != 0 || (f.v.IsValid() && f.shape.chardata != nil)
+}
+
+func (f *frame) addText(t []byte) {
+	switch {
+	case f.text == nil:
+		f.text = t // a slice of the input, copied once by closeFrame
+	case !f.owned:
+		f.text = append(append(make([]byte, 0, len(f.text)+len(t)+16), f.text...), t...)
+		f.owned = true
+	default:
+		f.text = append(f.text, t...)
+	}
 }
 
 type decoder struct {
@@ -166,16 +187,12 @@ func (d *decoder) decodeInto(out any) error {
 				return err
 			}
 			top := &stack[len(stack)-1]
-			if top.v.IsValid() || top.target.kind != 0 {
+			if top.wantsText() {
 				t, err := d.unescape(raw)
 				if err != nil {
 					return err
 				}
-				if top.text == nil {
-					top.text = t // a slice of the input, copied once by closeFrame
-				} else {
-					top.text = append(top.text[:len(top.text):len(top.text)], t...)
-				}
+				top.addText(t)
 			} else if bytes.IndexByte(raw, '&') >= 0 {
 				if _, err := d.unescape(raw); err != nil {
 					return err
@@ -209,8 +226,9 @@ func (d *decoder) decodeInto(out any) error {
 			if err := d.checkChars(txt); err != nil {
 				return err
 			}
-			top := &stack[len(stack)-1]
-			top.text = append(top.text[:len(top.text):len(top.text)], txt...)
+			if top := &stack[len(stack)-1]; top.wantsText() {
+				top.addText(txt)
+			}
 			d.pos += end + 3
 		case bytes.HasPrefix(rest, []byte("<!")):
 			return d.fail("document type declarations are not accepted")
@@ -315,7 +333,7 @@ func (d *decoder) openChild(parent *frame, fr *frame, local string, stack []fram
 		return
 	}
 	f := parent.v.FieldByIndex(fi.index)
-	once := fi.kind != kSliceString && fi.kind != kSliceStruct
+	once := fi.kind != kSliceString && fi.kind != kSliceStruct && fi.kind != kSlicePtrStruct
 	dup := once && parent.seen&fi.bit != 0
 	parent.seen |= fi.bit
 	if dup && len(d.problems) < 1000 {
@@ -339,6 +357,10 @@ func (d *decoder) openChild(parent *frame, fr *frame, local string, stack []fram
 	case kSliceStruct:
 		f.Set(reflect.Append(f, reflect.Zero(fi.elem)))
 		fr.v, fr.shape = f.Index(f.Len()-1), shapeFor(fi.elem)
+	case kSlicePtrStruct:
+		nv := reflect.New(fi.elem)
+		f.Set(reflect.Append(f, nv))
+		fr.v, fr.shape = nv.Elem(), shapeFor(fi.elem)
 	}
 }
 

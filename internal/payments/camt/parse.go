@@ -478,8 +478,9 @@ func (c *checker) statement(p string, s *xStmt, is053 bool) Statement {
 	for i := range s.Bal {
 		st.Balances = append(st.Balances, c.balance(c.idx(p, "Bal", i), &s.Bal[i]))
 	}
+	st.Entries = make([]Entry, 0, len(s.Ntry))
 	for i := range s.Ntry {
-		e := c.entry(c.idx(p, "Ntry", i), &s.Ntry[i])
+		e := c.entry(c.idx(p, "Ntry", i), s.Ntry[i])
 		e.Index = i
 		st.Entries = append(st.Entries, e)
 	}

@@ -47,12 +47,12 @@ type xStmt struct {
 		FrDtTm *string `xml:"FrDtTm"`
 		ToDtTm *string `xml:"ToDtTm"`
 	} `xml:"FrToDt"`
-	CpyDplctInd    *string `xml:"CpyDplctInd"`
-	Acct           *xAcct  `xml:"Acct"`
-	Bal            []xBal  `xml:"Bal"`
-	Ntry           []xNtry `xml:"Ntry"`
-	AddtlStmtInf   *string `xml:"AddtlStmtInf"`
-	AddtlNtfctnInf *string `xml:"AddtlNtfctnInf"`
+	CpyDplctInd    *string  `xml:"CpyDplctInd"`
+	Acct           *xAcct   `xml:"Acct"`
+	Bal            []xBal   `xml:"Bal"`
+	Ntry           []*xNtry `xml:"Ntry"`
+	AddtlStmtInf   *string  `xml:"AddtlStmtInf"`
+	AddtlNtfctnInf *string  `xml:"AddtlNtfctnInf"`
 }
 
 type xAcct struct {
