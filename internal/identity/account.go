@@ -509,12 +509,12 @@ func (s *Service) AccountForStaff(ctx context.Context, p Principal, tenantID int
 // "" when the account has none (an eID account's placeholder).
 func (s *Service) ContactEmail(ctx context.Context, p Principal) (string, error) {
 	if !p.IsPerson() {
-		return "", fmt.Errorf("contact e-mail: %w", web.ErrForbidden)
+		return "", fmt.Errorf("contact e-mail: %w", fault.ErrForbidden)
 	}
 	var email string
 	err := s.DB.R.QueryRowContext(ctx, `SELECT email FROM accounts WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL`, p.AccountID, p.TenantID).Scan(&email)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("contact e-mail: %w", web.ErrNotFound)
+		return "", fmt.Errorf("contact e-mail: %w", fault.ErrNotFound)
 	}
 	if err != nil {
 		return "", err
