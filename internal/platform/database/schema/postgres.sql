@@ -60,6 +60,7 @@ blobs.sha256 text NOT NULL
 blobs.size bigint NOT NULL
 blobs.content_type text NOT NULL
 blobs.created_at timestamp with time zone NOT NULL
+blobs.touched_at timestamp with time zone
 catalog_revisions.tenant_id bigint NOT NULL
 catalog_revisions.revision bigint NOT NULL
 external_identities.tenant_id bigint NOT NULL

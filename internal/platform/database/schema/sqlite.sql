@@ -60,6 +60,7 @@ blobs.sha256 TEXT
 blobs.size INTEGER NOT NULL
 blobs.content_type TEXT NOT NULL
 blobs.created_at DATETIME NOT NULL
+blobs.touched_at DATETIME
 catalog_revisions.tenant_id INTEGER
 catalog_revisions.revision INTEGER NOT NULL
 external_identities.tenant_id INTEGER NOT NULL
