@@ -45,6 +45,10 @@ var tableOwners = map[string]string{
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",
 	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
+	"workflows": "cases", "responsibilities": "cases", "cases": "cases", "case_events": "cases", "case_documents": "cases",
+	"information_requests": "cases", "decisions": "cases",
+	"mailbox_messages": "mailbox", "mailbox_documents": "mailbox", "delivery_consents": "mailbox", "print_jobs": "mailbox", "mailbox_links": "mailbox",
+	"record_files": "records", "record_documents": "records",
 }
 
 type pkgImports struct {

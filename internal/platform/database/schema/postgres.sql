@@ -253,9 +253,9 @@ record_files.leika_key text NOT NULL DEFAULT ''::text
 record_files.unit_ref text NOT NULL
 record_files.unit_name text NOT NULL
 record_files.opened_at timestamp with time zone NOT NULL
-record_files.closed_at timestamp with time zone NOT NULL
+record_files.closed_at timestamp with time zone
 record_files.retention_years integer NOT NULL
-record_files.retain_until text NOT NULL
+record_files.retain_until text
 record_files.status text NOT NULL
 record_files.metadata text NOT NULL DEFAULT '{}'::text
 record_files.created_at timestamp with time zone NOT NULL

@@ -253,9 +253,9 @@ record_files.leika_key TEXT NOT NULL DEFAULT ''
 record_files.unit_ref TEXT NOT NULL
 record_files.unit_name TEXT NOT NULL
 record_files.opened_at DATETIME NOT NULL
-record_files.closed_at DATETIME NOT NULL
+record_files.closed_at DATETIME
 record_files.retention_years INTEGER NOT NULL
-record_files.retain_until TEXT NOT NULL
+record_files.retain_until TEXT
 record_files.status TEXT NOT NULL
 record_files.metadata TEXT NOT NULL DEFAULT '{}'
 record_files.created_at DATETIME NOT NULL

@@ -1,6 +1,6 @@
 -- +goose Up
--- Records (E-Akte): one e-file per closed case with every document's
--- SHA-256, the audit trail (as a document) and the retention period from
+-- Records (E-Akte): one e-file per case, opened with the case and closed
+-- with it, with every document's SHA-256, the audit trail (as a document) and the retention period from
 -- the service's workflow. Rows are never deleted: disposal after the
 -- retention period marks the file handed over or destroyed (a proof of
 -- disposal) and releases the blobs; the triggers refuse deletion and any
@@ -19,10 +19,10 @@ CREATE TABLE record_files (
     unit_ref         TEXT NOT NULL,
     unit_name        TEXT NOT NULL,
     opened_at        TIMESTAMPTZ NOT NULL,
-    closed_at        TIMESTAMPTZ NOT NULL,
+    closed_at        TIMESTAMPTZ,               -- NULL while the case runs
     retention_years  INTEGER NOT NULL CHECK (retention_years >= 1),
-    retain_until     TEXT NOT NULL,        -- YYYY-MM-DD, end of the retention period
-    status           TEXT NOT NULL CHECK (status IN ('kept', 'handed_over', 'destroyed')),
+    retain_until     TEXT,                 -- YYYY-MM-DD, end of the retention period (set at closing)
+    status           TEXT NOT NULL CHECK (status IN ('open', 'kept', 'handed_over', 'destroyed')),
     metadata         TEXT NOT NULL DEFAULT '{}',  -- JSON: outcome, decision refs, applicant kind
     created_at       TIMESTAMPTZ NOT NULL,
     disposed_at      TIMESTAMPTZ,
