@@ -191,8 +191,75 @@ blobs.size INTEGER NOT NULL
 blobs.content_type TEXT NOT NULL
 blobs.created_at DATETIME NOT NULL
 blobs.touched_at DATETIME
+case_documents.id INTEGER
+case_documents.case_id INTEGER NOT NULL
+case_documents.kind TEXT NOT NULL
+case_documents.name TEXT NOT NULL
+case_documents.media_type TEXT NOT NULL
+case_documents.blob_key TEXT NOT NULL
+case_documents.size INTEGER NOT NULL
+case_documents.source_ref TEXT NOT NULL DEFAULT ''
+case_documents.created_at DATETIME NOT NULL
+case_events.id INTEGER
+case_events.case_id INTEGER NOT NULL
+case_events.at DATETIME NOT NULL
+case_events.actor TEXT NOT NULL
+case_events.actor_name TEXT NOT NULL
+case_events.kind TEXT NOT NULL
+case_events.text TEXT NOT NULL DEFAULT ''
+case_events.data TEXT NOT NULL DEFAULT '{}'
+cases.id INTEGER
+cases.tenant_id INTEGER NOT NULL
+cases.ref TEXT NOT NULL
+cases.application_ref TEXT NOT NULL
+cases.service_ref TEXT NOT NULL
+cases.service_name TEXT NOT NULL
+cases.workflow_version INTEGER NOT NULL
+cases.unit_ref TEXT NOT NULL
+cases.state TEXT NOT NULL
+cases.assignee_id INTEGER
+cases.applicant_account_id INTEGER
+cases.applicant_email TEXT NOT NULL DEFAULT ''
+cases.submitted_at DATETIME NOT NULL
+cases.opened_at DATETIME NOT NULL
+cases.state_since DATETIME NOT NULL
+cases.due_at DATETIME NOT NULL
+cases.state_due_at DATETIME
+cases.paused_at DATETIME
+cases.follow_up_on TEXT
+cases.closed_at DATETIME
+cases.file_ref TEXT NOT NULL DEFAULT ''
+cases.revision INTEGER NOT NULL DEFAULT 1
 catalog_revisions.tenant_id INTEGER
 catalog_revisions.revision INTEGER NOT NULL
+decisions.id INTEGER
+decisions.tenant_id INTEGER NOT NULL
+decisions.case_id INTEGER NOT NULL
+decisions.ref TEXT NOT NULL
+decisions.kind TEXT NOT NULL
+decisions.status TEXT NOT NULL
+decisions.title TEXT NOT NULL
+decisions.body TEXT NOT NULL
+decisions.legal_remedies TEXT NOT NULL
+decisions.reason TEXT NOT NULL DEFAULT ''
+decisions.supersedes_ref TEXT NOT NULL DEFAULT ''
+decisions.drafted_by TEXT NOT NULL
+decisions.drafted_by_id INTEGER NOT NULL
+decisions.drafted_at DATETIME NOT NULL
+decisions.signed_off_by TEXT NOT NULL DEFAULT ''
+decisions.signed_off_at DATETIME
+decisions.sent_by TEXT NOT NULL DEFAULT ''
+decisions.sent_at DATETIME
+decisions.pdf_key TEXT NOT NULL DEFAULT ''
+decisions.pdf_size INTEGER NOT NULL DEFAULT 0
+decisions.delivery TEXT NOT NULL DEFAULT ''
+decisions.message_ref TEXT NOT NULL DEFAULT ''
+delivery_consents.id INTEGER
+delivery_consents.tenant_id INTEGER NOT NULL
+delivery_consents.account_id INTEGER NOT NULL
+delivery_consents.consented BOOLEAN NOT NULL
+delivery_consents.at DATETIME NOT NULL
+delivery_consents.source TEXT NOT NULL
 expected_debits.id INTEGER
 expected_debits.tenant_id INTEGER NOT NULL
 expected_debits.run TEXT NOT NULL
@@ -222,6 +289,15 @@ finance_tasks.resolution TEXT NOT NULL DEFAULT ''
 finance_tasks.created_at DATETIME NOT NULL
 finance_tasks.resolved_at DATETIME
 finance_tasks.resolved_by TEXT NOT NULL DEFAULT ''
+information_requests.id INTEGER
+information_requests.case_id INTEGER NOT NULL
+information_requests.ref TEXT NOT NULL
+information_requests.message_ref TEXT NOT NULL
+information_requests.question TEXT NOT NULL
+information_requests.asked_at DATETIME NOT NULL
+information_requests.answer_due_on TEXT NOT NULL
+information_requests.answered_at DATETIME
+information_requests.answer_message_ref TEXT NOT NULL DEFAULT ''
 jobs.id INTEGER
 jobs.tenant_id INTEGER
 jobs.kind TEXT NOT NULL
@@ -240,6 +316,36 @@ login_attempts.key TEXT
 login_attempts.failures INTEGER NOT NULL
 login_attempts.window_start DATETIME NOT NULL
 login_attempts.locked_until DATETIME
+mailbox_documents.id INTEGER
+mailbox_documents.message_id INTEGER NOT NULL
+mailbox_documents.ref TEXT NOT NULL
+mailbox_documents.name TEXT NOT NULL
+mailbox_documents.media_type TEXT NOT NULL
+mailbox_documents.blob_key TEXT NOT NULL
+mailbox_documents.size INTEGER NOT NULL
+mailbox_documents.sealed BOOLEAN NOT NULL DEFAULT FALSE
+mailbox_documents.created_at DATETIME NOT NULL
+mailbox_links.token_hash TEXT
+mailbox_links.tenant_id INTEGER NOT NULL
+mailbox_links.message_id INTEGER NOT NULL
+mailbox_links.expires_at DATETIME NOT NULL
+mailbox_links.used_at DATETIME
+mailbox_messages.id INTEGER
+mailbox_messages.tenant_id INTEGER NOT NULL
+mailbox_messages.ref TEXT NOT NULL
+mailbox_messages.account_id INTEGER NOT NULL
+mailbox_messages.direction TEXT NOT NULL
+mailbox_messages.kind TEXT NOT NULL
+mailbox_messages.subject_ref TEXT NOT NULL DEFAULT ''
+mailbox_messages.in_reply_to INTEGER
+mailbox_messages.sender TEXT NOT NULL
+mailbox_messages.title TEXT NOT NULL
+mailbox_messages.body TEXT NOT NULL
+mailbox_messages.delivery TEXT NOT NULL
+mailbox_messages.replies_allowed BOOLEAN NOT NULL DEFAULT FALSE
+mailbox_messages.created_at DATETIME NOT NULL
+mailbox_messages.made_available_at DATETIME
+mailbox_messages.first_opened_at DATETIME
 oidc_logins.state_hash TEXT
 oidc_logins.tenant_id INTEGER NOT NULL
 oidc_logins.provider TEXT NOT NULL
@@ -311,6 +417,13 @@ payments_received.method TEXT NOT NULL DEFAULT ''
 payments_received.confidence TEXT NOT NULL DEFAULT ''
 payments_received.created_at DATETIME NOT NULL
 payments_received.created_by TEXT NOT NULL
+print_jobs.id INTEGER
+print_jobs.tenant_id INTEGER NOT NULL
+print_jobs.ref TEXT NOT NULL
+print_jobs.message_id INTEGER NOT NULL
+print_jobs.created_at DATETIME NOT NULL
+print_jobs.printed_at DATETIME
+print_jobs.printed_by TEXT NOT NULL DEFAULT ''
 provider_events.id INTEGER
 provider_events.tenant_id INTEGER NOT NULL
 provider_events.provider TEXT NOT NULL
@@ -333,6 +446,36 @@ rate_limits.key_hash TEXT NOT NULL
 rate_limits.window_start DATETIME NOT NULL
 rate_limits.hits INTEGER NOT NULL
 rate_limits.expires_at DATETIME NOT NULL
+record_documents.id INTEGER
+record_documents.file_id INTEGER NOT NULL
+record_documents.seq INTEGER NOT NULL
+record_documents.name TEXT NOT NULL
+record_documents.kind TEXT NOT NULL
+record_documents.media_type TEXT NOT NULL
+record_documents.blob_key TEXT NOT NULL
+record_documents.sha256 TEXT NOT NULL
+record_documents.size INTEGER NOT NULL
+record_documents.created_at DATETIME NOT NULL
+record_files.id INTEGER
+record_files.tenant_id INTEGER NOT NULL
+record_files.ref TEXT NOT NULL
+record_files.case_ref TEXT NOT NULL
+record_files.application_ref TEXT NOT NULL
+record_files.title TEXT NOT NULL
+record_files.service_ref TEXT NOT NULL
+record_files.service_name TEXT NOT NULL
+record_files.leika_key TEXT NOT NULL DEFAULT ''
+record_files.unit_ref TEXT NOT NULL
+record_files.unit_name TEXT NOT NULL
+record_files.opened_at DATETIME NOT NULL
+record_files.closed_at DATETIME
+record_files.retention_years INTEGER NOT NULL
+record_files.retain_until TEXT
+record_files.status TEXT NOT NULL
+record_files.metadata TEXT NOT NULL DEFAULT '{}'
+record_files.created_at DATETIME NOT NULL
+record_files.disposed_at DATETIME
+record_files.disposed_by TEXT NOT NULL DEFAULT ''
 refunds.id INTEGER
 refunds.tenant_id INTEGER NOT NULL
 refunds.ref TEXT NOT NULL
@@ -345,6 +488,12 @@ refunds.task_id INTEGER
 refunds.created_at DATETIME NOT NULL
 refunds.created_by TEXT NOT NULL
 refunds.done_at DATETIME
+responsibilities.tenant_id INTEGER NOT NULL
+responsibilities.kind TEXT NOT NULL
+responsibilities.match_key TEXT NOT NULL
+responsibilities.unit_ref TEXT NOT NULL
+responsibilities.updated_at DATETIME NOT NULL
+responsibilities.updated_by TEXT NOT NULL
 sepa_mandates.id INTEGER
 sepa_mandates.tenant_id INTEGER NOT NULL
 sepa_mandates.ref TEXT NOT NULL
@@ -434,3 +583,10 @@ units.ref TEXT NOT NULL
 units.parent_id INTEGER
 units.name TEXT NOT NULL
 units.created_at DATETIME NOT NULL
+workflows.id INTEGER
+workflows.tenant_id INTEGER NOT NULL
+workflows.service_ref TEXT NOT NULL
+workflows.version INTEGER NOT NULL
+workflows.document TEXT NOT NULL
+workflows.created_at DATETIME NOT NULL
+workflows.created_by TEXT NOT NULL
