@@ -22,7 +22,7 @@ var allowedDomainImports = map[string][]string{
 	"audit":        {},
 	"identity":     {"audit"},
 	"catalog":      {"audit", "identity"},
-	"einvoice":     {},
+	"einvoice":     {"audit", "identity", "payments"},
 	"forms":        {"audit", "identity", "catalog"},
 	"cases":        {"audit", "identity", "catalog", "forms"},
 	"mailbox":      {"audit", "identity"},
@@ -44,6 +44,8 @@ var tableOwners = map[string]string{
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",
 	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
+	"einvoice_invoices": "einvoice", "einvoice_steps": "einvoice", "einvoice_routes": "einvoice", "einvoice_payment_runs": "einvoice",
+	"einvoice_payments": "einvoice", "einvoice_mails": "einvoice",
 }
 
 type pkgImports struct {
