@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
@@ -105,3 +106,7 @@ func each(t *testing.T, fn func(t *testing.T, w *world)) {
 }
 
 func leitwegCheck(body string) string { return leitweg.CheckDigits(body) }
+
+func (w *world) principal(p interface{}) identity.Principal { return p.(identity.Principal) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
