@@ -40,6 +40,7 @@ var tableOwners = map[string]string{
 	"login_attempts": "identity", "account_tokens": "identity", "units": "identity",
 	"unit_members": "identity", "oidc_logins": "identity", "external_identities": "identity",
 	"passkeys": "identity", "passkey_ceremonies": "identity",
+	"substitutes": "identity", "absences": "identity",
 	"audit_events": "audit", "audit_heads": "audit",
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",
