@@ -83,11 +83,17 @@ func TestSubstituteApproves(t *testing.T) {
 		if _, err := w.s.Approve(ctx, w.outsider, w.t.ID, inv.Ref, StepInput{Step: StepSachlich}); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("outsider: %v", err)
 		}
-		w.s.Substitute = func(ctx context.Context, tenantID, accountID int64, at time.Time) (int64, error) {
-			if accountID == w.worker.AccountID && at.Equal(w.clk.Now()) {
-				return w.outsider.AccountID, nil
-			}
-			return 0, nil
+		ids := w.s.Identity
+		w.s.Substitute = ids.SubstituteFor
+		// Present, the case worker's substitute gains nothing.
+		if err := ids.SetSubstitute(ctx, w.system, w.t.ID, w.worker.Ref, w.outsider.Ref); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.s.Approve(ctx, w.outsider, w.t.ID, inv.Ref, StepInput{Step: StepSachlich}); !errors.Is(err, fault.ErrNotFound) {
+			t.Fatalf("substitute of a present member: %v", err)
+		}
+		if _, err := ids.SetAbsence(ctx, w.system, w.t.ID, w.worker.Ref, w.clk.Now().Add(-time.Hour), w.clk.Now().Add(72*time.Hour), w.outsider.Ref); err != nil {
+			t.Fatal(err)
 		}
 		if mine, err := w.s.List(ctx, w.outsider, w.t.ID, ListMine); err != nil || len(mine) != 1 {
 			t.Errorf("the substitute's list: %d %v", len(mine), err)
@@ -97,9 +103,15 @@ func TestSubstituteApproves(t *testing.T) {
 			t.Fatalf("substitute: %v", err)
 		}
 		r, _ := got.done(StepSachlich)
-		if r.OnBehalfOf != "bau@musterstadt.example" {
+		if r.OnBehalfOf != "bau@musterstadt.example" || r.Actor != w.outsider.Ref {
 			t.Errorf("on behalf of %q", r.OnBehalfOf)
 		}
+		// After the absence the substitute is an outsider again.
+		w.clk.Advance(96 * time.Hour)
+		if _, err := w.s.Get(ctx, w.outsider, w.t.ID, inv.Ref); !errors.Is(err, fault.ErrNotFound) {
+			t.Errorf("former substitute still sees the invoice: %v", err)
+		}
+		w.clk.Advance(-96 * time.Hour)
 		// Now only the other check is left, which needs another person.
 		if mine, err := w.s.List(ctx, w.outsider, w.t.ID, ListMine); err != nil || len(mine) != 0 {
 			t.Errorf("the substitute's list after the step: %d %v", len(mine), err)

@@ -29,10 +29,10 @@ type Service struct {
 	Identity *identity.Service
 	Limits   *ratelimit.Limiter
 	Log      *slog.Logger
-	// Substitute returns the account standing in for accountID when that
-	// account is absent at the instant (0 when it is present or has no
-	// substitute); nil: nobody is ever absent. The composition root wires
-	// identity's absences into it.
+	// Substitute returns the account acting for accountID at the instant:
+	// accountID itself when present, its substitute when absent, 0 when
+	// nobody present is named (identity.Service.SubstituteFor); nil: nobody
+	// is ever absent.
 	Substitute func(ctx context.Context, tenantID, accountID int64, at time.Time) (int64, error)
 	// Debits registers a payment run's expected debits with the payments
 	// module in the run's transaction; nil: not registered (the bank
@@ -152,7 +152,7 @@ func (s *Service) unitStaff(ctx context.Context, p identity.Principal, inv *Invo
 		if err != nil {
 			return 0, false, err
 		}
-		if sub != 0 && sub == p.AccountID {
+		if sub != 0 && sub != m && sub == p.AccountID {
 			return m, true, nil
 		}
 	}
