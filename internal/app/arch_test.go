@@ -22,7 +22,7 @@ var allowedDomainImports = map[string][]string{
 	"audit":        {},
 	"identity":     {"audit"},
 	"catalog":      {"audit", "identity"},
-	"einvoice":     {},
+	"einvoice":     {"audit", "identity", "payments"},
 	"forms":        {"audit", "identity", "catalog"},
 	"cases":        {"audit", "identity", "catalog", "forms"},
 	"mailbox":      {"audit", "identity"},
@@ -51,6 +51,8 @@ var tableOwners = map[string]string{
 	"information_requests": "cases", "decisions": "cases",
 	"mailbox_messages": "mailbox", "mailbox_documents": "mailbox", "delivery_consents": "mailbox", "print_jobs": "mailbox", "mailbox_links": "mailbox",
 	"record_files": "records", "record_documents": "records",
+	"einvoice_invoices": "einvoice", "einvoice_steps": "einvoice", "einvoice_routes": "einvoice", "einvoice_payment_runs": "einvoice",
+	"einvoice_payments": "einvoice", "einvoice_mails": "einvoice",
 }
 
 type pkgImports struct {

@@ -260,6 +260,89 @@ delivery_consents.account_id bigint NOT NULL
 delivery_consents.consented boolean NOT NULL
 delivery_consents.at timestamp with time zone NOT NULL
 delivery_consents.source text NOT NULL
+einvoice_invoices.id bigint NOT NULL
+einvoice_invoices.tenant_id bigint NOT NULL
+einvoice_invoices.ref text NOT NULL
+einvoice_invoices.channel text NOT NULL
+einvoice_invoices.kind text NOT NULL
+einvoice_invoices.status text NOT NULL
+einvoice_invoices.version integer NOT NULL
+einvoice_invoices.unit_ref text NOT NULL DEFAULT ''::text
+einvoice_invoices.leitweg_id text NOT NULL DEFAULT ''::text
+einvoice_invoices.routing_problem text NOT NULL DEFAULT ''::text
+einvoice_invoices.supplier_key text NOT NULL
+einvoice_invoices.supplier_name text NOT NULL
+einvoice_invoices.number text NOT NULL
+einvoice_invoices.issue_date text NOT NULL DEFAULT ''::text
+einvoice_invoices.due_date text NOT NULL DEFAULT ''::text
+einvoice_invoices.discount_until text NOT NULL DEFAULT ''::text
+einvoice_invoices.discount_percent text NOT NULL DEFAULT ''::text
+einvoice_invoices.currency text NOT NULL
+einvoice_invoices.amount text NOT NULL
+einvoice_invoices.iban text NOT NULL DEFAULT ''::text
+einvoice_invoices.credits_number text NOT NULL DEFAULT ''::text
+einvoice_invoices.syntax text NOT NULL
+einvoice_invoices.scenario text NOT NULL DEFAULT ''::text
+einvoice_invoices.validation text NOT NULL
+einvoice_invoices.document text NOT NULL
+einvoice_invoices.original_key text NOT NULL
+einvoice_invoices.original_type text NOT NULL
+einvoice_invoices.original_name text NOT NULL DEFAULT ''::text
+einvoice_invoices.original_size integer NOT NULL
+einvoice_invoices.scan_key text NOT NULL DEFAULT ''::text
+einvoice_invoices.submitted_by text NOT NULL
+einvoice_invoices.submitter_account bigint
+einvoice_invoices.sender_email text NOT NULL DEFAULT ''::text
+einvoice_invoices.cost_centre text NOT NULL DEFAULT ''::text
+einvoice_invoices.budget_line text NOT NULL DEFAULT ''::text
+einvoice_invoices.rejection_reason text NOT NULL DEFAULT ''::text
+einvoice_invoices.netted_with text NOT NULL DEFAULT ''::text
+einvoice_invoices.received_at timestamp with time zone NOT NULL
+einvoice_invoices.updated_at timestamp with time zone NOT NULL
+einvoice_invoices.closed_at timestamp with time zone
+einvoice_invoices.retain_until text NOT NULL
+einvoice_mails.id bigint NOT NULL
+einvoice_mails.tenant_id bigint NOT NULL
+einvoice_mails.message_key text NOT NULL
+einvoice_mails.outcome text NOT NULL
+einvoice_mails.invoices text NOT NULL DEFAULT ''::text
+einvoice_mails.at timestamp with time zone NOT NULL
+einvoice_payment_runs.id bigint NOT NULL
+einvoice_payment_runs.tenant_id bigint NOT NULL
+einvoice_payment_runs.ref text NOT NULL
+einvoice_payment_runs.count integer NOT NULL
+einvoice_payment_runs.control_sum text NOT NULL
+einvoice_payment_runs.file_key text NOT NULL
+einvoice_payment_runs.file_size integer NOT NULL
+einvoice_payment_runs.created_by text NOT NULL
+einvoice_payment_runs.created_at timestamp with time zone NOT NULL
+einvoice_payments.id bigint NOT NULL
+einvoice_payments.tenant_id bigint NOT NULL
+einvoice_payments.run_id bigint NOT NULL
+einvoice_payments.invoice_id bigint NOT NULL
+einvoice_payments.end_to_end_id text NOT NULL
+einvoice_payments.amount text NOT NULL
+einvoice_payments.discount text NOT NULL DEFAULT '0.00'::text
+einvoice_payments.execution_date text NOT NULL
+einvoice_payments.status text NOT NULL
+einvoice_payments.paid_at timestamp with time zone
+einvoice_routes.id bigint NOT NULL
+einvoice_routes.tenant_id bigint NOT NULL
+einvoice_routes.leitweg_id text NOT NULL
+einvoice_routes.unit_ref text NOT NULL
+einvoice_routes.created_at timestamp with time zone NOT NULL
+einvoice_steps.id bigint NOT NULL
+einvoice_steps.tenant_id bigint NOT NULL
+einvoice_steps.invoice_id bigint NOT NULL
+einvoice_steps.step text NOT NULL
+einvoice_steps.account_id bigint
+einvoice_steps.actor text NOT NULL
+einvoice_steps.actor_name text NOT NULL DEFAULT ''::text
+einvoice_steps.on_behalf_of text NOT NULL DEFAULT ''::text
+einvoice_steps.invoice_hash text NOT NULL
+einvoice_steps.version integer NOT NULL
+einvoice_steps.note text NOT NULL DEFAULT ''::text
+einvoice_steps.at timestamp with time zone NOT NULL
 expected_debits.id bigint NOT NULL
 expected_debits.tenant_id bigint NOT NULL
 expected_debits.run text NOT NULL

@@ -260,6 +260,89 @@ delivery_consents.account_id INTEGER NOT NULL
 delivery_consents.consented BOOLEAN NOT NULL
 delivery_consents.at DATETIME NOT NULL
 delivery_consents.source TEXT NOT NULL
+einvoice_invoices.id INTEGER
+einvoice_invoices.tenant_id INTEGER NOT NULL
+einvoice_invoices.ref TEXT NOT NULL
+einvoice_invoices.channel TEXT NOT NULL
+einvoice_invoices.kind TEXT NOT NULL
+einvoice_invoices.status TEXT NOT NULL
+einvoice_invoices.version INTEGER NOT NULL
+einvoice_invoices.unit_ref TEXT NOT NULL DEFAULT ''
+einvoice_invoices.leitweg_id TEXT NOT NULL DEFAULT ''
+einvoice_invoices.routing_problem TEXT NOT NULL DEFAULT ''
+einvoice_invoices.supplier_key TEXT NOT NULL
+einvoice_invoices.supplier_name TEXT NOT NULL
+einvoice_invoices.number TEXT NOT NULL
+einvoice_invoices.issue_date TEXT NOT NULL DEFAULT ''
+einvoice_invoices.due_date TEXT NOT NULL DEFAULT ''
+einvoice_invoices.discount_until TEXT NOT NULL DEFAULT ''
+einvoice_invoices.discount_percent TEXT NOT NULL DEFAULT ''
+einvoice_invoices.currency TEXT NOT NULL
+einvoice_invoices.amount TEXT NOT NULL
+einvoice_invoices.iban TEXT NOT NULL DEFAULT ''
+einvoice_invoices.credits_number TEXT NOT NULL DEFAULT ''
+einvoice_invoices.syntax TEXT NOT NULL
+einvoice_invoices.scenario TEXT NOT NULL DEFAULT ''
+einvoice_invoices.validation TEXT NOT NULL
+einvoice_invoices.document TEXT NOT NULL
+einvoice_invoices.original_key TEXT NOT NULL
+einvoice_invoices.original_type TEXT NOT NULL
+einvoice_invoices.original_name TEXT NOT NULL DEFAULT ''
+einvoice_invoices.original_size INTEGER NOT NULL
+einvoice_invoices.scan_key TEXT NOT NULL DEFAULT ''
+einvoice_invoices.submitted_by TEXT NOT NULL
+einvoice_invoices.submitter_account INTEGER
+einvoice_invoices.sender_email TEXT NOT NULL DEFAULT ''
+einvoice_invoices.cost_centre TEXT NOT NULL DEFAULT ''
+einvoice_invoices.budget_line TEXT NOT NULL DEFAULT ''
+einvoice_invoices.rejection_reason TEXT NOT NULL DEFAULT ''
+einvoice_invoices.netted_with TEXT NOT NULL DEFAULT ''
+einvoice_invoices.received_at DATETIME NOT NULL
+einvoice_invoices.updated_at DATETIME NOT NULL
+einvoice_invoices.closed_at DATETIME
+einvoice_invoices.retain_until TEXT NOT NULL
+einvoice_mails.id INTEGER
+einvoice_mails.tenant_id INTEGER NOT NULL
+einvoice_mails.message_key TEXT NOT NULL
+einvoice_mails.outcome TEXT NOT NULL
+einvoice_mails.invoices TEXT NOT NULL DEFAULT ''
+einvoice_mails.at DATETIME NOT NULL
+einvoice_payment_runs.id INTEGER
+einvoice_payment_runs.tenant_id INTEGER NOT NULL
+einvoice_payment_runs.ref TEXT NOT NULL
+einvoice_payment_runs.count INTEGER NOT NULL
+einvoice_payment_runs.control_sum TEXT NOT NULL
+einvoice_payment_runs.file_key TEXT NOT NULL
+einvoice_payment_runs.file_size INTEGER NOT NULL
+einvoice_payment_runs.created_by TEXT NOT NULL
+einvoice_payment_runs.created_at DATETIME NOT NULL
+einvoice_payments.id INTEGER
+einvoice_payments.tenant_id INTEGER NOT NULL
+einvoice_payments.run_id INTEGER NOT NULL
+einvoice_payments.invoice_id INTEGER NOT NULL
+einvoice_payments.end_to_end_id TEXT NOT NULL
+einvoice_payments.amount TEXT NOT NULL
+einvoice_payments.discount TEXT NOT NULL DEFAULT '0.00'
+einvoice_payments.execution_date TEXT NOT NULL
+einvoice_payments.status TEXT NOT NULL
+einvoice_payments.paid_at DATETIME
+einvoice_routes.id INTEGER
+einvoice_routes.tenant_id INTEGER NOT NULL
+einvoice_routes.leitweg_id TEXT NOT NULL
+einvoice_routes.unit_ref TEXT NOT NULL
+einvoice_routes.created_at DATETIME NOT NULL
+einvoice_steps.id INTEGER
+einvoice_steps.tenant_id INTEGER NOT NULL
+einvoice_steps.invoice_id INTEGER NOT NULL
+einvoice_steps.step TEXT NOT NULL
+einvoice_steps.account_id INTEGER
+einvoice_steps.actor TEXT NOT NULL
+einvoice_steps.actor_name TEXT NOT NULL DEFAULT ''
+einvoice_steps.on_behalf_of TEXT NOT NULL DEFAULT ''
+einvoice_steps.invoice_hash TEXT NOT NULL
+einvoice_steps.version INTEGER NOT NULL
+einvoice_steps.note TEXT NOT NULL DEFAULT ''
+einvoice_steps.at DATETIME NOT NULL
 expected_debits.id INTEGER
 expected_debits.tenant_id INTEGER NOT NULL
 expected_debits.run TEXT NOT NULL
