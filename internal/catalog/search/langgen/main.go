@@ -128,20 +128,58 @@ func sortedLines(set map[string]bool) []byte {
 	return []byte(strings.Join(out, "\n") + "\n")
 }
 
+// ungRule is one line of the dictionary's "SFX J" class: the -ung nouns
+// of verbs (anmelden → Anmeldung), which are derived, not listed.
+type ungRule struct {
+	strip, add string
+	cond       *regexp.Regexp
+}
+
+// ungRules reads the SFX J lines (singular forms) of the affix file.
+func ungRules(aff string) ([]ungRule, error) {
+	var out []ungRule
+	err := lines(aff, func(l string) {
+		f := strings.Fields(l)
+		if len(f) != 5 || f[0] != "SFX" || f[1] != "J" || !strings.HasSuffix(f[3], "ung") {
+			return
+		}
+		strip := f[2]
+		if strip == "0" {
+			strip = ""
+		}
+		out = append(out, ungRule{strip: strip, add: f[3], cond: regexp.MustCompile(f[4] + "$")})
+	})
+	return out, err
+}
+
 // words: the dictionary's entries without their affix flags, lower case,
-// letters only, at least three letters.
+// letters only, at least three letters, plus the -ung nouns of the verbs
+// flagged for them.
 func words(path string) ([]byte, error) {
+	rules, err := ungRules(strings.TrimSuffix(path, ".dic") + ".aff")
+	if err != nil {
+		return nil, fmt.Errorf("hunspell affixes: %w", err)
+	}
 	set := map[string]bool{}
 	first := true
-	err := lines(path, func(l string) {
+	err = lines(path, func(l string) {
 		if first { // the entry count
 			first = false
 			return
 		}
-		w, _, _ := strings.Cut(strings.TrimSpace(l), "/")
+		w, flags, _ := strings.Cut(strings.TrimSpace(l), "/")
 		w = strings.ToLower(w)
-		if len([]rune(w)) >= 3 && isWord(w) {
-			set[w] = true
+		if len([]rune(w)) < 3 || !isWord(w) {
+			return
+		}
+		set[w] = true
+		if strings.Contains(flags, "J") {
+			for _, r := range rules {
+				if r.cond.MatchString(w) && strings.HasSuffix(w, r.strip) {
+					set[strings.TrimSuffix(w, r.strip)+r.add] = true
+					break
+				}
+			}
 		}
 	})
 	if err != nil {
@@ -206,7 +244,7 @@ var dingOnce struct {
 // ding reads the Ding dictionary once: verbs gets "FORM\tINFINITIVE" for
 // the inflected forms of each German verb entry; english gets
 // "ENGLISH\tGERMAN;GERMAN" for English words and two-word phrases ("to"
-// dropped) with at most four German head words, those of entries where
+// dropped) with at most six German head words, those of entries where
 // the English term comes first preferred.
 func ding(path string) ([]byte, []byte, error) {
 	if dingOnce.done {
@@ -301,7 +339,7 @@ func ding(path string) ([]byte, []byte, error) {
 		var ds []string
 		seen := map[string]bool{}
 		for _, c := range cs {
-			if !seen[c.de] && len(ds) < 4 {
+			if !seen[c.de] && len(ds) < 6 {
 				seen[c.de] = true
 				ds = append(ds, c.de)
 			}
