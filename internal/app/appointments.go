@@ -44,7 +44,7 @@ func mountAppointments(rt *web.Router, e *env, idh *identity.Handler) {
 	}
 	for pattern, url := range appointmentExamples() {
 		if !have[pattern] {
-			continue // PAGES-PENDING
+			panic("appointments: example for a route that is not registered: " + pattern)
 		}
 		rt.Example(pattern, url)
 	}
@@ -247,3 +247,8 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, strings.TrimSuffix(v, "/")); return nil }
+
+// appointmentTasks: the citizen offices' day for their staff.
+func appointmentTasks() []StaffTask {
+	return []StaffTask{{Roles: appointments.StaffRoles, Href: "/verwaltung/termine", TitleKey: "appointments.task.title", TextKey: "appointments.task.text"}}
+}

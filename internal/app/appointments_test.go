@@ -57,3 +57,24 @@ func appointmentFixture(t *testing.T, e *env, tn *identity.Tenant) string {
 	must(t, err)
 	return out.Booking.Ref
 }
+
+// appointmentTicketFixture draws a walk-in ticket at the fixture location
+// of tn.
+func appointmentTicketFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	t.Helper()
+	ctx := context.Background()
+	loc := appointmentLocationFixture(t, e, tn)
+	l, err := e.appointments().Location(ctx, tn.ID, loc)
+	must(t, err)
+	tk, err := e.appointments().WalkIn(ctx, identity.System(tn.ID), tn.ID, loc, []appointments.ServiceCount{{Service: l.Services[0].Service, Count: 1}})
+	must(t, err)
+	return tk.Ref
+}
+
+// serviceOfferedFixture is a service only tn has, offered at its fixture
+// location.
+func serviceOfferedFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	t.Helper()
+	appointmentLocationFixture(t, e, tn)
+	return serviceFixture(t, e, tn)
+}

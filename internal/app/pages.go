@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rathaus/rathaus/internal/appointments"
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
@@ -35,7 +36,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, domain := range []fs.FS{identity.Messages, catalog.Messages()} {
+	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), appointments.Messages()} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
 		}
@@ -48,7 +49,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates} {
+	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, appointments.AddTemplates} {
 		if err := add(r); err != nil {
 			panic(err)
 		}
@@ -59,9 +60,11 @@ func mustSite() *shellSite {
 	r.Nav[web.AreaCitizen] = append(r.Nav[web.AreaCitizen],
 		web.NavEntry{Href: "/leistungen", Key: "catalog.finder.title"},
 		web.NavEntry{Href: "/assistent", Key: "catalog.assistant.title"},
+		web.NavEntry{Href: "/termine", Key: "appointments.index.title"},
 		web.NavEntry{Href: "/konto", Key: "identity.account.title"})
 	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
+		web.NavEntry{Href: "/verwaltung/termine", Key: "appointments.staff.title"},
 		web.NavEntry{Href: "/verwaltung/einheiten", Key: "identity.units.title"},
 		web.NavEntry{Href: "/verwaltung/mitarbeitende", Key: "identity.staff.title"},
 		web.NavEntry{Href: "/verwaltung/tokens", Key: "identity.tokens.title"},

@@ -166,10 +166,10 @@ func (l *Location) startUnit(start time.Time, now time.Time) (calendar.Date, err
 	}
 	start = start.UTC()
 	if !start.After(now) {
-		return calendar.Date{}, fault.Invalid("start", "in_past")
+		return calendar.Date{}, fault.Invalid("start", "date_in_past")
 	}
 	if start.Unix()%int64(l.SlotMinutes*60) != 0 {
-		return calendar.Date{}, fault.Invalid("start", "off_grid", "minutes", l.SlotMinutes)
+		return calendar.Date{}, fault.Invalid("start", "off_slot_grid", "minutes", l.SlotMinutes)
 	}
 	d := calendar.DateOf(start, calendar.Berlin)
 	if l.ReleaseOf(d).After(now) {
@@ -248,7 +248,7 @@ func (s *Service) Book(ctx context.Context, p identity.Principal, tenantID int64
 	s.init()
 	l, err := s.location(ctx, tenantID, in.Location)
 	if err != nil {
-		return nil, fault.Invalid("location", "unknown_location")
+		return nil, fault.Invalid("location", "location_unknown")
 	}
 	services, k, err := l.need(in.Services, "services")
 	if err != nil {

@@ -131,15 +131,15 @@ func TestBookingValidation(t *testing.T) {
 			in          BookingRequest
 			field, code string
 		}{
-			{"past", BookingRequest{Location: l.Ref, Services: []ServiceCount{{f.passport, 1}}, Start: at(0, "08:00"), Email: "a@example.org"}, "start", "in_past"},
-			{"unknown service", BookingRequest{Location: l.Ref, Services: []ServiceCount{{"L-0000-0000", 1}}, Start: at(1, "08:00"), Email: "a@example.org"}, "services.0.service", "unknown_service"},
+			{"past", BookingRequest{Location: l.Ref, Services: []ServiceCount{{f.passport, 1}}, Start: at(0, "08:00"), Email: "a@example.org"}, "start", "date_in_past"},
+			{"unknown service", BookingRequest{Location: l.Ref, Services: []ServiceCount{{"L-0000-0000", 1}}, Start: at(1, "08:00"), Email: "a@example.org"}, "services.0.service", "service_not_offered"},
 			{"too many", BookingRequest{Location: l.Ref, Services: []ServiceCount{{f.passport, 5}}, Start: at(1, "08:00"), Email: "a@example.org"}, "services.0.count", "out_of_range"},
-			{"off grid", BookingRequest{Location: l.Ref, Services: []ServiceCount{{f.passport, 1}}, Start: at(1, "08:05"), Email: "a@example.org"}, "start", "off_grid"},
+			{"off grid", BookingRequest{Location: l.Ref, Services: []ServiceCount{{f.passport, 1}}, Start: at(1, "08:05"), Email: "a@example.org"}, "start", "off_slot_grid"},
 			{"not released", BookingRequest{Location: l.Ref, Services: []ServiceCount{{f.passport, 1}}, Start: at(9, "08:00"), Email: "a@example.org"}, "start", "not_released"},
 			{"closed hours", BookingRequest{Location: l.Ref, Services: []ServiceCount{{f.passport, 1}}, Start: at(1, "13:00"), Email: "a@example.org"}, "start", "no_such_slot"},
 			{"no email", BookingRequest{Location: l.Ref, Services: []ServiceCount{{f.passport, 1}}, Start: at(1, "08:00")}, "email", "required"},
 			{"bad email", BookingRequest{Location: l.Ref, Services: []ServiceCount{{f.passport, 1}}, Start: at(1, "08:00"), Email: "a@b"}, "email", "invalid_email"},
-			{"unknown location", BookingRequest{Location: "S-0000-0000", Services: []ServiceCount{{f.passport, 1}}, Start: at(1, "08:00"), Email: "a@example.org"}, "location", "unknown_location"},
+			{"unknown location", BookingRequest{Location: "S-0000-0000", Services: []ServiceCount{{f.passport, 1}}, Start: at(1, "08:00"), Email: "a@example.org"}, "location", "location_unknown"},
 			{"no services", BookingRequest{Location: l.Ref, Start: at(1, "08:00"), Email: "a@example.org"}, "services", "required"},
 		}
 		for _, c := range cases {

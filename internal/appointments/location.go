@@ -249,7 +249,7 @@ func Validate(name string, s Settings) error {
 		v.Add("horizon_days", "out_of_range", "min", 0, "max", MaxHorizonDays)
 	}
 	if _, ok := clockSeconds(s.ReleaseTime); !ok {
-		v.Add("release_time", "invalid_time")
+		v.Add("release_time", "invalid_time_of_day")
 	}
 	if s.HoldMinutes < 1 || s.HoldMinutes > 24*60 {
 		v.Add("hold_minutes", "out_of_range", "min", 1, "max", 24*60)
@@ -283,7 +283,7 @@ func Validate(name string, s Settings) error {
 	}
 	seen := map[string]bool{}
 	if len(s.Services) > 500 {
-		v.Add("services", "too_many", "max", 500)
+		v.Add("services", "too_many_entries", "max", 500)
 	}
 	for i, ls := range s.Services {
 		f := fmt.Sprintf("services.%d.", i)
@@ -304,7 +304,7 @@ func Validate(name string, s Settings) error {
 		}
 	}
 	if len(s.Rules) > 200 {
-		v.Add("opening_hours", "too_many", "max", 200)
+		v.Add("opening_hours", "too_many_entries", "max", 200)
 	}
 	for i, r := range s.Rules {
 		f := fmt.Sprintf("opening_hours.%d.", i)
@@ -330,11 +330,11 @@ func Validate(name string, s Settings) error {
 			v.Add(f+"valid_until", "invalid_date")
 		}
 		if okF && okU && until.Before(from) {
-			v.Add(f+"valid_until", "before_start")
+			v.Add(f+"valid_until", "end_before_start")
 		}
 	}
 	if len(s.Exceptions) > 1000 {
-		v.Add("exceptions", "too_many", "max", 1000)
+		v.Add("exceptions", "too_many_entries", "max", 1000)
 	}
 	for i, e := range s.Exceptions {
 		f := fmt.Sprintf("exceptions.%d.", i)
@@ -352,7 +352,7 @@ func Validate(name string, s Settings) error {
 		}
 	}
 	if len(s.Blocks) > 2000 {
-		v.Add("blocks", "too_many", "max", 2000)
+		v.Add("blocks", "too_many_entries", "max", 2000)
 	}
 	for i, b := range s.Blocks {
 		f := fmt.Sprintf("blocks.%d.", i)
@@ -362,13 +362,13 @@ func Validate(name string, s Settings) error {
 		o, ok1 := clockSeconds(b.From)
 		c, ok2 := clockSeconds(b.To)
 		if !ok1 {
-			v.Add(f+"from", "invalid_time")
+			v.Add(f+"from", "invalid_time_of_day")
 		}
 		if !ok2 {
-			v.Add(f+"to", "invalid_time")
+			v.Add(f+"to", "invalid_time_of_day")
 		}
 		if ok1 && ok2 && c <= o {
-			v.Add(f+"to", "before_start")
+			v.Add(f+"to", "end_before_start")
 		}
 		if b.Desks < 1 || b.Desks > MaxDesks {
 			v.Add(f+"desks", "out_of_range", "min", 1, "max", MaxDesks)
@@ -384,16 +384,16 @@ func validPeriod(v *fault.Validation, f, opens, closes string, grid int) {
 	o, ok1 := clockSeconds(opens)
 	c, ok2 := clockSeconds(closes)
 	if !ok1 || len(opens) != 5 {
-		v.Add(f+"opens", "invalid_time")
+		v.Add(f+"opens", "invalid_time_of_day")
 	}
 	if !ok2 || len(closes) != 5 {
-		v.Add(f+"closes", "invalid_time")
+		v.Add(f+"closes", "invalid_time_of_day")
 	}
 	if ok1 && ok2 && c <= o {
-		v.Add(f+"closes", "before_start")
+		v.Add(f+"closes", "end_before_start")
 	}
 	if ok1 && grid > 0 && (o/60)%grid != 0 && grid <= 60 && 60%grid == 0 {
-		v.Add(f+"opens", "off_grid", "minutes", grid)
+		v.Add(f+"opens", "off_slot_grid", "minutes", grid)
 	}
 }
 

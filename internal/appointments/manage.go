@@ -116,7 +116,7 @@ func (s *Service) cancel(ctx context.Context, b *Booking, actor, reason string) 
 		return nil, ErrNotActive
 	}
 	if !b.Start.After(s.now()) && reason != ReasonDay {
-		return nil, fault.Invalid("start", "in_past")
+		return nil, fault.Invalid("start", "date_in_past")
 	}
 	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		return cancelTx(tx, b, actor, reason)
@@ -188,7 +188,7 @@ func (s *Service) rebook(ctx context.Context, b *Booking, start time.Time, actor
 	}
 	now := s.now()
 	if !b.Start.After(now) {
-		return nil, fault.Invalid("start", "in_past")
+		return nil, fault.Invalid("start", "date_in_past")
 	}
 	l, err := s.location(ctx, b.tenantID, b.Location)
 	if err != nil {

@@ -161,7 +161,7 @@ func (s Solution) Verify(key []byte, location string, now time.Time) error {
 func (s *Service) Challenge(ctx context.Context, tenantID int64, location string) (Challenge, error) {
 	l, err := s.location(ctx, tenantID, location)
 	if err != nil {
-		return Challenge{}, fault.Invalid("location", "unknown_location")
+		return Challenge{}, fault.Invalid("location", "location_unknown")
 	}
 	k, err := s.keys(ctx, tenantID)
 	if err != nil {

@@ -234,11 +234,11 @@ func (s *Service) CheckIn(ctx context.Context, p identity.Principal, tenantID in
 		code = "T-" + code[:4] + "-" + code[4:]
 	}
 	if !ref.Valid("T", code) {
-		return nil, fault.Invalid("code", "unknown_booking")
+		return nil, fault.Invalid("code", "booking_unknown")
 	}
 	b, err := s.bookingByRef(ctx, s.DB.R, tenantID, code)
 	if errors.Is(err, ErrNotFound) || err == nil && b.locationID != l.id {
-		return nil, fault.Invalid("code", "unknown_booking")
+		return nil, fault.Invalid("code", "booking_unknown")
 	}
 	if err != nil {
 		return nil, err
@@ -250,11 +250,11 @@ func (s *Service) CheckIn(ctx context.Context, p identity.Principal, tenantID in
 	case b.Status != StatusConfirmed:
 		return nil, fault.Invalid("code", "booking_not_confirmed")
 	case calendar.DateOf(b.Start, calendar.Berlin) != calendar.DateOf(now, calendar.Berlin):
-		return nil, fault.Invalid("code", "not_today")
+		return nil, fault.Invalid("code", "checkin_not_today")
 	case now.Before(b.Start.Add(-CheckInEarly)):
-		return nil, fault.Invalid("code", "too_early", "minutes", int(CheckInEarly.Minutes()))
+		return nil, fault.Invalid("code", "checkin_too_early", "minutes", int(CheckInEarly.Minutes()))
 	case now.After(b.Start.Add(time.Duration(l.NoShowMinutes) * time.Minute)):
-		return nil, fault.Invalid("code", "too_late")
+		return nil, fault.Invalid("code", "checkin_too_late")
 	}
 	minutes := 0
 	for _, bs := range b.Services {

@@ -324,7 +324,7 @@ func (s *Service) checkServices(ctx context.Context, tenantID int64, in Settings
 		}
 		if _, err := s.Catalog.Get(ctx, tenantID, ls.Service); err != nil {
 			if errors.Is(err, fault.ErrNotFound) {
-				v.Add(fmt.Sprintf("services.%d.service", i), "unknown_service")
+				v.Add(fmt.Sprintf("services.%d.service", i), "service_not_offered")
 				continue
 			}
 			return err
@@ -357,7 +357,7 @@ func (s *Service) CreateLocation(ctx context.Context, p identity.Principal, tena
 	r := ref.New("S")
 	if in.Ref != "" {
 		if !ref.Valid("S", in.Ref) {
-			return nil, fault.Invalid("id", "invalid_reference")
+			return nil, fault.Invalid("id", "invalid_location_reference")
 		}
 		r = in.Ref
 	}

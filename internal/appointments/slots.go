@@ -60,7 +60,7 @@ func (l *Location) need(in []ServiceCount, field string) ([]BookedService, int, 
 		return nil, 0, v
 	}
 	if len(in) > 10 {
-		v.Add(field, "too_many", "max", 10)
+		v.Add(field, "too_many_entries", "max", 10)
 		return nil, 0, v
 	}
 	var out []BookedService
@@ -71,7 +71,7 @@ func (l *Location) need(in []ServiceCount, field string) ([]BookedService, int, 
 		ls, ok := l.Service(strings.ToUpper(sc.Service))
 		switch {
 		case !ok:
-			v.Add(f+".service", "unknown_service")
+			v.Add(f+".service", "service_not_offered")
 			continue
 		case seen[ls.Service]:
 			v.Add(f+".service", "duplicate")
@@ -137,7 +137,7 @@ func (s *Service) Slots(ctx context.Context, tenantID int64, q SlotQuery) (*Slot
 	s.init()
 	l, err := s.location(ctx, tenantID, q.Location)
 	if err != nil {
-		return nil, fault.Invalid("location", "unknown_location")
+		return nil, fault.Invalid("location", "location_unknown")
 	}
 	services, k, err := l.need(q.Services, "service")
 	if err != nil {
@@ -147,12 +147,12 @@ func (s *Service) Slots(ctx context.Context, tenantID int64, q SlotQuery) (*Slot
 	today := calendar.DateOf(now, calendar.Berlin)
 	v := &fault.Validation{}
 	if q.From.Before(today) {
-		v.Add("from", "in_past")
+		v.Add("from", "date_in_past")
 	}
 	if q.To.Before(q.From) {
-		v.Add("to", "before_start")
+		v.Add("to", "end_before_start")
 	} else if q.From.AddDays(MaxSearchDays - 1).Before(q.To) {
-		v.Add("to", "range_too_long", "max", MaxSearchDays)
+		v.Add("to", "date_range_too_long", "max", MaxSearchDays)
 	}
 	if err := v.Err(); err != nil {
 		return nil, err

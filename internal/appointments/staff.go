@@ -142,7 +142,7 @@ func (s *Service) AddBlock(ctx context.Context, p identity.Principal, tenantID i
 		return nil, err
 	}
 	if d, _ := calendar.ParseDate(b.Date); d.Before(calendar.DateOf(s.now(), calendar.Berlin)) {
-		return nil, fault.Invalid("date", "in_past")
+		return nil, fault.Invalid("date", "date_in_past")
 	}
 	return s.saveLocation(ctx, p, l, l.Name, l.Listed, st, "appointments.location.block")
 }
@@ -159,7 +159,7 @@ func (s *Service) CancelDay(ctx context.Context, p identity.Principal, tenantID 
 		return 0, err
 	}
 	if d.Before(calendar.DateOf(s.now(), calendar.Berlin)) {
-		return 0, fault.Invalid("date", "in_past")
+		return 0, fault.Invalid("date", "date_in_past")
 	}
 	note = strings.TrimSpace(note)
 	if !textOK(note, 200) {
@@ -216,10 +216,10 @@ func (s *Service) Figures(ctx context.Context, p identity.Principal, tenantID in
 		return nil, err
 	}
 	if to.Before(from) {
-		return nil, fault.Invalid("to", "before_start")
+		return nil, fault.Invalid("to", "end_before_start")
 	}
 	if from.AddDays(366).Before(to) {
-		return nil, fault.Invalid("to", "range_too_long", "max", 366)
+		return nil, fault.Invalid("to", "date_range_too_long", "max", 366)
 	}
 	locs, err := s.Locations(ctx, tenantID, true)
 	if err != nil {

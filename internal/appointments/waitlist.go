@@ -77,7 +77,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, p identity.Principal, tenant
 	s.init()
 	l, err := s.location(ctx, tenantID, in.Location)
 	if err != nil {
-		return nil, fault.Invalid("location", "unknown_location")
+		return nil, fault.Invalid("location", "location_unknown")
 	}
 	services, k, err := l.need(in.Services, "services")
 	if err != nil {
@@ -86,12 +86,12 @@ func (s *Service) JoinWaitlist(ctx context.Context, p identity.Principal, tenant
 	today := calendar.DateOf(s.now(), calendar.Berlin)
 	v := &fault.Validation{}
 	if in.From.Before(today) {
-		v.Add("from", "in_past")
+		v.Add("from", "date_in_past")
 	}
 	if in.To.Before(in.From) {
-		v.Add("to", "before_start")
+		v.Add("to", "end_before_start")
 	} else if in.From.AddDays(MaxSearchDays - 1).Before(in.To) {
-		v.Add("to", "range_too_long", "max", MaxSearchDays)
+		v.Add("to", "date_range_too_long", "max", MaxSearchDays)
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
