@@ -28,6 +28,8 @@ type AccountPage struct {
 	// Tokens are the person's own API tokens; TokenForm creates one.
 	Tokens    []Token
 	TokenForm PageForm
+	// Panels are the other modules' sections (AccountSections).
+	Panels []AccountPanel
 }
 
 // PasskeyRow is one registered passkey as listed on the account page.
@@ -100,6 +102,15 @@ func (h *Handler) accountPage(r *http.Request, sess *Session, profile *PageForm,
 			if prov.Name == sess.Provider && prov.Label != "" {
 				p.Provider = prov.Label
 			}
+		}
+	}
+	for _, section := range h.AccountSections {
+		panel, err := section(r, sess.Principal())
+		if err != nil {
+			return AccountPage{}, err
+		}
+		if panel != nil {
+			p.Panels = append(p.Panels, *panel)
 		}
 	}
 	if strings.HasSuffix(p.Email, ".invalid") {

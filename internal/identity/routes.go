@@ -18,6 +18,35 @@ type Handler struct {
 	// in mails, the eID callback and the passkey origin; nil: derived from
 	// the tenant's first host name or the request.
 	BaseURL func(*http.Request) string
+	// AccountSections are what other modules show a person on the account
+	// page (their appointments, say), registered by the composition root;
+	// identity imports none of them.
+	AccountSections []AccountSection
+}
+
+// AccountSection returns one module's panel of the account page for the
+// signed-in person, or nil to show nothing. Texts are translated by the
+// module (the request carries the language).
+type AccountSection func(r *http.Request, p Principal) (*AccountPanel, error)
+
+// AccountPanel is a titled list on the account page.
+type AccountPanel struct {
+	Title string
+	Empty string // shown when Items is empty
+	Items []AccountItem
+	Links []AccountLink // below the list
+}
+
+// AccountItem is one entry with its links and buttons.
+type AccountItem struct {
+	Text    string
+	Links   []AccountLink
+	Actions []AccountLink // POST forms with one button each
+}
+
+// AccountLink is a link or a button's target.
+type AccountLink struct {
+	Label, URL string
 }
 
 // TenantMiddleware finds the tenant of the request by host name and puts it
