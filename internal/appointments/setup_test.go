@@ -146,3 +146,5 @@ func sortedStrings(in []string) []string {
 
 // anon is a citizen without an account.
 func (f *fixture) anon() identity.Principal { return identity.Principal{} }
+
+func calDay(day int) calendar.Date { return calendar.Date{Year: 2026, Month: 3, Day: 2}.AddDays(day) }

@@ -155,30 +155,6 @@ func (s *Service) sweepLocation(ctx context.Context, l *Location, rep *SweepRepo
 		}
 		rep.NoShows++
 	}
-	// Reminders with the calendar file.
-	if l.ReminderHours > 0 {
-		rows, err := s.DB.R.QueryContext(ctx, `SELECT ref FROM appointment_bookings WHERE location_id = $1 AND status = 'confirmed' AND reminded_at IS NULL
-			AND starts_at > $2 AND starts_at <= $3 AND email IS NOT NULL`, l.id, now, now.Add(time.Duration(l.ReminderHours)*time.Hour))
-		if err != nil {
-			return err
-		}
-		for _, r := range collect(rows) {
-			err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
-				res, err := tx.ExecContext(ctx, `UPDATE appointment_bookings SET reminded_at = $1 WHERE ref = $2 AND reminded_at IS NULL`, tx.Now(), r)
-				if err != nil {
-					return err
-				}
-				if n, _ := res.RowsAffected(); n == 0 {
-					return nil
-				}
-				return enqueueMail(tx, l.tenantID, mailReminder, r, "")
-			})
-			if err != nil {
-				return err
-			}
-			rep.Reminders++
-		}
-	}
 	// Reconfirmation: ask ReconfirmDays before; release one day before if
 	// still unanswered.
 	if l.ReconfirmDays > 0 {
@@ -217,6 +193,30 @@ func (s *Service) sweepLocation(ctx context.Context, l *Location, rep *SweepRepo
 				return err
 			}
 			rep.Released++
+		}
+	}
+	// Reminders with the calendar file.
+	if l.ReminderHours > 0 {
+		rows, err := s.DB.R.QueryContext(ctx, `SELECT ref FROM appointment_bookings WHERE location_id = $1 AND status = 'confirmed' AND reminded_at IS NULL
+			AND starts_at > $2 AND starts_at <= $3 AND email IS NOT NULL`, l.id, now, now.Add(time.Duration(l.ReminderHours)*time.Hour))
+		if err != nil {
+			return err
+		}
+		for _, r := range collect(rows) {
+			err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+				res, err := tx.ExecContext(ctx, `UPDATE appointment_bookings SET reminded_at = $1 WHERE ref = $2 AND reminded_at IS NULL`, tx.Now(), r)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					return nil
+				}
+				return enqueueMail(tx, l.tenantID, mailReminder, r, "")
+			})
+			if err != nil {
+				return err
+			}
+			rep.Reminders++
 		}
 	}
 	// Plan days entering the horizon.

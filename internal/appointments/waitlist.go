@@ -68,7 +68,7 @@ type offerPayload struct {
 
 func enqueueOffer(tx *database.Tx, tenantID, loc int64, d calendar.Date) error {
 	return jobs.Enqueue(tx, OfferJob, offerPayload{TenantID: tenantID, Location: loc, Day: d.String()},
-		jobs.Options{Key: fmt.Sprintf("%d:%s:%d", loc, d, tx.Now().UnixNano()), TenantID: tenantID})
+		jobs.Options{Key: fmt.Sprintf("%d:%s:%s", loc, d, randomHex(6)), TenantID: tenantID})
 }
 
 // JoinWaitlist registers a wish: active at once for a signed-in person,
