@@ -439,5 +439,3 @@ func TestLotteryWindow(t *testing.T) {
 		}
 	})
 }
-
-

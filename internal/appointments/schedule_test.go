@@ -18,7 +18,7 @@ func TestPlan(t *testing.T) {
 	st.SlotMinutes = 30
 	st.Rules = []Rule{
 		{Weekdays: []int{1, 2, 3, 4, 5}, Opens: "08:00", Closes: "10:00", Desks: 2},
-		{Weekdays: []int{2}, Opens: "09:00", Closes: "10:15", Desks: 1},                     // adds a desk; 10:00–10:15 is no whole unit
+		{Weekdays: []int{2}, Opens: "09:00", Closes: "10:15", Desks: 1},                           // adds a desk; 10:00–10:15 is no whole unit
 		{Weekdays: []int{4}, Opens: "14:00", Closes: "15:00", Desks: 1, ValidUntil: "2026-03-31"}, // only in March
 	}
 	st.Exceptions = []Exception{
@@ -50,8 +50,8 @@ func TestPlan(t *testing.T) {
 		{"2026-03-05", []u{{"03-05 08:00", 2}, {"03-05 08:30", 2}, {"03-05 09:00", 2}, {"03-05 09:30", 2}, {"03-05 14:00", 1}, {"03-05 14:30", 1}}, "", false},
 		{"2026-04-02", []u{{"04-02 08:00", 2}, {"04-02 08:30", 2}, {"04-02 09:00", 2}, {"04-02 09:30", 2}}, "", false}, // the March rule ended
 		{"2026-03-06", []u{}, "", true},
-		{"2026-03-07", []u{}, "", false},                       // Saturday
-		{"2026-04-03", []u{}, "Karfreitag", false},             // Good Friday
+		{"2026-03-07", []u{}, "", false},                                       // Saturday
+		{"2026-04-03", []u{}, "Karfreitag", false},                             // Good Friday
 		{"2026-04-06", []u{{"04-06 10:00", 1}, {"04-06 10:30", 1}}, "", false}, // the exception opens the holiday
 		// Summer time starts 2026-03-29; 08:00 local is 06:00 UTC from then on.
 		{"2026-03-30", []u{{"03-30 08:00", 2}, {"03-30 08:30", 2}, {"03-30 09:00", 2}, {"03-30 09:30", 2}}, "", false},

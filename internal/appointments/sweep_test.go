@@ -38,7 +38,7 @@ func TestSweep(t *testing.T) {
 		s := newSite(t, db, clk)
 		l := s.office(1, func(st *Settings) { st.ReconfirmDays, st.RetentionDays = 3, 7 })
 		ctx := context.Background()
-		kept := s.confirmed(t, l, at(4, "09:00"), "kim@example.org")   // Friday
+		kept := s.confirmed(t, l, at(4, "09:00"), "kim@example.org")    // Friday
 		dropped := s.confirmed(t, l, at(4, "10:00"), "dan@example.org") // Friday
 		s.runJobs(t)
 		sent := len(s.mails.msgs)
