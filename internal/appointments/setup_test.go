@@ -148,3 +148,6 @@ func sortedStrings(in []string) []string {
 func (f *fixture) anon() identity.Principal { return identity.Principal{} }
 
 func calDay(day int) calendar.Date { return calendar.Date{Year: 2026, Month: 3, Day: 2}.AddDays(day) }
+
+// admin0 is the tenant's system principal (an admin).
+func (f *fixture) admin0() identity.Principal { return f.admin }
