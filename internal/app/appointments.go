@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/rathaus/rathaus/internal/appointments/loadtest"
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/calendar"
 	"github.com/rathaus/rathaus/internal/platform/cli"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/jobs"
@@ -43,11 +45,11 @@ func mountAppointments(rt *web.Router, e *env, idh *identity.Handler) {
 	for _, r := range rt.Routes() {
 		have[r.Method+" "+r.Path] = true
 	}
-	for pattern, url := range appointmentExamples() {
+	for pattern, example := range appointmentExamples() {
 		if !have[pattern] {
 			panic("appointments: example for a route that is not registered: " + pattern)
 		}
-		rt.Example(pattern, url)
+		rt.Example(pattern, example)
 	}
 }
 
@@ -103,7 +105,8 @@ func appointmentExamples() map[string]string {
 		"GET /api/v1/appointments/{id}":                   "/api/v1/appointments/" + demoBookingRef,
 		"GET /termine/standorte/{id}":                     "/termine/standorte/" + loc,
 		"GET /termine/standorte/{id}/kalender":            "/termine/standorte/" + loc + "/kalender?leistung=" + demoServiceRef(),
-		"GET /termine/standorte/{id}/buchen":              "/termine/standorte/" + loc + "/kalender?leistung=" + demoServiceRef(),
+		"GET /termine/standorte/{id}/buchen":              "/termine/standorte/" + loc + "/buchen?leistung=" + demoServiceRef() + "&beginn=" + url.QueryEscape(nextWorkingDayAt10()),
+		"GET /termine/buchung/{token}/termin.ics":         "/termine/buchung/" + tok(appointments.PurposeManage, demoBookingRef) + "/termin.ics",
 		"GET /termine/standorte/{id}/warteliste":          "/termine/standorte/" + loc + "/warteliste?leistung=" + demoServiceRef(),
 		"GET /termine/leistungen/{id}":                    "/termine/leistungen/" + demoServiceRef(),
 		"GET /termine/buchung/{token}":                    "/termine/buchung/" + tok(appointments.PurposeManage, demoBookingRef),
@@ -119,6 +122,16 @@ func appointmentExamples() map[string]string {
 		"GET /verwaltung/termine/standorte/{id}/tag":      "/verwaltung/termine/standorte/" + loc + "/tag",
 		"GET /verwaltung/termine/standorte/{id}/schalter": "/verwaltung/termine/standorte/" + loc + "/schalter",
 	}
+}
+
+// nextWorkingDayAt10 is a start on the demo's grid for the example of the
+// booking form (the form shows any start; booking checks it).
+func nextWorkingDayAt10() string {
+	d := calendar.DateOf(time.Now(), calendar.Berlin).AddDays(1)
+	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		d = d.AddDays(1)
+	}
+	return time.Date(d.Year, d.Month, d.Day, 10, 0, 0, 0, calendar.Berlin).Format(time.RFC3339)
 }
 
 // demoServiceRef is the catalog reference of the Munich ID card service
