@@ -99,7 +99,12 @@ var (
 func appointmentExamples() map[string]string {
 	tok := func(purpose, ref string) string { return appointments.DemoToken(demoLinkKey, purpose, ref) }
 	loc := demoOffices[0].ref
+	today := calendar.DateOf(time.Now(), calendar.Berlin)
+	week := "&from=" + today.String() + "&to=" + today.AddDays(6).String()
 	return map[string]string{
+		"GET /api/v1/appointments/slots":                  "/api/v1/appointments/slots?location=" + loc + "&service=" + demoServiceRef() + ":2" + week,
+		"GET /api/v1/appointments/challenge":              "/api/v1/appointments/challenge?location=" + loc,
+		"GET /api/v1/appointments/figures":                "/api/v1/appointments/figures?location=" + loc + "&from=" + today.AddDays(-30).String() + "&to=" + today.String(),
 		"GET /api/v1/appointments/locations/{id}":         "/api/v1/appointments/locations/" + loc,
 		"GET /api/v1/appointments/locations/{id}/day":     "/api/v1/appointments/locations/" + loc + "/day",
 		"GET /api/v1/appointments/{id}":                   "/api/v1/appointments/" + demoBookingRef,
