@@ -44,6 +44,9 @@ var tableOwners = map[string]string{
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",
 	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
+	"payment_settings": "payments", "payment_requests": "payments", "bank_statements": "payments", "statement_entries": "payments",
+	"payments_received": "payments", "finance_tasks": "payments", "expected_debits": "payments", "provider_payments": "payments",
+	"provider_events": "payments", "refunds": "payments", "sepa_mandates": "payments",
 }
 
 type pkgImports struct {

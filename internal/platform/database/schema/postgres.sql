@@ -52,6 +52,21 @@ audit_events.hash text NOT NULL
 audit_heads.tenant_id bigint NOT NULL
 audit_heads.seq bigint NOT NULL
 audit_heads.hash text NOT NULL
+bank_statements.id bigint NOT NULL
+bank_statements.tenant_id bigint NOT NULL
+bank_statements.ref text NOT NULL
+bank_statements.message_type text NOT NULL
+bank_statements.message_id text NOT NULL
+bank_statements.file_sha256 text NOT NULL
+bank_statements.blob_key text NOT NULL DEFAULT ''::text
+bank_statements.source text NOT NULL
+bank_statements.file_name text NOT NULL DEFAULT ''::text
+bank_statements.entries integer NOT NULL DEFAULT 0
+bank_statements.booked integer NOT NULL DEFAULT 0
+bank_statements.worklist integer NOT NULL DEFAULT 0
+bank_statements.duplicate_of bigint
+bank_statements.imported_at timestamp with time zone NOT NULL
+bank_statements.imported_by text NOT NULL
 blob_refs.sha256 text NOT NULL
 blob_refs.owner text NOT NULL
 blob_refs.tenant_id bigint
@@ -62,10 +77,35 @@ blobs.content_type text NOT NULL
 blobs.created_at timestamp with time zone NOT NULL
 catalog_revisions.tenant_id bigint NOT NULL
 catalog_revisions.revision bigint NOT NULL
+expected_debits.id bigint NOT NULL
+expected_debits.tenant_id bigint NOT NULL
+expected_debits.run text NOT NULL
+expected_debits.end_to_end text NOT NULL
+expected_debits.amount text NOT NULL
+expected_debits.currency text NOT NULL DEFAULT 'EUR'::text
+expected_debits.entry_id bigint
+expected_debits.matched_at timestamp with time zone
+expected_debits.created_at timestamp with time zone NOT NULL
 external_identities.tenant_id bigint NOT NULL
 external_identities.provider text NOT NULL
 external_identities.subject text NOT NULL
 external_identities.account_id bigint NOT NULL
+finance_tasks.id bigint NOT NULL
+finance_tasks.tenant_id bigint NOT NULL
+finance_tasks.ref text NOT NULL
+finance_tasks.kind text NOT NULL
+finance_tasks.entry_id bigint
+finance_tasks.request_id bigint
+finance_tasks.statement_id bigint
+finance_tasks.amount text NOT NULL DEFAULT ''::text
+finance_tasks.currency text NOT NULL DEFAULT 'EUR'::text
+finance_tasks.detail text NOT NULL DEFAULT ''::text
+finance_tasks.candidates text NOT NULL DEFAULT ''::text
+finance_tasks.status text NOT NULL
+finance_tasks.resolution text NOT NULL DEFAULT ''::text
+finance_tasks.created_at timestamp with time zone NOT NULL
+finance_tasks.resolved_at timestamp with time zone
+finance_tasks.resolved_by text NOT NULL DEFAULT ''::text
 jobs.id bigint NOT NULL
 jobs.tenant_id bigint
 jobs.kind text NOT NULL
@@ -104,11 +144,105 @@ passkeys.credential_id text NOT NULL
 passkeys.credential text NOT NULL
 passkeys.created_at timestamp with time zone NOT NULL
 passkeys.last_used_at timestamp with time zone
+payment_requests.id bigint NOT NULL
+payment_requests.tenant_id bigint NOT NULL
+payment_requests.ref text NOT NULL
+payment_requests.rf text NOT NULL
+payment_requests.subject text NOT NULL DEFAULT ''::text
+payment_requests.service_id text NOT NULL DEFAULT ''::text
+payment_requests.payer_account_id bigint
+payment_requests.payer_name text NOT NULL DEFAULT ''::text
+payment_requests.payer_email text NOT NULL DEFAULT ''::text
+payment_requests.purpose text NOT NULL
+payment_requests.amount text NOT NULL
+payment_requests.currency text NOT NULL DEFAULT 'EUR'::text
+payment_requests.paid text NOT NULL DEFAULT '0'::text
+payment_requests.status text NOT NULL
+payment_requests.due_date text NOT NULL
+payment_requests.unit text NOT NULL DEFAULT ''::text
+payment_requests.cost_centre text NOT NULL DEFAULT ''::text
+payment_requests.reminder_days integer NOT NULL DEFAULT 7
+payment_requests.reminders integer NOT NULL DEFAULT 0
+payment_requests.last_reminded_at timestamp with time zone
+payment_requests.mandate_id bigint
+payment_requests.created_at timestamp with time zone NOT NULL
+payment_requests.created_by text NOT NULL
+payment_requests.paid_at timestamp with time zone
+payment_settings.id bigint NOT NULL
+payment_settings.tenant_id bigint NOT NULL
+payment_settings.service_id text NOT NULL
+payment_settings.timing text NOT NULL
+payment_settings.fee_kind text NOT NULL
+payment_settings.amount text NOT NULL
+payment_settings.rule text NOT NULL DEFAULT ''::text
+payment_settings.purpose text NOT NULL
+payment_settings.unit text NOT NULL DEFAULT ''::text
+payment_settings.cost_centre text NOT NULL DEFAULT ''::text
+payment_settings.due_days integer NOT NULL DEFAULT 14
+payment_settings.reminder_days integer NOT NULL DEFAULT 7
+payment_settings.updated_at timestamp with time zone NOT NULL
+payment_settings.updated_by text NOT NULL
+payments_received.id bigint NOT NULL
+payments_received.tenant_id bigint NOT NULL
+payments_received.ref text NOT NULL
+payments_received.request_id bigint NOT NULL
+payments_received.source text NOT NULL
+payments_received.external_id text NOT NULL
+payments_received.amount text NOT NULL
+payments_received.currency text NOT NULL
+payments_received.received_on text NOT NULL
+payments_received.method text NOT NULL DEFAULT ''::text
+payments_received.confidence text NOT NULL DEFAULT ''::text
+payments_received.created_at timestamp with time zone NOT NULL
+payments_received.created_by text NOT NULL
+provider_events.id bigint NOT NULL
+provider_events.tenant_id bigint NOT NULL
+provider_events.provider text NOT NULL
+provider_events.event_id text NOT NULL
+provider_events.payment_id bigint NOT NULL
+provider_events.status text NOT NULL
+provider_events.received_at timestamp with time zone NOT NULL
+provider_payments.id bigint NOT NULL
+provider_payments.tenant_id bigint NOT NULL
+provider_payments.ref text NOT NULL
+provider_payments.request_id bigint NOT NULL
+provider_payments.provider text NOT NULL
+provider_payments.provider_id text NOT NULL DEFAULT ''::text
+provider_payments.amount text NOT NULL
+provider_payments.status text NOT NULL
+provider_payments.created_at timestamp with time zone NOT NULL
+provider_payments.updated_at timestamp with time zone NOT NULL
 rate_limits.rule text NOT NULL
 rate_limits.key_hash text NOT NULL
 rate_limits.window_start timestamp with time zone NOT NULL
 rate_limits.hits bigint NOT NULL
 rate_limits.expires_at timestamp with time zone NOT NULL
+refunds.id bigint NOT NULL
+refunds.tenant_id bigint NOT NULL
+refunds.ref text NOT NULL
+refunds.request_id bigint NOT NULL
+refunds.amount text NOT NULL
+refunds.method text NOT NULL
+refunds.iban text NOT NULL DEFAULT ''::text
+refunds.status text NOT NULL
+refunds.task_id bigint
+refunds.created_at timestamp with time zone NOT NULL
+refunds.created_by text NOT NULL
+refunds.done_at timestamp with time zone
+sepa_mandates.id bigint NOT NULL
+sepa_mandates.tenant_id bigint NOT NULL
+sepa_mandates.ref text NOT NULL
+sepa_mandates.account_id bigint
+sepa_mandates.debtor_name text NOT NULL
+sepa_mandates.iban text NOT NULL
+sepa_mandates.bic text NOT NULL DEFAULT ''::text
+sepa_mandates.purpose text NOT NULL
+sepa_mandates.amount text NOT NULL
+sepa_mandates.signed_on text NOT NULL
+sepa_mandates.status text NOT NULL
+sepa_mandates.sequence text NOT NULL DEFAULT 'FRST'::text
+sepa_mandates.created_at timestamp with time zone NOT NULL
+sepa_mandates.created_by text NOT NULL
 service_versions.id bigint NOT NULL
 service_versions.tenant_id bigint NOT NULL
 service_versions.service_id bigint NOT NULL
@@ -141,6 +275,29 @@ sessions.provider text NOT NULL DEFAULT 'password'::text
 sessions.created_at timestamp with time zone NOT NULL
 sessions.last_seen_at timestamp with time zone NOT NULL
 sessions.expires_at timestamp with time zone NOT NULL
+statement_entries.id bigint NOT NULL
+statement_entries.tenant_id bigint NOT NULL
+statement_entries.statement_id bigint NOT NULL
+statement_entries.stmt_id text NOT NULL
+statement_entries.account text NOT NULL DEFAULT ''::text
+statement_entries.position integer NOT NULL
+statement_entries.entry_key text NOT NULL
+statement_entries.amount text NOT NULL
+statement_entries.currency text NOT NULL
+statement_entries.credit_debit text NOT NULL
+statement_entries.status text NOT NULL
+statement_entries.booking_date text NOT NULL DEFAULT ''::text
+statement_entries.value_date text NOT NULL DEFAULT ''::text
+statement_entries.servicer_ref text NOT NULL DEFAULT ''::text
+statement_entries.end_to_end text NOT NULL DEFAULT ''::text
+statement_entries.reference text NOT NULL DEFAULT ''::text
+statement_entries.remittance text NOT NULL DEFAULT ''::text
+statement_entries.party_name text NOT NULL DEFAULT ''::text
+statement_entries.party_iban text NOT NULL DEFAULT ''::text
+statement_entries.outcome text NOT NULL
+statement_entries.request_id bigint
+statement_entries.confidence text NOT NULL DEFAULT ''::text
+statement_entries.reason text NOT NULL DEFAULT ''::text
 tenant_hosts.host text NOT NULL
 tenant_hosts.tenant_id bigint NOT NULL
 tenants.id bigint NOT NULL

@@ -52,6 +52,21 @@ audit_events.hash TEXT NOT NULL
 audit_heads.tenant_id INTEGER
 audit_heads.seq INTEGER NOT NULL
 audit_heads.hash TEXT NOT NULL
+bank_statements.id INTEGER
+bank_statements.tenant_id INTEGER NOT NULL
+bank_statements.ref TEXT NOT NULL
+bank_statements.message_type TEXT NOT NULL
+bank_statements.message_id TEXT NOT NULL
+bank_statements.file_sha256 TEXT NOT NULL
+bank_statements.blob_key TEXT NOT NULL DEFAULT ''
+bank_statements.source TEXT NOT NULL
+bank_statements.file_name TEXT NOT NULL DEFAULT ''
+bank_statements.entries INTEGER NOT NULL DEFAULT 0
+bank_statements.booked INTEGER NOT NULL DEFAULT 0
+bank_statements.worklist INTEGER NOT NULL DEFAULT 0
+bank_statements.duplicate_of INTEGER
+bank_statements.imported_at DATETIME NOT NULL
+bank_statements.imported_by TEXT NOT NULL
 blob_refs.sha256 TEXT NOT NULL
 blob_refs.owner TEXT NOT NULL
 blob_refs.tenant_id INTEGER
@@ -62,10 +77,35 @@ blobs.content_type TEXT NOT NULL
 blobs.created_at DATETIME NOT NULL
 catalog_revisions.tenant_id INTEGER
 catalog_revisions.revision INTEGER NOT NULL
+expected_debits.id INTEGER
+expected_debits.tenant_id INTEGER NOT NULL
+expected_debits.run TEXT NOT NULL
+expected_debits.end_to_end TEXT NOT NULL
+expected_debits.amount TEXT NOT NULL
+expected_debits.currency TEXT NOT NULL DEFAULT 'EUR'
+expected_debits.entry_id INTEGER
+expected_debits.matched_at DATETIME
+expected_debits.created_at DATETIME NOT NULL
 external_identities.tenant_id INTEGER NOT NULL
 external_identities.provider TEXT NOT NULL
 external_identities.subject TEXT NOT NULL
 external_identities.account_id INTEGER NOT NULL
+finance_tasks.id INTEGER
+finance_tasks.tenant_id INTEGER NOT NULL
+finance_tasks.ref TEXT NOT NULL
+finance_tasks.kind TEXT NOT NULL
+finance_tasks.entry_id INTEGER
+finance_tasks.request_id INTEGER
+finance_tasks.statement_id INTEGER
+finance_tasks.amount TEXT NOT NULL DEFAULT ''
+finance_tasks.currency TEXT NOT NULL DEFAULT 'EUR'
+finance_tasks.detail TEXT NOT NULL DEFAULT ''
+finance_tasks.candidates TEXT NOT NULL DEFAULT ''
+finance_tasks.status TEXT NOT NULL
+finance_tasks.resolution TEXT NOT NULL DEFAULT ''
+finance_tasks.created_at DATETIME NOT NULL
+finance_tasks.resolved_at DATETIME
+finance_tasks.resolved_by TEXT NOT NULL DEFAULT ''
 jobs.id INTEGER
 jobs.tenant_id INTEGER
 jobs.kind TEXT NOT NULL
@@ -104,11 +144,105 @@ passkeys.credential_id TEXT NOT NULL
 passkeys.credential TEXT NOT NULL
 passkeys.created_at DATETIME NOT NULL
 passkeys.last_used_at DATETIME
+payment_requests.id INTEGER
+payment_requests.tenant_id INTEGER NOT NULL
+payment_requests.ref TEXT NOT NULL
+payment_requests.rf TEXT NOT NULL
+payment_requests.subject TEXT NOT NULL DEFAULT ''
+payment_requests.service_id TEXT NOT NULL DEFAULT ''
+payment_requests.payer_account_id INTEGER
+payment_requests.payer_name TEXT NOT NULL DEFAULT ''
+payment_requests.payer_email TEXT NOT NULL DEFAULT ''
+payment_requests.purpose TEXT NOT NULL
+payment_requests.amount TEXT NOT NULL
+payment_requests.currency TEXT NOT NULL DEFAULT 'EUR'
+payment_requests.paid TEXT NOT NULL DEFAULT '0'
+payment_requests.status TEXT NOT NULL
+payment_requests.due_date TEXT NOT NULL
+payment_requests.unit TEXT NOT NULL DEFAULT ''
+payment_requests.cost_centre TEXT NOT NULL DEFAULT ''
+payment_requests.reminder_days INTEGER NOT NULL DEFAULT 7
+payment_requests.reminders INTEGER NOT NULL DEFAULT 0
+payment_requests.last_reminded_at DATETIME
+payment_requests.mandate_id INTEGER
+payment_requests.created_at DATETIME NOT NULL
+payment_requests.created_by TEXT NOT NULL
+payment_requests.paid_at DATETIME
+payment_settings.id INTEGER
+payment_settings.tenant_id INTEGER NOT NULL
+payment_settings.service_id TEXT NOT NULL
+payment_settings.timing TEXT NOT NULL
+payment_settings.fee_kind TEXT NOT NULL
+payment_settings.amount TEXT NOT NULL
+payment_settings.rule TEXT NOT NULL DEFAULT ''
+payment_settings.purpose TEXT NOT NULL
+payment_settings.unit TEXT NOT NULL DEFAULT ''
+payment_settings.cost_centre TEXT NOT NULL DEFAULT ''
+payment_settings.due_days INTEGER NOT NULL DEFAULT 14
+payment_settings.reminder_days INTEGER NOT NULL DEFAULT 7
+payment_settings.updated_at DATETIME NOT NULL
+payment_settings.updated_by TEXT NOT NULL
+payments_received.id INTEGER
+payments_received.tenant_id INTEGER NOT NULL
+payments_received.ref TEXT NOT NULL
+payments_received.request_id INTEGER NOT NULL
+payments_received.source TEXT NOT NULL
+payments_received.external_id TEXT NOT NULL
+payments_received.amount TEXT NOT NULL
+payments_received.currency TEXT NOT NULL
+payments_received.received_on TEXT NOT NULL
+payments_received.method TEXT NOT NULL DEFAULT ''
+payments_received.confidence TEXT NOT NULL DEFAULT ''
+payments_received.created_at DATETIME NOT NULL
+payments_received.created_by TEXT NOT NULL
+provider_events.id INTEGER
+provider_events.tenant_id INTEGER NOT NULL
+provider_events.provider TEXT NOT NULL
+provider_events.event_id TEXT NOT NULL
+provider_events.payment_id INTEGER NOT NULL
+provider_events.status TEXT NOT NULL
+provider_events.received_at DATETIME NOT NULL
+provider_payments.id INTEGER
+provider_payments.tenant_id INTEGER NOT NULL
+provider_payments.ref TEXT NOT NULL
+provider_payments.request_id INTEGER NOT NULL
+provider_payments.provider TEXT NOT NULL
+provider_payments.provider_id TEXT NOT NULL DEFAULT ''
+provider_payments.amount TEXT NOT NULL
+provider_payments.status TEXT NOT NULL
+provider_payments.created_at DATETIME NOT NULL
+provider_payments.updated_at DATETIME NOT NULL
 rate_limits.rule TEXT NOT NULL
 rate_limits.key_hash TEXT NOT NULL
 rate_limits.window_start DATETIME NOT NULL
 rate_limits.hits INTEGER NOT NULL
 rate_limits.expires_at DATETIME NOT NULL
+refunds.id INTEGER
+refunds.tenant_id INTEGER NOT NULL
+refunds.ref TEXT NOT NULL
+refunds.request_id INTEGER NOT NULL
+refunds.amount TEXT NOT NULL
+refunds.method TEXT NOT NULL
+refunds.iban TEXT NOT NULL DEFAULT ''
+refunds.status TEXT NOT NULL
+refunds.task_id INTEGER
+refunds.created_at DATETIME NOT NULL
+refunds.created_by TEXT NOT NULL
+refunds.done_at DATETIME
+sepa_mandates.id INTEGER
+sepa_mandates.tenant_id INTEGER NOT NULL
+sepa_mandates.ref TEXT NOT NULL
+sepa_mandates.account_id INTEGER
+sepa_mandates.debtor_name TEXT NOT NULL
+sepa_mandates.iban TEXT NOT NULL
+sepa_mandates.bic TEXT NOT NULL DEFAULT ''
+sepa_mandates.purpose TEXT NOT NULL
+sepa_mandates.amount TEXT NOT NULL
+sepa_mandates.signed_on TEXT NOT NULL
+sepa_mandates.status TEXT NOT NULL
+sepa_mandates.sequence TEXT NOT NULL DEFAULT 'FRST'
+sepa_mandates.created_at DATETIME NOT NULL
+sepa_mandates.created_by TEXT NOT NULL
 service_versions.id INTEGER
 service_versions.tenant_id INTEGER NOT NULL
 service_versions.service_id INTEGER NOT NULL
@@ -141,6 +275,29 @@ sessions.provider TEXT NOT NULL DEFAULT 'password'
 sessions.created_at DATETIME NOT NULL
 sessions.last_seen_at DATETIME NOT NULL
 sessions.expires_at DATETIME NOT NULL
+statement_entries.id INTEGER
+statement_entries.tenant_id INTEGER NOT NULL
+statement_entries.statement_id INTEGER NOT NULL
+statement_entries.stmt_id TEXT NOT NULL
+statement_entries.account TEXT NOT NULL DEFAULT ''
+statement_entries.position INTEGER NOT NULL
+statement_entries.entry_key TEXT NOT NULL
+statement_entries.amount TEXT NOT NULL
+statement_entries.currency TEXT NOT NULL
+statement_entries.credit_debit TEXT NOT NULL
+statement_entries.status TEXT NOT NULL
+statement_entries.booking_date TEXT NOT NULL DEFAULT ''
+statement_entries.value_date TEXT NOT NULL DEFAULT ''
+statement_entries.servicer_ref TEXT NOT NULL DEFAULT ''
+statement_entries.end_to_end TEXT NOT NULL DEFAULT ''
+statement_entries.reference TEXT NOT NULL DEFAULT ''
+statement_entries.remittance TEXT NOT NULL DEFAULT ''
+statement_entries.party_name TEXT NOT NULL DEFAULT ''
+statement_entries.party_iban TEXT NOT NULL DEFAULT ''
+statement_entries.outcome TEXT NOT NULL
+statement_entries.request_id INTEGER
+statement_entries.confidence TEXT NOT NULL DEFAULT ''
+statement_entries.reason TEXT NOT NULL DEFAULT ''
 tenant_hosts.host TEXT
 tenant_hosts.tenant_id INTEGER NOT NULL
 tenants.id INTEGER
