@@ -2,12 +2,21 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image/png"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/payments"
+	"github.com/rathaus/rathaus/internal/platform/ref"
 
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
@@ -108,5 +117,66 @@ func TestPaymentsCamtCommand(t *testing.T) {
 	}
 	if _, _, code := in.run(t, "payments", "camt", filepath.Join(dir, "missing.xml")); code != 2 {
 		t.Errorf("missing file: exit %d, want 2", code)
+	}
+}
+
+// paymentRequestFixture makes a payment request of tenant tn whose payer
+// is the fixture citizen (not the citizen who makes the requests).
+func paymentRequestFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	ctx := context.Background()
+	var account int64
+	must(t, e.db.R.QueryRow(`SELECT id FROM accounts WHERE ref = $1`, citizenFixture(t, e, tn)).Scan(&account))
+	c, err := e.payments().Create(ctx, identity.System(tn.ID), payments.NewRequest{TenantID: tn.ID, Subject: "FIXTURE", PayerAccountID: account,
+		Amount: decimal.RequireFromString("9.99"), Purpose: "Fixture " + tn.Slug})
+	must(t, err)
+	return c.Ref
+}
+
+// onlinePaymentFixture starts a demo online payment of such a request.
+func onlinePaymentFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	ctx := context.Background()
+	svc := e.payments()
+	req := paymentRequestFixture(t, e, tn)
+	to, err := svc.StartOnline(ctx, identity.System(tn.ID), tn.ID, req, "demo")
+	must(t, err)
+	u, _ := url.Parse(to)
+	return strings.TrimPrefix(u.Path, "/demo-bezahldienst/")
+}
+
+// financeTaskFixture imports a statement with a transfer nobody asked for.
+func financeTaskFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	ctx := context.Background()
+	svc := e.payments()
+	stmt := payments.GenerateStatement("FIX-"+ref.New("X"), "DE89370400440532013000", time.Now(), []payments.Credit{{Amount: "1.23", Name: "Fixture", Text: "?", ServicerRef: ref.New("S")}})
+	_, err := svc.ImportStatement(ctx, identity.System(tn.ID), tn.ID, payments.SourceCLI, "fixture.xml", stmt)
+	must(t, err)
+	ts, err := svc.Tasks(ctx, identity.System(tn.ID), tn.ID, "open", 1)
+	must(t, err)
+	return ts[0].Ref
+}
+
+// paymentSettingsFixture gives a service only this tenant has a fee.
+func paymentSettingsFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	id := serviceFixture(t, e, tn)
+	_, err := e.payments().PutSettings(context.Background(), identity.System(tn.ID), tn.ID, payments.Settings{ServiceID: id, Timing: payments.AfterSubmission,
+		FeeKind: payments.FeeFixed, Amount: decimal.RequireFromString("5.00"), Purpose: "Fixture", DueDays: 14, ReminderDays: 7})
+	must(t, err)
+	return id
+}
+
+func init() {
+	for _, p := range []string{"GET /api/v1/payment-requests/{id}", "POST /api/v1/payment-requests/{id}/cancel", "GET /api/v1/payment-requests/{id}/payments",
+		"GET /zahlungen/{id}", "GET /zahlungen/{id}/qr.png", "GET /zahlungen/{id}/zahlungshinweis.pdf", "POST /zahlungen/{id}/online",
+		"GET /zahlungen/{id}/online/{online}", "GET /zahlungen/{id}/quittungen/{receipt}"} {
+		isolationFixtures[p] = paymentRequestFixture
+	}
+	for _, p := range []string{"GET /demo-bezahldienst/{id}", "POST /demo-bezahldienst/{id}"} {
+		isolationFixtures[p] = onlinePaymentFixture
+	}
+	for _, p := range []string{"POST /api/v1/finance-tasks/{id}/resolve", "GET /verwaltung/zahlungen/aufgaben/{id}", "POST /verwaltung/zahlungen/aufgaben/{id}"} {
+		isolationFixtures[p] = financeTaskFixture
+	}
+	for _, p := range []string{"GET /api/v1/payment-settings/{id}", "PUT /api/v1/payment-settings/{id}"} {
+		isolationFixtures[p] = paymentSettingsFixture
 	}
 }

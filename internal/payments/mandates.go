@@ -193,7 +193,7 @@ func (s *Service) Collect(ctx context.Context, p identity.Principal, tenantID in
 	if _, err := calendar.ParseDate(in.CollectionDate); err != nil {
 		v.Add("collection_date", "invalid_date")
 	} else if in.CollectionDate < tomorrow {
-		v.Add("collection_date", "date_too_early")
+		v.Add("collection_date", "collection_date_too_early")
 	}
 	if !epc.ValidIBAN(epc.NormalizeIBAN(creditor.IBAN)) {
 		v.Add("creditor_iban", "invalid_iban")

@@ -106,7 +106,7 @@ func TestMandatesAndCollection(t *testing.T) {
 			t.Fatal(err)
 		}
 		creditor := Creditor{Name: "Stadtkasse Musterstadt", IBAN: cityIBAN, BIC: "COBADEFFXXX"}
-		if _, err := f.svc.Collect(ctx, f.finance, f.tenant.ID, creditor, Collection{CreditorID: "DE99ZZZ09999999999", CollectionDate: "2026-03-02"}); !fault.HasCode(err, "creditor_id", "invalid_creditor_id") || !fault.HasCode(err, "collection_date", "date_too_early") {
+		if _, err := f.svc.Collect(ctx, f.finance, f.tenant.ID, creditor, Collection{CreditorID: "DE99ZZZ09999999999", CollectionDate: "2026-03-02"}); !fault.HasCode(err, "creditor_id", "invalid_creditor_id") || !fault.HasCode(err, "collection_date", "collection_date_too_early") {
 			t.Errorf("bad collection: %v", err)
 		}
 		res, err := f.svc.Collect(ctx, f.finance, f.tenant.ID, creditor, Collection{CreditorID: "DE98ZZZ09999999999", CollectionDate: "2026-03-10"})

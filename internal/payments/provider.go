@@ -86,13 +86,13 @@ type Online struct {
 // and returns the URL to send the payer to. Whoever may see the request
 // may pay it.
 func (s *Service) StartOnline(ctx context.Context, p identity.Principal, tenantID int64, reqRef, providerName string) (string, error) {
-	prov := s.Providers[providerName]
-	if prov == nil {
-		return "", fault.Invalid("provider", "invalid_choice")
-	}
 	r, err := s.Request(ctx, p, tenantID, reqRef)
 	if err != nil {
 		return "", err
+	}
+	prov := s.Providers[providerName]
+	if prov == nil {
+		return "", fault.Invalid("provider", "invalid_choice")
 	}
 	if r.Status != StatusOpen && r.Status != StatusPartial {
 		return "", fmt.Errorf("pay %s (%s): %w", r.Ref, r.Status, fault.ErrConflict)
@@ -268,4 +268,30 @@ func (s *Service) RefundOnline(ctx context.Context, p identity.Principal, tenant
 		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "payment.online.refund", ObjectType: "online_payment", ObjectRef: onlineRef,
 			After: map[string]any{"amount": amount, "provider_refund": refundID}})
 	})
+}
+
+// OnlineByRef returns an online payment and its request to whoever may
+// see the request (the provider's checkout page).
+func (s *Service) OnlineByRef(ctx context.Context, p identity.Principal, tenantID int64, onlineRef string) (*Online, *Request, error) {
+	var reqID int64
+	o := Online{Ref: onlineRef}
+	var amount string
+	err := s.DB.R.QueryRowContext(ctx, `SELECT request_id, provider, status, amount FROM provider_payments WHERE tenant_id = $1 AND ref = $2`, tenantID, onlineRef).
+		Scan(&reqID, &o.Provider, &o.Status, &amount)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, fmt.Errorf("online payment %s: %w", onlineRef, fault.ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := requestBy(ctx, s.DB.R, "", tenantID, "id", reqID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.maySee(p, tenantID, r) {
+		return nil, nil, fmt.Errorf("online payment %s: %w", onlineRef, fault.ErrNotFound)
+	}
+	o.Request = r.Ref
+	o.Amount, _ = decimal.NewFromString(amount)
+	return &o, r, nil
 }

@@ -129,7 +129,7 @@ func validateNew(in *NewRequest, today string) error {
 	case n > 140:
 		v.Add("purpose", "too_long", "max", 140)
 	case strings.ContainsAny(in.Purpose, "\r\n"):
-		v.Add("purpose", "invalid_text")
+		v.Add("purpose", "no_line_breaks")
 	}
 	if !in.Amount.IsPositive() || !in.Amount.Equal(in.Amount.Round(2)) || in.Amount.GreaterThan(decimal.RequireFromString("999999999.99")) {
 		v.Add("amount", "invalid_amount", "min", "0.01", "max", "999999999.99")
@@ -452,3 +452,15 @@ func (s *Service) CancelRequest(ctx context.Context, p identity.Principal, tenan
 		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "payment.request.cancel", ObjectType: "payment_request", ObjectRef: r.Ref})
 	})
 }
+
+// Due is the due date as a time (midnight UTC), for formatting.
+func (r Request) Due() time.Time {
+	t, _ := time.Parse(time.DateOnly, r.DueDate)
+	return t
+}
+
+// StatusKey is the message key of the status.
+func (r Request) StatusKey() string { return "payments.status." + r.Status }
+
+// OutstandingText is the outstanding amount as a decimal string.
+func (r Request) OutstandingText() string { return r.Outstanding().StringFixed(2) }

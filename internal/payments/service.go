@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"sort"
 
 	"github.com/rathaus/rathaus/internal/platform/blob"
 	"github.com/rathaus/rathaus/internal/platform/database"
@@ -22,6 +23,22 @@ type Service struct {
 	// Notify delivers a message to a payer: through the mailbox once it
 	// exists; the composition root's default sends a mail job.
 	Notify Notifier
+	// ServiceExists says whether a catalog service exists in the tenant
+	// (settings are kept only for real services); nil: not checked.
+	ServiceExists func(ctx context.Context, tenantID int64, serviceID string) (bool, error)
+	// DefaultCreditorID prefills the SEPA creditor identifier of a
+	// collection run (the demo city uses the official test identifier).
+	DefaultCreditorID string
+}
+
+// providerNames lists the providers in a stable order.
+func (s *Service) providerNames() []string {
+	names := make([]string, 0, len(s.Providers))
+	for n := range s.Providers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Contact is how a payer is reached.

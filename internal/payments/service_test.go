@@ -371,7 +371,7 @@ func TestCreateRequestValidation(t *testing.T) {
 			{NewRequest{Amount: decimal.RequireFromString("1.005"), Purpose: "x"}, "amount", "invalid_amount"},
 			{NewRequest{Amount: decimal.RequireFromString("-1"), Purpose: "x"}, "amount", "invalid_amount"},
 			{NewRequest{Amount: decimal.RequireFromString("1"), Purpose: ""}, "purpose", "required"},
-			{NewRequest{Amount: decimal.RequireFromString("1"), Purpose: "a\nb"}, "purpose", "invalid_text"},
+			{NewRequest{Amount: decimal.RequireFromString("1"), Purpose: "a\nb"}, "purpose", "no_line_breaks"},
 			{NewRequest{Amount: decimal.RequireFromString("1"), Purpose: "x", DueDate: "2020-01-01"}, "due_date", "date_in_past"},
 			{NewRequest{Amount: decimal.RequireFromString("1"), Purpose: "x", DueDate: "morgen"}, "due_date", "invalid_date"},
 		} {
