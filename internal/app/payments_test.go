@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -178,5 +180,129 @@ func init() {
 	}
 	for _, p := range []string{"GET /api/v1/payment-settings/{id}", "PUT /api/v1/payment-settings/{id}"} {
 		isolationFixtures[p] = paymentSettingsFixture
+	}
+}
+
+// TestPaymentsOverHTTP goes through the demo city's payment pages and
+// API as a payer and as finance: the notice with its QR code and PDF, the
+// demo provider (pay → signed callback → paid), a forged callback, and a
+// bank transfer booked from a statement posted to the API.
+func TestPaymentsOverHTTP(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	var demoReqs []payments.RequestDocument
+	_, b := s.do(t, "GET", "/api/v1/payment-requests?subject=DEMO-HUNDESTEUER", DemoToken(identity.RoleFinance), "")
+	if json.Unmarshal(b, &demoReqs) != nil || len(demoReqs) != 1 {
+		t.Fatalf("demo payment request: %s", b)
+	}
+	reqRef := demoReqs[0].Ref
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", s.base+path, nil)
+		req.Header.Set("Accept-Language", "de")
+		resp, err := noRedirect.Do(req)
+		must(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, b
+	}
+	post := func(path string, form url.Values) *http.Response {
+		resp, err := noRedirect.PostForm(s.base+path, form)
+		must(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	resp, body := get("/zahlungen/" + reqRef)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "DE89 3704 0044 0532 0130 00") || !strings.Contains(string(body), "Zahlungshinweis") {
+		t.Fatalf("notice: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get("/zahlungen/" + reqRef + "/qr.png")
+	img, err := png.Decode(bytes.NewReader(body))
+	if resp.StatusCode != 200 || err != nil {
+		t.Fatalf("qr: %d %v", resp.StatusCode, err)
+	}
+	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_CHARACTER_SET: "ISO-8859-1"})
+	if err != nil || !strings.HasPrefix(res.GetText(), "BCD\n002\n2\nSCT\nCOBADEFFXXX\nStadtkasse Musterstadt\nDE89370400440532013000\nEUR75.00\n\nRF") {
+		t.Errorf("qr holds %q (%v)", res, err)
+	}
+	if resp, body = get("/zahlungen/" + reqRef + "/zahlungshinweis.pdf"); resp.StatusCode != 200 || !bytes.HasPrefix(body, []byte("%PDF")) {
+		t.Errorf("pdf: %d", resp.StatusCode)
+	}
+	// Pay with the demo provider.
+	resp = post("/zahlungen/"+reqRef+"/online", url.Values{"provider": {"demo"}})
+	checkout := resp.Header.Get("Location")
+	if resp.StatusCode != 303 || !strings.HasPrefix(checkout, "/demo-bezahldienst/O-") {
+		t.Fatalf("start online: %d %q", resp.StatusCode, checkout)
+	}
+	page := strings.SplitN(checkout, "?", 2)[0]
+	if resp, body = get(page); resp.StatusCode != 200 || !strings.Contains(string(body), "keine echte Zahlung") {
+		t.Fatalf("demo page: %d %s", resp.StatusCode, body)
+	}
+	resp = post(page, url.Values{"choice": {"pay"}})
+	back := resp.Header.Get("Location")
+	if resp.StatusCode != 303 || !strings.HasPrefix(back, "/zahlungen/"+reqRef+"/online/O-") {
+		t.Fatalf("demo pay: %d %q", resp.StatusCode, back)
+	}
+	if resp, body = get(back); resp.StatusCode != 200 || !strings.Contains(string(body), "Zahlung eingegangen") {
+		t.Errorf("return page: %d %s", resp.StatusCode, body)
+	}
+	fin := DemoToken(identity.RoleFinance)
+	var doc payments.RequestDocument
+	_, b = s.do(t, "GET", "/api/v1/payment-requests/"+reqRef, fin, "")
+	json.Unmarshal(b, &doc)
+	if doc.Status != payments.StatusPaid || doc.Outstanding != "0.00" {
+		t.Errorf("after the demo payment: %s", b)
+	}
+	// Paying again through a second checkout is refused: nothing open.
+	if resp := post("/zahlungen/"+reqRef+"/online", url.Values{"provider": {"demo"}}); resp.StatusCode != 409 {
+		t.Errorf("second online payment: %d", resp.StatusCode)
+	}
+	// A forged callback.
+	r2, b := s.do(t, "POST", "/api/v1/payments/callback/demo", "", `{"event_id":"x","payment":"O-AAAA-BBBB","status":"paid","amount":"75.00"}`)
+	if r2.StatusCode != 400 || !strings.Contains(string(b), "signature") {
+		t.Errorf("forged callback: %d %s", r2.StatusCode, b)
+	}
+	// A bank transfer: request by API, statement by API.
+	r2, b = s.do(t, "POST", "/api/v1/payment-requests", fin, `{"subject":"A-TEST-0001","amount":"30,50","purpose":"Bewohnerparkausweis","payer_name":"Paul Payer"}`)
+	if r2.StatusCode != 201 || json.Unmarshal(b, &doc) != nil {
+		t.Fatalf("create: %d %s", r2.StatusCode, b)
+	}
+	stmt := payments.GenerateStatement("HTTP-1", "DE89370400440532013000", time.Now(), []payments.Credit{{Amount: "30.50", Name: "Paul Payer", Reference: doc.RF, ServicerRef: "H1"}})
+	importStmt := func() payments.ImportResult {
+		req, _ := http.NewRequest("POST", s.base+"/api/v1/bank-statements?name=auszug.xml", bytes.NewReader(stmt))
+		req.Header.Set("Authorization", "Bearer "+fin)
+		req.Header.Set("Content-Type", "application/xml")
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		var ir payments.ImportResult
+		json.NewDecoder(resp.Body).Decode(&ir)
+		if resp.StatusCode != 201 {
+			t.Fatalf("import: %d", resp.StatusCode)
+		}
+		return ir
+	}
+	if ir := importStmt(); ir.Booked != 1 || ir.Settled != 1 {
+		t.Errorf("import: %+v", ir)
+	}
+	if ir := importStmt(); !ir.Duplicate || ir.Booked != 0 {
+		t.Errorf("second import: %+v", ir)
+	}
+	_, b = s.do(t, "GET", "/api/v1/payment-requests/"+doc.Ref, fin, "")
+	json.Unmarshal(b, &doc)
+	if doc.Status != payments.StatusPaid {
+		t.Errorf("after the transfer: %s", b)
+	}
+	r2, b = s.do(t, "POST", "/api/v1/bank-statements", fin, "<Document")
+	if r2.StatusCode != 422 || !strings.Contains(string(b), "malformed_statement") {
+		t.Errorf("broken statement: %d %s", r2.StatusCode, b)
+	}
+	r2, b = s.do(t, "GET", "/verwaltung/zahlungen/export.csv?ansicht=bezahlt", fin, "")
+	if r2.StatusCode != 200 || !strings.HasPrefix(string(b), "zahlungsnummer;kassenzeichen;") || !strings.Contains(string(b), doc.Ref) {
+		t.Errorf("export: %d %s", r2.StatusCode, b)
+	}
+	if r2, _ = s.do(t, "GET", "/api/v1/payment-requests", "rh_demo_citizen_musterstadt", ""); r2.StatusCode != 403 {
+		t.Errorf("citizen lists requests: %d", r2.StatusCode)
 	}
 }
