@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image/png"
 	"io"
 	"net/http"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/payments"
+	"github.com/rathaus/rathaus/internal/platform/clock"
+	"github.com/rathaus/rathaus/internal/platform/jobs"
 	"github.com/rathaus/rathaus/internal/platform/ref"
 
 	"github.com/makiuchi-d/gozxing"
@@ -304,5 +307,60 @@ func TestPaymentsOverHTTP(t *testing.T) {
 	}
 	if r2, _ = s.do(t, "GET", "/api/v1/payment-requests", "rh_demo_citizen_musterstadt", ""); r2.StatusCode != 403 {
 		t.Errorf("citizen lists requests: %d", r2.StatusCode)
+	}
+}
+
+// TestStatementFolder: files in the watched folder are imported by the
+// durable job and moved; a broken one is moved aside with its reason; the
+// job schedules its next look.
+func TestStatementFolder(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	watch := t.TempDir()
+	cfg := mustConfigDir(dir)
+	cfg.Getenv = func(k string) string {
+		if k == StatementDirVar {
+			return watch
+		}
+		return ""
+	}
+	e, err := open(ctx, cfg, discardLogger(), clock.System{})
+	must(t, err)
+	defer e.close()
+	tn, err := e.identity.CreateTenant(ctx, identity.Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true, Settings: identity.Settings{FederalState: "BY",
+		Creditor: identity.Creditor{Name: "Stadtkasse", IBAN: "DE89370400440532013000"}}})
+	must(t, err)
+	c, err := e.payments().Create(ctx, identity.System(tn.ID), payments.NewRequest{TenantID: tn.ID, Amount: decimal.RequireFromString("12.00"), Purpose: "Kopien"})
+	must(t, err)
+	stmt := payments.GenerateStatement("FOLDER-1", "DE89370400440532013000", time.Now(), []payments.Credit{{Amount: "12.00", Reference: c.RF, ServicerRef: "F1"}})
+	must(t, os.WriteFile(filepath.Join(watch, "a.xml"), stmt, 0o600))
+	must(t, os.WriteFile(filepath.Join(watch, "b.xml"), []byte("<kaputt"), 0o600))
+	q := e.jobs() // schedules the folder job
+	for i := 0; i < 10; i++ {
+		if err := q.RunOnce(ctx); errors.Is(err, jobs.ErrNoJob) {
+			break
+		} else {
+			must(t, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(watch, "imported", "a.xml")); err != nil {
+		t.Errorf("a.xml not moved to imported/: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(watch, "refused", "b.xml.error.txt")); err != nil || !strings.Contains(string(b), "malformed_statement") {
+		t.Errorf("b.xml refusal: %q %v", b, err)
+	}
+	r, err := e.payments().Request(ctx, identity.System(tn.ID), tn.ID, c.Ref)
+	must(t, err)
+	if r.Status != payments.StatusPaid {
+		t.Errorf("request after the folder import: %s", r.Status)
+	}
+	queued, err := jobs.List(ctx, e.db, "queued", 20)
+	must(t, err)
+	next := false
+	for _, j := range queued {
+		next = next || j.Kind == statementFolderJob
+	}
+	if !next {
+		t.Error("the folder job did not schedule its next look")
 	}
 }
