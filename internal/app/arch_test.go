@@ -39,9 +39,9 @@ var tableOwners = map[string]string{
 	"account_roles": "identity", "api_tokens": "identity", "sessions": "identity",
 	"login_attempts": "identity", "account_tokens": "identity", "units": "identity",
 	"unit_members": "identity", "oidc_logins": "identity", "external_identities": "identity",
-	"passkeys": "identity", "passkey_ceremonies": "identity",
-	"api_tokens_new": "identity", // the SQLite rebuild of api_tokens (00007)
-	"substitutes":    "identity", "absences": "identity",
+	"passkeys": "identity", "passkey_ceremonies": "identity", "login_devices": "identity",
+	"api_tokens_new": "identity", "account_tokens_new": "identity", // SQLite rebuilds (00007, 00008)
+	"substitutes": "identity", "absences": "identity",
 	"audit_events": "audit", "audit_heads": "audit",
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",

@@ -81,6 +81,10 @@ type StaffPage struct {
 // signed in go to the sign-in page and come back; other accounts get 403.
 func (p *pages) handleStaff(w http.ResponseWriter, r *http.Request) error {
 	sess, _, err := p.id.SessionFrom(r)
+	if errors.Is(err, identity.ErrTOTPSetupPending) {
+		http.Redirect(w, r, identity.TOTPSetupPath, http.StatusSeeOther)
+		return nil
+	}
 	if errors.Is(err, fault.ErrUnauthorized) {
 		http.Redirect(w, r, "/anmelden?"+url.Values{"return_to": {"/verwaltung"}}.Encode(), http.StatusSeeOther)
 		return nil

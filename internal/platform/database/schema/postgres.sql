@@ -94,6 +94,10 @@ login_attempts.key text NOT NULL
 login_attempts.failures integer NOT NULL
 login_attempts.window_start timestamp with time zone NOT NULL
 login_attempts.locked_until timestamp with time zone
+login_devices.token_hash text NOT NULL
+login_devices.account_id bigint NOT NULL
+login_devices.created_at timestamp with time zone NOT NULL
+login_devices.last_used_at timestamp with time zone NOT NULL
 oidc_logins.state_hash text NOT NULL
 oidc_logins.tenant_id bigint NOT NULL
 oidc_logins.provider text NOT NULL
@@ -151,6 +155,7 @@ sessions.provider text NOT NULL DEFAULT 'password'::text
 sessions.created_at timestamp with time zone NOT NULL
 sessions.last_seen_at timestamp with time zone NOT NULL
 sessions.expires_at timestamp with time zone NOT NULL
+sessions.totp_setup text NOT NULL DEFAULT ''::text
 substitutes.account_id bigint NOT NULL
 substitutes.substitute_id bigint NOT NULL
 substitutes.updated_at timestamp with time zone NOT NULL
@@ -163,6 +168,8 @@ tenants.is_default boolean NOT NULL DEFAULT false
 tenants.settings text NOT NULL DEFAULT '{}'::text
 tenants.created_at timestamp with time zone NOT NULL
 tenants.updated_at timestamp with time zone NOT NULL
+tenants.is_demo boolean NOT NULL DEFAULT false
+tenants.public_url text NOT NULL DEFAULT ''::text
 unit_members.unit_id bigint NOT NULL
 unit_members.account_id bigint NOT NULL
 units.id bigint NOT NULL

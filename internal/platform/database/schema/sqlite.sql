@@ -94,6 +94,10 @@ login_attempts.key TEXT
 login_attempts.failures INTEGER NOT NULL
 login_attempts.window_start DATETIME NOT NULL
 login_attempts.locked_until DATETIME
+login_devices.token_hash TEXT
+login_devices.account_id INTEGER NOT NULL
+login_devices.created_at DATETIME NOT NULL
+login_devices.last_used_at DATETIME NOT NULL
 oidc_logins.state_hash TEXT
 oidc_logins.tenant_id INTEGER NOT NULL
 oidc_logins.provider TEXT NOT NULL
@@ -151,6 +155,7 @@ sessions.provider TEXT NOT NULL DEFAULT 'password'
 sessions.created_at DATETIME NOT NULL
 sessions.last_seen_at DATETIME NOT NULL
 sessions.expires_at DATETIME NOT NULL
+sessions.totp_setup TEXT NOT NULL DEFAULT ''
 substitutes.account_id INTEGER
 substitutes.substitute_id INTEGER NOT NULL
 substitutes.updated_at DATETIME NOT NULL
@@ -163,6 +168,8 @@ tenants.is_default BOOLEAN NOT NULL DEFAULT FALSE
 tenants.settings TEXT NOT NULL DEFAULT '{}'
 tenants.created_at DATETIME NOT NULL
 tenants.updated_at DATETIME NOT NULL
+tenants.is_demo BOOLEAN NOT NULL DEFAULT FALSE
+tenants.public_url TEXT NOT NULL DEFAULT ''
 unit_members.unit_id INTEGER NOT NULL
 unit_members.account_id INTEGER NOT NULL
 units.id INTEGER
