@@ -424,3 +424,24 @@ func (s *Service) AccountForStaff(ctx context.Context, p Principal, tenantID int
 	})
 	return &a, &pr, err
 }
+
+// ContactEmail returns the e-mail address of the person acting (for
+// notifications of other modules, such as an appointment's confirmation);
+// "" when the account has none (an eID account's placeholder).
+func (s *Service) ContactEmail(ctx context.Context, p Principal) (string, error) {
+	if !p.IsPerson() {
+		return "", fmt.Errorf("contact e-mail: %w", fault.ErrForbidden)
+	}
+	var email string
+	err := s.DB.R.QueryRowContext(ctx, `SELECT email FROM accounts WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL`, p.AccountID, p.TenantID).Scan(&email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("contact e-mail: %w", fault.ErrNotFound)
+	}
+	if err != nil {
+		return "", err
+	}
+	if strings.HasSuffix(email, ".invalid") {
+		return "", nil
+	}
+	return email, nil
+}
