@@ -44,6 +44,7 @@ var tableOwners = map[string]string{
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",
 	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
+	"forms": "forms", "form_versions": "forms", "applications": "forms", "application_files": "forms",
 }
 
 type pkgImports struct {

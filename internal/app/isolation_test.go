@@ -49,6 +49,9 @@ var isolationFixtures = map[string]fixture{
 	"GET /verwaltung/leistungen/{id}":            serviceFixture,
 	"POST /verwaltung/leistungen/{id}":           serviceFixture,
 	"PUT /api/v1/staff/{id}/roles":               staffFixture,
+	"GET /api/v1/applications/{id}":              applicationFixture,
+	"GET /api/v1/applications/{id}/receipt":      applicationFixture,
+	"POST /api/v1/applications/{id}/withdraw":    applicationFixture,
 }
 
 func staffFixture(t *testing.T, e *env, tn *identity.Tenant) string {
