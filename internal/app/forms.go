@@ -2,14 +2,12 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/database"
-	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -36,19 +34,22 @@ func formsOffer(e *env) catalog.OfferFunc { return e.formsService().Offer }
 // catalog's "Bewohnerparkausweis").
 var ParkingServiceRef = catalog.Ref(catalog.SourceMunich, "1072043")
 
-// Demo citizen and business: password logins (DemoPassword) with a profile.
+// DemoBusiness is the demo's business account (password DemoPassword,
+// personal token DemoToken("business")), for the imported Gewerbeanmeldung.
+var DemoBusiness = struct{ Email, Name string }{"info@baeckerei-sonnenschein.example", "Bäckerei Sonnenschein GmbH"}
+
+// Demo profiles (what the forms may prefill with consent).
 const (
-	DemoCitizenEmail  = "paul.beispiel@musterstadt.example"
-	DemoBusinessEmail = "info@baeckerei-sonnenschein.example"
+	demoCitizenProfile  = `{"given_name":"Paul","family_name":"Beispiel","street":"Lindenstraße 4","postcode":"91052","city":"Musterstadt","phone":"09131 123456","birth_date":"1980-04-23"}`
+	demoBusinessProfile = `{"company":"Bäckerei Sonnenschein GmbH","given_name":"Sabine","family_name":"Sonnenschein","street":"Marktplatz 7","postcode":"91052","city":"Musterstadt","phone":"09131 765432"}`
 )
 
 // seedDemoForms publishes the demo city's forms (dog tax, resident parking
-// permit) and creates the demo citizen Paul Beispiel and a demo business
-// with profiles — only what is absent.
+// permit), gives the demo citizen Paul Beispiel a profile and creates the
+// demo business with its profile and token — only what is absent.
 func seedDemoForms(ctx context.Context, e *env, t *identity.Tenant) ([]string, error) {
 	fs := e.formsService()
 	sys := identity.System(t.ID)
-	sys.Ref = "demo"
 	for _, df := range []struct{ name, service string }{{"hundesteuer", DemoServiceRef}, {"bewohnerparken", ParkingServiceRef}} {
 		if ref, err := fs.FormOfService(ctx, t.ID, df.service); err != nil {
 			return nil, err
@@ -67,49 +68,34 @@ func seedDemoForms(ctx context.Context, e *env, t *identity.Tenant) ([]string, e
 			return nil, fmt.Errorf("demo form %s: %w", df.name, err)
 		}
 	}
-	people := []struct {
-		kind, email, name, profile string
-	}{
-		{"citizen", DemoCitizenEmail, "Paul Beispiel", `{"given_name":"Paul","family_name":"Beispiel","street":"Lindenstraße 4","postcode":"91052","city":"Musterstadt","phone":"09131 123456","birth_date":"1980-04-23"}`},
-		{"business", DemoBusinessEmail, "Bäckerei Sonnenschein GmbH", `{"company":"Bäckerei Sonnenschein GmbH","given_name":"Sabine","family_name":"Sonnenschein","street":"Marktplatz 7","postcode":"91052","city":"Musterstadt","phone":"09131 765432"}`},
+	exists, err := e.identity.AccountExists(ctx, t.ID, DemoBusiness.Email)
+	if err != nil {
+		return nil, err
 	}
-	var lines []string
-	for _, p := range people {
-		if err := seedDemoPerson(ctx, e, t, p.kind, p.email, p.name, p.profile); err != nil {
+	if !exists {
+		a, err := e.identity.CreateCitizen(ctx, sys, t.ID, "business", DemoBusiness.Email, DemoBusiness.Name, DemoPassword)
+		if err != nil {
+			return nil, fmt.Errorf("demo business: %w", err)
+		}
+		if _, _, err := e.identity.CreatePersonalToken(ctx, sys, t.ID, a.Ref, "demo", DemoToken("business")); err != nil {
+			return nil, fmt.Errorf("demo business token: %w", err)
+		}
+	}
+	for _, p := range []struct{ email, profile string }{{DemoCitizen.Email, demoCitizenProfile}, {DemoBusiness.Email, demoBusinessProfile}} {
+		if err := seedDemoProfile(ctx, e, t, p.email, p.profile); err != nil {
 			return nil, err
 		}
-		lines = append(lines, fmt.Sprintf("  %-32s %s (%s)", p.email, p.kind, p.name))
 	}
-	return lines, nil
+	return []string{
+		fmt.Sprintf("  %-32s %s (%s, password as above)", DemoBusiness.Email, "business", DemoBusiness.Name),
+		fmt.Sprintf("  %-16s %-38s %s", "business", DemoToken("business"), DemoBusiness.Name),
+	}, nil
 }
 
-// seedDemoPerson creates a verified citizen or business account with a
-// password and a profile unless the address is taken.
-func seedDemoPerson(ctx context.Context, e *env, t *identity.Tenant, kind, email, name, profile string) error {
-	exists, err := e.identity.AccountExists(ctx, t.ID, email)
-	if err != nil || exists {
-		return err
-	}
-	hash := identity.HashPassword(DemoPassword)
-	err = database.WithTx(ctx, e.db, func(tx *database.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, password_hash, profile, email_verified_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-			t.ID, demoPersonRef(kind), kind, email, name, hash, profile, tx.Now())
+// seedDemoProfile gives a demo account its profile unless it has one.
+func seedDemoProfile(ctx context.Context, e *env, t *identity.Tenant, email, profile string) error {
+	return database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE accounts SET profile = $1 WHERE tenant_id = $2 AND email = $3 AND (profile = '' OR profile = '{}')`, profile, t.ID, email)
 		return err
 	})
-	if database.IsUniqueViolation(err) {
-		return nil
-	}
-	if err != nil && !errors.Is(err, fault.ErrConflict) {
-		return fmt.Errorf("demo %s %s: %w", kind, email, err)
-	}
-	return nil
-}
-
-// demoPersonRef is the fixed public reference of a demo person (documented
-// examples and e2e fixtures can name it).
-func demoPersonRef(kind string) string {
-	if kind == "business" {
-		return "U-DEM0-0002"
-	}
-	return "U-DEM0-0001"
 }

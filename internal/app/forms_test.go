@@ -84,7 +84,7 @@ func TestApplicationsAPI(t *testing.T) {
 	eachInstallation(t, func(t *testing.T, in installation) {
 		s := in.start(t, "demo")
 		e := demoEnv(t, in)
-		cookie := demoCitizenCookie(t, e, DemoCitizenEmail)
+		cookie := demoCitizenCookie(t, e, DemoCitizen.Email)
 		body, _ := json.Marshal(map[string]any{"service": DemoServiceRef, "answers": forms.DogTaxAnswers(1)})
 		resp, b := doCookie(t, s, "POST", "/api/v1/applications", cookie, "application/json", body)
 		if resp.StatusCode != 201 {
@@ -146,7 +146,7 @@ func TestApplicationsAPI(t *testing.T) {
 		resp, b = doCookie(t, s, "GET", "/api/v1/applications", cookie, "", nil)
 		var list []forms.Summary
 		json.Unmarshal(b, &list)
-		if resp.StatusCode != 200 || len(list) != 2 || list[0].Ref != withFile.Reference {
+		if resp.StatusCode != 200 || len(list) != 2 || list[0].Ref != withFile.Reference || list[1].Ref != created.Reference {
 			t.Errorf("list: %d %s", resp.StatusCode, b)
 		}
 		resp, b = doCookie(t, s, "GET", "/api/v1/applications/"+created.Reference+"/receipt", cookie, "", nil)
@@ -154,13 +154,24 @@ func TestApplicationsAPI(t *testing.T) {
 			t.Errorf("receipt: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 
-		// An integration token is nobody's applicant.
-		resp, _ = s.do(t, "POST", "/api/v1/applications", DemoToken(identity.RoleAdmin), string(body))
+		// An integration token is nobody's applicant; a staff member's
+		// personal token is a person, but not one who applies.
+		resp, _ = s.do(t, "POST", "/api/v1/applications", DemoIntegrationToken, string(body))
 		if resp.StatusCode != 403 {
-			t.Errorf("admin token submits: %d", resp.StatusCode)
+			t.Errorf("integration token submits: %d", resp.StatusCode)
+		}
+		resp, b = s.do(t, "POST", "/api/v1/applications", DemoToken(identity.RoleAdmin), string(body))
+		if resp.StatusCode != 422 || !strings.Contains(string(b), "account_kind") {
+			t.Errorf("staff token submits: %d %s", resp.StatusCode, b)
+		}
+		// Paul's personal token acts as Paul.
+		body, _ = json.Marshal(map[string]any{"service": DemoServiceRef, "answers": forms.DogTaxAnswers(5)})
+		resp, b = s.do(t, "POST", "/api/v1/applications", DemoToken("citizen"), string(body))
+		if resp.StatusCode != 201 {
+			t.Errorf("citizen token submits: %d %s", resp.StatusCode, b)
 		}
 		// The business may not apply for the citizens' dog tax.
-		biz := demoCitizenCookie(t, e, DemoBusinessEmail)
+		biz := demoCitizenCookie(t, e, DemoBusiness.Email)
 		body, _ = json.Marshal(map[string]any{"service": DemoServiceRef, "answers": forms.DogTaxAnswers(4)})
 		if resp, b := doCookie(t, s, "POST", "/api/v1/applications", biz, "application/json", body); resp.StatusCode != 422 || !strings.Contains(string(b), "account_kind") {
 			t.Errorf("business submits the dog tax: %d %s", resp.StatusCode, b)

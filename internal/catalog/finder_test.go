@@ -308,11 +308,25 @@ func TestBenchCommand(t *testing.T) {
 	for k := range rep {
 		keys = append(keys, k)
 	}
-	if diff := cmp.Diff([]string{"p50_ms", "p99_ms", "queries", "services", "top1", "top3"}, keys, cmpSortStrings); diff != "" {
+	if diff := cmp.Diff([]string{"federal", "p50_ms", "p99_ms", "queries", "services", "set", "sets", "top1", "top3"}, keys, cmpSortStrings); diff != "" {
 		t.Errorf("keys (-want +got):\n%s", diff)
 	}
-	if rep["services"].(float64) != float64(len(services)) || rep["queries"].(float64) < 80 {
-		t.Errorf("report %v", rep)
+	sets := rep["sets"].(map[string]any)
+	for _, name := range []string{SetTuning, SetBlind} {
+		p, ok := sets[name].(map[string]any)
+		if !ok {
+			t.Fatalf("set %s missing: %v", name, sets)
+		}
+		city, fed := p["city"].(map[string]any), p["federal"].(map[string]any)
+		if city["services"].(float64) != float64(len(services)) || fed["services"].(float64) < 5000 {
+			t.Errorf("%s: services %v / %v", name, city["services"], fed["services"])
+		}
+		if _, has := fed["misses"]; has && name == SetBlind {
+			t.Errorf("blind misses printed")
+		}
+	}
+	if rep["set"] != SetBlind || rep["queries"].(float64) < 150 {
+		t.Errorf("report %v %v", rep["set"], rep["queries"])
 	}
 	if err := BenchCommand(context.Background(), []string{"extra"}, services, &out, &errOut); cli.ExitCode(err) != 2 {
 		t.Errorf("extra argument: %v, want usage error", err)

@@ -35,7 +35,7 @@ type SubmitResponse struct {
 // apiRoutes registers the JSON API of forms.
 func (h *Handler) apiRoutes(rt *web.Router) {
 	exAnswers := json.RawMessage(`{"halter":{"given_name":"Paul","family_name":"Beispiel"}}`)
-	rt.API(web.Operation{Method: "POST", Path: "/api/v1/applications", ID: "submitApplication", Tag: "applications", Auth: []string{"citizen", "business"}, Status: 201,
+	rt.API(web.Operation{Method: "POST", Path: "/api/v1/applications", ID: "submitApplication", Tag: "applications", Auth: []string{"citizen", "business"}, Status: 201, MaxBody: MaxSubmissionBytes,
 		Summary: "Submit an application for a service's current published form (JSON; multipart/form-data with a part \"application\" holding this JSON and one part per file, named by the file field's path); 422 lists every invalid field",
 		Request: SubmitRequest{Service: "L-7K3M-Q9TX", Answers: exAnswers}, Response: SubmitResponse{Reference: "A-7K3M-Q9TX", Status: StatusSubmitted}}, h.handleSubmit)
 	rt.API(web.Operation{Method: "GET", Path: "/api/v1/applications", ID: "listApplications", Tag: "applications", Auth: []string{"citizen", "business"},
@@ -125,6 +125,10 @@ func decodeSubmission(b []byte) (Submission, error) {
 	}
 	return Submission{ServiceID: req.Service, FormVersion: req.FormVersion, Answers: answers}, nil
 }
+
+// MaxSubmissionBytes is the largest submission body (answers and files;
+// RATHAUS_MAX_BODY_BYTES is the installation's ceiling).
+const MaxSubmissionBytes = 32 << 20
 
 // maxParts bounds a multipart submission's number of parts.
 const maxParts = 100
