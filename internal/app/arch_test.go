@@ -22,7 +22,7 @@ var allowedDomainImports = map[string][]string{
 	"audit":        {},
 	"identity":     {"audit"},
 	"catalog":      {"audit", "identity"},
-	"einvoice":     {},
+	"einvoice":     {"audit", "identity", "payments"},
 	"forms":        {"audit", "identity", "catalog"},
 	"cases":        {"audit", "identity", "catalog", "forms"},
 	"mailbox":      {"audit", "identity"},
@@ -48,6 +48,13 @@ var tableOwners = map[string]string{
 	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
 	"forms": "forms", "form_versions": "forms", "applications": "forms", "application_files": "forms",
 	"appointment_locations": "appointments", "appointment_days": "appointments", "appointment_seats": "appointments", "appointment_claims": "appointments", "appointment_bookings": "appointments", "appointment_tickets": "appointments", "appointment_lottery_entries": "appointments", "appointment_waitlist": "appointments", "appointment_pow_spent": "appointments", "appointment_keys": "appointments",
+	"workflows": "cases", "responsibilities": "cases", "cases": "cases", "case_events": "cases", "case_documents": "cases",
+	"information_requests": "cases", "decisions": "cases",
+	"mailbox_messages": "mailbox", "mailbox_documents": "mailbox", "delivery_consents": "mailbox", "print_jobs": "mailbox", "mailbox_links": "mailbox",
+	"record_files": "records", "record_documents": "records",
+	"payment_settings": "payments", "payment_requests": "payments", "bank_statements": "payments", "statement_entries": "payments", "payments_received": "payments", "finance_tasks": "payments", "expected_debits": "payments", "provider_payments": "payments", "provider_events": "payments", "refunds": "payments", "sepa_mandates": "payments",
+	"einvoice_invoices": "einvoice", "einvoice_steps": "einvoice", "einvoice_routes": "einvoice", "einvoice_payment_runs": "einvoice",
+	"einvoice_payments": "einvoice", "einvoice_mails": "einvoice",
 }
 
 type pkgImports struct {

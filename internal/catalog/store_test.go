@@ -39,8 +39,8 @@ func principal(tn *identity.Tenant, ref string, roles ...identity.Role) identity
 // is set, an invalid third one (line 4).
 func fixtureJSON(broken bool) string {
 	s := `{"format": "rathaus-catalog", "version": 1, "services": [
- {"external_id": "A1", "source": "rathaus", "leika_keys": [], "name": "Hundesteuer", "summary": "Steuer für Ihren Hund anmelden.", "online_availability": "online_form", "bookable": false, "units": ["Steueramt"], "yearly_case_volume": 100, "keywords": ["Hund"]},
- {"external_id": "A2", "source": "rathaus", "leika_keys": ["99102013000000"], "name": "Sperrmüll anmelden", "summary": "Abholung von Sperrmüll bestellen.", "online_availability": "information", "bookable": true, "units": ["Abfallwirtschaft"]}`
+ {"external_id": "A1", "source": "rathaus", "leika_keys": ["99102013000000"], "name": "Hundesteuer", "summary": "Steuer für Ihren Hund anmelden.", "online_availability": "online_form", "bookable": false, "units": ["Steueramt"], "yearly_case_volume": 100, "keywords": ["Hund"]},
+ {"external_id": "A2", "source": "rathaus", "leika_keys": ["99001009000000"], "name": "Sperrmüll anmelden", "summary": "Abholung von Sperrmüll bestellen.", "online_availability": "information", "bookable": true, "units": ["Abfallwirtschaft"]}`
 	if broken {
 		s += `,
  {"external_id": "A3", "source": "rathaus", "leika_keys": ["123"], "name": "Kaputt", "online_availability": "information", "bookable": false}`

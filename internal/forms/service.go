@@ -162,7 +162,7 @@ func (s *Service) Submit(ctx context.Context, p identity.Principal, tenantID int
 	if !p.IsPerson() {
 		return nil, fmt.Errorf("submit: only a person's account applies: %w", fault.ErrForbidden)
 	}
-	person, err := s.Identity.Person(ctx, tenantID, p.AccountID)
+	person, err := s.Identity.PersonByID(ctx, tenantID, p.AccountID)
 	if err != nil {
 		return nil, fmt.Errorf("submit: %w", err)
 	}
@@ -239,7 +239,7 @@ func (s *Service) submit(ctx context.Context, tenantID int64, person *identity.P
 	}
 	applicant, tenantName := "", ""
 	if person != nil {
-		app.AccountID, app.AccountRef, app.AccountKind = person.ID, person.Ref, person.Kind
+		app.AccountID, app.AccountRef, app.AccountKind = person.AccountID, person.Ref, person.Kind
 		applicant = person.Name
 		if applicant == "" {
 			applicant = person.Ref

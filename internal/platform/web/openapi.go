@@ -18,9 +18,15 @@ type Operation struct {
 	Public  bool
 	Query   []Param
 	Request any // example request body, or nil
+	// RequestTypes documents a body that is not JSON (its media types,
+	// e.g. application/xml and application/pdf); Request is then unused.
+	RequestTypes []string
 	// Response is an example of the success body; Status defaults to 200.
 	Response any
-	Status   int
+	// ResponseType documents a success body that is not JSON (e.g.
+	// application/xml); Response is then unused.
+	ResponseType string
+	Status       int
 	// MaxBody lets the operation read bodies above DefaultBodyLimit
 	// (uploads); documented as x-max-body-bytes.
 	MaxBody int64
@@ -57,7 +63,7 @@ func (rt *Router) OpenAPI(title, version string) map[string]any {
 			"summary":     op.Summary,
 			"tags":        []string{op.Tag},
 			"responses": map[string]any{
-				itoa(status): responseDoc("OK", op.Response),
+				itoa(status): responseDocOf(op),
 				"default":    map[string]any{"description": "Problem", "content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
 			},
 		}
@@ -79,7 +85,13 @@ func (rt *Router) OpenAPI(title, version string) map[string]any {
 		if params != nil {
 			o["parameters"] = params
 		}
-		if op.Request != nil {
+		if len(op.RequestTypes) > 0 {
+			content := map[string]any{}
+			for _, t := range op.RequestTypes {
+				content[t] = map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
+			}
+			o["requestBody"] = map[string]any{"required": true, "content": content}
+		} else if op.Request != nil {
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"example": op.Request}}}
 			o["responses"].(map[string]any)["422"] = map[string]any{"description": "Invalid fields: errors lists each with field, code and detail",
 				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
@@ -131,6 +143,13 @@ func (rt *Router) OpenAPI(title, version string) map[string]any {
 			},
 		},
 	}
+}
+
+func responseDocOf(op *Operation) map[string]any {
+	if op.ResponseType != "" {
+		return map[string]any{"description": "OK", "content": map[string]any{op.ResponseType: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+	}
+	return responseDoc("OK", op.Response)
 }
 
 func responseDoc(desc string, example any) map[string]any {

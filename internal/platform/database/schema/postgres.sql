@@ -216,8 +216,158 @@ blobs.size bigint NOT NULL
 blobs.content_type text NOT NULL
 blobs.created_at timestamp with time zone NOT NULL
 blobs.touched_at timestamp with time zone
+case_documents.id bigint NOT NULL
+case_documents.case_id bigint NOT NULL
+case_documents.kind text NOT NULL
+case_documents.name text NOT NULL
+case_documents.media_type text NOT NULL
+case_documents.blob_key text NOT NULL
+case_documents.size bigint NOT NULL
+case_documents.source_ref text NOT NULL DEFAULT ''::text
+case_documents.created_at timestamp with time zone NOT NULL
+case_events.id bigint NOT NULL
+case_events.case_id bigint NOT NULL
+case_events.at timestamp with time zone NOT NULL
+case_events.actor text NOT NULL
+case_events.actor_name text NOT NULL
+case_events.kind text NOT NULL
+case_events.text text NOT NULL DEFAULT ''::text
+case_events.data text NOT NULL DEFAULT '{}'::text
+cases.id bigint NOT NULL
+cases.tenant_id bigint NOT NULL
+cases.ref text NOT NULL
+cases.application_ref text NOT NULL
+cases.service_ref text NOT NULL
+cases.service_name text NOT NULL
+cases.workflow_version integer NOT NULL
+cases.unit_ref text NOT NULL
+cases.state text NOT NULL
+cases.assignee_id bigint
+cases.applicant_account_id bigint
+cases.applicant_email text NOT NULL DEFAULT ''::text
+cases.submitted_at timestamp with time zone NOT NULL
+cases.opened_at timestamp with time zone NOT NULL
+cases.state_since timestamp with time zone NOT NULL
+cases.due_at timestamp with time zone NOT NULL
+cases.state_due_at timestamp with time zone
+cases.paused_at timestamp with time zone
+cases.follow_up_on text
+cases.closed_at timestamp with time zone
+cases.file_ref text NOT NULL DEFAULT ''::text
+cases.revision integer NOT NULL DEFAULT 1
 catalog_revisions.tenant_id bigint NOT NULL
 catalog_revisions.revision bigint NOT NULL
+decisions.id bigint NOT NULL
+decisions.tenant_id bigint NOT NULL
+decisions.case_id bigint NOT NULL
+decisions.ref text NOT NULL
+decisions.kind text NOT NULL
+decisions.status text NOT NULL
+decisions.title text NOT NULL
+decisions.body text NOT NULL
+decisions.legal_remedies text NOT NULL
+decisions.reason text NOT NULL DEFAULT ''::text
+decisions.supersedes_ref text NOT NULL DEFAULT ''::text
+decisions.drafted_by text NOT NULL
+decisions.drafted_by_id bigint NOT NULL
+decisions.drafted_at timestamp with time zone NOT NULL
+decisions.signed_off_by text NOT NULL DEFAULT ''::text
+decisions.signed_off_at timestamp with time zone
+decisions.sent_by text NOT NULL DEFAULT ''::text
+decisions.sent_at timestamp with time zone
+decisions.pdf_key text NOT NULL DEFAULT ''::text
+decisions.pdf_size bigint NOT NULL DEFAULT 0
+decisions.delivery text NOT NULL DEFAULT ''::text
+decisions.message_ref text NOT NULL DEFAULT ''::text
+delivery_consents.id bigint NOT NULL
+delivery_consents.tenant_id bigint NOT NULL
+delivery_consents.account_id bigint NOT NULL
+delivery_consents.consented boolean NOT NULL
+delivery_consents.at timestamp with time zone NOT NULL
+delivery_consents.source text NOT NULL
+einvoice_invoices.id bigint NOT NULL
+einvoice_invoices.tenant_id bigint NOT NULL
+einvoice_invoices.ref text NOT NULL
+einvoice_invoices.channel text NOT NULL
+einvoice_invoices.kind text NOT NULL
+einvoice_invoices.status text NOT NULL
+einvoice_invoices.version integer NOT NULL
+einvoice_invoices.unit_ref text NOT NULL DEFAULT ''::text
+einvoice_invoices.leitweg_id text NOT NULL DEFAULT ''::text
+einvoice_invoices.routing_problem text NOT NULL DEFAULT ''::text
+einvoice_invoices.supplier_key text NOT NULL
+einvoice_invoices.supplier_name text NOT NULL
+einvoice_invoices.number text NOT NULL
+einvoice_invoices.issue_date text NOT NULL DEFAULT ''::text
+einvoice_invoices.due_date text NOT NULL DEFAULT ''::text
+einvoice_invoices.discount_until text NOT NULL DEFAULT ''::text
+einvoice_invoices.discount_percent text NOT NULL DEFAULT ''::text
+einvoice_invoices.currency text NOT NULL
+einvoice_invoices.amount text NOT NULL
+einvoice_invoices.iban text NOT NULL DEFAULT ''::text
+einvoice_invoices.credits_number text NOT NULL DEFAULT ''::text
+einvoice_invoices.syntax text NOT NULL
+einvoice_invoices.scenario text NOT NULL DEFAULT ''::text
+einvoice_invoices.validation text NOT NULL
+einvoice_invoices.document text NOT NULL
+einvoice_invoices.original_key text NOT NULL
+einvoice_invoices.original_type text NOT NULL
+einvoice_invoices.original_name text NOT NULL DEFAULT ''::text
+einvoice_invoices.original_size integer NOT NULL
+einvoice_invoices.scan_key text NOT NULL DEFAULT ''::text
+einvoice_invoices.submitted_by text NOT NULL
+einvoice_invoices.submitter_account bigint
+einvoice_invoices.sender_email text NOT NULL DEFAULT ''::text
+einvoice_invoices.cost_centre text NOT NULL DEFAULT ''::text
+einvoice_invoices.budget_line text NOT NULL DEFAULT ''::text
+einvoice_invoices.rejection_reason text NOT NULL DEFAULT ''::text
+einvoice_invoices.netted_with text NOT NULL DEFAULT ''::text
+einvoice_invoices.received_at timestamp with time zone NOT NULL
+einvoice_invoices.updated_at timestamp with time zone NOT NULL
+einvoice_invoices.closed_at timestamp with time zone
+einvoice_invoices.retain_until text NOT NULL
+einvoice_mails.id bigint NOT NULL
+einvoice_mails.tenant_id bigint NOT NULL
+einvoice_mails.message_key text NOT NULL
+einvoice_mails.outcome text NOT NULL
+einvoice_mails.invoices text NOT NULL DEFAULT ''::text
+einvoice_mails.at timestamp with time zone NOT NULL
+einvoice_payment_runs.id bigint NOT NULL
+einvoice_payment_runs.tenant_id bigint NOT NULL
+einvoice_payment_runs.ref text NOT NULL
+einvoice_payment_runs.count integer NOT NULL
+einvoice_payment_runs.control_sum text NOT NULL
+einvoice_payment_runs.file_key text NOT NULL
+einvoice_payment_runs.file_size integer NOT NULL
+einvoice_payment_runs.created_by text NOT NULL
+einvoice_payment_runs.created_at timestamp with time zone NOT NULL
+einvoice_payments.id bigint NOT NULL
+einvoice_payments.tenant_id bigint NOT NULL
+einvoice_payments.run_id bigint NOT NULL
+einvoice_payments.invoice_id bigint NOT NULL
+einvoice_payments.end_to_end_id text NOT NULL
+einvoice_payments.amount text NOT NULL
+einvoice_payments.discount text NOT NULL DEFAULT '0.00'::text
+einvoice_payments.execution_date text NOT NULL
+einvoice_payments.status text NOT NULL
+einvoice_payments.paid_at timestamp with time zone
+einvoice_routes.id bigint NOT NULL
+einvoice_routes.tenant_id bigint NOT NULL
+einvoice_routes.leitweg_id text NOT NULL
+einvoice_routes.unit_ref text NOT NULL
+einvoice_routes.created_at timestamp with time zone NOT NULL
+einvoice_steps.id bigint NOT NULL
+einvoice_steps.tenant_id bigint NOT NULL
+einvoice_steps.invoice_id bigint NOT NULL
+einvoice_steps.step text NOT NULL
+einvoice_steps.account_id bigint
+einvoice_steps.actor text NOT NULL
+einvoice_steps.actor_name text NOT NULL DEFAULT ''::text
+einvoice_steps.on_behalf_of text NOT NULL DEFAULT ''::text
+einvoice_steps.invoice_hash text NOT NULL
+einvoice_steps.version integer NOT NULL
+einvoice_steps.note text NOT NULL DEFAULT ''::text
+einvoice_steps.at timestamp with time zone NOT NULL
 expected_debits.id bigint NOT NULL
 expected_debits.tenant_id bigint NOT NULL
 expected_debits.run text NOT NULL
@@ -268,6 +418,15 @@ forms.channel text NOT NULL DEFAULT 'online'::text
 forms.source text NOT NULL DEFAULT ''::text
 forms.created_at timestamp with time zone NOT NULL
 forms.updated_at timestamp with time zone NOT NULL
+information_requests.id bigint NOT NULL
+information_requests.case_id bigint NOT NULL
+information_requests.ref text NOT NULL
+information_requests.message_ref text NOT NULL
+information_requests.question text NOT NULL
+information_requests.asked_at timestamp with time zone NOT NULL
+information_requests.answer_due_on text NOT NULL
+information_requests.answered_at timestamp with time zone
+information_requests.answer_message_ref text NOT NULL DEFAULT ''::text
 jobs.id bigint NOT NULL
 jobs.tenant_id bigint
 jobs.kind text NOT NULL
@@ -286,6 +445,36 @@ login_attempts.key text NOT NULL
 login_attempts.failures integer NOT NULL
 login_attempts.window_start timestamp with time zone NOT NULL
 login_attempts.locked_until timestamp with time zone
+mailbox_documents.id bigint NOT NULL
+mailbox_documents.message_id bigint NOT NULL
+mailbox_documents.ref text NOT NULL
+mailbox_documents.name text NOT NULL
+mailbox_documents.media_type text NOT NULL
+mailbox_documents.blob_key text NOT NULL
+mailbox_documents.size bigint NOT NULL
+mailbox_documents.sealed boolean NOT NULL DEFAULT false
+mailbox_documents.created_at timestamp with time zone NOT NULL
+mailbox_links.token_hash text NOT NULL
+mailbox_links.tenant_id bigint NOT NULL
+mailbox_links.message_id bigint NOT NULL
+mailbox_links.expires_at timestamp with time zone NOT NULL
+mailbox_links.used_at timestamp with time zone
+mailbox_messages.id bigint NOT NULL
+mailbox_messages.tenant_id bigint NOT NULL
+mailbox_messages.ref text NOT NULL
+mailbox_messages.account_id bigint NOT NULL
+mailbox_messages.direction text NOT NULL
+mailbox_messages.kind text NOT NULL
+mailbox_messages.subject_ref text NOT NULL DEFAULT ''::text
+mailbox_messages.in_reply_to bigint
+mailbox_messages.sender text NOT NULL
+mailbox_messages.title text NOT NULL
+mailbox_messages.body text NOT NULL
+mailbox_messages.delivery text NOT NULL
+mailbox_messages.replies_allowed boolean NOT NULL DEFAULT false
+mailbox_messages.created_at timestamp with time zone NOT NULL
+mailbox_messages.made_available_at timestamp with time zone
+mailbox_messages.first_opened_at timestamp with time zone
 oidc_logins.state_hash text NOT NULL
 oidc_logins.tenant_id bigint NOT NULL
 oidc_logins.provider text NOT NULL
@@ -357,6 +546,13 @@ payments_received.method text NOT NULL DEFAULT ''::text
 payments_received.confidence text NOT NULL DEFAULT ''::text
 payments_received.created_at timestamp with time zone NOT NULL
 payments_received.created_by text NOT NULL
+print_jobs.id bigint NOT NULL
+print_jobs.tenant_id bigint NOT NULL
+print_jobs.ref text NOT NULL
+print_jobs.message_id bigint NOT NULL
+print_jobs.created_at timestamp with time zone NOT NULL
+print_jobs.printed_at timestamp with time zone
+print_jobs.printed_by text NOT NULL DEFAULT ''::text
 provider_events.id bigint NOT NULL
 provider_events.tenant_id bigint NOT NULL
 provider_events.provider text NOT NULL
@@ -379,6 +575,36 @@ rate_limits.key_hash text NOT NULL
 rate_limits.window_start timestamp with time zone NOT NULL
 rate_limits.hits bigint NOT NULL
 rate_limits.expires_at timestamp with time zone NOT NULL
+record_documents.id bigint NOT NULL
+record_documents.file_id bigint NOT NULL
+record_documents.seq integer NOT NULL
+record_documents.name text NOT NULL
+record_documents.kind text NOT NULL
+record_documents.media_type text NOT NULL
+record_documents.blob_key text NOT NULL
+record_documents.sha256 text NOT NULL
+record_documents.size bigint NOT NULL
+record_documents.created_at timestamp with time zone NOT NULL
+record_files.id bigint NOT NULL
+record_files.tenant_id bigint NOT NULL
+record_files.ref text NOT NULL
+record_files.case_ref text NOT NULL
+record_files.application_ref text NOT NULL
+record_files.title text NOT NULL
+record_files.service_ref text NOT NULL
+record_files.service_name text NOT NULL
+record_files.leika_key text NOT NULL DEFAULT ''::text
+record_files.unit_ref text NOT NULL
+record_files.unit_name text NOT NULL
+record_files.opened_at timestamp with time zone NOT NULL
+record_files.closed_at timestamp with time zone
+record_files.retention_years integer NOT NULL
+record_files.retain_until text
+record_files.status text NOT NULL
+record_files.metadata text NOT NULL DEFAULT '{}'::text
+record_files.created_at timestamp with time zone NOT NULL
+record_files.disposed_at timestamp with time zone
+record_files.disposed_by text NOT NULL DEFAULT ''::text
 refunds.id bigint NOT NULL
 refunds.tenant_id bigint NOT NULL
 refunds.ref text NOT NULL
@@ -391,6 +617,12 @@ refunds.task_id bigint
 refunds.created_at timestamp with time zone NOT NULL
 refunds.created_by text NOT NULL
 refunds.done_at timestamp with time zone
+responsibilities.tenant_id bigint NOT NULL
+responsibilities.kind text NOT NULL
+responsibilities.match_key text NOT NULL
+responsibilities.unit_ref text NOT NULL
+responsibilities.updated_at timestamp with time zone NOT NULL
+responsibilities.updated_by text NOT NULL
 sepa_mandates.id bigint NOT NULL
 sepa_mandates.tenant_id bigint NOT NULL
 sepa_mandates.ref text NOT NULL
@@ -480,3 +712,10 @@ units.ref text NOT NULL
 units.parent_id bigint
 units.name text NOT NULL
 units.created_at timestamp with time zone NOT NULL
+workflows.id bigint NOT NULL
+workflows.tenant_id bigint NOT NULL
+workflows.service_ref text NOT NULL
+workflows.version integer NOT NULL
+workflows.document text NOT NULL
+workflows.created_at timestamp with time zone NOT NULL
+workflows.created_by text NOT NULL

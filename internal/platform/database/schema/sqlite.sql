@@ -216,8 +216,158 @@ blobs.size INTEGER NOT NULL
 blobs.content_type TEXT NOT NULL
 blobs.created_at DATETIME NOT NULL
 blobs.touched_at DATETIME
+case_documents.id INTEGER
+case_documents.case_id INTEGER NOT NULL
+case_documents.kind TEXT NOT NULL
+case_documents.name TEXT NOT NULL
+case_documents.media_type TEXT NOT NULL
+case_documents.blob_key TEXT NOT NULL
+case_documents.size INTEGER NOT NULL
+case_documents.source_ref TEXT NOT NULL DEFAULT ''
+case_documents.created_at DATETIME NOT NULL
+case_events.id INTEGER
+case_events.case_id INTEGER NOT NULL
+case_events.at DATETIME NOT NULL
+case_events.actor TEXT NOT NULL
+case_events.actor_name TEXT NOT NULL
+case_events.kind TEXT NOT NULL
+case_events.text TEXT NOT NULL DEFAULT ''
+case_events.data TEXT NOT NULL DEFAULT '{}'
+cases.id INTEGER
+cases.tenant_id INTEGER NOT NULL
+cases.ref TEXT NOT NULL
+cases.application_ref TEXT NOT NULL
+cases.service_ref TEXT NOT NULL
+cases.service_name TEXT NOT NULL
+cases.workflow_version INTEGER NOT NULL
+cases.unit_ref TEXT NOT NULL
+cases.state TEXT NOT NULL
+cases.assignee_id INTEGER
+cases.applicant_account_id INTEGER
+cases.applicant_email TEXT NOT NULL DEFAULT ''
+cases.submitted_at DATETIME NOT NULL
+cases.opened_at DATETIME NOT NULL
+cases.state_since DATETIME NOT NULL
+cases.due_at DATETIME NOT NULL
+cases.state_due_at DATETIME
+cases.paused_at DATETIME
+cases.follow_up_on TEXT
+cases.closed_at DATETIME
+cases.file_ref TEXT NOT NULL DEFAULT ''
+cases.revision INTEGER NOT NULL DEFAULT 1
 catalog_revisions.tenant_id INTEGER
 catalog_revisions.revision INTEGER NOT NULL
+decisions.id INTEGER
+decisions.tenant_id INTEGER NOT NULL
+decisions.case_id INTEGER NOT NULL
+decisions.ref TEXT NOT NULL
+decisions.kind TEXT NOT NULL
+decisions.status TEXT NOT NULL
+decisions.title TEXT NOT NULL
+decisions.body TEXT NOT NULL
+decisions.legal_remedies TEXT NOT NULL
+decisions.reason TEXT NOT NULL DEFAULT ''
+decisions.supersedes_ref TEXT NOT NULL DEFAULT ''
+decisions.drafted_by TEXT NOT NULL
+decisions.drafted_by_id INTEGER NOT NULL
+decisions.drafted_at DATETIME NOT NULL
+decisions.signed_off_by TEXT NOT NULL DEFAULT ''
+decisions.signed_off_at DATETIME
+decisions.sent_by TEXT NOT NULL DEFAULT ''
+decisions.sent_at DATETIME
+decisions.pdf_key TEXT NOT NULL DEFAULT ''
+decisions.pdf_size INTEGER NOT NULL DEFAULT 0
+decisions.delivery TEXT NOT NULL DEFAULT ''
+decisions.message_ref TEXT NOT NULL DEFAULT ''
+delivery_consents.id INTEGER
+delivery_consents.tenant_id INTEGER NOT NULL
+delivery_consents.account_id INTEGER NOT NULL
+delivery_consents.consented BOOLEAN NOT NULL
+delivery_consents.at DATETIME NOT NULL
+delivery_consents.source TEXT NOT NULL
+einvoice_invoices.id INTEGER
+einvoice_invoices.tenant_id INTEGER NOT NULL
+einvoice_invoices.ref TEXT NOT NULL
+einvoice_invoices.channel TEXT NOT NULL
+einvoice_invoices.kind TEXT NOT NULL
+einvoice_invoices.status TEXT NOT NULL
+einvoice_invoices.version INTEGER NOT NULL
+einvoice_invoices.unit_ref TEXT NOT NULL DEFAULT ''
+einvoice_invoices.leitweg_id TEXT NOT NULL DEFAULT ''
+einvoice_invoices.routing_problem TEXT NOT NULL DEFAULT ''
+einvoice_invoices.supplier_key TEXT NOT NULL
+einvoice_invoices.supplier_name TEXT NOT NULL
+einvoice_invoices.number TEXT NOT NULL
+einvoice_invoices.issue_date TEXT NOT NULL DEFAULT ''
+einvoice_invoices.due_date TEXT NOT NULL DEFAULT ''
+einvoice_invoices.discount_until TEXT NOT NULL DEFAULT ''
+einvoice_invoices.discount_percent TEXT NOT NULL DEFAULT ''
+einvoice_invoices.currency TEXT NOT NULL
+einvoice_invoices.amount TEXT NOT NULL
+einvoice_invoices.iban TEXT NOT NULL DEFAULT ''
+einvoice_invoices.credits_number TEXT NOT NULL DEFAULT ''
+einvoice_invoices.syntax TEXT NOT NULL
+einvoice_invoices.scenario TEXT NOT NULL DEFAULT ''
+einvoice_invoices.validation TEXT NOT NULL
+einvoice_invoices.document TEXT NOT NULL
+einvoice_invoices.original_key TEXT NOT NULL
+einvoice_invoices.original_type TEXT NOT NULL
+einvoice_invoices.original_name TEXT NOT NULL DEFAULT ''
+einvoice_invoices.original_size INTEGER NOT NULL
+einvoice_invoices.scan_key TEXT NOT NULL DEFAULT ''
+einvoice_invoices.submitted_by TEXT NOT NULL
+einvoice_invoices.submitter_account INTEGER
+einvoice_invoices.sender_email TEXT NOT NULL DEFAULT ''
+einvoice_invoices.cost_centre TEXT NOT NULL DEFAULT ''
+einvoice_invoices.budget_line TEXT NOT NULL DEFAULT ''
+einvoice_invoices.rejection_reason TEXT NOT NULL DEFAULT ''
+einvoice_invoices.netted_with TEXT NOT NULL DEFAULT ''
+einvoice_invoices.received_at DATETIME NOT NULL
+einvoice_invoices.updated_at DATETIME NOT NULL
+einvoice_invoices.closed_at DATETIME
+einvoice_invoices.retain_until TEXT NOT NULL
+einvoice_mails.id INTEGER
+einvoice_mails.tenant_id INTEGER NOT NULL
+einvoice_mails.message_key TEXT NOT NULL
+einvoice_mails.outcome TEXT NOT NULL
+einvoice_mails.invoices TEXT NOT NULL DEFAULT ''
+einvoice_mails.at DATETIME NOT NULL
+einvoice_payment_runs.id INTEGER
+einvoice_payment_runs.tenant_id INTEGER NOT NULL
+einvoice_payment_runs.ref TEXT NOT NULL
+einvoice_payment_runs.count INTEGER NOT NULL
+einvoice_payment_runs.control_sum TEXT NOT NULL
+einvoice_payment_runs.file_key TEXT NOT NULL
+einvoice_payment_runs.file_size INTEGER NOT NULL
+einvoice_payment_runs.created_by TEXT NOT NULL
+einvoice_payment_runs.created_at DATETIME NOT NULL
+einvoice_payments.id INTEGER
+einvoice_payments.tenant_id INTEGER NOT NULL
+einvoice_payments.run_id INTEGER NOT NULL
+einvoice_payments.invoice_id INTEGER NOT NULL
+einvoice_payments.end_to_end_id TEXT NOT NULL
+einvoice_payments.amount TEXT NOT NULL
+einvoice_payments.discount TEXT NOT NULL DEFAULT '0.00'
+einvoice_payments.execution_date TEXT NOT NULL
+einvoice_payments.status TEXT NOT NULL
+einvoice_payments.paid_at DATETIME
+einvoice_routes.id INTEGER
+einvoice_routes.tenant_id INTEGER NOT NULL
+einvoice_routes.leitweg_id TEXT NOT NULL
+einvoice_routes.unit_ref TEXT NOT NULL
+einvoice_routes.created_at DATETIME NOT NULL
+einvoice_steps.id INTEGER
+einvoice_steps.tenant_id INTEGER NOT NULL
+einvoice_steps.invoice_id INTEGER NOT NULL
+einvoice_steps.step TEXT NOT NULL
+einvoice_steps.account_id INTEGER
+einvoice_steps.actor TEXT NOT NULL
+einvoice_steps.actor_name TEXT NOT NULL DEFAULT ''
+einvoice_steps.on_behalf_of TEXT NOT NULL DEFAULT ''
+einvoice_steps.invoice_hash TEXT NOT NULL
+einvoice_steps.version INTEGER NOT NULL
+einvoice_steps.note TEXT NOT NULL DEFAULT ''
+einvoice_steps.at DATETIME NOT NULL
 expected_debits.id INTEGER
 expected_debits.tenant_id INTEGER NOT NULL
 expected_debits.run TEXT NOT NULL
@@ -268,6 +418,15 @@ forms.channel TEXT NOT NULL DEFAULT 'online'
 forms.source TEXT NOT NULL DEFAULT ''
 forms.created_at DATETIME NOT NULL
 forms.updated_at DATETIME NOT NULL
+information_requests.id INTEGER
+information_requests.case_id INTEGER NOT NULL
+information_requests.ref TEXT NOT NULL
+information_requests.message_ref TEXT NOT NULL
+information_requests.question TEXT NOT NULL
+information_requests.asked_at DATETIME NOT NULL
+information_requests.answer_due_on TEXT NOT NULL
+information_requests.answered_at DATETIME
+information_requests.answer_message_ref TEXT NOT NULL DEFAULT ''
 jobs.id INTEGER
 jobs.tenant_id INTEGER
 jobs.kind TEXT NOT NULL
@@ -286,6 +445,36 @@ login_attempts.key TEXT
 login_attempts.failures INTEGER NOT NULL
 login_attempts.window_start DATETIME NOT NULL
 login_attempts.locked_until DATETIME
+mailbox_documents.id INTEGER
+mailbox_documents.message_id INTEGER NOT NULL
+mailbox_documents.ref TEXT NOT NULL
+mailbox_documents.name TEXT NOT NULL
+mailbox_documents.media_type TEXT NOT NULL
+mailbox_documents.blob_key TEXT NOT NULL
+mailbox_documents.size INTEGER NOT NULL
+mailbox_documents.sealed BOOLEAN NOT NULL DEFAULT FALSE
+mailbox_documents.created_at DATETIME NOT NULL
+mailbox_links.token_hash TEXT
+mailbox_links.tenant_id INTEGER NOT NULL
+mailbox_links.message_id INTEGER NOT NULL
+mailbox_links.expires_at DATETIME NOT NULL
+mailbox_links.used_at DATETIME
+mailbox_messages.id INTEGER
+mailbox_messages.tenant_id INTEGER NOT NULL
+mailbox_messages.ref TEXT NOT NULL
+mailbox_messages.account_id INTEGER NOT NULL
+mailbox_messages.direction TEXT NOT NULL
+mailbox_messages.kind TEXT NOT NULL
+mailbox_messages.subject_ref TEXT NOT NULL DEFAULT ''
+mailbox_messages.in_reply_to INTEGER
+mailbox_messages.sender TEXT NOT NULL
+mailbox_messages.title TEXT NOT NULL
+mailbox_messages.body TEXT NOT NULL
+mailbox_messages.delivery TEXT NOT NULL
+mailbox_messages.replies_allowed BOOLEAN NOT NULL DEFAULT FALSE
+mailbox_messages.created_at DATETIME NOT NULL
+mailbox_messages.made_available_at DATETIME
+mailbox_messages.first_opened_at DATETIME
 oidc_logins.state_hash TEXT
 oidc_logins.tenant_id INTEGER NOT NULL
 oidc_logins.provider TEXT NOT NULL
@@ -357,6 +546,13 @@ payments_received.method TEXT NOT NULL DEFAULT ''
 payments_received.confidence TEXT NOT NULL DEFAULT ''
 payments_received.created_at DATETIME NOT NULL
 payments_received.created_by TEXT NOT NULL
+print_jobs.id INTEGER
+print_jobs.tenant_id INTEGER NOT NULL
+print_jobs.ref TEXT NOT NULL
+print_jobs.message_id INTEGER NOT NULL
+print_jobs.created_at DATETIME NOT NULL
+print_jobs.printed_at DATETIME
+print_jobs.printed_by TEXT NOT NULL DEFAULT ''
 provider_events.id INTEGER
 provider_events.tenant_id INTEGER NOT NULL
 provider_events.provider TEXT NOT NULL
@@ -379,6 +575,36 @@ rate_limits.key_hash TEXT NOT NULL
 rate_limits.window_start DATETIME NOT NULL
 rate_limits.hits INTEGER NOT NULL
 rate_limits.expires_at DATETIME NOT NULL
+record_documents.id INTEGER
+record_documents.file_id INTEGER NOT NULL
+record_documents.seq INTEGER NOT NULL
+record_documents.name TEXT NOT NULL
+record_documents.kind TEXT NOT NULL
+record_documents.media_type TEXT NOT NULL
+record_documents.blob_key TEXT NOT NULL
+record_documents.sha256 TEXT NOT NULL
+record_documents.size INTEGER NOT NULL
+record_documents.created_at DATETIME NOT NULL
+record_files.id INTEGER
+record_files.tenant_id INTEGER NOT NULL
+record_files.ref TEXT NOT NULL
+record_files.case_ref TEXT NOT NULL
+record_files.application_ref TEXT NOT NULL
+record_files.title TEXT NOT NULL
+record_files.service_ref TEXT NOT NULL
+record_files.service_name TEXT NOT NULL
+record_files.leika_key TEXT NOT NULL DEFAULT ''
+record_files.unit_ref TEXT NOT NULL
+record_files.unit_name TEXT NOT NULL
+record_files.opened_at DATETIME NOT NULL
+record_files.closed_at DATETIME
+record_files.retention_years INTEGER NOT NULL
+record_files.retain_until TEXT
+record_files.status TEXT NOT NULL
+record_files.metadata TEXT NOT NULL DEFAULT '{}'
+record_files.created_at DATETIME NOT NULL
+record_files.disposed_at DATETIME
+record_files.disposed_by TEXT NOT NULL DEFAULT ''
 refunds.id INTEGER
 refunds.tenant_id INTEGER NOT NULL
 refunds.ref TEXT NOT NULL
@@ -391,6 +617,12 @@ refunds.task_id INTEGER
 refunds.created_at DATETIME NOT NULL
 refunds.created_by TEXT NOT NULL
 refunds.done_at DATETIME
+responsibilities.tenant_id INTEGER NOT NULL
+responsibilities.kind TEXT NOT NULL
+responsibilities.match_key TEXT NOT NULL
+responsibilities.unit_ref TEXT NOT NULL
+responsibilities.updated_at DATETIME NOT NULL
+responsibilities.updated_by TEXT NOT NULL
 sepa_mandates.id INTEGER
 sepa_mandates.tenant_id INTEGER NOT NULL
 sepa_mandates.ref TEXT NOT NULL
@@ -480,3 +712,10 @@ units.ref TEXT NOT NULL
 units.parent_id INTEGER
 units.name TEXT NOT NULL
 units.created_at DATETIME NOT NULL
+workflows.id INTEGER
+workflows.tenant_id INTEGER NOT NULL
+workflows.service_ref TEXT NOT NULL
+workflows.version INTEGER NOT NULL
+workflows.document TEXT NOT NULL
+workflows.created_at DATETIME NOT NULL
+workflows.created_by TEXT NOT NULL
