@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/blob"
 	"github.com/rathaus/rathaus/internal/platform/clock"
@@ -30,6 +31,7 @@ type env struct {
 	// demo's address for mailed links (both set by serve in demo mode).
 	demoHosts []string
 	listenURL string
+	forms     *forms.Service // formsService(): built on first use
 }
 
 // open opens the database and blob store and migrates the schema.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rathaus/rathaus/internal/catalog"
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
 	"github.com/rathaus/rathaus/internal/platform/web"
@@ -35,7 +36,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, domain := range []fs.FS{identity.Messages, catalog.Messages()} {
+	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), forms.Messages()} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
 		}
