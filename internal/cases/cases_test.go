@@ -208,7 +208,7 @@ func TestWorkflowDeclarations(t *testing.T) {
 	bad := []struct {
 		name, doc, field, code string
 	}{
-		{"unknown field", strings.Replace(dogTaxWorkflow, `"initial"`, `"inital_typo": 1, "initial"`, 1), "document", "invalid_json"},
+		{"unknown field", strings.Replace(dogTaxWorkflow, `"initial"`, `"inital_typo": 1, "initial"`, 1), "document", "workflow_invalid_json"},
 		{"unknown state", strings.Replace(dogTaxWorkflow, `"to": "closed"`, `"to": "archived"`, 1), "transitions.5.to", "unknown_state"},
 		{"unknown role", strings.Replace(dogTaxWorkflow, `"roles": ["unit_head"]`, `"roles": ["mayor"]`, 1), "transitions.4.roles", "invalid_choice"},
 		{"system without event", strings.Replace(dogTaxWorkflow, `, "on": "information_received"`, ``, 1), "transitions.2.on", "system_needs_event"},
@@ -257,7 +257,7 @@ func TestCaseFromSubmissionToFiledDecision(t *testing.T) {
 		// Monday 2 March 2026, 09:00 UTC.
 		w := newWorld(t, db, clk)
 		s := w.s
-		if _, err := s.DeclareWorkflow(ctx, w.mueller, w.tn.ID, w.serviceID, []byte(strings.Replace(dogTaxWorkflow, "SECOND", "false", 1))); !errors.Is(err, fault.ErrForbidden) {
+		if _, err := s.DeclareWorkflow(ctx, w.mueller, w.tn.ID, w.serviceID, []byte(strings.Replace(dogTaxWorkflow, "SECOND", "false", 1))); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("case worker declares a workflow: %v", err)
 		}
 		fm := identity.Principal{TenantID: w.tn.ID, Ref: "U-FORM", Kind: "staff", Roles: []identity.Role{identity.RoleFormManager}}

@@ -191,15 +191,6 @@ func decisionTransition(wf *Workflow, state, kind string, a actor) (Transition, 
 // unsent drafts are discarded). With a second-person rule it then waits
 // for SignOff; otherwise the decision step sends it.
 func (s *Service) DraftDecision(ctx context.Context, p identity.Principal, tenantID int64, caseRef, kind, reason string) (*Decision, error) {
-	if !p.IsPerson() {
-		return nil, fmt.Errorf("a decision needs a person: %w", fault.ErrForbidden)
-	}
-	if kind != "approval" && kind != "rejection" {
-		return nil, fault.Invalid("kind", "invalid_choice")
-	}
-	if len([]rune(reason)) > 5000 {
-		return nil, fault.Invalid("reason", "too_long", "max", 5000)
-	}
 	a, err := s.actorOf(ctx, p, tenantID)
 	if err != nil {
 		return nil, err
@@ -209,6 +200,15 @@ func (s *Service) DraftDecision(ctx context.Context, p identity.Principal, tenan
 		c, wf, err := s.load(tx, a, tenantID, caseRef)
 		if err != nil {
 			return err
+		}
+		if !p.IsPerson() {
+			return fmt.Errorf("a decision needs a person: %w", fault.ErrForbidden)
+		}
+		if kind != "approval" && kind != "rejection" {
+			return fault.Invalid("kind", "invalid_choice")
+		}
+		if len([]rune(reason)) > 5000 {
+			return fault.Invalid("reason", "too_long", "max", 5000)
 		}
 		if _, ok := decisionTransition(wf.Workflow, c.State, kind, a); !ok {
 			return fmt.Errorf("decision %s from %s: %w", kind, c.State, ErrTransition)
@@ -258,9 +258,6 @@ func (s *Service) draft(tx *database.Tx, a actor, c *Case, wf *Workflow, tenant 
 // SignOff is the second person's approval of a drafted decision: a
 // different person than the one who drafted it.
 func (s *Service) SignOff(ctx context.Context, p identity.Principal, tenantID int64, caseRef, decisionRef string) error {
-	if !p.IsPerson() {
-		return fmt.Errorf("sign-off needs a person: %w", fault.ErrForbidden)
-	}
 	a, err := s.actorOf(ctx, p, tenantID)
 	if err != nil {
 		return err
@@ -269,6 +266,9 @@ func (s *Service) SignOff(ctx context.Context, p identity.Principal, tenantID in
 		c, _, err := s.load(tx, a, tenantID, caseRef)
 		if err != nil {
 			return err
+		}
+		if !p.IsPerson() {
+			return fmt.Errorf("sign-off needs a person: %w", fault.ErrForbidden)
 		}
 		d, err := scanDecision(tx.QueryRowContext(ctx, `SELECT `+decisionCols+` FROM decisions WHERE case_id = $1 AND ref = $2`, c.id, decisionRef))
 		if errors.Is(err, sql.ErrNoRows) {

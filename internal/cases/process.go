@@ -416,13 +416,6 @@ func (s *Service) fileCase(tx *database.Tx, a actor, c *Case) error {
 // Note adds a note to the case's timeline (staff only; never shown to the
 // applicant).
 func (s *Service) Note(ctx context.Context, p identity.Principal, tenantID int64, caseRef, text string) error {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return fault.Invalid("text", "required")
-	}
-	if len([]rune(text)) > 5000 {
-		return fault.Invalid("text", "too_long", "max", 5000)
-	}
 	a, err := s.actorOf(ctx, p, tenantID)
 	if err != nil {
 		return err
@@ -431,6 +424,13 @@ func (s *Service) Note(ctx context.Context, p identity.Principal, tenantID int64
 		c, _, err := s.load(tx, a, tenantID, caseRef)
 		if err != nil {
 			return err
+		}
+		text = strings.TrimSpace(text)
+		if text == "" {
+			return fault.Invalid("text", "required")
+		}
+		if len([]rune(text)) > 5000 {
+			return fault.Invalid("text", "too_long", "max", 5000)
 		}
 		if err := addEvent(tx, c, p, a.name, "note", text, nil); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rathaus/rathaus/internal/audit"
+	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
@@ -135,7 +136,8 @@ func (s *Service) ResponsibleUnit(ctx context.Context, tenantID int64, serviceRe
 }
 
 // OfficeNames lists the distinct free-text unit and office names of the
-// tenant's catalog (what the admin page maps), sorted.
+// tenant's catalog services that can be applied for online (what the admin
+// page offers to map), sorted.
 func (s *Service) OfficeNames(ctx context.Context, tenantID int64) ([]string, error) {
 	all, err := s.Catalog.All(ctx, tenantID)
 	if err != nil {
@@ -143,6 +145,9 @@ func (s *Service) OfficeNames(ctx context.Context, tenantID int64) ([]string, er
 	}
 	seen := map[string]bool{}
 	for _, svc := range all {
+		if svc.Availability != catalog.AvailabilityOnlineForm && svc.Availability != catalog.AvailabilityFullyDigital {
+			continue
+		}
 		for _, n := range officeNames(svc.Units, svc.Offices) {
 			seen[n] = true
 		}

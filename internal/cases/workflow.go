@@ -143,10 +143,10 @@ func ParseWorkflow(b []byte) (*Workflow, error) {
 	dec.DisallowUnknownFields()
 	var w Workflow
 	if err := dec.Decode(&w); err != nil {
-		return nil, fault.Invalid("document", "invalid_json")
+		return nil, fault.Invalid("document", "workflow_invalid_json")
 	}
 	if dec.More() {
-		return nil, fault.Invalid("document", "invalid_json")
+		return nil, fault.Invalid("document", "workflow_invalid_json")
 	}
 	if err := w.Validate(); err != nil {
 		return nil, err

@@ -75,7 +75,7 @@ func workflowVersion(ctx context.Context, q querier, tenantID int64, serviceRef 
 // Workflow returns the current declaration of a service (the standard one,
 // not yet stored, when none was declared: version 0).
 func (s *Service) Workflow(ctx context.Context, p identity.Principal, tenantID int64, serviceRef string) (*StoredWorkflow, error) {
-	if err := p.Require(tenantID, identity.Roles...); err != nil {
+	if err := p.See(tenantID, identity.Roles...); err != nil {
 		return nil, err
 	}
 	w, err := workflowVersion(ctx, s.DB.R, tenantID, catalog.NormalizeRef(serviceRef), 0)
@@ -90,7 +90,7 @@ func (s *Service) Workflow(ctx context.Context, p identity.Principal, tenantID i
 
 // WorkflowVersions lists every stored version of a service's declaration.
 func (s *Service) WorkflowVersions(ctx context.Context, p identity.Principal, tenantID int64, serviceRef string) ([]StoredWorkflow, error) {
-	if err := p.Require(tenantID, identity.Roles...); err != nil {
+	if err := p.See(tenantID, identity.Roles...); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.R.QueryContext(ctx, `SELECT version, created_at, created_by FROM workflows WHERE tenant_id = $1 AND service_ref = $2 ORDER BY version DESC`, tenantID, catalog.NormalizeRef(serviceRef))
@@ -113,7 +113,7 @@ func (s *Service) WorkflowVersions(ctx context.Context, p identity.Principal, te
 // managers and admins). Earlier versions stay unchanged: running cases
 // keep theirs.
 func (s *Service) DeclareWorkflow(ctx context.Context, p identity.Principal, tenantID int64, serviceRef string, document []byte) (*StoredWorkflow, error) {
-	if err := p.Require(tenantID, identity.RoleFormManager, identity.RoleAdmin); err != nil {
+	if err := p.See(tenantID, identity.RoleFormManager, identity.RoleAdmin); err != nil {
 		return nil, err
 	}
 	serviceRef = catalog.NormalizeRef(serviceRef)

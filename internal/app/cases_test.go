@@ -1,0 +1,110 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/ref"
+)
+
+func init() {
+	for pattern, fix := range map[string]fixture{
+		"GET /api/v1/cases/{id}":                                       caseFixture,
+		"POST /api/v1/cases/{id}/assignment":                           caseFixture,
+		"POST /api/v1/cases/{id}/claim":                                caseFixture,
+		"POST /api/v1/cases/{id}/decisions":                            caseFixture,
+		"POST /api/v1/cases/{id}/decisions/{decision}/sign-off":        caseFixture,
+		"PUT /api/v1/cases/{id}/follow-up":                             caseFixture,
+		"POST /api/v1/cases/{id}/notes":                                caseFixture,
+		"POST /api/v1/cases/{id}/steps":                                caseFixture,
+		"GET /verwaltung/vorgaenge/{id}":                               caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/bescheid":                     caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/bescheid/{decision}/freigabe": caseFixture,
+		"GET /verwaltung/vorgaenge/{id}/dokumente/{doc}":               caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/notiz":                        caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/schritt":                      caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/uebernehmen":                  caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/wiedervorlage":                caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/zuweisen":                     caseFixture,
+		"GET /antraege/{id}/stand":                                     applicationFixture,
+		"GET /api/v1/applications/{id}/progress":                       applicationFixture,
+		"GET /api/v1/mailbox/{id}":                                     messageFixture,
+		"POST /api/v1/mailbox/{id}/replies":                            messageFixture,
+		"GET /postfach/{id}":                                           messageFixture,
+		"POST /postfach/{id}/antwort":                                  messageFixture,
+		"GET /postfach/{id}/dokumente/{doc}":                           messageFixture,
+		"GET /api/v1/records/{id}":                                     recordFixture,
+		"GET /verwaltung/akten/{id}":                                   recordFixture,
+		"GET /verwaltung/akten/{id}/aussonderung":                      recordFixture,
+		"POST /verwaltung/akten/{id}/aussonderung":                     recordFixture,
+		"GET /api/v1/workflows/{id}":                                   serviceFixture,
+		"PUT /api/v1/workflows/{id}":                                   serviceFixture,
+		"GET /verwaltung/ablaeufe/{id}":                                serviceFixture,
+		"POST /verwaltung/ablaeufe/{id}":                               serviceFixture,
+		"POST /verwaltung/abwesenheit/{id}/beenden":                    absenceFixture,
+		"GET /verwaltung/druckauftraege/{id}/dokument":                 printJobFixture,
+		"POST /verwaltung/druckauftraege/{id}/gedruckt":                printJobFixture,
+	} {
+		isolationFixtures[pattern] = fix
+	}
+}
+
+// insertRef runs an INSERT … RETURNING id for the fixtures below.
+func insertRef(t *testing.T, e *env, q string, args ...any) int64 {
+	t.Helper()
+	var id int64
+	must(t, database.WithTx(context.Background(), e.db, func(tx *database.Tx) error {
+		return tx.QueryRowContext(tx.Context(), q, args...).Scan(&id)
+	}))
+	return id
+}
+
+// caseFixture is a case of the tenant in one of its units (the requester
+// is neither a member of it nor of the tenant).
+func caseFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	r := ref.New("C")
+	unit := unitFixture(t, e, tn)
+	insertRef(t, e, `INSERT INTO cases (tenant_id, ref, application_ref, service_ref, service_name, workflow_version, unit_ref, state, submitted_at, opened_at, state_since, due_at)
+		VALUES ($1, $2, $3, $4, 'Fixture', 1, $5, 'received', $6, $6, $6, $6) RETURNING id`, tn.ID, r, ref.New("A"), serviceFixture(t, e, tn), unit, e.db.Clock.Now().UTC())
+	return r
+}
+
+// applicationFixture is an application reference nobody of the requester
+// owns.
+func applicationFixture(t *testing.T, e *env, tn *identity.Tenant) string { return ref.New("A") }
+
+// messageFixture is a message in another citizen's mailbox of the tenant.
+func messageFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	var account int64
+	e.db.R.QueryRow(`SELECT id FROM accounts WHERE ref = $1`, citizenFixture(t, e, tn)).Scan(&account)
+	r := ref.New("N")
+	insertRef(t, e, `INSERT INTO mailbox_messages (tenant_id, ref, account_id, direction, kind, sender, title, body, delivery, replies_allowed, created_at, made_available_at)
+		VALUES ($1, $2, $3, 'outbound', 'information_request', 'Fixture', 'Fixture', 'Fixture', 'electronic', TRUE, $4, $4) RETURNING id`, tn.ID, r, account, e.db.Clock.Now().UTC())
+	return r
+}
+
+func recordFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	r := ref.New("F")
+	insertRef(t, e, `INSERT INTO record_files (tenant_id, ref, case_ref, application_ref, title, service_ref, service_name, unit_ref, unit_name, opened_at, closed_at, retention_years, retain_until, status, created_at)
+		VALUES ($1, $2, $3, $4, 'Fixture', 'L-0000-0000', 'Fixture', '', '', $5, $5, 1, '2000-12-31', 'kept', $5) RETURNING id`, tn.ID, r, ref.New("C"), ref.New("A"), e.db.Clock.Now().UTC())
+	return r
+}
+
+func absenceFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	now := e.db.Clock.Now()
+	a, err := e.identity.SetAbsence(context.Background(), identity.System(tn.ID), tn.ID, staffFixture(t, e, tn), now.Add(24*3600e9), now.Add(48*3600e9), "")
+	must(t, err)
+	return a.Ref
+}
+
+func printJobFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	msg := messageFixture(t, e, tn)
+	var id int64
+	e.db.R.QueryRow(`SELECT id FROM mailbox_messages WHERE ref = $1`, msg).Scan(&id)
+	r := ref.New("P")
+	insertRef(t, e, `INSERT INTO print_jobs (tenant_id, ref, message_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id`, tn.ID, r, id, e.db.Clock.Now().UTC())
+	return strings.TrimSpace(r)
+}
