@@ -89,8 +89,8 @@ func (h *Handler) Routes(rt *web.Router) {
 	rt.API(web.Operation{Method: "PUT", Path: "/api/v1/responsibilities", ID: "putResponsibility", Tag: "cases", Auth: []string{"admin"}, Status: 204,
 		Summary: "Map a service or a catalog office name to a unit (unit \"\" removes it)", Request: Mapping{Kind: MapOffice, Key: "Stadtkasse", UnitRef: "E-7K3M-Q9TX"}}, h.handlePutMappingAPI)
 	rt.API(web.Operation{Method: "POST", Path: "/api/v1/absences", ID: "createAbsence", Tag: "cases", Auth: []string{"staff"}, Status: 201,
-		Summary: "Mark a staff member absent (oneself; unit heads and admins: anyone) with an optional substitute; their open cases move when it starts",
-		Request: absenceRequest{Account: "U-7K3M-Q9TX", StartsAt: time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC), EndsAt: time.Date(2026, 3, 6, 16, 0, 0, 0, time.UTC), Substitute: "U-8K3M-Q9TX"},
+		Summary:  "Mark a staff member absent (oneself; unit heads and admins: anyone) with an optional substitute; their open cases move when it starts",
+		Request:  absenceRequest{Account: "U-7K3M-Q9TX", StartsAt: time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC), EndsAt: time.Date(2026, 3, 6, 16, 0, 0, 0, time.UTC), Substitute: "U-8K3M-Q9TX"},
 		Response: identity.Absence{Ref: "V-7K3M-Q9TX"}}, h.handleAbsenceAPI)
 	if h.Pages == nil {
 		return

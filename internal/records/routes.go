@@ -53,8 +53,8 @@ type Handler struct {
 func (h *Handler) Routes(rt *web.Router) {
 	ex := File{Ref: "F-7K3M-Q9TX", CaseRef: "C-7K3M-Q9TX", Status: StatusKept, RetentionYears: 10, RetainUntil: "2036-12-31", Metadata: map[string]string{}, Documents: []Document{}}
 	rt.API(web.Operation{Method: "GET", Path: "/api/v1/records", ID: "listRecords", Tag: "records", Auth: []string{"records_officer", "admin", "unit_head", "case_worker"},
-		Summary: "E-files with their documents' SHA-256 (closed=true: only closed files; due=YYYY-MM-DD: retention ended before that day)",
-		Query: []web.Param{{Name: "closed", Description: "only closed files", Type: "boolean"}, {Name: "due", Description: "kept files whose retention ended before this day", Type: "string"}},
+		Summary:  "E-files with their documents' SHA-256 (closed=true: only closed files; due=YYYY-MM-DD: retention ended before that day)",
+		Query:    []web.Param{{Name: "closed", Description: "only closed files", Type: "boolean"}, {Name: "due", Description: "kept files whose retention ended before this day", Type: "string"}},
 		Response: []File{ex}}, h.handleListAPI)
 	rt.API(web.Operation{Method: "GET", Path: "/api/v1/records/{id}", ID: "getRecord", Tag: "records", Auth: []string{"records_officer", "admin", "unit_head", "case_worker"},
 		Summary: "One e-file with its documents", Response: ex}, h.handleGetAPI)
