@@ -331,3 +331,58 @@ func (noForms) SetStatus(tx *database.Tx, tenantID int64, ref, status string) er
 // casePayments is the payments seam of cases: nil until payments exports
 // its request use case (a case step "request_payment" then answers 503).
 func (e *env) casePayments() cases.Payments { return nil }
+
+// seedDemoCases gives the demo city what case processing needs: the test
+// seal, the dog tax's office mapped to the Steueramt, the dog tax workflow
+// and the demo citizen's consent to electronic delivery. Only what is
+// absent is added.
+func seedDemoCases(ctx context.Context, e *env, t *identity.Tenant) ([]string, error) {
+	if err := writeDemoSeal(e, t.Name); err != nil {
+		return nil, fmt.Errorf("demo seal: %w", err)
+	}
+	m, err := e.caseModule()
+	if err != nil {
+		return nil, err
+	}
+	sys := identity.System(t.ID)
+	units, err := e.identity.Units(ctx, sys, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var steueramt string
+	for _, u := range units {
+		if u.Name == "Steueramt" {
+			steueramt = u.Ref
+		}
+	}
+	maps, err := m.cases.Mappings(ctx, sys, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(maps) == 0 && steueramt != "" {
+		if err := m.cases.SetMapping(ctx, sys, t.ID, cases.MapOffice, "Stadtkasse – Steuern und Abgaben", steueramt); err != nil {
+			return nil, fmt.Errorf("demo mapping: %w", err)
+		}
+	}
+	if vs, err := m.cases.WorkflowVersions(ctx, sys, t.ID, DemoServiceRef); err != nil {
+		return nil, err
+	} else if len(vs) == 0 {
+		if _, err := m.cases.DeclareWorkflow(ctx, sys, t.ID, DemoServiceRef, cases.DemoDogTaxWorkflow()); err != nil {
+			return nil, fmt.Errorf("demo dog tax workflow: %w", err)
+		}
+	}
+	var citizen int64
+	e.db.R.QueryRowContext(ctx, `SELECT id FROM accounts WHERE tenant_id = $1 AND email = $2`, t.ID, DemoCitizen.Email).Scan(&citizen)
+	if citizen != 0 {
+		if c, err := m.mailbox.ConsentFor(ctx, t.ID, citizen); err == nil && c.Since == nil {
+			err := database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+				return mailbox.RecordConsent(tx, t.ID, citizen, "system", true, "demo")
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	lines := []string{"case processing: dog tax cases go to the Steueramt; decisions are sealed with the demo's test CA (" + filepath.Join(demoSealDir(e), "ca.pem") + ")"}
+	return lines, nil
+}

@@ -177,7 +177,7 @@ func (w *world) runJobs(t *testing.T) {
 	}
 }
 
-const dogTaxWorkflow = `{
+const testDogTaxWorkflow = `{
   "format": "rathaus-workflow", "name": "Hundesteuer-Anmeldung", "deadline_days": 10, "retention_years": 10, "initial": "received",
   "states": [
     {"id": "received", "label": {"de": "Eingegangen"}, "applicant_status": "submitted", "deadline_days": 2},
@@ -208,14 +208,14 @@ func TestWorkflowDeclarations(t *testing.T) {
 	bad := []struct {
 		name, doc, field, code string
 	}{
-		{"unknown field", strings.Replace(dogTaxWorkflow, `"initial"`, `"inital_typo": 1, "initial"`, 1), "document", "workflow_invalid_json"},
-		{"unknown state", strings.Replace(dogTaxWorkflow, `"to": "closed"`, `"to": "archived"`, 1), "transitions.5.to", "unknown_state"},
-		{"unknown role", strings.Replace(dogTaxWorkflow, `"roles": ["unit_head"]`, `"roles": ["mayor"]`, 1), "transitions.4.roles", "invalid_choice"},
-		{"system without event", strings.Replace(dogTaxWorkflow, `, "on": "information_received"`, ``, 1), "transitions.2.on", "system_needs_event"},
-		{"step out of a final state", strings.Replace(dogTaxWorkflow, `"from": ["decided"]`, `"from": ["closed"]`, 1), "transitions.5.from", "final_state"},
-		{"unknown placeholder", strings.Replace(dogTaxWorkflow, `{reason}"}`, `{password}"}`, 1), "decision.approval", "unknown_placeholder"},
-		{"deadline out of range", strings.Replace(dogTaxWorkflow, `"deadline_days": 10`, `"deadline_days": 0`, 1), "deadline_days", "out_of_range"},
-		{"question to a non-pausing state", strings.Replace(dogTaxWorkflow, `"to": "awaiting_information", "roles": ["case_worker"]`, `"to": "in_progress", "roles": ["case_worker"]`, 1), "transitions.1.to", "must_pause"},
+		{"unknown field", strings.Replace(testDogTaxWorkflow, `"initial"`, `"inital_typo": 1, "initial"`, 1), "document", "workflow_invalid_json"},
+		{"unknown state", strings.Replace(testDogTaxWorkflow, `"to": "closed"`, `"to": "archived"`, 1), "transitions.5.to", "unknown_state"},
+		{"unknown role", strings.Replace(testDogTaxWorkflow, `"roles": ["unit_head"]`, `"roles": ["mayor"]`, 1), "transitions.4.roles", "invalid_choice"},
+		{"system without event", strings.Replace(testDogTaxWorkflow, `, "on": "information_received"`, ``, 1), "transitions.2.on", "system_needs_event"},
+		{"step out of a final state", strings.Replace(testDogTaxWorkflow, `"from": ["decided"]`, `"from": ["closed"]`, 1), "transitions.5.from", "final_state"},
+		{"unknown placeholder", strings.Replace(testDogTaxWorkflow, `{reason}"}`, `{password}"}`, 1), "decision.approval", "unknown_placeholder"},
+		{"deadline out of range", strings.Replace(testDogTaxWorkflow, `"deadline_days": 10`, `"deadline_days": 0`, 1), "deadline_days", "out_of_range"},
+		{"question to a non-pausing state", strings.Replace(testDogTaxWorkflow, `"to": "awaiting_information", "roles": ["case_worker"]`, `"to": "in_progress", "roles": ["case_worker"]`, 1), "transitions.1.to", "must_pause"},
 	}
 	for _, b := range bad {
 		_, err := ParseWorkflow([]byte(strings.Replace(b.doc, "SECOND", "false", 1)))
@@ -223,14 +223,14 @@ func TestWorkflowDeclarations(t *testing.T) {
 			t.Errorf("%s: %v, want %s %s", b.name, err, b.field, b.code)
 		}
 	}
-	if _, err := ParseWorkflow([]byte(strings.Replace(dogTaxWorkflow, "SECOND", "true", 1))); err != nil {
+	if _, err := ParseWorkflow([]byte(strings.Replace(testDogTaxWorkflow, "SECOND", "true", 1))); err != nil {
 		t.Fatalf("dog tax workflow: %v", err)
 	}
 }
 
 func FuzzParseWorkflow(f *testing.F) {
 	f.Add(StandardWorkflowJSON())
-	f.Add([]byte(strings.Replace(dogTaxWorkflow, "SECOND", "true", 1)))
+	f.Add([]byte(strings.Replace(testDogTaxWorkflow, "SECOND", "true", 1)))
 	f.Add([]byte(`{"format":"rathaus-workflow"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		w, err := ParseWorkflow(b)
@@ -257,11 +257,11 @@ func TestCaseFromSubmissionToFiledDecision(t *testing.T) {
 		// Monday 2 March 2026, 09:00 UTC.
 		w := newWorld(t, db, clk)
 		s := w.s
-		if _, err := s.DeclareWorkflow(ctx, w.mueller, w.tn.ID, w.serviceID, []byte(strings.Replace(dogTaxWorkflow, "SECOND", "false", 1))); !errors.Is(err, fault.ErrNotFound) {
+		if _, err := s.DeclareWorkflow(ctx, w.mueller, w.tn.ID, w.serviceID, []byte(strings.Replace(testDogTaxWorkflow, "SECOND", "false", 1))); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("case worker declares a workflow: %v", err)
 		}
 		fm := identity.Principal{TenantID: w.tn.ID, Ref: "U-FORM", Kind: "staff", Roles: []identity.Role{identity.RoleFormManager}}
-		if _, err := s.DeclareWorkflow(ctx, fm, w.tn.ID, w.serviceID, []byte(strings.Replace(dogTaxWorkflow, "SECOND", "false", 1))); err != nil {
+		if _, err := s.DeclareWorkflow(ctx, fm, w.tn.ID, w.serviceID, []byte(strings.Replace(testDogTaxWorkflow, "SECOND", "false", 1))); err != nil {
 			t.Fatal(err)
 		}
 		appRef := w.submit(t, w.paul)
@@ -482,7 +482,7 @@ func TestSecondPersonSubstitutionAndBacklog(t *testing.T) {
 			t.Fatal(err)
 		}
 		fm := identity.Principal{TenantID: w.tn.ID, Ref: "U-FORM", Kind: "staff", Roles: []identity.Role{identity.RoleFormManager}}
-		v2, err := s.DeclareWorkflow(ctx, fm, w.tn.ID, w.serviceID, []byte(strings.Replace(dogTaxWorkflow, "SECOND", "true", 1)))
+		v2, err := s.DeclareWorkflow(ctx, fm, w.tn.ID, w.serviceID, []byte(strings.Replace(testDogTaxWorkflow, "SECOND", "true", 1)))
 		if err != nil || v2.Version != 2 {
 			t.Fatalf("declare v2: %+v %v", v2, err)
 		}
@@ -590,4 +590,14 @@ func TestSecondPersonSubstitutionAndBacklog(t *testing.T) {
 			t.Fatalf("%d audited reads", reads)
 		}
 	})
+}
+
+func TestDemoDogTaxWorkflowIsValid(t *testing.T) {
+	w, err := ParseWorkflow(DemoDogTaxWorkflow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Decision.SecondPerson || w.DeadlineDays != 5 {
+		t.Fatalf("demo dog tax: %+v", w)
+	}
 }

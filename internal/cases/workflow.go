@@ -371,3 +371,9 @@ func StandardWorkflow() *Workflow {
 // StandardWorkflowJSON is the embedded declaration as written (docs, the
 // admin page's starting point).
 func StandardWorkflowJSON() []byte { return slices.Clone(standardWorkflow) }
+
+//go:embed workflows/hundesteuer.json
+var dogTaxWorkflow []byte
+
+// DemoDogTaxWorkflow is the demo city's declaration for the dog tax.
+func DemoDogTaxWorkflow() []byte { return slices.Clone(dogTaxWorkflow) }
