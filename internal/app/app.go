@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"export":   {"export services: the tenant's catalog as JSON on stdout", runExport},
 		"catalog":  {"catalog find --json QUERY | catalog bench --json [--leika]", runCatalog},
 		"payments": {"payments epc-qr --name N --iban I --amount A (--reference RF|--remittance T) --out F.png | camt [--json] FILE | import | remind | export", runPayments},
+		"loadtest": {"loadtest submissions --url URL [--url URL2] --clients N --duration D [--token T] [--data DIR | --database-url U]", runLoadtests},
 		"records":  {"e-files: records list [--json] [--closed] [--due DAY] | records export REF --out FILE.zip (xdomea 3.0.0)", runRecords},
 		"version":  {"print the version", func(ctx context.Context, io IO, args []string) error { fmt.Fprintln(io.Stdout, Version); return nil }},
 	}
@@ -75,7 +76,7 @@ func Run(ctx context.Context, args []string, io IO) error {
 // before the command name ("rathaus --data d --json token list").
 var valueFlags = map[string]bool{"addr": true, "data": true, "tenant": true, "role": true, "name": true, "out": true, "status": true, "limit": true, "account": true,
 	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true,
-	"due": true, "iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true}
+	"iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true}
 
 // splitCommand finds the command name (the first positional argument) and
 // returns the other arguments in order.
