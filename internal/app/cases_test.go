@@ -2,10 +2,14 @@ package app
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/ref"
 )
@@ -107,4 +111,97 @@ func printJobFixture(t *testing.T, e *env, tn *identity.Tenant) string {
 	r := ref.New("P")
 	insertRef(t, e, `INSERT INTO print_jobs (tenant_id, ref, message_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id`, tn.ID, r, id, e.db.Clock.Now().UTC())
 	return strings.TrimSpace(r)
+}
+
+// login signs a demo person in and returns the session cookie.
+func login(t *testing.T, e *env, email string) *http.Cookie {
+	t.Helper()
+	tn, err := e.identity.TenantBySlug(context.Background(), DemoSlug)
+	must(t, err)
+	cookie, _, err := e.identity.Login(context.Background(), tn.ID, identity.LoginInput{Email: email, Password: DemoPassword, Addr: "test-" + email})
+	must(t, err)
+	return &http.Cookie{Name: identity.SessionCookie, Value: cookie}
+}
+
+func getPage(t *testing.T, s *server, path string, c *http.Cookie) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.base+path, nil)
+	req.AddCookie(c)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	must(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// TestCasePagesRender opens every page of cases, mailbox and records as
+// the demo people who may see them and checks each structurally.
+func TestCasePagesRender(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	e, err := open(context.Background(), mustConfigDir(in.dir), discardLogger(), clock.System{})
+	must(t, err)
+	defer e.close()
+	pages := []struct {
+		who, path string
+	}{
+		{"mueller@musterstadt.example", "/verwaltung/vorgaenge"},
+		{"mueller@musterstadt.example", "/verwaltung/vorgaenge?bearbeitung=me&frist=overdue&sortierung=submitted&lang=en"},
+		{"mueller@musterstadt.example", "/verwaltung/abwesenheit"},
+		{"mueller@musterstadt.example", "/verwaltung/druckauftraege"},
+		{"mueller@musterstadt.example", "/verwaltung/akten"},
+		{"leitung@musterstadt.example", "/verwaltung/rueckstand"},
+		{"leitung@musterstadt.example", "/verwaltung/abwesenheit"},
+		{"admin@musterstadt.example", "/verwaltung/zustaendigkeiten"},
+		{"formulare@musterstadt.example", "/verwaltung/ablaeufe"},
+		{"formulare@musterstadt.example", "/verwaltung/ablaeufe/" + DemoServiceRef},
+		{"archiv@musterstadt.example", "/verwaltung/akten?abgeschlossen=1"},
+		{DemoCitizen.Email, "/postfach"},
+		{DemoCitizen.Email, "/postfach/einstellungen"},
+	}
+	cookies := map[string]*http.Cookie{}
+	for _, p := range pages {
+		if cookies[p.who] == nil {
+			cookies[p.who] = login(t, e, p.who)
+		}
+		code, body := getPage(t, s, p.path, cookies[p.who])
+		if code != 200 {
+			t.Errorf("%s as %s: %d\n%.500s", p.path, p.who, code, body)
+			continue
+		}
+		lang := "de"
+		if strings.Contains(p.path, "lang=en") {
+			lang = "en"
+		}
+		checkPage(t, body, lang)
+	}
+	// The demo maps the dog tax's office to the Steueramt and declares its workflow.
+	_, body := getPage(t, s, "/verwaltung/zustaendigkeiten", cookies["admin@musterstadt.example"])
+	if !strings.Contains(string(body), "Stadtkasse – Steuern und Abgaben") {
+		t.Errorf("responsibilities page lacks the demo mapping")
+	}
+	_, body = getPage(t, s, "/verwaltung/ablaeufe/"+DemoServiceRef, cookies["formulare@musterstadt.example"])
+	if !strings.Contains(string(body), "Ablauf Version 1") {
+		t.Errorf("workflow page lacks version 1")
+	}
+	// A citizen sees no staff page; staff have no mailbox.
+	if code, _ := getPage(t, s, "/verwaltung/vorgaenge", cookies[DemoCitizen.Email]); code != 404 && code != 403 {
+		t.Errorf("citizen on the inbox: %d", code)
+	}
+	if code, _ := getPage(t, s, "/postfach", cookies["mueller@musterstadt.example"]); code != 404 {
+		t.Errorf("case worker's mailbox: %d", code)
+	}
+	// An invalid workflow is refused at the field, nothing stored.
+	form := "document=" + url.QueryEscape(`{"format":"rathaus-workflow","name":"x"}`)
+	req, _ := http.NewRequest("POST", s.base+"/verwaltung/ablaeufe/"+DemoServiceRef, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(cookies["formulare@musterstadt.example"])
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	must(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 422 || !strings.Contains(string(b), "deadline_days") {
+		t.Errorf("invalid workflow: %d", resp.StatusCode)
+	}
+	checkPage(t, b, "de")
 }
