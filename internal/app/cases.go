@@ -13,6 +13,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/catalog"
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/mailbox"
 	"github.com/rathaus/rathaus/internal/platform/calendar"
@@ -314,18 +315,28 @@ func runRecords(ctx context.Context, io IO, args []string) error {
 
 func (e *env) catalogFor() *catalog.Catalog { return &catalog.Catalog{DB: e.db} }
 
-// applications is the forms side of cases (forms.Application adapted);
-// until forms is wired, reading one is unavailable.
-func (e *env) applications() cases.Applications { return noForms{} }
+// applications is the forms side of cases: forms.Application adapted to
+// what case processing reads, and the applicant-visible status.
+func (e *env) applications() cases.Applications { return formsApplications{e.formsService()} }
 
-type noForms struct{}
+type formsApplications struct{ f *forms.Service }
 
-func (noForms) Application(ctx context.Context, tenantID int64, ref string) (*cases.Application, error) {
-	return nil, fmt.Errorf("applications: forms not available: %w", fault.ErrUnavailable)
+func (a formsApplications) Application(ctx context.Context, tenantID int64, ref string) (*cases.Application, error) {
+	app, err := a.f.Application(ctx, tenantID, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := &cases.Application{Ref: app.Ref, ServiceID: app.ServiceID, FormTitle: app.FormTitle, FormVersion: app.FormVersion, AccountID: app.AccountID,
+		AccountRef: app.AccountRef, AccountKind: app.AccountKind, Email: app.Email, Answers: app.Answers, ReceiptPDF: app.ReceiptPDF, ReceiptJSON: app.ReceiptJSON,
+		SubmittedAt: app.SubmittedAt, Status: string(app.Status)}
+	for _, f := range app.Files {
+		out.Files = append(out.Files, cases.File{Field: f.Field, Name: f.Name, MediaType: f.MediaType, SHA256: f.SHA256, Size: f.Size})
+	}
+	return out, nil
 }
 
-func (noForms) SetStatus(tx *database.Tx, tenantID int64, ref, status string) error {
-	return fmt.Errorf("applications: forms not available: %w", fault.ErrUnavailable)
+func (a formsApplications) SetStatus(tx *database.Tx, tenantID int64, ref, status string) error {
+	return a.f.SetStatus(tx, tenantID, ref, forms.Status(status))
 }
 
 // casePayments is the payments seam of cases: nil until payments exports

@@ -76,10 +76,6 @@ func caseFixture(t *testing.T, e *env, tn *identity.Tenant) string {
 	return r
 }
 
-// applicationFixture is an application reference nobody of the requester
-// owns.
-func applicationFixture(t *testing.T, e *env, tn *identity.Tenant) string { return ref.New("A") }
-
 // messageFixture is a message in another citizen's mailbox of the tenant.
 func messageFixture(t *testing.T, e *env, tn *identity.Tenant) string {
 	var account int64

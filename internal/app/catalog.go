@@ -19,7 +19,8 @@ import (
 // catalog (one per process: it caches each tenant's finder).
 func mountCatalog(rt *web.Router, e *env, idh *identity.Handler) *catalog.Catalog {
 	c := &catalog.Catalog{DB: e.db}
-	(&catalog.Handler{Catalog: c, Identity: idh, Pages: site().r, Shell: shellFor}).Routes(rt)
+	(&catalog.Handler{Catalog: c, Identity: idh, Pages: site().r, Shell: shellFor,
+		Offers: []catalog.OfferFunc{formsOffer(e)}}).Routes(rt)
 	rt.Example("GET /leistungen/{id}", "/leistungen/"+DemoServiceRef)
 	rt.Example("GET /verwaltung/leistungen/{id}", "/verwaltung/leistungen/"+DemoServiceRef)
 	return c

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/blob"
 	"github.com/rathaus/rathaus/internal/platform/clock"
@@ -26,6 +27,7 @@ type env struct {
 	// limits is the installation's shared rate limiter (off with
 	// RATHAUS_RATE_LIMITS=off, logged at start-up).
 	limits *ratelimit.Limiter
+	forms  *forms.Service // formsService(): built on first use
 }
 
 // open opens the database and blob store and migrates the schema.

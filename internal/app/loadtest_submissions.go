@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/blob"
 	"github.com/rathaus/rathaus/internal/platform/cli"
@@ -188,12 +189,9 @@ func loadtestCitizens(ctx context.Context, e *env, t *identity.Tenant, n int) ([
 // dogTaxAnswers are valid answers to the demo dog tax form; dogName makes
 // each submission distinguishable, the proof file is sent alongside.
 func dogTaxAnswers(dogName string) map[string]any {
-	return map[string]any{
-		"given_name": "Last", "family_name": "Test", "birth_date": "1980-04-23",
-		"address":  map[string]any{"street": "Marktplatz 1", "postcode": "91052", "city": "Musterstadt"},
-		"dog_name": dogName, "breed": "Labrador-Mischling", "dog_birth_date": "2022-05-01", "kept_since": time.Now().Format(time.DateOnly),
-		"dangerous": false, "other_dogs": false, "reduction": "shelter", "direct_debit": false,
-	}
+	a := forms.DogTaxAnswers(1)
+	a["dog_name"], a["reduction"] = dogName, "shelter"
+	return a
 }
 
 // proofPDF is a small, distinct PDF per submission.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/catalog"
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/mailbox"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
@@ -38,7 +39,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), cases.Messages(), mailbox.Messages(), records.Messages()} {
+	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), forms.Messages(), cases.Messages(), mailbox.Messages(), records.Messages()} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
 		}

@@ -125,6 +125,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	})
 	idh.Routes(rt)
 	mountCatalog(rt, e, idh)
+	mountForms(rt, e, idh)
 	mountCases(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
 	mountPages(rt, e, idh)

@@ -274,6 +274,13 @@ func (h *Handler) handleServicePage(w http.ResponseWriter, r *http.Request) erro
 		}
 		v.Offers = append(v.Offers, os...)
 	}
+	for _, o := range v.Offers {
+		if o.Kind == "apply" {
+			// The city's own online form replaces the source's links to
+			// other portals (Munich's, or a placeholder).
+			v.OnlineLinks = nil
+		}
+	}
 	pc := strings.TrimSpace(r.URL.Query().Get("plz"))
 	if pc != "" {
 		if postcodeRE.MatchString(pc) {
