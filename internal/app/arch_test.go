@@ -24,7 +24,7 @@ var allowedDomainImports = map[string][]string{
 	"catalog":      {"audit", "identity"},
 	"einvoice":     {"audit", "identity", "payments"},
 	"forms":        {"audit", "identity", "catalog"},
-	"cases":        {"audit", "identity", "catalog", "forms"},
+	"cases":        {"audit", "identity", "catalog", "forms", "mailbox", "records", "payments"},
 	"mailbox":      {"audit", "identity"},
 	"records":      {"audit", "identity"},
 	"payments":     {"audit", "identity", "catalog"},

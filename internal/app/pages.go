@@ -8,11 +8,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/mailbox"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
 	"github.com/rathaus/rathaus/internal/platform/web"
+	"github.com/rathaus/rathaus/internal/records"
 )
 
 // site is the web shell: catalogs, assets and templates, parsed once — when
@@ -36,7 +39,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), forms.Messages()} {
+	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), forms.Messages(), cases.Messages(), mailbox.Messages(), records.Messages()} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
 		}
@@ -49,7 +52,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates} {
+	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, cases.AddTemplates, mailbox.AddTemplates, records.AddTemplates} {
 		if err := add(r); err != nil {
 			panic(err)
 		}
@@ -60,8 +63,10 @@ func mustSite() *shellSite {
 	r.Nav[web.AreaCitizen] = append(r.Nav[web.AreaCitizen],
 		web.NavEntry{Href: "/leistungen", Key: "catalog.finder.title"},
 		web.NavEntry{Href: "/assistent", Key: "catalog.assistant.title"},
-		web.NavEntry{Href: "/konto", Key: "identity.account.title"})
+		web.NavEntry{Href: "/konto", Key: "identity.account.title"},
+		web.NavEntry{Href: "/postfach", Key: "mailbox.nav"})
 	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
+		web.NavEntry{Href: "/verwaltung/vorgaenge", Key: "cases.nav"}, web.NavEntry{Href: "/verwaltung/akten", Key: "records.nav"},
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
 		web.NavEntry{Href: "/verwaltung/einheiten", Key: "identity.units.title"},
 		web.NavEntry{Href: "/verwaltung/mitarbeitende", Key: "identity.staff.title"},

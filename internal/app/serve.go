@@ -140,6 +140,7 @@ func listenURL(addr net.Addr, hosts []string) string {
 func (e *env) jobs() *jobs.Queue {
 	q := jobs.New(e.db, e.log)
 	q.Register(mail.JobKind, mail.JobHandler(e.mail))
+	registerCaseJobs(q, e)
 	return q
 }
 
@@ -187,6 +188,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	idh.Routes(rt)
 	mountCatalog(rt, e, idh)
 	mountForms(rt, e, idh)
+	mountCases(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
 	mountPages(rt, e, idh)
 
