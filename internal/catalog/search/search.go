@@ -119,6 +119,8 @@ const (
 // groupDamp scales each further reference entry of the same group.
 var groupDamp = 0.5
 
+var namedBoost float32 = 1.5
+
 // synKnown scales synonyms of words the index knows itself.
 var synKnown float32 = 0.15
 
@@ -554,7 +556,7 @@ func (ix *Index) Search(q Query) Result {
 				}
 			}
 			if all {
-				raw *= 1.25
+				raw *= namedBoost
 			}
 		}
 		cands = append(cands, scored{d, raw, cov})
