@@ -359,21 +359,36 @@ func (c *Catalog) Versions(ctx context.Context, p identity.Principal, tenantID i
 // credited, plus the city's own dog tax) unless the tenant already has
 // services. Safe to call at every start.
 func SeedDemo(ctx context.Context, c *Catalog, tenantID int64) error {
-	var n int
-	if err := c.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE tenant_id = $1`, tenantID).Scan(&n); err != nil {
+	var own, federal int
+	if err := c.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE tenant_id = $1 AND source <> $2`, tenantID, SourceLeika).Scan(&own); err != nil {
 		return fmt.Errorf("seed demo catalog: %w", err)
 	}
-	if n > 0 {
-		return nil
-	}
-	services, rep, err := DemoCatalog(ctx)
-	if err != nil {
+	if err := c.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE tenant_id = $1 AND source = $2`, tenantID, SourceLeika).Scan(&federal); err != nil {
 		return fmt.Errorf("seed demo catalog: %w", err)
 	}
-	res := &ImportResult{Services: services, Read: rep.Munich.Read + rep.Own.Read, Skipped: append(append([]Skipped{}, rep.Munich.Skipped...), rep.Own.Skipped...)}
 	sys := identity.System(tenantID)
-	if _, err := c.Import(ctx, sys, tenantID, SourceDemo, res); err != nil {
-		return fmt.Errorf("seed demo catalog: %w", err)
+	if own == 0 {
+		services, rep, err := DemoCatalog(ctx)
+		if err != nil {
+			return fmt.Errorf("seed demo catalog: %w", err)
+		}
+		res := &ImportResult{Services: services, Read: rep.Munich.Read + rep.Own.Read, Skipped: append(append([]Skipped{}, rep.Munich.Skipped...), rep.Own.Skipped...)}
+		if _, err := c.Import(ctx, sys, tenantID, SourceDemo, res); err != nil {
+			return fmt.Errorf("seed demo catalog: %w", err)
+		}
+	}
+	if federal == 0 {
+		// The federal catalogue, so that matters the city does not handle
+		// itself (bulky waste, building permits, housing benefit, …) are
+		// found and point to the responsible authority; entries whose key a
+		// city service carries are left out (Covered).
+		res, err := FederalCatalog(ctx)
+		if err != nil {
+			return fmt.Errorf("seed demo catalog: %w", err)
+		}
+		if _, err := c.Import(ctx, sys, tenantID, SourceLeika, res); err != nil {
+			return fmt.Errorf("seed demo catalog: federal catalogue: %w", err)
+		}
 	}
 	return nil
 }
