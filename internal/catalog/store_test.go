@@ -15,6 +15,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -214,11 +215,10 @@ func TestEditIsVersionedAuditedAndValidated(t *testing.T) {
 			if got := web.StatusOf(err); got != tc.status {
 				t.Errorf("%s: status %d (%v), want %d", tc.name, got, err, tc.status)
 			}
-			var ve *web.ValidationError
-			if errors.As(err, &ve) {
+			if ve, ok := fault.AsValidation(err); ok {
 				var fields []string
-				for f := range ve.Fields {
-					fields = append(fields, f)
+				for _, f := range ve.Errors {
+					fields = append(fields, f.Field)
 				}
 				if diff := cmp.Diff(tc.fields, fields, sortStrings); diff != "" {
 					t.Errorf("%s: fields (-want +got):\n%s", tc.name, diff)
