@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/identity"
@@ -19,10 +20,25 @@ import (
 // catalog (one per process: it caches each tenant's finder).
 func mountCatalog(rt *web.Router, e *env, idh *identity.Handler) *catalog.Catalog {
 	c := &catalog.Catalog{DB: e.db}
+	e.catalog = c
 	(&catalog.Handler{Catalog: c, Identity: idh, Pages: site().r, Shell: shellFor}).Routes(rt)
 	rt.Example("GET /leistungen/{id}", "/leistungen/"+DemoServiceRef)
 	rt.Example("GET /verwaltung/leistungen/{id}", "/verwaltung/leistungen/"+DemoServiceRef)
 	return c
+}
+
+// warmCatalog builds the tenants' finders in the background after the
+// server listens, so the first search does not wait for an index.
+func warmCatalog(ctx context.Context, e *env) {
+	if e.catalog == nil {
+		return
+	}
+	start := time.Now()
+	if err := e.catalog.Warm(ctx); err != nil && ctx.Err() == nil {
+		e.log.Warn("catalog warm-up", "err", err)
+		return
+	}
+	e.log.Info("catalog ready", "duration_ms", time.Since(start).Milliseconds())
 }
 
 // DemoServiceRef is the reference of the demo city's dog tax service

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/rathaus/rathaus/internal/catalog"
 	"log/slog"
 	"path/filepath"
 
@@ -26,6 +27,9 @@ type env struct {
 	// limits is the installation's shared rate limiter (off with
 	// RATHAUS_RATE_LIMITS=off, logged at start-up).
 	limits *ratelimit.Limiter
+	// catalog is the process's catalog (it caches each tenant's finder);
+	// set when the handler is built.
+	catalog *catalog.Catalog
 }
 
 // open opens the database and blob store and migrates the schema.
