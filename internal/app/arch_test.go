@@ -45,7 +45,7 @@ var tableOwners = map[string]string{
 	"audit_events": "audit", "audit_heads": "audit",
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",
-	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
+	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog", "search_misses": "catalog",
 	"appointment_locations": "appointments", "appointment_days": "appointments", "appointment_seats": "appointments", "appointment_claims": "appointments", "appointment_bookings": "appointments", "appointment_tickets": "appointments", "appointment_lottery_entries": "appointments", "appointment_waitlist": "appointments", "appointment_pow_spent": "appointments", "appointment_keys": "appointments",
 	"workflows": "cases", "responsibilities": "cases", "cases": "cases", "case_events": "cases", "case_documents": "cases",
 	"information_requests": "cases", "decisions": "cases",

@@ -27,18 +27,41 @@ func mountCatalog(rt *web.Router, e *env, idh *identity.Handler) *catalog.Catalo
 	return c
 }
 
-// warmCatalog builds the tenants' finders in the background after the
-// server listens, so the first search does not wait for an index.
-func warmCatalog(ctx context.Context, e *env) {
-	if e.catalog == nil {
+// missFlushInterval is how often the counts of missed searches are
+// written (they are counted in memory so as never to slow a search).
+const missFlushInterval = time.Minute
+
+// catalogBackground builds the tenants' finders once the server listens
+// (so the first search does not wait for an index), then writes the
+// counted missed searches every minute and once more at shutdown.
+func catalogBackground(ctx context.Context, e *env) {
+	c := e.catalog
+	if c == nil {
 		return
 	}
 	start := time.Now()
-	if err := e.catalog.Warm(ctx); err != nil && ctx.Err() == nil {
+	if err := c.Warm(ctx); err != nil && ctx.Err() == nil {
 		e.log.Warn("catalog warm-up", "err", err)
-		return
+	} else if err == nil {
+		e.log.Info("catalog ready", "duration_ms", time.Since(start).Milliseconds())
 	}
-	e.log.Info("catalog ready", "duration_ms", time.Since(start).Milliseconds())
+	tick := time.NewTicker(missFlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if err := c.FlushMisses(fctx); err != nil {
+				e.log.Warn("flush missed searches", "err", err)
+			}
+			cancel()
+			return
+		case <-tick.C:
+			if err := c.FlushMisses(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("flush missed searches", "err", err)
+			}
+		}
+	}
 }
 
 // DemoServiceRef is the reference of the demo city's dog tax service

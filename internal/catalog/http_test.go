@@ -343,7 +343,7 @@ func TestPages(t *testing.T) {
 			if links := all(doc, "a", "href", "/leistungen/"+ref); len(links) != 1 || text(links[0]) != "Hundesteuer" {
 				t.Errorf("no result link to the Hundesteuer page")
 			}
-			if n := len(all(doc, "input", "name", "q", "value", "Hund anmelden")); n != 1 {
+			if n := len(all(doc, "input", "name", "q", "type", "search", "value", "Hund anmelden")); n != 1 {
 				t.Errorf("search field keeps the query: %d", n)
 			}
 			facets := all(doc, "a", "href", "/leistungen?lebenslage=Tierhaltung&q=Hund+anmelden")

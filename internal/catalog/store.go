@@ -33,6 +33,8 @@ type Catalog struct {
 
 	mu      sync.Mutex
 	tenants map[int64]*tenantIndex
+	// misses counts missed searches until FlushMisses.
+	misses missBuffer
 }
 
 // tenantIndex is the finder of one tenant and the revision it reflects.
