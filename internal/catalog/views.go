@@ -138,7 +138,7 @@ func (h *Handler) handleFinderPage(w http.ResponseWriter, r *http.Request) error
 	v := FinderPage{Query: q, LifeSituation: ls, Topic: topic, Searched: q != "", ClearURL: finderURL(q, "", ""), Credit: Credit,
 		Hits: []FinderHit{}, LifeSituations: []FacetLink{}, Topics: []FacetLink{}, PortalURL: FederalPortal,
 		AssistantURL: "/assistent?" + url.Values{"q": {q}}.Encode(),
-		Contact: Contact{Name: t.Name, Street: t.Settings.Address.Street, Postcode: t.Settings.Address.Postcode, City: t.Settings.Address.City, Email: t.Settings.MailFrom}}
+		Contact:      Contact{Name: t.Name, Street: t.Settings.Address.Street, Postcode: t.Settings.Address.Postcode, City: t.Settings.Address.City, Email: t.Settings.MailFrom}}
 	if q != "" {
 		f, err := h.Catalog.Finder(r.Context(), t.ID)
 		if err != nil {
