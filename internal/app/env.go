@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/rathaus/rathaus/internal/catalog"
 	"log/slog"
 	"path/filepath"
 
@@ -32,6 +33,9 @@ type env struct {
 	demoHosts []string
 	listenURL string
 	forms     *forms.Service // formsService(): built on first use
+	// catalog is the process's catalog (it caches each tenant's finder);
+	// set when the handler is built.
+	catalog *catalog.Catalog
 }
 
 // open opens the database and blob store and migrates the schema.

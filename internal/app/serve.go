@@ -111,6 +111,7 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 	var wg sync.WaitGroup
 	q := e.jobs()
 	wg.Go(func() { q.Run(jctx, cfg.Workers) })
+	wg.Go(func() { catalogBackground(jctx, e) })
 	err = web.Serve(ctx, ln, h, log, cfg.ShutdownTimeout)
 	ready.Store(false)
 	stopJobs()

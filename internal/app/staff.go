@@ -66,6 +66,7 @@ func catalogTasks() []StaffTask {
 	return []StaffTask{
 		{Roles: []identity.Role{identity.RoleUnitHead, identity.RoleAdmin}, Href: "/verwaltung/digitalisierung", TitleKey: "catalog.digitisation.title", TextKey: "catalog.task.digitisation"},
 		{Roles: []identity.Role{identity.RoleFormManager, identity.RoleAdmin}, Href: "/leistungen", TitleKey: "catalog.task.edit.title", TextKey: "catalog.task.edit"},
+		{Roles: []identity.Role{identity.RoleFormManager, identity.RoleAdmin}, Href: "/verwaltung/suchanfragen", TitleKey: "catalog.misses.title", TextKey: "catalog.task.misses"},
 	}
 }
 

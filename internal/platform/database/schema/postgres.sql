@@ -627,6 +627,11 @@ responsibilities.match_key text NOT NULL
 responsibilities.unit_ref text NOT NULL
 responsibilities.updated_at timestamp with time zone NOT NULL
 responsibilities.updated_by text NOT NULL
+search_misses.tenant_id bigint NOT NULL
+search_misses.month text NOT NULL
+search_misses.words text NOT NULL
+search_misses.kind text NOT NULL
+search_misses.searches integer NOT NULL
 sepa_mandates.id bigint NOT NULL
 sepa_mandates.tenant_id bigint NOT NULL
 sepa_mandates.ref text NOT NULL

@@ -627,6 +627,11 @@ responsibilities.match_key TEXT NOT NULL
 responsibilities.unit_ref TEXT NOT NULL
 responsibilities.updated_at DATETIME NOT NULL
 responsibilities.updated_by TEXT NOT NULL
+search_misses.tenant_id INTEGER NOT NULL
+search_misses.month TEXT NOT NULL
+search_misses.words TEXT NOT NULL
+search_misses.kind TEXT NOT NULL
+search_misses.searches INTEGER NOT NULL
 sepa_mandates.id INTEGER
 sepa_mandates.tenant_id INTEGER NOT NULL
 sepa_mandates.ref TEXT NOT NULL
