@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,9 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopspring/decimal"
+
+	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/payments"
 	"github.com/rathaus/rathaus/internal/payments/provider/demo"
+	"github.com/rathaus/rathaus/internal/platform/calendar"
 	"github.com/rathaus/rathaus/internal/platform/cli"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
@@ -98,30 +103,16 @@ func (e *env) tenantBaseURL(tenantID int64) string {
 func mountPayments(rt *web.Router, e *env, idh *identity.Handler) {
 	h := &payments.Handler{Svc: e.payments(), Identity: idh, Pages: site().r, Shell: shellFor, Demo: e.demoProvider()}
 	h.Routes(rt)
-	ctx := context.Background()
-	t, err := e.identity.TenantBySlug(ctx, DemoSlug)
-	if err != nil {
-		return
-	}
-	ex, err := h.Svc.DemoExamples(ctx, t.ID)
-	if err != nil {
-		return
-	}
-	rt.Example("GET /zahlungen/{id}", "/zahlungen/"+ex.Request)
-	rt.Example("GET /zahlungen/{id}/qr.png", "/zahlungen/"+ex.Request+"/qr.png")
-	rt.Example("GET /zahlungen/{id}/zahlungshinweis.pdf", "/zahlungen/"+ex.Request+"/zahlungshinweis.pdf")
-	if ex.Online != "" {
-		rt.Example("GET /zahlungen/{id}/online/{online}", "/zahlungen/"+ex.Request+"/online/"+ex.Online)
-		rt.Example("GET /demo-bezahldienst/{id}", "/demo-bezahldienst/"+ex.Online)
-	}
-	if paid, err := h.Svc.DemoReceiptRequest(ctx, t.ID); err == nil && ex.Receipt != "" {
-		rt.Example("GET /zahlungen/{id}/quittungen/{receipt}", "/zahlungen/"+paid+"/quittungen/"+ex.Receipt)
-	}
-	if ex.Task != "" {
-		rt.Example("GET /verwaltung/zahlungen/aufgaben/{id}", "/verwaltung/zahlungen/aufgaben/"+ex.Task)
-	}
-	rt.Example("GET /api/v1/payment-requests/{id}", "/api/v1/payment-requests/"+ex.Request)
-	rt.Example("GET /api/v1/payment-requests/{id}/payments", "/api/v1/payment-requests/"+ex.Request+"/payments")
+	req, paid := payments.DemoRequestRef, payments.DemoPaidRef
+	rt.Example("GET /zahlungen/{id}", "/zahlungen/"+req)
+	rt.Example("GET /zahlungen/{id}/qr.png", "/zahlungen/"+req+"/qr.png")
+	rt.Example("GET /zahlungen/{id}/zahlungshinweis.pdf", "/zahlungen/"+req+"/zahlungshinweis.pdf")
+	rt.Example("GET /zahlungen/{id}/online/{online}", "/zahlungen/"+req+"/online/"+payments.DemoOnlineRef)
+	rt.Example("GET /demo-bezahldienst/{id}", "/demo-bezahldienst/"+payments.DemoOnlineRef)
+	rt.Example("GET /zahlungen/{id}/quittungen/{receipt}", "/zahlungen/"+paid+"/quittungen/"+payments.DemoReceiptRef)
+	rt.Example("GET /verwaltung/zahlungen/aufgaben/{id}", "/verwaltung/zahlungen/aufgaben/"+payments.DemoTaskRef)
+	rt.Example("GET /api/v1/payment-requests/{id}", "/api/v1/payment-requests/"+req)
+	rt.Example("GET /api/v1/payment-requests/{id}/payments", "/api/v1/payment-requests/"+req+"/payments")
 	rt.Example("GET /api/v1/payment-settings/{id}", "/api/v1/payment-settings/"+DemoServiceRef)
 }
 
@@ -245,6 +236,9 @@ func (e *env) importDir(ctx context.Context, svc *payments.Service, t *identity.
 
 // seedDemoPayments is the demo city's payments (demoModules).
 func seedDemoPayments(ctx context.Context, e *env, t *identity.Tenant) ([]string, error) {
+	if err := seedDemoParkingPayment(ctx, e, t); err != nil {
+		return nil, err
+	}
 	return payments.SeedDemo(ctx, e.payments(), t, DemoServiceRef)
 }
 
@@ -329,4 +323,110 @@ func runPayments(ctx context.Context, io IO, args []string) error {
 		return err
 	}
 	return cli.Usagef("payments: unknown subcommand %q (epc-qr, camt, import, remind, export)", strings.TrimSpace(pos[0]))
+}
+
+// --- cases → payments ---
+
+// casePaymentsFor is the payments side of case processing: a request
+// step of a workflow creates the payment request inside the case's
+// transaction. The amount is the case's when it names one, else the fee
+// of the application's service from its payment settings.
+func casePaymentsFor(e *env) cases.Payments { return casePayments{e: e, svc: e.payments()} }
+
+type casePayments struct {
+	e   *env
+	svc *payments.Service
+}
+
+func (c casePayments) Request(tx *database.Tx, r cases.PaymentRequest) (string, string, string, error) {
+	ctx := tx.Context()
+	sys := identity.System(r.TenantID)
+	sys.Ref = "cases"
+	in := payments.NewRequest{TenantID: r.TenantID, Subject: r.Subject, PayerAccountID: r.PayerAccount, Amount: r.Amount, Purpose: r.Purpose}
+	if r.Due != (calendar.Date{}) {
+		in.DueDate = r.Due.String()
+	}
+	// A repeated step (the case went back and asks again) reuses the
+	// open request of the subject.
+	if open, err := c.svc.RequestsFor(ctx, sys, r.TenantID, r.Subject); err == nil {
+		for _, o := range open {
+			if o.Status == payments.StatusOpen || o.Status == payments.StatusPartial {
+				return o.Ref, o.RF, o.URL(), nil
+			}
+		}
+	}
+	app, err := c.e.formsService().Application(ctx, r.TenantID, r.Subject)
+	if err == nil {
+		in.ServiceID = app.ServiceID
+		if r.PayerAccount == 0 {
+			in.PayerEmail = app.Email
+		}
+	}
+	var created payments.Created
+	if !r.Amount.IsPositive() {
+		if in.ServiceID == "" {
+			return "", "", "", fmt.Errorf("payment for %s: no amount and no service: %w", r.Subject, fault.ErrConflict)
+		}
+		created, err = c.svc.RequestForService(tx, sys, r.TenantID, in.ServiceID, r.Subject, 1, in)
+	} else {
+		created, err = c.svc.CreateRequest(tx, sys, in)
+	}
+	if err != nil {
+		return "", "", "", err
+	}
+	return created.Ref, created.RF, created.URL, nil
+}
+
+//go:embed demo_parking_workflow.json
+var demoParkingWorkflow []byte
+
+// ParkingFee is the demo city's fee for a resident parking permit.
+const ParkingFee = "30.00"
+
+// seedDemoParkingPayment makes the demo's resident parking permit a
+// service with a fee paid before the decision: its payment settings, a
+// workflow with the payment step (if the service has none yet) and the
+// Steueramt as its unit (where Frau Müller works), if no unit is mapped.
+func seedDemoParkingPayment(ctx context.Context, e *env, t *identity.Tenant) error {
+	sys := identity.System(t.ID)
+	sys.Ref = "demo"
+	svc := e.payments()
+	if _, err := svc.SettingsFor(ctx, t.ID, ParkingServiceRef); errors.Is(err, fault.ErrNotFound) {
+		if _, err := svc.PutSettings(ctx, sys, t.ID, payments.Settings{ServiceID: ParkingServiceRef, Timing: payments.AfterSubmission, FeeKind: payments.FeeFixed,
+			Amount: decimal.RequireFromString(ParkingFee), Purpose: "Bewohnerparkausweis", Unit: "Ordnungsamt", CostCentre: "1220.4711", DueDays: 14, ReminderDays: 7}); err != nil {
+			return fmt.Errorf("demo parking fee: %w", err)
+		}
+	} else if err != nil {
+		return err
+	}
+	m, err := e.caseModule()
+	if err != nil {
+		return err
+	}
+	if vs, err := m.cases.WorkflowVersions(ctx, sys, t.ID, ParkingServiceRef); err != nil {
+		return err
+	} else if len(vs) == 0 {
+		if _, err := m.cases.DeclareWorkflow(ctx, sys, t.ID, ParkingServiceRef, demoParkingWorkflow); err != nil {
+			return fmt.Errorf("demo parking workflow: %w", err)
+		}
+	}
+	maps, err := m.cases.Mappings(ctx, sys, t.ID)
+	if err != nil {
+		return err
+	}
+	for _, mp := range maps {
+		if mp.Kind == cases.MapService && mp.Key == ParkingServiceRef {
+			return nil
+		}
+	}
+	units, err := e.identity.Units(ctx, sys, t.ID)
+	if err != nil {
+		return err
+	}
+	for _, u := range units {
+		if u.Name == "Steueramt" {
+			return m.cases.SetMapping(ctx, sys, t.ID, cases.MapService, ParkingServiceRef, u.Ref)
+		}
+	}
+	return nil
 }

@@ -2,9 +2,8 @@ package payments
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -16,6 +15,17 @@ import (
 const (
 	demoOpenSubject = "DEMO-HUNDESTEUER"
 	demoPaidSubject = "DEMO-MELDEBESCHEINIGUNG"
+)
+
+// The demo city's example objects have fixed references, so that the
+// route table can name example URLs before any data exists (the browser
+// harness visits them).
+const (
+	DemoRequestRef = "Z-DEM0-0001" // open: dog tax, with an online payment started
+	DemoPaidRef    = "Z-DEM0-0002" // paid by transfer, with a receipt
+	DemoReceiptRef = "Q-DEM0-0001"
+	DemoOnlineRef  = "O-DEM0-0001"
+	DemoTaskRef    = "F-DEM0-0001" // a transfer nobody asked for
 )
 
 // DemoCreditorID is the official SEPA test creditor identifier.
@@ -31,9 +41,8 @@ func SeedDemo(ctx context.Context, s *Service, t *identity.Tenant, dogTaxService
 	if err := s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM payment_requests WHERE tenant_id = $1 AND subject = $2`, t.ID, demoOpenSubject).Scan(&n); err != nil {
 		return nil, err
 	}
-	ex, err := s.DemoExamples(ctx, t.ID)
-	if n > 0 && err == nil {
-		return []string{"payments: demo payment notice /zahlungen/" + ex.Request}, nil
+	if n > 0 {
+		return []string{"payments: demo payment notice /zahlungen/" + DemoRequestRef}, nil
 	}
 	sys := identity.System(t.ID)
 	sys.Ref = "demo"
@@ -45,7 +54,7 @@ func SeedDemo(ctx context.Context, s *Service, t *identity.Tenant, dogTaxService
 		}
 	}
 	var open, paid Created
-	err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		var err error
 		if open, err = s.CreateRequest(tx, sys, NewRequest{TenantID: t.ID, Subject: demoOpenSubject, ServiceID: dogTaxService, PayerName: "Bärbel Beispiel",
 			Amount: decimal.RequireFromString("75.00"), Purpose: "Hundesteuer 2026 für Bello (Demo)", Unit: "Steueramt", CostCentre: "6110.0300"}); err != nil {
@@ -66,51 +75,37 @@ func SeedDemo(ctx context.Context, s *Service, t *identity.Tenant, dogTaxService
 	if _, err := s.ImportStatement(ctx, sys, t.ID, SourceCLI, "demo-auszug.xml", stmt); err != nil {
 		return nil, fmt.Errorf("demo statement: %w", err)
 	}
+	online := ""
 	if _, ok := s.Providers["demo"]; ok {
-		if _, err := s.StartOnline(ctx, sys, t.ID, open.Ref, "demo"); err != nil {
+		to, err := s.StartOnline(ctx, sys, t.ID, open.Ref, "demo")
+		if err != nil {
 			return nil, fmt.Errorf("demo online payment: %w", err)
+		}
+		if i := strings.Index(to, "O-"); i >= 0 && len(to) >= i+11 {
+			online = to[i : i+11]
 		}
 	}
 	if _, err := s.CreateMandate(ctx, sys, t.ID, Mandate{DebtorName: "Bärbel Beispiel", IBAN: "DE02120300000000202051", Purpose: "Hundesteuer Bello (Demo)",
 		Amount: decimal.RequireFromString("75.00"), SignedOn: "2026-01-10"}); err != nil {
 		return nil, fmt.Errorf("demo mandate: %w", err)
 	}
-	return []string{"payments: demo payment notice /zahlungen/" + open.Ref}, nil
-}
-
-// Examples are references of demo objects for the route table's example
-// URLs (the browser harness visits them).
-type Examples struct {
-	Request, Receipt, Online, Task string
-}
-
-// DemoExamples finds the demo city's example objects.
-func (s *Service) DemoExamples(ctx context.Context, tenantID int64) (Examples, error) {
-	var ex Examples
-	q := s.DB.R
-	if err := q.QueryRowContext(ctx, `SELECT ref FROM payment_requests WHERE tenant_id = $1 AND subject = $2 ORDER BY id LIMIT 1`, tenantID, demoOpenSubject).Scan(&ex.Request); err != nil {
-		return ex, err
+	// The fixed references of the examples.
+	err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		for _, u := range []struct{ q, to, from string }{
+			{`UPDATE payment_requests SET ref = $1 WHERE tenant_id = $3 AND ref = $2`, DemoRequestRef, open.Ref},
+			{`UPDATE payment_requests SET ref = $1 WHERE tenant_id = $3 AND ref = $2`, DemoPaidRef, paid.Ref},
+			{`UPDATE provider_payments SET ref = $1, provider_id = 'demo-' || $1 WHERE tenant_id = $3 AND ref = $2`, DemoOnlineRef, online},
+			{`UPDATE payments_received SET ref = $1 WHERE tenant_id = $3 AND ref = (SELECT MIN(p.ref) FROM payments_received p JOIN payment_requests r ON r.id = p.request_id WHERE r.ref = $2 AND r.tenant_id = $3)`, DemoReceiptRef, DemoPaidRef},
+			{`UPDATE finance_tasks SET ref = $1 WHERE tenant_id = $3 AND id = (SELECT MIN(id) FROM finance_tasks WHERE tenant_id = $3 AND kind = $2)`, DemoTaskRef, "unmatched"},
+		} {
+			if _, err := tx.ExecContext(ctx, u.q, u.to, u.from, t.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo references: %w", err)
 	}
-	err := q.QueryRowContext(ctx, `SELECT p.ref FROM payments_received p JOIN payment_requests r ON r.id = p.request_id WHERE r.tenant_id = $1 AND r.subject = $2 ORDER BY p.id LIMIT 1`,
-		tenantID, demoPaidSubject).Scan(&ex.Receipt)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return ex, err
-	}
-	err = q.QueryRowContext(ctx, `SELECT o.ref FROM provider_payments o JOIN payment_requests r ON r.id = o.request_id WHERE r.tenant_id = $1 AND r.subject = $2 ORDER BY o.id LIMIT 1`,
-		tenantID, demoOpenSubject).Scan(&ex.Online)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return ex, err
-	}
-	err = q.QueryRowContext(ctx, `SELECT ref FROM finance_tasks WHERE tenant_id = $1 ORDER BY id LIMIT 1`, tenantID).Scan(&ex.Task)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return ex, err
-	}
-	return ex, nil
-}
-
-// DemoReceiptRequest is the demo's paid request (for the receipt example).
-func (s *Service) DemoReceiptRequest(ctx context.Context, tenantID int64) (string, error) {
-	var ref string
-	err := s.DB.R.QueryRowContext(ctx, `SELECT ref FROM payment_requests WHERE tenant_id = $1 AND subject = $2 ORDER BY id LIMIT 1`, tenantID, demoPaidSubject).Scan(&ref)
-	return ref, err
+	return []string{"payments: demo payment notice /zahlungen/" + DemoRequestRef}, nil
 }
