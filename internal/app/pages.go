@@ -112,14 +112,20 @@ func shellFor(r *http.Request) web.Shell {
 	return web.Shell{Tenant: name}
 }
 
-// HomePage is the view model of the home page.
+// HomePage is the view model of the home page: the question first (the
+// finder's search box), then what the catalog and the modules offer.
 type HomePage struct {
 	Street, Postcode, City string
 	Today                  time.Time
+	Catalog                catalog.Home
+	Links                  []HomeLink // from homeLinkSets (home.go)
 }
 
 func (p *pages) handleHome(w http.ResponseWriter, r *http.Request) error {
-	v := HomePage{Today: p.env.db.Clock.Now()}
+	v := HomePage{Today: p.env.db.Clock.Now(), Links: homeLinks()}
+	if err := homeCatalog(r, p.env, &v.Catalog); err != nil {
+		return err
+	}
 	if t := identity.TenantFrom(r.Context()); t != nil {
 		a := t.Settings.Address
 		v.Street, v.Postcode, v.City = a.Street, a.Postcode, a.City
