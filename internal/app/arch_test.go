@@ -46,7 +46,7 @@ var tableOwners = map[string]string{
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",
 	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
-	"forms": "forms", "form_versions": "forms", "applications": "forms", "application_files": "forms",
+	"forms": "forms", "form_versions": "forms", "applications": "forms", "application_files": "forms", "form_drafts": "forms", "form_draft_links": "forms", "prefill_consents": "forms",
 	"appointment_locations": "appointments", "appointment_days": "appointments", "appointment_seats": "appointments", "appointment_claims": "appointments", "appointment_bookings": "appointments", "appointment_tickets": "appointments", "appointment_lottery_entries": "appointments", "appointment_waitlist": "appointments", "appointment_pow_spent": "appointments", "appointment_keys": "appointments",
 	"workflows": "cases", "responsibilities": "cases", "cases": "cases", "case_events": "cases", "case_documents": "cases",
 	"information_requests": "cases", "decisions": "cases",

@@ -18,6 +18,9 @@ type Handler struct {
 	// in mails, the eID callback and the passkey origin; nil: derived from
 	// the tenant's first host name or the request.
 	BaseURL func(*http.Request) string
+	// AccountSections add other modules' parts to the account page
+	// (applications, consents), registered by the composition root.
+	AccountSections []AccountSectionFunc
 }
 
 // TenantMiddleware finds the tenant of the request by host name and puts it
