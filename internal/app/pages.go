@@ -53,7 +53,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, cases.AddTemplates, mailbox.AddTemplates, records.AddTemplates, payments.AddTemplates} {
+	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, forms.AddTemplates, cases.AddTemplates, mailbox.AddTemplates, records.AddTemplates, payments.AddTemplates} {
 		if err := add(r); err != nil {
 			panic(err)
 		}
@@ -64,8 +64,9 @@ func mustSite() *shellSite {
 	r.Nav[web.AreaCitizen] = append(r.Nav[web.AreaCitizen],
 		web.NavEntry{Href: "/leistungen", Key: "catalog.finder.title"},
 		web.NavEntry{Href: "/assistent", Key: "catalog.assistant.title"},
-		web.NavEntry{Href: "/konto", Key: "identity.account.title"},
-		web.NavEntry{Href: "/postfach", Key: "mailbox.nav"})
+		web.NavEntry{Href: "/antraege", Key: "forms.applications.title"},
+		web.NavEntry{Href: "/postfach", Key: "mailbox.nav"},
+		web.NavEntry{Href: "/konto", Key: "identity.account.title"})
 	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
 		web.NavEntry{Href: "/verwaltung/vorgaenge", Key: "cases.nav"}, web.NavEntry{Href: "/verwaltung/akten", Key: "records.nav"},
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
