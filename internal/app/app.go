@@ -41,8 +41,9 @@ func commands() map[string]command {
 		"token":    {"API tokens: token create --role ROLE --name NAME | token list | token revoke ID", runToken},
 		"audit":    {"audit trail: audit verify | audit list", runAudit},
 		"jobs":     {"background jobs: jobs list [--status dead] | jobs retry KIND KEY", runJobs},
-		"backup":   {"backup --out FILE: database and blobs into one archive", runBackup},
+		"backup":   {"backup --out FILE [--blobs-by-reference]: database and blobs into one archive", runBackup},
 		"restore":  {"restore FILE: into an empty data directory / database", runRestore},
+		"blobs":    {"blob store: blobs verify | blobs migrate --to URL [--from URL] | blobs collect", runBlobs},
 		"einvoice": {"e-invoices: einvoice validate [--json] PATH...", runEinvoice},
 		"import":   {"import services [FILE] [--source munich|leika|json] [--strict]: into the tenant's catalog", runImport},
 		"export":   {"export services: the tenant's catalog as JSON on stdout", runExport},
@@ -72,7 +73,8 @@ func Run(ctx context.Context, args []string, io IO) error {
 // valueFlags are the flags that take a value, so that flags may also stand
 // before the command name ("rathaus --data d --json token list").
 var valueFlags = map[string]bool{"addr": true, "data": true, "tenant": true, "role": true, "name": true, "out": true, "status": true, "limit": true,
-	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true}
+	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true,
+	"to": true, "from": true, "grace": true}
 
 // splitCommand finds the command name (the first positional argument) and
 // returns the other arguments in order.

@@ -78,6 +78,7 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 func (e *env) jobs() *jobs.Queue {
 	q := jobs.New(e.db, e.log)
 	q.Register(mail.JobKind, mail.JobHandler(e.mail))
+	e.registerBlobJobs(context.Background(), q)
 	return q
 }
 
@@ -85,6 +86,7 @@ func (e *env) jobs() *jobs.Queue {
 func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(e.blobMetrics.collectors()...)
 	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(renderError)

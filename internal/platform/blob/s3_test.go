@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
 // Faults of a real object store (SeaweedFS under make test-s3): wrong
@@ -193,6 +195,9 @@ func TestS3UnreachableIsUnavailable(t *testing.T) {
 		_, err = saveDocument(ctx, db, tr, strings.NewReader("Antrag während des Ausfalls"), "test:during")
 		if !errors.Is(err, fault.ErrUnavailable) {
 			t.Errorf("Put with the object store unreachable: %v, want ErrUnavailable", err)
+		}
+		if got := web.StatusOf(err); got != http.StatusServiceUnavailable {
+			t.Errorf("HTTP status of a request failing so: %d, want 503", got)
 		}
 		if _, err := tr.Open(ctx, key); !errors.Is(err, fault.ErrUnavailable) {
 			t.Errorf("Open with the object store unreachable: %v, want ErrUnavailable", err)

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rathaus/rathaus/internal/platform/blob"
 )
 
 // Config is the whole configuration.
@@ -35,6 +37,13 @@ type Config struct {
 	// the address of the default tenant in links sent by mail and in eID
 	// callbacks; tenants with configured hosts use their first host.
 	PublicURL string
+	// BlobURL (RATHAUS_BLOB_URL) is where blobs live: unset for
+	// DATA/blobs, s3://BUCKET?endpoint=HOST:PORT&region=R&tls=true|false for
+	// an S3-compatible object store (checked by blob.ParseURL at start-up),
+	// with S3AccessKey / S3SecretKey (RATHAUS_S3_ACCESS_KEY / _SECRET_KEY).
+	BlobURL     string
+	S3AccessKey string
+	S3SecretKey string
 	// RateLimits (RATHAUS_RATE_LIMITS=off to switch off) enforces the
 	// shared rate limits; load harnesses switch them off and say so.
 	RateLimits bool
@@ -101,6 +110,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	c.DatabaseURL = getenv("RATHAUS_DATABASE_URL")
 	c.SMTPURL = getenv("RATHAUS_SMTP_URL")
+	c.BlobURL = getenv("RATHAUS_BLOB_URL")
+	c.S3AccessKey = getenv("RATHAUS_S3_ACCESS_KEY")
+	c.S3SecretKey = getenv("RATHAUS_S3_SECRET_KEY")
 	c.Getenv = getenv
 	if v := getenv("RATHAUS_PUBLIC_URL"); v != "" {
 		u, err := url.Parse(v)
@@ -161,6 +173,15 @@ func (c *Config) validate() error {
 		return &Error{"RATHAUS_DATA_DIR / --data", "must not be empty"}
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
+	if c.BlobURL != "" {
+		loc, err := blob.ParseURL(c.BlobURL)
+		if err != nil {
+			return &Error{"RATHAUS_BLOB_URL", err.Error()}
+		}
+		if loc.S3 != nil && (c.S3AccessKey == "" || c.S3SecretKey == "") {
+			return &Error{"RATHAUS_S3_ACCESS_KEY / RATHAUS_S3_SECRET_KEY", "both must be set for an s3:// RATHAUS_BLOB_URL"}
+		}
+	}
 	if c.DatabaseURL != "" {
 		u, err := url.Parse(c.DatabaseURL)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" && u.Query().Get("host") == "" {
