@@ -22,7 +22,7 @@ var allowedDomainImports = map[string][]string{
 	"audit":        {},
 	"identity":     {"audit"},
 	"catalog":      {"audit", "identity"},
-	"einvoice":     {},
+	"einvoice":     {"audit", "identity", "payments"},
 	"forms":        {"audit", "identity", "catalog"},
 	"cases":        {"audit", "identity", "catalog", "forms"},
 	"mailbox":      {"audit", "identity"},
@@ -40,10 +40,19 @@ var tableOwners = map[string]string{
 	"login_attempts": "identity", "account_tokens": "identity", "units": "identity",
 	"unit_members": "identity", "oidc_logins": "identity", "external_identities": "identity",
 	"passkeys": "identity", "passkey_ceremonies": "identity",
+	"api_tokens_new": "identity", // the SQLite rebuild of api_tokens (00007)
+	"substitutes":    "identity", "absences": "identity",
 	"audit_events": "audit", "audit_heads": "audit",
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",
 	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
+	"appointment_locations": "appointments", "appointment_days": "appointments", "appointment_seats": "appointments", "appointment_claims": "appointments", "appointment_bookings": "appointments", "appointment_tickets": "appointments", "appointment_lottery_entries": "appointments", "appointment_waitlist": "appointments", "appointment_pow_spent": "appointments", "appointment_keys": "appointments",
+	"workflows": "cases", "responsibilities": "cases", "cases": "cases", "case_events": "cases", "case_documents": "cases",
+	"information_requests": "cases", "decisions": "cases",
+	"mailbox_messages": "mailbox", "mailbox_documents": "mailbox", "delivery_consents": "mailbox", "print_jobs": "mailbox", "mailbox_links": "mailbox",
+	"record_files": "records", "record_documents": "records",
+	"einvoice_invoices": "einvoice", "einvoice_steps": "einvoice", "einvoice_routes": "einvoice", "einvoice_payment_runs": "einvoice",
+	"einvoice_payments": "einvoice", "einvoice_mails": "einvoice",
 }
 
 type pkgImports struct {

@@ -3,27 +3,41 @@ package catalog
 import (
 	"bufio"
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"path"
 	"sort"
 	"strings"
 	"time"
 )
 
-// benchQueries are citizen queries with the services they should find
-// (external ids of the demo catalog). Written in citizens' words, not taken
-// from the catalog.
+// benchFS holds the finder's query sets: questions in citizens' words with
+// the services that answer them (testdata/bench/README.md). tuning/ may be
+// looked at query by query while changing the finder; blind/ is only ever
+// scored as a whole.
 //
-//go:embed testdata/queries.jsonl
-var benchQueries []byte
+//go:embed testdata/bench/tuning/*.jsonl testdata/bench/blind/*.jsonl
+var benchFS embed.FS
 
-// BenchQuery is one line of the quality benchmark.
+// Names of the built-in query sets.
+const (
+	SetTuning = "tuning"
+	SetBlind  = "blind"
+)
+
+// BenchQuery is one line of a query set.
 type BenchQuery struct {
-	Q    string   `json:"q"`
-	Want []string `json:"want"` // any of these external ids counts as a hit
+	Q string `json:"q"`
+	// Want lists the services that answer Q; any of them counts as a hit:
+	// "leika:PREFIX" (a LeiKa key starting with PREFIX — 8 digits are the
+	// service object, so the city's service and the federal entry of the
+	// same matter both count), "id:EXTERNAL" (external id), "name:WORD"
+	// (the name contains WORD), or a bare external id.
+	Want []string `json:"want"`
 }
 
 // ParseBenchQueries reads JSON lines of BenchQuery. Blank lines are
@@ -48,6 +62,11 @@ func ParseBenchQueries(r io.Reader) ([]BenchQuery, error) {
 		if strings.TrimSpace(q.Q) == "" || len(q.Want) == 0 {
 			return nil, &ImportError{Line: line, Reason: "query or expected services missing", Err: ErrMalformed}
 		}
+		for _, w := range q.Want {
+			if kind, v, ok := strings.Cut(w, ":"); ok && (kind == "leika" || kind == "id" || kind == "name") && v == "" {
+				return nil, &ImportError{Line: line, Reason: fmt.Sprintf("empty expectation %q", w), Err: ErrMalformed}
+			}
+		}
 		out = append(out, q)
 	}
 	if err := sc.Err(); err != nil {
@@ -56,16 +75,60 @@ func ParseBenchQueries(r io.Reader) ([]BenchQuery, error) {
 	return out, nil
 }
 
-// DefaultBenchQueries returns the built-in benchmark set.
-func DefaultBenchQueries() []BenchQuery {
-	qs, err := ParseBenchQueries(bytes.NewReader(benchQueries))
+// BenchSet returns the built-in query set name (SetTuning or SetBlind):
+// every file of its folder, in file name order.
+func BenchSet(name string) []BenchQuery {
+	dir := "testdata/bench/" + name
+	entries, err := fs.ReadDir(benchFS, dir)
 	if err != nil {
-		panic(fmt.Sprintf("embedded benchmark queries: %v", err)) // caught by tests
+		panic(fmt.Sprintf("query set %s: %v", name, err)) // caught by tests
 	}
-	return qs
+	var out []BenchQuery
+	for _, e := range entries {
+		data, err := benchFS.ReadFile(path.Join(dir, e.Name()))
+		if err != nil {
+			panic(fmt.Sprintf("query set %s: %v", name, err))
+		}
+		qs, err := ParseBenchQueries(bytes.NewReader(data))
+		if err != nil {
+			panic(fmt.Sprintf("query set %s/%s: %v", name, e.Name(), err))
+		}
+		out = append(out, qs...)
+	}
+	return out
 }
 
-// BenchReport is what `rathaus catalog bench --json` prints.
+// DefaultBenchQueries returns the tuning set.
+func DefaultBenchQueries() []BenchQuery { return BenchSet(SetTuning) }
+
+// Answers reports whether s is one of the services want names.
+func Answers(want []string, s *Service) bool {
+	for _, w := range want {
+		kind, v, ok := strings.Cut(w, ":")
+		if !ok {
+			kind, v = "id", w
+		}
+		switch kind {
+		case "leika":
+			for _, k := range s.LeikaKeys {
+				if strings.HasPrefix(k, v) {
+					return true
+				}
+			}
+		case "name":
+			if strings.Contains(strings.ToLower(s.Name), strings.ToLower(v)) {
+				return true
+			}
+		default:
+			if (kind == "id" && s.ExternalID == v) || s.ExternalID == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// BenchReport is the hit rate and latency of one query set on one catalog.
 type BenchReport struct {
 	Queries  int         `json:"queries"`
 	Top1     float64     `json:"top1"`
@@ -80,10 +143,11 @@ type BenchReport struct {
 type BenchMiss struct {
 	Q    string   `json:"q"`
 	Want []string `json:"want"`
-	Got  []string `json:"got"` // external ids of the top 3
+	Got  []string `json:"got"` // names of the top 3
 }
 
-// Quality targets on the demo catalog.
+// Quality targets on questions the finder was never tuned with, with the
+// federal catalogue loaded.
 const (
 	TargetTop1 = 0.75
 	TargetTop3 = 0.90
@@ -110,10 +174,11 @@ func Evaluate(f *Finder, qs []BenchQuery, rounds int) BenchReport {
 			var got []string
 			rank := -1
 			for i, h := range res.Hits {
+				s, _ := f.Service(h.ID)
 				if i < 3 {
-					got = append(got, h.ExternalID)
+					got = append(got, s.Name)
 				}
-				if rank < 0 && contains(q.Want, h.ExternalID) {
+				if rank < 0 && Answers(q.Want, &s) {
 					rank = i
 				}
 			}

@@ -1,26 +1,8 @@
 package catalog
 
 import (
-	"context"
-	"sync"
 	"testing"
 )
-
-var leikaFinder = sync.OnceValues(func() (*Finder, error) {
-	services, _, err := DemoCatalog(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	dir, err := datasetsDir()
-	if err != nil {
-		return nil, err
-	}
-	res, err := LoadLeika(context.Background(), dir)
-	if err != nil {
-		return nil, err
-	}
-	return NewFinder(append(services, res.Services...)), nil
-})
 
 func benchmarkFind(b *testing.B, f *Finder) {
 	qs := DefaultBenchQueries()
@@ -45,26 +27,12 @@ func BenchmarkFindDemo(b *testing.B) {
 // BenchmarkFindLeika measures query latency with the ~5,250 LeiKa services
 // added; target p99 < 50 ms.
 func BenchmarkFindLeika(b *testing.B) {
-	dataDir(b)
-	f, err := leikaFinder()
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchmarkFind(b, f)
+	benchmarkFind(b, mustFederalFinder(b))
 }
 
 // BenchmarkNewFinderLeika measures rebuilding the index for ~5,500 services.
 func BenchmarkNewFinderLeika(b *testing.B) {
-	dir := dataDir(b)
-	services, _, err := DemoCatalog(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	res, err := LoadLeika(context.Background(), dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	all := append(services, res.Services...)
+	all := mustFederalFinder(b).Services()
 	for b.Loop() {
 		NewFinder(all)
 	}

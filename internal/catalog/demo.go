@@ -11,7 +11,7 @@ import (
 // "Landeshauptstadt München", see data/SOURCE.md), the OZG life situations
 // and the demo city's own services.
 //
-//go:embed data/*.json data/*.csv data/SOURCE.md
+//go:embed data/*.json data/*.csv data/*.csv.gz data/SOURCE.md
 var demoFS embed.FS
 
 // Credit is the attribution to show wherever the demo catalog is displayed.
