@@ -51,6 +51,7 @@ var tableOwners = map[string]string{
 	"information_requests": "cases", "decisions": "cases",
 	"mailbox_messages": "mailbox", "mailbox_documents": "mailbox", "delivery_consents": "mailbox", "print_jobs": "mailbox", "mailbox_links": "mailbox",
 	"record_files": "records", "record_documents": "records",
+	"payment_settings": "payments", "payment_requests": "payments", "bank_statements": "payments", "statement_entries": "payments", "payments_received": "payments", "finance_tasks": "payments", "expected_debits": "payments", "provider_payments": "payments", "provider_events": "payments", "refunds": "payments", "sepa_mandates": "payments",
 	"einvoice_invoices": "einvoice", "einvoice_steps": "einvoice", "einvoice_routes": "einvoice", "einvoice_payment_runs": "einvoice",
 	"einvoice_payments": "einvoice", "einvoice_mails": "einvoice",
 }
