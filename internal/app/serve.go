@@ -66,7 +66,8 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 	var wg sync.WaitGroup
 	q := e.jobs()
 	wg.Go(func() { q.Run(jctx, cfg.Workers) })
-	err = web.Serve(ctx, ln, h, log, cfg.ShutdownTimeout)
+	sctx, dh := drain(ctx, &ready, cfg.ShutdownDrain, h, log)
+	err = web.Serve(sctx, ln, dh, log, cfg.ShutdownTimeout)
 	ready.Store(false)
 	stopJobs()
 	wg.Wait()

@@ -30,9 +30,13 @@ type Config struct {
 	LogLevel        slog.Level    // RATHAUS_LOG_LEVEL: debug, info, warn, error
 	MaxBodyBytes    int64         // RATHAUS_MAX_BODY_BYTES: larger requests get 413
 	ShutdownTimeout time.Duration // RATHAUS_SHUTDOWN_TIMEOUT: graceful stop limit
-	JSON            bool          // --json: stdout holds only JSON
-	Workers         int           // RATHAUS_WORKERS: background job workers per process
-	SMTPURL         string        // RATHAUS_SMTP_URL: smtp://user:pass@host:587; unset: mail goes to DATA/outbox
+	// ShutdownDrain (RATHAUS_SHUTDOWN_DRAIN, default 0): after SIGTERM,
+	// /readyz answers 503 and the server keeps serving this long before it
+	// stops accepting, so a load balancer takes the instance out first.
+	ShutdownDrain time.Duration
+	JSON          bool   // --json: stdout holds only JSON
+	Workers       int    // RATHAUS_WORKERS: background job workers per process
+	SMTPURL       string // RATHAUS_SMTP_URL: smtp://user:pass@host:587; unset: mail goes to DATA/outbox
 	// PublicURL (RATHAUS_PUBLIC_URL, e.g. https://service.musterstadt.de) is
 	// the address of the default tenant in links sent by mail and in eID
 	// callbacks; tenants with configured hosts use their first host.
@@ -149,6 +153,13 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return &Error{"RATHAUS_SHUTDOWN_TIMEOUT", fmt.Sprintf("%q is not a positive duration such as 10s", v)}
 		}
 		c.ShutdownTimeout = d
+	}
+	if v := getenv("RATHAUS_SHUTDOWN_DRAIN"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 5*time.Minute {
+			return &Error{"RATHAUS_SHUTDOWN_DRAIN", fmt.Sprintf("%q is not a duration between 0s and 5m such as 3s", v)}
+		}
+		c.ShutdownDrain = d
 	}
 	if v := getenv("RATHAUS_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)

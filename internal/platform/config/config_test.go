@@ -63,6 +63,7 @@ func TestMalformedNamesVariable(t *testing.T) {
 		{map[string]string{"RATHAUS_SHUTDOWN_TIMEOUT": "-1s"}, nil, "RATHAUS_SHUTDOWN_TIMEOUT"},
 		{map[string]string{"RATHAUS_WORKERS": "many"}, nil, "RATHAUS_WORKERS"},
 		{nil, []string{"--data", " "}, "RATHAUS_DATA_DIR / --data"},
+		{map[string]string{"RATHAUS_SHUTDOWN_DRAIN": "forever"}, nil, "RATHAUS_SHUTDOWN_DRAIN"},
 		{map[string]string{"RATHAUS_BLOB_URL": "ftp://x"}, nil, "RATHAUS_BLOB_URL"},
 		{map[string]string{"RATHAUS_BLOB_URL": "s3://b"}, nil, "RATHAUS_BLOB_URL"},
 		{map[string]string{"RATHAUS_BLOB_URL": "s3://b?endpoint=h:1&tls=maybe"}, nil, "RATHAUS_BLOB_URL"},
