@@ -32,9 +32,14 @@ type installation struct {
 	// blobVars point the installation at a fresh prefix of the test bucket
 	// under make test-s3 (RATHAUS_TEST_BLOB_URL); nil: blobs in dir.
 	blobVars map[string]string
+	// env holds further variables (RATHAUS_DEMO=1, ...).
+	env map[string]string
 }
 
 func (in installation) getenv(k string) string {
+	if v, ok := in.env[k]; ok {
+		return v
+	}
 	if v, ok := in.blobVars[k]; ok {
 		return v
 	}
@@ -477,7 +482,9 @@ func TestBackupRestoreCLI(t *testing.T) {
 		if out, _, code := target.run(t, "blobs", "verify"); code != 0 {
 			t.Errorf("blobs verify after restore: exit %d %s", code, out)
 		}
-		// The restored installation serves the demo token.
+		// The restored installation serves the demo token (a demo
+		// database: only with RATHAUS_DEMO=1).
+		target.env = map[string]string{"RATHAUS_DEMO": "1"}
 		s2 := target.start(t, "serve")
 		resp, _ := s2.do(t, "GET", "/api/v1/tokens", DemoToken("admin"), "")
 		if resp.StatusCode != 200 {
@@ -521,6 +528,8 @@ func TestMalformedConfigRefusesToStart(t *testing.T) {
 		{"RATHAUS_ADDR", "no-port"},
 		{"RATHAUS_DATABASE_URL", "mysql://db"},
 		{"RATHAUS_MAX_BODY_BYTES", "lots"},
+		{"RATHAUS_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"RATHAUS_DEMO", "yes"},
 	} {
 		var errb bytes.Buffer
 		err := Run(context.Background(), []string{"serve"}, IO{Getenv: func(k string) string {

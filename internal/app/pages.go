@@ -8,10 +8,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/catalog"
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/mailbox"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
 	"github.com/rathaus/rathaus/internal/platform/web"
+	"github.com/rathaus/rathaus/internal/records"
 )
 
 // site is the web shell: catalogs, assets and templates, parsed once — when
@@ -35,7 +39,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, domain := range []fs.FS{identity.Messages, catalog.Messages()} {
+	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), forms.Messages(), cases.Messages(), mailbox.Messages(), records.Messages()} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
 		}
@@ -48,7 +52,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates} {
+	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, cases.AddTemplates, mailbox.AddTemplates, records.AddTemplates} {
 		if err := add(r); err != nil {
 			panic(err)
 		}
@@ -59,8 +63,10 @@ func mustSite() *shellSite {
 	r.Nav[web.AreaCitizen] = append(r.Nav[web.AreaCitizen],
 		web.NavEntry{Href: "/leistungen", Key: "catalog.finder.title"},
 		web.NavEntry{Href: "/assistent", Key: "catalog.assistant.title"},
-		web.NavEntry{Href: "/konto", Key: "identity.account.title"})
+		web.NavEntry{Href: "/konto", Key: "identity.account.title"},
+		web.NavEntry{Href: "/postfach", Key: "mailbox.nav"})
 	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
+		web.NavEntry{Href: "/verwaltung/vorgaenge", Key: "cases.nav"}, web.NavEntry{Href: "/verwaltung/akten", Key: "records.nav"},
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
 		web.NavEntry{Href: "/verwaltung/einheiten", Key: "identity.units.title"},
 		web.NavEntry{Href: "/verwaltung/mitarbeitende", Key: "identity.staff.title"},
@@ -169,7 +175,7 @@ func handleLanguage(w http.ResponseWriter, r *http.Request) error {
 	next := web.SafeRedirectPath(r.PostForm.Get("next"))
 	if l, ok := i18n.Parse(r.PostForm.Get("lang")); ok {
 		http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(l), Path: "/",
-			MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+			MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: web.ClientFrom(r).HTTPS})
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
