@@ -53,11 +53,18 @@ func (r *recorder) ack(a ack) {
 	r.mu.Unlock()
 }
 
-// failedBetween counts failed requests that started in [from, to).
-func (r *recorder) failedBetween(from, to time.Time) (n int, examples []string) {
+// failedBetween counts failed requests that started in [from, to) and in
+// none of the excluded windows.
+func (r *recorder) failedBetween(from, to time.Time, exclude ...[2]time.Time) (n int, examples []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+next:
 	for _, res := range r.results {
+		for _, w := range exclude {
+			if !res.at.Before(w[0]) && res.at.Before(w[1]) {
+				continue next
+			}
+		}
 		if res.failed && !res.at.Before(from) && res.at.Before(to) {
 			n++
 			if len(examples) < 5 {
@@ -109,6 +116,9 @@ func (l *load) do(c *http.Client, kind string, req *http.Request, want ...int) (
 	res := result{at: start, kind: kind}
 	var body []byte
 	if err != nil {
+		if req.Context().Err() != nil {
+			return nil, nil, false // the load stopped; not the system's failure
+		}
 		res.failed, res.detail = true, err.Error()
 	} else {
 		body, _ = io.ReadAll(resp.Body)
