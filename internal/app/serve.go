@@ -112,7 +112,8 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 	q := e.jobs()
 	wg.Go(func() { q.Run(jctx, cfg.Workers) })
 	wg.Go(func() { catalogBackground(jctx, e) })
-	err = web.Serve(ctx, ln, h, log, cfg.ShutdownTimeout)
+	sctx, dh := drain(ctx, &ready, cfg.ShutdownDrain, h, log)
+	err = web.Serve(sctx, ln, dh, log, cfg.ShutdownTimeout)
 	ready.Store(false)
 	stopJobs()
 	wg.Wait()
@@ -143,6 +144,7 @@ func (e *env) jobs() *jobs.Queue {
 	q.Register(mail.JobKind, mail.JobHandler(e.mail))
 	registerCaseJobs(q, e)
 	registerPayments(q, e)
+	e.registerBlobJobs(context.Background(), q)
 	return q
 }
 
@@ -150,6 +152,7 @@ func (e *env) jobs() *jobs.Queue {
 func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(e.blobMetrics.collectors()...)
 	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(renderError)
