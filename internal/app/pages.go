@@ -4,11 +4,11 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/rathaus/rathaus/internal/catalog"
+	"github.com/rathaus/rathaus/internal/feedback"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
 	"github.com/rathaus/rathaus/internal/platform/web"
@@ -35,7 +35,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, domain := range []fs.FS{identity.Messages, catalog.Messages()} {
+	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), feedback.Messages()} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
 		}
@@ -48,7 +48,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates} {
+	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, feedback.AddTemplates} {
 		if err := add(r); err != nil {
 			panic(err)
 		}
@@ -86,13 +86,8 @@ func mountPages(rt *web.Router, e *env, idh *identity.Handler) {
 	rt.HandleFunc("GET /{$}", p.handleHome)
 	rt.HandleFunc("GET /impressum", p.handleLegal("legal.imprint.title", func(l identity.Legal) string { return l.Imprint }))
 	rt.HandleFunc("GET /datenschutz", p.handleLegal("legal.privacy.title", func(l identity.Legal) string { return l.Privacy }))
-	rt.HandleFunc("GET /barrierefreiheit", p.handleAccessibility)
-	rt.HandleFunc("GET /barrierefreiheit/feedback", p.handleFeedbackGet)
-	rt.HandleFunc("POST /barrierefreiheit/feedback", p.handleFeedback)
-	rt.HandleFunc("GET /barrierefreiheit/danke", p.handleFeedbackThanks)
 	rt.HandleFunc("GET /verwaltung", p.handleStaff)
 	rt.HandleFunc("POST /sprache", handleLanguage)
-	p.feedbackAPI(rt)
 }
 
 // shellFor fills the layout's data from the request's tenant.
@@ -135,28 +130,10 @@ func (p *pages) handleLegal(titleKey string, text func(identity.Legal) string) w
 			body = text(t.Settings.Legal)
 		}
 		return p.site.r.Render(w, r, http.StatusOK, "legal", shellFor(r),
-			LegalPage{TitleKey: titleKey, TextLang: string(i18n.De), Paragraphs: paragraphs(body)})
+			LegalPage{TitleKey: titleKey, TextLang: string(i18n.De), Paragraphs: web.Paragraphs(body)})
 	}
 }
 
-// paragraphs splits a plain text at blank lines into paragraphs and each
-// paragraph into its lines; the template escapes every line.
-func paragraphs(s string) [][]string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	var out [][]string
-	for _, block := range strings.Split(s, "\n\n") {
-		var lines []string
-		for _, l := range strings.Split(block, "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				lines = append(lines, l)
-			}
-		}
-		if len(lines) > 0 {
-			out = append(out, lines)
-		}
-	}
-	return out
-}
 
 // handleLanguage keeps the visitor's language choice in a cookie and sends
 // them back to the page they came from (POST, so no state changes on GET;

@@ -188,6 +188,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	mountCatalog(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
 	mountPages(rt, e, idh)
+	mountFeedback(rt, e, idh)
 
 	tenanted := idh.TenantMiddleware(rt)
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
