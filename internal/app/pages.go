@@ -134,7 +134,6 @@ func (p *pages) handleLegal(titleKey string, text func(identity.Legal) string) w
 	}
 }
 
-
 // handleLanguage keeps the visitor's language choice in a cookie and sends
 // them back to the page they came from (POST, so no state changes on GET;
 // the form works without JavaScript). Signed-in users will keep it in their
