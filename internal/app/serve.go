@@ -200,7 +200,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 		}
 	})
 	return web.Middleware(root, web.Options{Log: e.log, MaxBodyBytes: e.cfg.MaxBodyBytes, Metrics: metrics, Errors: renderError, OnCSRF: e.auditCSRF,
-		TrustedProxies: e.cfg.TrustedProxies}), rt
+		TrustedProxies: e.cfg.TrustedProxies, CredentialCookies: []string{identity.SessionCookie}}), rt
 }
 
 // baseURL is the public address of the request's tenant for links in

@@ -84,6 +84,7 @@ func (h *Handler) handleVerifyForm(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	tok := r.URL.Query().Get("token")
+	noStore(w) // the page holds the link's secret
 	return h.render(w, r, http.StatusOK, "verify", VerifyPage{Token: tok, Invalid: tok == ""})
 }
 
@@ -139,6 +140,7 @@ func (h *Handler) handleForgotSent(w http.ResponseWriter, r *http.Request) error
 
 func (h *Handler) handleResetForm(w http.ResponseWriter, r *http.Request) error {
 	tok := r.URL.Query().Get("token")
+	noStore(w) // the page holds the link's secret
 	return h.render(w, r, http.StatusOK, "reset", ResetPage{Form: newForm(nil), Token: tok, Invalid: tok == ""})
 }
 
