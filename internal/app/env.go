@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 
 	"github.com/rathaus/rathaus/internal/identity"
@@ -30,6 +31,8 @@ type env struct {
 	// demo's address for mailed links (both set by serve in demo mode).
 	demoHosts []string
 	listenURL string
+	// metrics serves the installation's metrics (built with the handler).
+	metrics http.Handler
 }
 
 // open opens the database and blob store and migrates the schema.

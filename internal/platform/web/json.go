@@ -44,6 +44,12 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // WriteProblem writes a problem document. Detail must be safe to show; the
 // adapter never puts internal error text here. fields may be nil.
 func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []ProblemField) {
+	if detail == "" {
+		detail = defaultDetail(status)
+	}
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="rathaus"`)
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -51,6 +57,23 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 		Type: "about:blank", Title: http.StatusText(status), Status: status,
 		Detail: detail, RequestID: RequestID(r.Context()), Errors: fields,
 	})
+}
+
+// defaultDetail is the detail of a problem whose writer gave none (the
+// router translates its own; this is the English fallback), so every
+// problem document has one.
+func defaultDetail(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "there is nothing at this address"
+	case http.StatusMethodNotAllowed:
+		return "this method is not allowed here; Allow lists the methods"
+	case http.StatusUnauthorized:
+		return "send a valid token (Authorization: Bearer …) or sign in"
+	case http.StatusInternalServerError:
+		return "an internal error occurred; the request id names the log line"
+	}
+	return strings.ToLower(http.StatusText(status))
 }
 
 // DecodeJSON reads a JSON body into v: only application/json; the body

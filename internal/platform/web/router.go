@@ -196,7 +196,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allowed)
 			status = http.StatusMethodNotAllowed
 		}
-		WriteProblem(w, r, status, "", nil)
+		WriteProblem(w, r, status, rt.statusDetail(r, status), nil)
 		return
 	}
 	if pattern == "" {
