@@ -38,6 +38,9 @@ type Config struct {
 	// RateLimits (RATHAUS_RATE_LIMITS=off to switch off) enforces the
 	// shared rate limits; load harnesses switch them off and say so.
 	RateLimits bool
+	// Clamd (RATHAUS_CLAMD: tcp://host:3310 or unix:/run/clamav/clamd.ctl)
+	// is the ClamAV daemon that scans uploads; unset: no malware scan.
+	Clamd string
 	// Getenv reads further variables that depend on data, such as eID
 	// client secrets (RATHAUS_OIDC_SECRET_<TENANT>_<PROVIDER>).
 	Getenv func(string) string
@@ -101,6 +104,12 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	c.DatabaseURL = getenv("RATHAUS_DATABASE_URL")
 	c.SMTPURL = getenv("RATHAUS_SMTP_URL")
+	if v := getenv("RATHAUS_CLAMD"); v != "" {
+		if u, err := url.Parse(v); err != nil || !(u.Scheme == "tcp" && u.Host != "" || u.Scheme == "unix" && (u.Path != "" || u.Opaque != "")) {
+			return &Error{"RATHAUS_CLAMD", fmt.Sprintf("%q is not tcp://host:port or unix:/path/to/clamd.ctl", v)}
+		}
+		c.Clamd = v
+	}
 	c.Getenv = getenv
 	if v := getenv("RATHAUS_PUBLIC_URL"); v != "" {
 		u, err := url.Parse(v)
