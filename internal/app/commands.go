@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/rathaus/rathaus/internal/audit"
-	"github.com/rathaus/rathaus/internal/einvoice"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/backup"
 	"github.com/rathaus/rathaus/internal/platform/cli"
@@ -268,6 +267,3 @@ func runRestore(ctx context.Context, io IO, args []string) error {
 
 // runEinvoice hands the arguments to the e-invoice validator; it needs no
 // database (the validator is a pure package).
-func runEinvoice(ctx context.Context, io IO, args []string) error {
-	return einvoice.Command(ctx, args, io.Stdout, io.Stderr)
-}

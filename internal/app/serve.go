@@ -78,6 +78,7 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 func (e *env) jobs() *jobs.Queue {
 	q := jobs.New(e.db, e.log)
 	q.Register(mail.JobKind, mail.JobHandler(e.mail))
+	e.einvoiceJobs(q)
 	return q
 }
 
@@ -123,6 +124,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	})
 	idh.Routes(rt)
 	mountCatalog(rt, e, idh)
+	mountEinvoice(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
 	mountPages(rt, e)
 

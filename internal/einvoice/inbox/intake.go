@@ -41,6 +41,9 @@ type Submission struct {
 	// SenderEmail is the address a mailed invoice came from (answered on
 	// rejection).
 	SenderEmail string
+	// ref, when set, is the reference to give the invoice (the demo city's
+	// fixed examples); otherwise a random one is drawn.
+	ref string
 }
 
 // Rejection is an invoice the official rules reject (or that is not an
@@ -299,7 +302,11 @@ func (s *Service) receive(ctx context.Context, p identity.Principal, tenantID in
 	if err != nil {
 		return nil, fmt.Errorf("store original: %w: %w", fault.ErrUnavailable, err)
 	}
-	inv := &Invoice{Ref: ref.New("R"), tenantID: tenantID, Channel: rc.sub.Channel, Kind: string(rc.doc.Kind), Version: 1,
+	r := rc.sub.ref
+	if r == "" {
+		r = ref.New("R")
+	}
+	inv := &Invoice{Ref: r, tenantID: tenantID, Channel: rc.sub.Channel, Kind: string(rc.doc.Kind), Version: 1,
 		Unit: unit, LeitwegID: rc.doc.BuyerReference, RoutingProblem: problem, Supplier: f.supplierName, Number: f.number,
 		IssueDate: f.issue, DueDate: f.due, DiscountUntil: f.discountUntil, DiscountPercent: f.discountPercent,
 		Amount: f.amount, Currency: f.currency, IBAN: f.iban, CreditsNumber: f.credits, Hash: key,
