@@ -114,7 +114,9 @@ func (e *env) scheduleMailPolls() {
 		if mb == nil {
 			continue
 		}
-		err = database.WithTx(ctx, e.db, func(tx *database.Tx) error { return inbox.SchedulePoll(tx, t.id, tx.Now().Add(-mb.Interval), mb.Interval) })
+		err = database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+			return inbox.SchedulePoll(tx, t.id, tx.Now().Add(-mb.Interval), mb.Interval)
+		})
 		if err != nil {
 			e.log.Error("invoice mailbox", "tenant", t.slug, "err", err)
 		}

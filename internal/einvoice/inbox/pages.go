@@ -120,13 +120,13 @@ type Row struct {
 
 // WorklistPage is the finance start page.
 type WorklistPage struct {
-	List      Worklist
-	TitleKey  string
-	Tabs      []Tab
-	Rows      []Row
-	Finance   bool
-	Records   bool
-	Today     string
+	List     Worklist
+	TitleKey string
+	Tabs     []Tab
+	Rows     []Row
+	Finance  bool
+	Records  bool
+	Today    string
 }
 
 // DateOf turns YYYY-MM-DD into a time for the View's date formatting.
