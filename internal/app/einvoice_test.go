@@ -1,7 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,6 +16,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/einvoice/inbox"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 )
 
@@ -53,4 +61,154 @@ func paymentRunFixture(t *testing.T, e *env, tn *identity.Tenant) string {
 		}))
 	}
 	return ref
+}
+
+// TestEinvoiceAPI drives the inbox through the HTTP API of the demo city:
+// intake (201, 409, 422 with every rule, also without a scenario), the
+// four-eyes approvals as two signed-in clerks, a payment run whose file
+// validates against the schema, and the CLI after it.
+func TestEinvoiceAPI(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	ctx := context.Background()
+	e, err := open(ctx, mustConfigDir(in.dir), discardLogger(), clock.System{})
+	must(t, err)
+	defer e.close()
+	token := DemoToken(identity.RoleFinance)
+	post := func(body []byte, ctype, auth string) (*http.Response, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.base+"/api/v1/einvoices", bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Authorization", "Bearer "+auth)
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		var doc map[string]any
+		json.NewDecoder(resp.Body).Decode(&doc)
+		return resp, doc
+	}
+	sample := inbox.DefaultSample("API-2026-1")
+	resp, doc := post(inbox.SampleXML(sample), "application/xml", token)
+	if resp.StatusCode != 201 || doc["status"] != "new" || doc["unit_name"] != "Kämmerei" || doc["unit"] == "" {
+		t.Fatalf("submit: %d %v", resp.StatusCode, doc)
+	}
+	val, _ := doc["validation"].(map[string]any)
+	if val["accept"] != true || !strings.Contains(fmt.Sprint(val["scenario"]), "XRechnung") || val["errors"] == nil || val["warnings"] == nil {
+		t.Errorf("validation %v", val)
+	}
+	id := doc["id"].(string)
+	if resp, doc := post(inbox.SampleXML(sample), "application/xml", token); resp.StatusCode != 409 || doc["existing"] != id {
+		t.Errorf("duplicate: %d %v", resp.StatusCode, doc)
+	}
+	broken := inbox.DefaultSample("API-2026-2")
+	broken.Leitweg = ""
+	resp, doc = post(inbox.SampleXML(broken), "application/xml", token)
+	if resp.StatusCode != 422 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") || !strings.Contains(fmt.Sprint(doc["errors"]), "BR-DE-15") ||
+		!strings.Contains(fmt.Sprint(doc["errors"]), "Leitweg-ID bzw. Käuferreferenz (BT-10) fehlt") {
+		t.Errorf("rejected: %d %v", resp.StatusCode, doc)
+	}
+	noScenario := strings.Replace(string(inbox.SampleXML(inbox.DefaultSample("API-2026-3"))), "#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0", "#conformant#urn:factur-x.eu:1p0:extended", 1)
+	resp, doc = post([]byte(noScenario), "application/xml", token)
+	if resp.StatusCode != 422 || !strings.Contains(fmt.Sprint(doc["errors"]), "NO-SCENARIO") {
+		t.Errorf("no scenario: %d %v", resp.StatusCode, doc)
+	}
+	if resp, _ := post([]byte("%PDF-1.4 nothing"), "application/pdf", token); resp.StatusCode != 422 {
+		t.Errorf("pdf without invoice: %d", resp.StatusCode)
+	}
+	if resp, _ := post(inbox.SampleXML(inbox.DefaultSample("API-2026-4")), "application/xml", DemoToken(identity.RoleCaseWorker)); resp.StatusCode != 403 {
+		t.Errorf("case worker token submitted: %d", resp.StatusCode)
+	}
+	// Approvals: the integration token is never a person; two clerks sign.
+	approve := func(auth, cookie, step string, version int) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.base+"/api/v1/einvoices/"+id+"/approvals", strings.NewReader(`{"step":"`+step+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: identity.SessionCookie, Value: cookie})
+		}
+		if version > 0 {
+			req.Header.Set("If-Match", fmt.Sprintf(`"%d"`, version))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		var doc map[string]any
+		json.NewDecoder(resp.Body).Decode(&doc)
+		return resp.StatusCode, doc
+	}
+	if st, doc := approve(token, "", "sachlich", 0); st != 403 || doc["code"] != "not_a_person" {
+		t.Errorf("integration token approved: %d %v", st, doc)
+	}
+	tn, err := e.identity.TenantBySlug(ctx, DemoSlug)
+	must(t, err)
+	login := func(email string) string {
+		c, _, err := e.identity.Login(ctx, tn.ID, identity.LoginInput{Email: email, Password: DemoPassword, Addr: "test"})
+		must(t, err)
+		return c
+	}
+	karla, konrad := login("kasse@musterstadt.example"), login(demoClerk2)
+	if st, doc := approve("", karla, "anordnung", 0); st != 409 || doc["code"] != "wrong_order" {
+		t.Errorf("anordnung first: %d %v", st, doc)
+	}
+	if st, doc := approve("", karla, "sachlich", 1); st != 201 || doc["step"].(map[string]any)["invoice_hash"] == "" {
+		t.Fatalf("sachlich: %d %v", st, doc)
+	}
+	if st, doc := approve("", karla, "rechnerisch", 0); st != 403 || doc["code"] != "same_person" {
+		t.Errorf("same person twice: %d %v", st, doc)
+	}
+	if st, doc := approve("", konrad, "rechnerisch", 1); st != 409 || doc["code"] != "stale" {
+		t.Errorf("stale version: %d %v", st, doc)
+	}
+	if st, doc := approve("", konrad, "rechnerisch", 2); st != 201 {
+		t.Fatalf("rechnerisch: %d %v", st, doc)
+	}
+	if st, doc := approve("", "", "bogus", 0); st != 401 {
+		t.Errorf("anonymous: %d %v", st, doc)
+	}
+	if st, doc := approve("", karla, "bogus", 0); st != 422 {
+		t.Errorf("unknown step: %d %v", st, doc)
+	}
+	if st, doc := approve("", karla, "anordnung", 3); st != 201 || doc["invoice"].(map[string]any)["status"] != "approved" {
+		t.Fatalf("anordnung: %d %v", st, doc)
+	}
+	// The payment run pays it and the demo's approved invoice (netted with its credit note).
+	resp, body := s.do(t, "POST", "/api/v1/einvoices/payment-runs", token, "")
+	var run inbox.PaymentRun
+	json.Unmarshal(body, &run)
+	if resp.StatusCode != 201 || run.Count != 2 || run.File != "/api/v1/einvoices/payment-runs/"+run.Ref+"/pain.001.xml" || run.ControlSum != "7187.60" || run.Skipped == nil {
+		t.Fatalf("payment run: %d %s", resp.StatusCode, body)
+	}
+	resp, file := s.do(t, "GET", run.File, token, "")
+	if resp.StatusCode != 200 || !bytes.Contains(file, []byte("<CtrlSum>7187.60</CtrlSum>")) {
+		t.Fatalf("payment file: %d %s", resp.StatusCode, file)
+	}
+	lintPain(t, file)
+	must(t, s.stop())
+	printed := strings.Join(s.lines, "\n")
+	if !strings.Contains(printed, "Leitweg-ID of the city 09162000-MUSTERSTADT-10") || !strings.Contains(printed, "finance clerks") {
+		t.Errorf("demo output lacks the Leitweg-ID or the clerks:\n%s", printed)
+	}
+	if out, errOut, code := in.run(t, "einvoice", "payment-run", "--data", in.dir, "--out", filepath.Join(t.TempDir(), "p.xml")); code != 1 {
+		t.Errorf("second run by CLI: exit %d %s %s", code, out, errOut)
+	}
+}
+
+func lintPain(t *testing.T, doc []byte) {
+	t.Helper()
+	lint, err := exec.LookPath("xmllint")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("xmllint not installed")
+		}
+		t.Skip("xmllint not installed")
+	}
+	f := filepath.Join(t.TempDir(), "pain.xml")
+	os.WriteFile(f, doc, 0o600)
+	xsd := filepath.Join(repoRoot(t), "internal", "einvoice", "sepa", "testdata", "pain.001.001.09.xsd")
+	if out, err := exec.Command(lint, "--noout", "--schema", xsd, f).CombinedOutput(); err != nil {
+		t.Fatalf("xmllint: %v %s", err, out)
+	}
 }

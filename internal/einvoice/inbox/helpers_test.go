@@ -110,3 +110,16 @@ func leitwegCheck(body string) string { return leitweg.CheckDigits(body) }
 func (w *world) principal(p interface{}) identity.Principal { return p.(identity.Principal) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+type identityTenant = identity.Tenant
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func scheduleNow(w *world, mb *Mailbox) error {
+	return database.WithTx(context.Background(), w.db, func(tx *database.Tx) error { return SchedulePoll(tx, w.t.ID, tx.Now(), mb.Interval) })
+}
