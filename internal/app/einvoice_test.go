@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -210,5 +213,103 @@ func lintPain(t *testing.T, doc []byte) {
 	xsd := filepath.Join(repoRoot(t), "internal", "einvoice", "sepa", "testdata", "pain.001.001.09.xsd")
 	if out, err := exec.Command(lint, "--noout", "--schema", xsd, f).CombinedOutput(); err != nil {
 		t.Fatalf("xmllint: %v %s", err, out)
+	}
+}
+
+// TestEinvoicePages: the finance pages work without JavaScript: the
+// worklist highlights due dates, a rejected upload lists its rules (422),
+// an accepted one opens its page, and the signing forms enforce four eyes.
+func TestEinvoicePages(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	ctx := context.Background()
+	e, err := open(ctx, mustConfigDir(in.dir), discardLogger(), clock.System{})
+	must(t, err)
+	defer e.close()
+	tn, err := e.identity.TenantBySlug(ctx, DemoSlug)
+	must(t, err)
+	login := func(email string) string {
+		c, _, err := e.identity.Login(ctx, tn.ID, identity.LoginInput{Email: email, Password: DemoPassword, Addr: "test"})
+		must(t, err)
+		return c
+	}
+	karla, konrad := login("kasse@musterstadt.example"), login(demoClerk2)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := func(method, path, cookie, ctype string, body io.Reader) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.base+path, body)
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		req.AddCookie(&http.Cookie{Name: identity.SessionCookie, Value: cookie})
+		resp, err := noRedirect.Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), string(b)
+	}
+	st, _, html := page("GET", "/verwaltung/rechnungen", konrad, "", nil)
+	if st != 200 || !strings.Contains(html, "/verwaltung/rechnungen/R-DEM0-0006") || !strings.Contains(html, "überfällig") || !strings.Contains(html, "Skonto möglich") {
+		t.Errorf("worklist %d", st)
+	}
+	upload := func(name string, data []byte) (int, string, string) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		fw, _ := mw.CreateFormFile("invoice", name)
+		fw.Write(data)
+		mw.Close()
+		return page("POST", "/verwaltung/rechnungen/hochladen", karla, mw.FormDataContentType(), &b)
+	}
+	bad := inbox.DefaultSample("PAGE-1")
+	bad.Leitweg = ""
+	if st, _, html := upload("bad.xml", inbox.SampleXML(bad)); st != 422 || !strings.Contains(html, "BR-DE-15") || !strings.Contains(html, "Leitweg-ID bzw. Käuferreferenz") {
+		t.Errorf("rejected upload %d", st)
+	}
+	st, loc, _ := upload("good.xml", inbox.SampleXML(inbox.DefaultSample("PAGE-2")))
+	if st != 303 || !strings.HasPrefix(loc, "/verwaltung/rechnungen/R-") {
+		t.Fatalf("upload %d %s", st, loc)
+	}
+	st, _, html = page("GET", loc, karla, "", nil)
+	if st != 200 || !strings.Contains(html, "Sachlich richtig zeichnen") || !strings.Contains(html, "Druckerpapier A4") || !strings.Contains(html, "(BT-115)") {
+		t.Fatalf("invoice page %d", st)
+	}
+	form := func(cookie, step, version string) (int, string, string) {
+		v := url.Values{"step": {step}, "version": {version}, "cost_centre": {"1100"}, "budget_line": {"1.0200.6500"}}
+		return page("POST", loc+"/freigabe", cookie, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()))
+	}
+	if st, to, _ := form(karla, "sachlich", "1"); st != 303 || !strings.HasSuffix(to, "?erledigt=sachlich") {
+		t.Fatalf("sachlich by form %d %s", st, to)
+	}
+	if st, _, html := form(karla, "rechnerisch", "2"); st != 403 || !strings.Contains(html, "Vier-Augen-Prinzip") {
+		t.Errorf("same person by form: %d", st)
+	}
+	if st, _, html := form(konrad, "rechnerisch", "1"); st != 409 || !strings.Contains(html, "inzwischen geändert") {
+		t.Errorf("stale form: %d", st)
+	}
+	if st, _, _ := form(konrad, "rechnerisch", "2"); st != 303 {
+		t.Errorf("rechnerisch by form: %d", st)
+	}
+	// Paper invoice: every missing field at once, then the real thing.
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField("supplier", "Malerbetrieb Kunz")
+	mw.Close()
+	if st, _, html := page("POST", "/verwaltung/rechnungen/papier", karla, mw.FormDataContentType(), &b); st != 422 || !strings.Contains(html, `href="#paper-scan"`) || !strings.Contains(html, `href="#paper-amount"`) {
+		t.Errorf("paper form without fields: %d", st)
+	}
+	b.Reset()
+	mw = multipart.NewWriter(&b)
+	fw, _ := mw.CreateFormFile("scan", "scan.pdf")
+	fw.Write([]byte("%PDF-1.4\n% scanned paper\n%%EOF\n"))
+	for k, v := range map[string]string{"supplier": "Malerbetrieb Kunz", "number": "K-17", "issue_date": "2026-11-02", "due_date": "2026-12-02", "amount": "595,00", "currency": "EUR", "iban": "DE02120300000000202051"} {
+		mw.WriteField(k, v)
+	}
+	mw.Close()
+	if st, to, _ := page("POST", "/verwaltung/rechnungen/papier", karla, mw.FormDataContentType(), &b); st != 303 || !strings.HasPrefix(to, "/verwaltung/rechnungen/R-") {
+		t.Errorf("paper invoice: %d %s", st, to)
+	}
+	// A citizen sees no inbox.
+	if st, _, _ := page("GET", "/verwaltung/rechnungen", citizenSession(t, e, tn), "", nil); st != 403 {
+		t.Errorf("citizen: %d", st)
 	}
 }
