@@ -6,6 +6,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/jobs"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
@@ -37,7 +38,7 @@ func limit(r *http.Request) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > 500 {
-		return 0, web.Invalid("limit", "a number from 1 to 500")
+		return 0, fault.Invalid("limit", "out_of_range", "min", 1, "max", 500)
 	}
 	return n, nil
 }
@@ -62,7 +63,7 @@ func (h *adminHandler) handleJobs(w http.ResponseWriter, r *http.Request) error 
 	switch status {
 	case "queued", "running", "done", "dead":
 	default:
-		return web.Invalid("status", "one of queued, running, done, dead")
+		return fault.Invalid("status", "invalid_choice")
 	}
 	n, err := limit(r)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -250,6 +251,31 @@ func TestAPIConventions(t *testing.T) {
 		resp, body := s.do(t, "POST", "/api/v1/tokens", admin, big)
 		if resp.StatusCode != 413 || resp.Header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("status %d %s", resp.StatusCode, body[:min(len(body), 200)])
+		}
+	})
+	t.Run("422 lists every field with code and translated detail", func(t *testing.T) {
+		for lang, want := range map[string][2]string{"de": {"Bitte füllen Sie dieses Feld aus.", "Bitte eine der angebotenen Möglichkeiten wählen."}, "en": {"Please fill in this field.", "Please choose one of the options offered."}} {
+			req, _ := http.NewRequest("POST", s.base+"/api/v1/tokens", strings.NewReader(`{"name":" ","role":"emperor"}`))
+			req.Header.Set("Authorization", "Bearer "+admin)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept-Language", lang)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p struct {
+				Status int    `json:"status"`
+				Detail string `json:"detail"`
+				Errors []struct {
+					Field, Code, Detail string
+				} `json:"errors"`
+			}
+			json.NewDecoder(resp.Body).Decode(&p)
+			resp.Body.Close()
+			got := fmt.Sprint(p.Errors)
+			if p.Status != 422 || p.Detail == "" || got != fmt.Sprint([]struct{ Field, Code, Detail string }{{"name", "required", want[0]}, {"role", "invalid_choice", want[1]}}) {
+				t.Errorf("%s: %+v", lang, p)
+			}
 		}
 	})
 	t.Run("empty lists are [] not null", func(t *testing.T) {

@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/identity"
@@ -16,6 +19,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/cli"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/config"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/jobs"
 )
 
@@ -56,10 +60,11 @@ func runMigrate(ctx context.Context, io IO, args []string) error {
 }
 
 func runToken(ctx context.Context, io IO, args []string) error {
-	var role, name string
+	var role, name, account string
 	e, pos, err := openCmd(ctx, "token", args, io, func(fs *flag.FlagSet) {
-		fs.StringVar(&role, "role", "", "role of the token: admin, case_worker, unit_head, form_manager, finance, mail_room, records_officer")
-		fs.StringVar(&name, "name", "", "name of the token (unique per municipality)")
+		fs.StringVar(&role, "role", "", "role of an integration token: admin, case_worker, unit_head, form_manager, finance, mail_room, records_officer")
+		fs.StringVar(&account, "account", "", "e-mail `address` of the account a personal token acts as (instead of --role)")
+		fs.StringVar(&name, "name", "", "name of the token (unique per municipality, or per account for personal tokens)")
 	})
 	if err != nil {
 		return err
@@ -76,21 +81,47 @@ func runToken(ctx context.Context, io IO, args []string) error {
 	sys.Ref = "cli"
 	switch pos[0] {
 	case "create":
-		if role == "" || name == "" {
-			return cli.Usagef("token create needs --role ROLE and --name NAME")
-		}
-		if !identity.ValidRole(identity.Role(role)) {
-			return cli.Usagef("token create: unknown role %q", role)
-		}
-		secret, tok, err := e.identity.CreateToken(ctx, sys, t.ID, identity.Role(role), name, "")
-		if err != nil {
-			return err
+		var secret string
+		var tok *identity.Token
+		switch {
+		case account != "" && role != "":
+			return cli.Usagef("token create takes --role ROLE (integration token) or --account EMAIL (personal token), not both")
+		case account != "":
+			a, err := e.identity.AccountByEmail(ctx, sys, t.ID, account)
+			if errors.Is(err, fault.ErrNotFound) {
+				fmt.Fprintf(io.Stderr, "token create: %s has no account %s\n", t.Slug, account)
+				return cli.ErrNegative
+			}
+			if err != nil {
+				return err
+			}
+			if name == "" {
+				name = "cli " + time.Now().UTC().Format("2006-01-02 15:04:05")
+			}
+			secret, tok, err = e.identity.CreatePersonalToken(ctx, sys, t.ID, a.Ref, name, "")
+			if err != nil {
+				return cliFault("token create", err)
+			}
+		case role == "" || name == "":
+			return cli.Usagef("token create needs --role ROLE and --name NAME, or --account EMAIL [--name NAME]")
+		default:
+			if !identity.ValidRole(identity.Role(role)) {
+				return cli.Usagef("token create: unknown role %q", role)
+			}
+			secret, tok, err = e.identity.CreateToken(ctx, sys, t.ID, identity.Role(role), name, "")
+			if err != nil {
+				return cliFault("token create", err)
+			}
 		}
 		if e.cfg.JSON {
-			return printJSON(io.Stdout, map[string]any{"id": tok.Ref, "name": tok.Name, "role": tok.Role, "tenant": t.Slug, "secret": secret})
+			return printJSON(io.Stdout, map[string]any{"id": tok.Ref, "name": tok.Name, "role": tok.Role, "account": tok.Account, "tenant": t.Slug, "secret": secret})
 		}
 		fmt.Fprintf(io.Stdout, "%s\n", secret)
-		fmt.Fprintf(io.Stderr, "token %s (%s, role %s) for %s created; the secret above is shown only once\n", tok.Ref, tok.Name, tok.Role, t.Slug)
+		if tok.Personal() {
+			fmt.Fprintf(io.Stderr, "personal token %s (%s) acting as %s (%s) in %s created; the secret above is shown only once\n", tok.Ref, tok.Name, account, tok.Account, t.Slug)
+		} else {
+			fmt.Fprintf(io.Stderr, "integration token %s (%s, role %s) for %s created; the secret above is shown only once\n", tok.Ref, tok.Name, tok.Role, t.Slug)
+		}
 		return nil
 	case "list":
 		toks, err := e.identity.Tokens(ctx, sys, t.ID)
@@ -101,13 +132,17 @@ func runToken(ctx context.Context, io IO, args []string) error {
 			return printJSON(io.Stdout, toks)
 		}
 		tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED\tREVOKED")
+		fmt.Fprintln(tw, "ID\tNAME\tROLE / ACCOUNT\tCREATED\tREVOKED")
 		for _, k := range toks {
 			rev := ""
 			if k.RevokedAt != nil {
 				rev = k.RevokedAt.Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.Ref, k.Name, k.Role, k.CreatedAt.Format("2006-01-02 15:04"), rev)
+			who := string(k.Role)
+			if k.Personal() {
+				who = k.Account + " " + k.AccountName
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.Ref, k.Name, who, k.CreatedAt.Format("2006-01-02 15:04"), rev)
 		}
 		return tw.Flush()
 	case "revoke":
@@ -115,6 +150,9 @@ func runToken(ctx context.Context, io IO, args []string) error {
 			return cli.Usagef("token revoke needs the token's ID or name")
 		}
 		if err := e.identity.RevokeToken(ctx, sys, t.ID, pos[1]); err != nil {
+			if !errors.Is(err, fault.ErrNotFound) {
+				return err
+			}
 			fmt.Fprintf(io.Stderr, "token %s: not found or already revoked\n", pos[1])
 			return cli.ErrNegative
 		}
@@ -122,6 +160,20 @@ func runToken(ctx context.Context, io IO, args []string) error {
 		return nil
 	}
 	return cli.Usagef("token: unknown subcommand %q (create, list, revoke)", pos[0])
+}
+
+// cliFault turns a refused input into a usage error (exit 2) naming each
+// field and code; other errors pass unchanged.
+func cliFault(op string, err error) error {
+	v, ok := fault.AsValidation(err)
+	if !ok {
+		return err
+	}
+	var parts []string
+	for _, fe := range v.Errors {
+		parts = append(parts, fe.Field+": "+fe.Code)
+	}
+	return cli.Usagef("%s: %s", op, strings.Join(parts, "; "))
 }
 
 func runAudit(ctx context.Context, io IO, args []string) error {

@@ -35,8 +35,17 @@ var DemoStaff = []struct {
 // the documented password is enough); real staff enrol it on their account page.
 var demoUnits = []string{"Hauptamt", "Bürgerbüro", "Ordnungsamt", "Steueramt", "Kämmerei"}
 
-// DemoToken is the documented API token of a demo role.
+// DemoCitizen is the demo's citizen login (a confirmed account with the
+// demo password), for journeys that need an applicant.
+var DemoCitizen = struct{ Email, Name string }{"buerger@musterstadt.example", "Paul Bürger"}
+
+// DemoToken is the documented personal API token of the demo person with
+// role r (DemoToken("citizen") is Paul Bürger's): it acts as that person.
 func DemoToken(r identity.Role) string { return "rh_demo_" + string(r) + "_musterstadt" }
+
+// DemoIntegrationToken is the demo's integration token (role admin, no
+// person): for trying what a system may do and what needs a person.
+const DemoIntegrationToken = "rh_demo_integration_musterstadt"
 
 func demoTenant() identity.Tenant {
 	return identity.Tenant{
@@ -86,11 +95,19 @@ func seedDemo(ctx context.Context, e *env) (bool, error) {
 		if err := e.identity.AddMember(ctx, sys, t.ID, units[s.Unit], a.Ref); err != nil {
 			return false, fmt.Errorf("seed demo staff %s: %w", s.Email, err)
 		}
-	}
-	for _, r := range identity.Roles {
-		if _, _, err := e.identity.CreateToken(ctx, sys, t.ID, r, "demo-"+string(r), DemoToken(r)); err != nil {
-			return false, fmt.Errorf("seed demo token %s: %w", r, err)
+		if _, _, err := e.identity.CreatePersonalToken(ctx, sys, t.ID, a.Ref, "demo", DemoToken(s.Role)); err != nil {
+			return false, fmt.Errorf("seed demo token %s: %w", s.Role, err)
 		}
+	}
+	citizen, err := e.identity.CreateCitizen(ctx, sys, t.ID, "citizen", DemoCitizen.Email, DemoCitizen.Name, DemoPassword)
+	if err != nil {
+		return false, fmt.Errorf("seed demo citizen: %w", err)
+	}
+	if _, _, err := e.identity.CreatePersonalToken(ctx, sys, t.ID, citizen.Ref, "demo", DemoToken("citizen")); err != nil {
+		return false, fmt.Errorf("seed demo token citizen: %w", err)
+	}
+	if _, _, err := e.identity.CreateToken(ctx, sys, t.ID, identity.RoleAdmin, "demo-integration", DemoIntegrationToken); err != nil {
+		return false, fmt.Errorf("seed demo integration token: %w", err)
 	}
 	return true, nil
 }
@@ -133,10 +150,13 @@ func runDemo(ctx context.Context, io IO, args []string) error {
 			for _, s := range DemoStaff {
 				fmt.Fprintf(w, "  %-32s %s\n", s.Email, s.Role)
 			}
-			fmt.Fprintln(w, "API tokens (Authorization: Bearer TOKEN):")
-			for _, r := range identity.Roles {
-				fmt.Fprintf(w, "  %-16s %s\n", r, DemoToken(r))
+			fmt.Fprintf(w, "  %-32s %s\n", DemoCitizen.Email, "citizen")
+			fmt.Fprintln(w, "API tokens, one per person, acting as that person (Authorization: Bearer TOKEN):")
+			for _, s := range DemoStaff {
+				fmt.Fprintf(w, "  %-16s %-38s %s\n", s.Role, DemoToken(s.Role), s.Name)
 			}
+			fmt.Fprintf(w, "  %-16s %-38s %s\n", "citizen", DemoToken("citizen"), DemoCitizen.Name)
+			fmt.Fprintf(w, "  %-16s %-38s %s\n", "integration", DemoIntegrationToken, "role admin, not a person (cannot approve, decide or sign)")
 			for _, l := range lines {
 				fmt.Fprintln(w, l)
 			}

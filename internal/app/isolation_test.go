@@ -11,6 +11,8 @@ import (
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/ref"
 )
 
 // fixture makes an object of a route in tenant tn and returns its id.
@@ -49,12 +51,22 @@ var isolationFixtures = map[string]fixture{
 	"GET /verwaltung/leistungen/{id}":            serviceFixture,
 	"POST /verwaltung/leistungen/{id}":           serviceFixture,
 	"PUT /api/v1/staff/{id}/roles":               staffFixture,
+	"DELETE /api/v1/account/tokens/{id}":         personalTokenFixture,
+	"POST /konto/tokens/{id}/widerrufen":         personalTokenFixture,
+}
+
+// personalTokenFixture makes a personal token of a staff member of the
+// tenant (not the citizen who makes the requests).
+func personalTokenFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	_, tok, err := e.identity.CreatePersonalToken(context.Background(), identity.System(tn.ID), tn.ID, staffFixture(t, e, tn), "fixture-"+ref.New("X"), "")
+	must(t, err)
+	return tok.Ref
 }
 
 func staffFixture(t *testing.T, e *env, tn *identity.Tenant) string {
 	s := e.identity
 	a, err := s.CreateStaff(context.Background(), identity.System(tn.ID), tn.ID, "fixture@"+tn.Slug+".example", "Fixture", "fixture-password-123", []identity.Role{identity.RoleCaseWorker})
-	if err != nil && strings.Contains(err.Error(), "schon vergeben") {
+	if fault.HasCode(err, "email", "duplicate") {
 		staff, _ := s.Staff(context.Background(), identity.System(tn.ID), tn.ID)
 		for _, st := range staff {
 			if st.Email == "fixture@"+tn.Slug+".example" {

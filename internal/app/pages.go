@@ -75,13 +75,14 @@ func mustSite() *shellSite {
 type pages struct {
 	site *shellSite
 	env  *env
+	id   *identity.Handler
 }
 
 // mountPages registers the HTML pages of the web shell: home, the legal
 // pages with the accessibility feedback form, the staff area's entry, the
 // language switch and the static assets.
-func mountPages(rt *web.Router, e *env) {
-	p := &pages{site: site(), env: e}
+func mountPages(rt *web.Router, e *env, idh *identity.Handler) {
+	p := &pages{site: site(), env: e, id: idh}
 	rt.Handle(web.StaticPattern, site().assets)
 	rt.Example(web.StaticPattern, site().assets.URL("rathaus.css"))
 	rt.HandleFunc("GET /{$}", p.handleHome)
@@ -157,16 +158,6 @@ func paragraphs(s string) [][]string {
 		}
 	}
 	return out
-}
-
-// StaffPage is the view model of the staff area's entry page (the login
-// issue replaces it with the sign-in).
-type StaffPage struct{}
-
-func (p *pages) handleStaff(w http.ResponseWriter, r *http.Request) error {
-	s := shellFor(r)
-	s.Area = web.AreaStaff
-	return p.site.r.Render(w, r, http.StatusOK, "staff", s, StaffPage{})
 }
 
 // handleLanguage keeps the visitor's language choice in a cookie and sends

@@ -89,6 +89,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(renderError)
+	rt.SetBodyCeiling(e.cfg.MaxBodyBytes)
 	rt.SetCatalog(site().cat)
 	idh := &identity.Handler{Svc: e.identity, Pages: site().r, BaseURL: e.baseURL,
 		OIDC: &identity.OIDC{Svc: e.identity, Secret: func(tenant, provider string) string {
@@ -126,7 +127,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	mountCatalog(rt, e, idh)
 	mountEinvoice(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
-	mountPages(rt, e)
+	mountPages(rt, e, idh)
 
 	tenanted := idh.TenantMiddleware(rt)
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -205,3 +205,35 @@ func ByActorOrObject(ctx context.Context, db *database.DB, tenantID int64, refNa
 	}
 	return out, nil
 }
+
+// ForObjects returns a tenant's entries about any of the object references,
+// oldest first, read in the caller's transaction so that it includes what
+// the transaction appended (the e-file takes a case's trail when it closes).
+func ForObjects(tx *database.Tx, tenantID int64, refs []string) ([]Entry, error) {
+	if len(refs) == 0 {
+		return []Entry{}, nil
+	}
+	args := []any{tenantID}
+	in := ""
+	for i, r := range refs {
+		if i > 0 {
+			in += ", "
+		}
+		args = append(args, r)
+		in += fmt.Sprintf("$%d", len(args))
+	}
+	rows, err := tx.QueryContext(tx.Context(), `SELECT `+entryCols+` FROM audit_events WHERE tenant_id = $1 AND object_ref IN (`+in+`) ORDER BY seq`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("audit for objects: %w", err)
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,7 +1,7 @@
 package catalog
 
 import (
-		"testing"
+	"testing"
 )
 
 func benchmarkFind(b *testing.B, f *Finder) {

@@ -120,7 +120,7 @@ func (h *Handler) handleEdit(w http.ResponseWriter, r *http.Request) error {
 		switch {
 		case bad[ef.form]:
 			f.Fail(ef.form, ef.id, "catalog.edit.error.number")
-		case ve != nil && ve.Fields[ef.json] != "":
+		case ve.Code(ef.json) != "":
 			f.Fail(ef.form, ef.id, "catalog.edit.error."+ef.json)
 		}
 	}

@@ -2,27 +2,36 @@ package catalog
 
 import (
 	"flag"
-	"fmt"
 	"testing"
 )
 
-var explainQ = flag.String("explain", "", "print the parse and the top hits of this query")
+var (
+	explainQ   = flag.String("explain", "", "print the parse and the top hits of this query")
+	explainDoc = flag.String("explain-doc", "", "also explain the match of the service with this external id")
+)
 
-// TestExplain is a debugging aid: go test -run TestExplain -explain "…" -v
+// TestExplain is a debugging aid for the tuning set: go test -run
+// TestExplain -explain "…" -v
 func TestExplain(t *testing.T) {
 	if *explainQ == "" {
 		t.Skip("no -explain query")
 	}
 	f := mustDemoFinder(t)
-	for _, c := range f.parse(*explainQ) {
-		s := ""
-		for _, tm := range c.terms {
-			s += fmt.Sprintf(" %s(%.2f idf %.2f)", f.termStr[tm.id], tm.w, f.idf[tm.id])
-		}
-		t.Logf("concept:%s", s)
+	for _, line := range f.ix.Explain(*explainQ) {
+		t.Log(line)
 	}
 	res := f.Find(Query{Text: *explainQ})
 	for i, h := range res.Hits {
 		t.Logf("%d %.3f raw %.2f %s %s", i+1, h.Score, res.raw[i], h.ExternalID, h.Name)
+		if i < 3 {
+			t.Log(f.ix.ExplainDoc(*explainQ, f.docOf(h.ID)))
+		}
+	}
+	if *explainDoc != "" {
+		for i, s := range f.services {
+			if s.ExternalID == *explainDoc {
+				t.Log(s.Name, f.ix.ExplainDoc(*explainQ, f.docOf(s.ID)), i)
+			}
+		}
 	}
 }

@@ -47,23 +47,26 @@ func mustFederalFinder(t testing.TB) *Finder {
 }
 
 // TestQualityTuning checks the tuning set on the demo catalog with and
-// without the federal entries; its misses may be read.
+// without the federal entries against floors a little below the measured
+// figures (a regression fails; the targets are `rathaus catalog bench`'s
+// verdict). Its misses may be read.
 func TestQualityTuning(t *testing.T) {
 	qs := BenchSet(SetTuning)
 	if len(qs) < 120 {
 		t.Fatalf("only %d tuning queries", len(qs))
 	}
 	for _, c := range []struct {
-		name string
-		f    *Finder
-	}{{"city", mustDemoFinder(t)}, {"federal", mustFederalFinder(t)}} {
+		name       string
+		f          *Finder
+		top1, top3 float64
+	}{{"city", mustDemoFinder(t), tuningCityTop1, tuningCityTop3}, {"federal", mustFederalFinder(t), tuningFederalTop1, tuningFederalTop3}} {
 		rep := Evaluate(c.f, qs, 1)
 		for _, m := range rep.Misses {
 			t.Logf("%s miss: %q want %v got %v", c.name, m.Q, m.Want, m.Got)
 		}
 		t.Logf("tuning %s: queries=%d top1=%.3f top3=%.3f", c.name, rep.Queries, rep.Top1, rep.Top3)
-		if rep.Top1 < TargetTop1 || rep.Top3 < TargetTop3 {
-			t.Errorf("tuning %s: top-1 %.3f, top-3 %.3f; want >= %.2f, %.2f", c.name, rep.Top1, rep.Top3, TargetTop1, TargetTop3)
+		if rep.Top1 < c.top1 || rep.Top3 < c.top3 {
+			t.Errorf("tuning %s: top-1 %.3f, top-3 %.3f; want >= %.2f, %.2f", c.name, rep.Top1, rep.Top3, c.top1, c.top3)
 		}
 	}
 }
@@ -85,12 +88,12 @@ func TestQualityBlind(t *testing.T) {
 	}
 }
 
-// Floors of the blind set in tests, a little below the measured figures
-// so that a regression fails (the targets are checked by `rathaus catalog
-// bench`).
+// Floors in tests, a little below the measured figures so that a
+// regression fails (the targets are checked by `rathaus catalog bench`).
 const (
-	blindFloorTop1 = 0.0
-	blindFloorTop3 = 0.0
+	tuningCityTop1, tuningCityTop3       = 0.53, 0.78
+	tuningFederalTop1, tuningFederalTop3 = 0.51, 0.68
+	blindFloorTop1, blindFloorTop3       = 0.54, 0.68
 )
 
 // TestBenchSetsAnswerable checks that every expectation of every query

@@ -15,6 +15,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -38,8 +39,8 @@ func principal(tn *identity.Tenant, ref string, roles ...identity.Role) identity
 // is set, an invalid third one (line 4).
 func fixtureJSON(broken bool) string {
 	s := `{"format": "rathaus-catalog", "version": 1, "services": [
- {"external_id": "A1", "source": "rathaus", "leika_keys": [], "name": "Hundesteuer", "summary": "Steuer für Ihren Hund anmelden.", "online_availability": "online_form", "bookable": false, "units": ["Steueramt"], "yearly_case_volume": 100, "keywords": ["Hund"]},
- {"external_id": "A2", "source": "rathaus", "leika_keys": ["99102013000000"], "name": "Sperrmüll anmelden", "summary": "Abholung von Sperrmüll bestellen.", "online_availability": "information", "bookable": true, "units": ["Abfallwirtschaft"]}`
+ {"external_id": "A1", "source": "rathaus", "leika_keys": ["99102013000000"], "name": "Hundesteuer", "summary": "Steuer für Ihren Hund anmelden.", "online_availability": "online_form", "bookable": false, "units": ["Steueramt"], "yearly_case_volume": 100, "keywords": ["Hund"]},
+ {"external_id": "A2", "source": "rathaus", "leika_keys": ["99001009000000"], "name": "Sperrmüll anmelden", "summary": "Abholung von Sperrmüll bestellen.", "online_availability": "information", "bookable": true, "units": ["Abfallwirtschaft"]}`
 	if broken {
 		s += `,
  {"external_id": "A3", "source": "rathaus", "leika_keys": ["123"], "name": "Kaputt", "online_availability": "information", "bookable": false}`
@@ -214,11 +215,10 @@ func TestEditIsVersionedAuditedAndValidated(t *testing.T) {
 			if got := web.StatusOf(err); got != tc.status {
 				t.Errorf("%s: status %d (%v), want %d", tc.name, got, err, tc.status)
 			}
-			var ve *web.ValidationError
-			if errors.As(err, &ve) {
+			if ve, ok := fault.AsValidation(err); ok {
 				var fields []string
-				for f := range ve.Fields {
-					fields = append(fields, f)
+				for _, f := range ve.Errors {
+					fields = append(fields, f.Field)
 				}
 				if diff := cmp.Diff(tc.fields, fields, sortStrings); diff != "" {
 					t.Errorf("%s: fields (-want +got):\n%s", tc.name, diff)

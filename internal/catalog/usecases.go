@@ -14,7 +14,7 @@ import (
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/database"
-	"github.com/rathaus/rathaus/internal/platform/web"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 )
 
 // Roles that maintain the catalog: they edit services and import
@@ -199,11 +199,11 @@ func (c *Catalog) save(ctx context.Context, p identity.Principal, tenantID int64
 			return err
 		}
 		if version != 0 && version != old.Version {
-			return fmt.Errorf("edit of version %d, current is %d: %w", version, old.Version, web.ErrConflict)
+			return fmt.Errorf("edit of version %d, current is %d: %w", version, old.Version, fault.ErrConflict)
 		}
 		in := edit(old.Service)
 		if in.ID != "" && NormalizeRef(in.ID) != old.ID {
-			return web.Invalid("id", "Die Kennung einer Leistung kann nicht geändert werden.")
+			return fault.Invalid("id", "not_allowed")
 		}
 		in.ID, in.Source, in.ExternalID = old.ID, old.Source, old.ExternalID
 		in.normalise()
@@ -233,51 +233,56 @@ func (c *Catalog) save(ctx context.Context, p identity.Principal, tenantID int64
 	return out, nil
 }
 
-// ValidateEdit checks an edited service and returns the problems per
-// field (JSON names, German messages as shown to staff), or nil.
-func ValidateEdit(s Service) *web.ValidationError {
-	f := map[string]string{}
+// ValidateEdit checks an edited service and returns every invalid field
+// (JSON names) with its code, or nil.
+func ValidateEdit(s Service) *fault.Validation {
+	v := &fault.Validation{}
 	switch {
 	case strings.TrimSpace(s.Name) == "":
-		f["name"] = "Bitte einen Namen angeben."
+		v.Add("name", "required")
 	case len(s.Name) > 500:
-		f["name"] = "Der Name darf höchstens 500 Zeichen lang sein."
+		v.Add("name", "too_long", "max", 500)
 	}
 	for _, k := range s.LeikaKeys {
 		if !ValidLeikaKey(k) {
-			f["leika_keys"] = "Ein LeiKa-Schlüssel hat 14 Ziffern."
+			v.Add("leika_keys", "invalid_leika_key")
+			break
 		}
 	}
 	if !s.Availability.Valid() {
-		f["online_availability"] = "Bitte eine Stufe angeben: information, download, online_form oder fully_digital."
+		v.Add("online_availability", "invalid_choice")
 	}
 	if s.AppointmentMinutes < 0 || s.AppointmentMinutes > 24*60 {
-		f["appointment_minutes"] = "Die Termindauer liegt zwischen 0 und 1440 Minuten."
+		v.Add("appointment_minutes", "out_of_range", "min", 0, "max", 24*60)
 	}
-	if s.YearlyCaseVolume < 0 {
-		f["yearly_case_volume"] = "Die Fallzahl pro Jahr kann nicht negativ sein."
+	if s.YearlyCaseVolume < 0 || s.YearlyCaseVolume > maxCaseVolume {
+		v.Add("yearly_case_volume", "out_of_range", "min", 0, "max", maxCaseVolume)
 	}
 	for i, fee := range s.Fees {
 		if err := fee.validate(); err != nil {
-			f[fmt.Sprintf("fees.%d", i)] = "Die Gebühr ist unvollständig oder negativ: " + err.Error() + "."
+			v.Add(fmt.Sprintf("fees.%d", i), "invalid_fee")
 		}
 	}
 	for i, l := range s.Links {
 		if !strings.HasPrefix(l.URL, "https://") && !strings.HasPrefix(l.URL, "http://") {
-			f[fmt.Sprintf("links.%d", i)] = "Ein Link beginnt mit https:// oder http://."
+			v.Add(fmt.Sprintf("links.%d", i), "invalid_url")
 		}
 	}
 	if len(s.Summary) > 2000 {
-		f["summary"] = "Die Kurzbeschreibung darf höchstens 2000 Zeichen lang sein."
+		v.Add("summary", "too_long", "max", 2000)
 	}
-	if len(f) > 0 {
-		return &web.ValidationError{Fields: f}
+	if len(v.Errors) > 0 {
+		return v
 	}
 	if err := s.Validate(); err != nil {
-		return web.Invalid("service", err.Error())
+		return fault.Invalid("service", "invalid")
 	}
 	return nil
 }
+
+// maxCaseVolume bounds the yearly case volume a person may enter (more
+// than any German municipality handles of one service).
+const maxCaseVolume = 100_000_000
 
 // changedFields lists the top-level JSON fields that differ.
 func changedFields(a, b Service) []string {

@@ -358,3 +358,14 @@ func (s *Service) MemberByRef(ctx context.Context, p Principal, tenantID int64, 
 	}
 	return nil, fmt.Errorf("staff %s: %w", accountRef, ErrNotFound)
 }
+
+// Contact is a system read for domains that notify an account (the
+// mailbox): its e-mail address, name and kind. Mails built from it carry
+// only a link, never the name or case details.
+func (s *Service) Contact(ctx context.Context, tenantID, accountID int64) (email, name, kind string, err error) {
+	err = s.DB.R.QueryRowContext(ctx, `SELECT email, name, kind FROM accounts WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL`, accountID, tenantID).Scan(&email, &name, &kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", "", fmt.Errorf("account %d: %w", accountID, ErrNotFound)
+	}
+	return email, name, kind, err
+}

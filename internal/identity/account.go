@@ -7,28 +7,30 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/jobs"
 	rmail "github.com/rathaus/rathaus/internal/platform/mail"
 	"github.com/rathaus/rathaus/internal/platform/ref"
-	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
 // Errors of the login use cases. Messages shown to users never say whether
 // an account exists.
 var (
-	ErrBadCredentials = fmt.Errorf("e-mail address or password wrong: %w", web.ErrUnauthorized)
-	ErrNotVerified    = fmt.Errorf("e-mail address not confirmed yet: %w", web.ErrUnauthorized)
-	ErrTOTPRequired   = fmt.Errorf("one-time code required: %w", web.ErrUnauthorized)
-	ErrTokenInvalid   = fmt.Errorf("link invalid or expired: %w", web.ErrNotFound)
+	ErrBadCredentials = fmt.Errorf("e-mail address or password wrong: %w", fault.ErrUnauthorized)
+	ErrNotVerified    = fmt.Errorf("e-mail address not confirmed yet: %w", fault.ErrUnauthorized)
+	ErrTOTPRequired   = fmt.Errorf("one-time code required: %w", fault.ErrUnauthorized)
+	ErrTokenInvalid   = fmt.Errorf("link invalid or expired: %w", fault.ErrNotFound)
 )
 
 // Profile is what a citizen or business lets the city reuse to prefill forms.
@@ -141,7 +143,7 @@ var totpOpts = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Alg
 // authenticator app) — from then on logins need the code.
 func (s *Service) EnrollTOTP(ctx context.Context, sess *Session, issuer string) (secret, url string, err error) {
 	if sess.Kind != "staff" {
-		return "", "", fmt.Errorf("TOTP is for staff accounts: %w", web.ErrForbidden)
+		return "", "", fmt.Errorf("TOTP is for staff accounts: %w", fault.ErrForbidden)
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: sess.AccountRef})
 	if err != nil {
@@ -170,23 +172,39 @@ type RegisterInput struct {
 }
 
 func (in RegisterInput) validate() error {
-	f := map[string]string{}
+	v := &fault.Validation{}
 	if in.Kind != "citizen" && in.Kind != "business" {
-		f["kind"] = "Bitte Privatperson oder Unternehmen wählen."
+		v.Add("kind", "invalid_choice")
+	}
+	switch n := strings.TrimSpace(in.Name); {
+	case n == "":
+		v.Add("name", "required")
+	case len(n) > 200:
+		v.Add("name", "too_long", "max", 200)
 	}
 	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != strings.TrimSpace(in.Email) || len(in.Email) > 254 {
-		f["email"] = "Bitte eine gültige E-Mail-Adresse angeben."
+		v.Add("email", "invalid_email")
 	}
-	if n := strings.TrimSpace(in.Name); n == "" || len(n) > 200 {
-		f["name"] = "Bitte Ihren Namen angeben."
+	checkPassword(v, "password", in.Password)
+	return v.Err()
+}
+
+// Password lengths: at least MinPassword characters (a sentence of words is
+// easy to remember), at most MaxPassword bytes (argon2 over megabytes would
+// be a way to burn our CPU).
+const (
+	MinPassword = 12
+	MaxPassword = 200
+)
+
+// checkPassword records a password of the wrong length.
+func checkPassword(v *fault.Validation, field, pw string) {
+	switch {
+	case utf8.RuneCountInString(pw) < MinPassword:
+		v.Add(field, "too_short", "min", MinPassword)
+	case len(pw) > MaxPassword:
+		v.Add(field, "too_long", "max", MaxPassword)
 	}
-	if len(in.Password) < 12 || len(in.Password) > 200 {
-		f["password"] = "Das Passwort muss mindestens 12 Zeichen haben."
-	}
-	if len(f) > 0 {
-		return &web.ValidationError{Fields: f}
-	}
-	return nil
 }
 
 // Register creates an unverified citizen or business account and mails a
@@ -298,8 +316,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, t *Tenant, email, ba
 // ResetPassword sets a new password with a reset token and ends every
 // session of the account.
 func (s *Service) ResetPassword(ctx context.Context, tenantID int64, secret, password string) error {
-	if len(password) < 12 || len(password) > 200 {
-		return web.Invalid("password", "Das Passwort muss mindestens 12 Zeichen haben.")
+	v := &fault.Validation{}
+	checkPassword(v, "password", password)
+	if err := v.Err(); err != nil {
+		return err
 	}
 	hash := HashPassword(password)
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
@@ -317,9 +337,48 @@ func (s *Service) ResetPassword(ctx context.Context, tenantID int64, secret, pas
 	})
 }
 
-// UpdateProfile stores the account's own profile.
+var phoneRe = regexp.MustCompile(`^[0-9 +()/-]{3,40}$`)
+
+// Validate checks a profile: names and address lines up to 200
+// characters, a five-digit postcode, a phone number of digits and + ( ) / -,
+// a birth date YYYY-MM-DD from 1900 up to now. Empty fields are fine.
+func (p Profile) Validate(now time.Time) *fault.Validation {
+	v := &fault.Validation{}
+	for _, k := range []struct{ field, v string }{{"company", p.Company}, {"given_name", p.GivenName}, {"family_name", p.FamilyName}, {"street", p.Street}, {"city", p.City}} {
+		if utf8.RuneCountInString(k.v) > 200 {
+			v.Add(k.field, "too_long", "max", 200)
+		}
+	}
+	if p.Postcode != "" && !postcodeRe.MatchString(p.Postcode) {
+		v.Add("postcode", "invalid_postcode")
+	}
+	if p.Phone != "" && !phoneRe.MatchString(p.Phone) {
+		v.Add("phone", "invalid_phone")
+	}
+	if p.BirthDate != "" {
+		d, err := time.Parse("2006-01-02", p.BirthDate)
+		switch {
+		case err != nil || d.Year() < 1900:
+			v.Add("birth_date", "invalid_date")
+		case d.After(now):
+			v.Add("birth_date", "date_in_future")
+		}
+	}
+	if len(v.Errors) == 0 {
+		return nil
+	}
+	return v
+}
+
+// UpdateProfile stores the account's own profile after checking it.
 func (s *Service) UpdateProfile(ctx context.Context, sess *Session, p Profile) error {
-	b, _ := json.Marshal(p)
+	if v := p.Validate(s.DB.Clock.Now()); v != nil {
+		return v
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET profile = $1 WHERE id = $2 AND tenant_id = $3`, string(b), sess.AccountID, sess.TenantID); err != nil {
 			return err
@@ -397,7 +456,7 @@ func (s *Service) Export(ctx context.Context, sess *Session) (*AccountData, erro
 // period) refer to its reference.
 func (s *Service) DeleteAccount(ctx context.Context, sess *Session) error {
 	if sess.Kind == "staff" {
-		return fmt.Errorf("staff accounts are removed by an admin: %w", web.ErrForbidden)
+		return fmt.Errorf("staff accounts are removed by an admin: %w", fault.ErrForbidden)
 	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET email = $1, name = '', password_hash = '', totp_secret = '', profile = '{}', deleted_at = $2 WHERE id = $3 AND tenant_id = $4`,
@@ -408,6 +467,9 @@ func (s *Service) DeleteAccount(ctx context.Context, sess *Session) error {
 			if _, err := tx.ExecContext(ctx, q, sess.AccountID); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL`, tx.Now(), sess.AccountID); err != nil {
+			return err
 		}
 		return audit.Append(tx, audit.Event{TenantID: sess.TenantID, Actor: sess.AccountRef, Action: "account.delete", ObjectType: "account", ObjectRef: sess.AccountRef,
 			After: map[string]string{"kept": "anonymous account stub and audit entries (legal retention)"}})
@@ -440,4 +502,25 @@ func (s *Service) AccountForStaff(ctx context.Context, p Principal, tenantID int
 		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "account.read", ObjectType: "account", ObjectRef: a.Ref})
 	})
 	return &a, &pr, err
+}
+
+// ContactEmail returns the e-mail address of the person acting (for
+// notifications of other modules, such as an appointment's confirmation);
+// "" when the account has none (an eID account's placeholder).
+func (s *Service) ContactEmail(ctx context.Context, p Principal) (string, error) {
+	if !p.IsPerson() {
+		return "", fmt.Errorf("contact e-mail: %w", fault.ErrForbidden)
+	}
+	var email string
+	err := s.DB.R.QueryRowContext(ctx, `SELECT email FROM accounts WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL`, p.AccountID, p.TenantID).Scan(&email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("contact e-mail: %w", fault.ErrNotFound)
+	}
+	if err != nil {
+		return "", err
+	}
+	if strings.HasSuffix(email, ".invalid") {
+		return "", nil
+	}
+	return email, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -40,11 +41,15 @@ func TestValidators(t *testing.T) {
 			t.Errorf("ValidLeitwegID(%q) = %v, want %v", tt.in, got, tt.ok)
 		}
 	}
-	bad := Settings{FederalState: "XX", Creditor: Creditor{IBAN: "DE00"}, MailFrom: "nope", Address: Address{Postcode: "123"}}.Validate()
-	for _, f := range []string{"federal_state", "creditor.iban", "mail_from", "address.postcode"} {
-		if bad[f] == "" {
-			t.Errorf("Validate: no message for %s (got %v)", f, bad)
+	bad := Settings{FederalState: "XX", Creditor: Creditor{IBAN: "DE00", BIC: "x"}, MailFrom: "nope", Address: Address{Postcode: "123"}, LeitwegID: "x"}.Validate()
+	for _, f := range [][2]string{{"federal_state", "invalid_choice"}, {"creditor.iban", "invalid_iban"}, {"creditor.bic", "invalid_bic"},
+		{"mail_from", "invalid_email"}, {"address.postcode", "invalid_postcode"}, {"leitweg_id", "invalid_leitweg_id"}} {
+		if !bad.Has(f[0], f[1]) {
+			t.Errorf("Validate: no %s for %s (got %v)", f[1], f[0], bad)
 		}
+	}
+	if ok := (Settings{FederalState: "BY"}).Validate(); ok != nil {
+		t.Errorf("valid settings: %v", ok)
 	}
 }
 
@@ -105,8 +110,7 @@ func TestUpdateSettingsValidatesAndAudits(t *testing.T) {
 		s := &Service{DB: db}
 		a, _ := s.CreateTenant(ctx, Tenant{Slug: "stadt-a", Name: "Stadt A", Settings: Settings{FederalState: "BY"}})
 		_, err := s.UpdateSettings(ctx, System(a.ID), a.ID, Settings{FederalState: "ZZ"})
-		var ve *web.ValidationError
-		if !errors.As(err, &ve) || ve.Fields["federal_state"] == "" {
+		if !fault.HasCode(err, "federal_state", "invalid_choice") {
 			t.Fatalf("invalid settings: err = %v", err)
 		}
 		next := Settings{FederalState: "BY", LeitwegID: "09162000-MUSTERSTADT-10", Creditor: Creditor{Name: "Stadtkasse", IBAN: "DE89370400440532013000", BIC: "COBADEFFXXX"}}

@@ -17,8 +17,8 @@ import (
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/ref"
-	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
 // OIDC login state lives OIDCLoginTTL; a callback after that is refused.
@@ -26,7 +26,7 @@ const OIDCLoginTTL = 10 * time.Minute
 
 // ErrOIDC is any refused eID login: bad or replayed state, failed code
 // exchange, invalid ID token (signature, issuer, audience, expiry, nonce).
-var ErrOIDC = fmt.Errorf("eID login refused: %w", web.ErrUnauthorized)
+var ErrOIDC = fmt.Errorf("eID login refused: %w", fault.ErrUnauthorized)
 
 // DefaultACR maps well-known acr values to trust levels.
 var DefaultACR = map[string]TrustLevel{
@@ -94,7 +94,7 @@ func findProvider(t *Tenant, name string) (OIDCProvider, error) {
 			return p, nil
 		}
 	}
-	return OIDCProvider{}, fmt.Errorf("eID provider %q: %w", name, web.ErrNotFound)
+	return OIDCProvider{}, fmt.Errorf("eID provider %q: %w", name, fault.ErrNotFound)
 }
 
 func (o *OIDC) config(ctx context.Context, t *Tenant, p OIDCProvider, redirectURL string) (*oauth2.Config, *oidc.Provider, error) {

@@ -9,9 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -69,7 +69,7 @@ func (pageFS) ReadFile(name string) ([]byte, error) {
 // as "identity." + name.
 var PageNames = []string{
 	"login", "register", "register_sent", "verify", "forgot", "forgot_sent", "reset",
-	"account", "account_deleted", "totp",
+	"account", "account_deleted", "totp", "account_token_created",
 	"admin_units", "admin_staff", "admin_tokens", "admin_token_created", "admin_settings",
 }
 
@@ -125,6 +125,7 @@ func (h *Handler) pageRoutes(rt *web.Router) {
 	rt.HandleFunc("POST /konto/passkeys/optionen", h.page(h.handlePasskeyOptions))
 	rt.HandleFunc("POST /konto/passkeys", h.page(h.handlePasskeyRegister))
 	rt.Handle("GET "+PasskeyScriptPath, http.HandlerFunc(servePasskeyScript))
+	h.tokenPageRoutes(rt)
 	// Admin pages.
 	rt.HandleFunc("GET /verwaltung/einheiten", h.page(h.handleUnitsPage))
 	rt.HandleFunc("POST /verwaltung/einheiten", h.page(h.handleUnitCreate))
@@ -186,6 +187,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 func (h *Handler) renderStaff(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
 	return h.Pages.Render(w, r, status, "identity."+name, shell(r, web.AreaStaff), data)
 }
+
+// SessionFrom returns the browser session of the request (cookie only):
+// fault.ErrUnauthorized when there is none.
+func (h *Handler) SessionFrom(r *http.Request) (*Session, *Tenant, error) { return h.session(r) }
 
 // session returns the browser session of the request (cookie only).
 func (h *Handler) session(r *http.Request) (*Session, *Tenant, error) {
@@ -261,7 +266,9 @@ type PageForm struct {
 // render it.
 type Field struct {
 	Name, ID, Label, Hint, Type, Autocomplete, Value, Error string
-	Optional                                                bool
+	// ErrorArgs are the named values of the error's sentence ({max}).
+	ErrorArgs map[string]any
+	Optional  bool
 }
 
 // DescribedBy is the field's aria-describedby (hint and error).
@@ -281,7 +288,7 @@ func (f Field) Opt() Field { f.Optional = true; return f }
 
 // Input describes a field. Passwords are never sent back to the browser.
 func (f PageForm) Input(name, id, label, hint, typ, autocomplete string) Field {
-	fd := Field{Name: name, ID: id, Label: label, Hint: hint, Type: typ, Autocomplete: autocomplete, Error: f.Error(name)}
+	fd := Field{Name: name, ID: id, Label: label, Hint: hint, Type: typ, Autocomplete: autocomplete, Error: f.Error(name), ErrorArgs: f.ErrorArgs(name)}
 	if typ != "password" && f.Values != nil {
 		fd.Value = f.Value(name)
 	}
@@ -304,31 +311,30 @@ func (f PageForm) Checked(name, v string) bool {
 // newForm returns a form with the submitted values.
 func newForm(v url.Values) PageForm { return PageForm{web.Form{Values: v}} }
 
-// fromValidation adds the fields of a domain validation error to f, in the
-// order of order (field name → HTML id); the message key is
-// prefix + field name. It returns false when err is not a validation error.
-func (f *PageForm) fromValidation(err error, prefix string, order [][2]string) bool {
-	var ve *web.ValidationError
-	if !errors.As(err, &ve) {
+// fromValidation adds the fields of a use case's validation failure to f:
+// the message key is "fault.CODE" (with the code's named values), the HTML
+// id comes from order (field name → id), in the order of order, so the
+// error summary follows the page. It returns false when err is not a
+// validation failure.
+func (f *PageForm) fromValidation(err error, order [][2]string) bool {
+	v, ok := fault.AsValidation(err)
+	if !ok {
 		return false
 	}
-	seen := map[string]bool{}
+	seen := make([]bool, len(v.Errors))
 	for _, o := range order {
-		if _, ok := ve.Fields[o[0]]; ok {
-			f.Fail(o[0], o[1], prefix+o[0])
-			seen[o[0]] = true
+		for i, e := range v.Errors {
+			if e.Field == o[0] && !seen[i] {
+				f.Errors = append(f.Errors, web.FieldError{Field: e.Field, ID: o[1], Message: "fault." + e.Code, Args: e.Args})
+				seen[i] = true
+			}
 		}
 	}
-	var rest []string
-	for k := range ve.Fields {
-		if !seen[k] {
-			rest = append(rest, k)
+	for i, e := range v.Errors {
+		if !seen[i] {
+			// A field this page does not show (should not happen): a general message.
+			f.Fail(e.Field, "fehler", "identity.form.error.other")
 		}
-	}
-	sort.Strings(rest)
-	for _, k := range rest {
-		// A field this page does not show (should not happen): a general message.
-		f.Fail(k, "fehler", "identity.form.error.other")
 	}
 	return true
 }
@@ -358,7 +364,7 @@ func summary(forms ...PageForm) web.Form {
 }
 
 // Summary is the page's error summary (profile and deletion forms).
-func (p AccountPage) Summary() web.Form { return summary(p.Profile, p.Delete) }
+func (p AccountPage) Summary() web.Form { return summary(p.Profile, p.TokenForm, p.Delete) }
 
 // Summary is the page's error summary (unit and member forms).
 func (p UnitsPage) Summary() web.Form { return summary(p.Form, p.Member) }

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
@@ -27,6 +25,9 @@ type AccountPage struct {
 	EIDs              []string
 	Passkeys          []PasskeyRow
 	PasskeyScript     string
+	// Tokens are the person's own API tokens; TokenForm creates one.
+	Tokens    []Token
+	TokenForm PageForm
 }
 
 // PasskeyRow is one registered passkey as listed on the account page.
@@ -88,8 +89,12 @@ func (h *Handler) accountPage(r *http.Request, sess *Session, profile *PageForm,
 	if err != nil {
 		return AccountPage{}, err
 	}
+	toks, err := h.Svc.PersonalTokens(r.Context(), sess.Principal(), sess.TenantID)
+	if err != nil {
+		return AccountPage{}, err
+	}
 	p := AccountPage{Name: d.Account.Name, Email: d.Account.Email, Kind: sess.Kind, Trust: sess.Trust, Provider: sess.Provider,
-		Staff: sess.Kind == "staff", EIDs: d.EIDs, Passkeys: keys, PasskeyScript: PasskeyScriptPath}
+		Staff: sess.Kind == "staff", EIDs: d.EIDs, Passkeys: keys, PasskeyScript: PasskeyScriptPath, Tokens: toks}
 	if t := TenantFrom(r.Context()); t != nil {
 		for _, prov := range t.Settings.OIDC {
 			if prov.Name == sess.Provider && prov.Label != "" {
@@ -120,39 +125,26 @@ func (h *Handler) handleAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p.Notice = notice(r, "profile_saved", "passkey_added")
+	p.Notice = notice(r, "profile_saved", "passkey_added", "token_revoked")
 	return h.render(w, r, http.StatusOK, "account", p)
 }
 
-var (
-	phoneRe = regexp.MustCompile(`^[0-9 +()/-]{3,40}$`)
-)
+// profileFields are the profile form's fields in page order with their ids.
+var profileFields = [][2]string{
+	{"company", "profile-company"}, {"given_name", "profile-given-name"}, {"family_name", "profile-family-name"},
+	{"street", "profile-street"}, {"postcode", "profile-postcode"}, {"city", "profile-city"},
+	{"phone", "profile-phone"}, {"birth_date", "profile-birth-date"},
+}
 
-// validateProfile checks the profile form and returns the profile and the
-// form with its errors in the order of the fields on the page.
+// validateProfile reads the profile form and checks it with the domain's
+// rules (Profile.Validate, which UpdateProfile applies again); it returns
+// the profile and the form with its errors in the order of the page.
 func validateProfile(f PageForm, now time.Time) (Profile, PageForm) {
 	get := func(k string) string { return strings.TrimSpace(f.Value(k)) }
 	p := Profile{GivenName: get("given_name"), FamilyName: get("family_name"), Company: get("company"), Street: get("street"),
 		Postcode: get("postcode"), City: get("city"), Phone: get("phone"), BirthDate: get("birth_date"), PrefillOK: f.Value("prefill_consent") == "yes"}
-	for _, k := range []struct{ field, v string }{{"given_name", p.GivenName}, {"family_name", p.FamilyName}, {"company", p.Company}, {"street", p.Street}} {
-		if utf8.RuneCountInString(k.v) > 200 {
-			f.Fail(k.field, "profile-"+strings.ReplaceAll(k.field, "_", "-"), "identity.profile.error.too_long")
-		}
-	}
-	if p.Postcode != "" && !postcodeRe.MatchString(p.Postcode) {
-		f.Fail("postcode", "profile-postcode", "identity.profile.error.postcode")
-	}
-	if utf8.RuneCountInString(p.City) > 200 {
-		f.Fail("city", "profile-city", "identity.profile.error.too_long")
-	}
-	if p.Phone != "" && !phoneRe.MatchString(p.Phone) {
-		f.Fail("phone", "profile-phone", "identity.profile.error.phone")
-	}
-	if p.BirthDate != "" {
-		d, err := time.Parse("2006-01-02", p.BirthDate)
-		if err != nil || d.Year() < 1900 || d.After(now) {
-			f.Fail("birth_date", "profile-birth-date", "identity.profile.error.birth_date")
-		}
+	if v := p.Validate(now); v != nil {
+		f.fromValidation(v, profileFields)
 	}
 	return p, f
 }
@@ -174,7 +166,14 @@ func (h *Handler) handleProfile(w http.ResponseWriter, r *http.Request) error {
 		return h.render(w, r, http.StatusUnprocessableEntity, "account", p)
 	}
 	if err := h.Svc.UpdateProfile(r.Context(), sess, prof); err != nil {
-		return err
+		if !f.fromValidation(err, profileFields) {
+			return err
+		}
+		p, perr := h.accountPage(r, sess, &f, nil)
+		if perr != nil {
+			return perr
+		}
+		return h.render(w, r, http.StatusUnprocessableEntity, "account", p)
 	}
 	http.Redirect(w, r, "/konto?hinweis=profile_saved", http.StatusSeeOther)
 	return nil

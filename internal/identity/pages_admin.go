@@ -2,7 +2,6 @@ package identity
 
 import (
 	"net/http"
-	"net/mail"
 	"net/url"
 	"slices"
 	"sort"
@@ -115,7 +114,7 @@ func (h *Handler) handleUnitCreate(w http.ResponseWriter, r *http.Request) error
 		return nil
 	}
 	f := newForm(url.Values{"name": {name}, "parent_id": {parent}})
-	if !f.fromValidation(err, "identity.units.error.", [][2]string{{"name", "unit-name"}, {"parent_id", "unit-parent"}}) {
+	if !f.fromValidation(err, [][2]string{{"name", "unit-name"}, {"parent_id", "unit-parent"}}) {
 		return err
 	}
 	page, err := h.unitsPage(r, f, newForm(nil), "")
@@ -140,7 +139,7 @@ func (h *Handler) handleUnitMemberAdd(w http.ResponseWriter, r *http.Request) er
 		return nil
 	}
 	f := newForm(url.Values{"account_id": {account}})
-	if !f.fromValidation(err, "identity.units.error.", [][2]string{{"account_id", "member-" + unit}}) {
+	if !f.fromValidation(err, [][2]string{{"account_id", "member-" + unit}}) {
 		return err
 	}
 	page, err := h.unitsPage(r, newForm(nil), f, unit)
@@ -228,23 +227,15 @@ func (h *Handler) handleStaffCreate(w http.ResponseWriter, r *http.Request) erro
 		vals.Add("roles", string(ro))
 	}
 	f := newForm(vals)
-	// The domain checks password and roles; name and address are checked here.
-	if name == "" || len(name) > 200 {
-		f.Fail("name", "staff-name", "identity.staff.error.name")
+	// Admins only: a non-admin gets the domain's answer before anything is
+	// shown; the domain checks every field.
+	_, err = h.Svc.CreateStaff(r.Context(), p, t.ID, email, name, r.PostForm.Get("password"), roles)
+	if err == nil {
+		http.Redirect(w, r, "/verwaltung/mitarbeitende?hinweis=staff_created", http.StatusSeeOther)
+		return nil
 	}
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
-		f.Fail("email", "staff-email", "identity.staff.error.email")
-	}
-	if !f.Invalid() {
-		// Admins only: a non-admin gets the domain's answer before anything is shown.
-		_, err = h.Svc.CreateStaff(r.Context(), p, t.ID, email, name, r.PostForm.Get("password"), roles)
-		if err == nil {
-			http.Redirect(w, r, "/verwaltung/mitarbeitende?hinweis=staff_created", http.StatusSeeOther)
-			return nil
-		}
-		if !f.fromValidation(err, "identity.staff.error.", staffFields) {
-			return err
-		}
+	if !f.fromValidation(err, staffFields) {
+		return err
 	}
 	page, err := h.staffPage(r, f, newForm(nil), "")
 	if err != nil {
@@ -273,7 +264,7 @@ func (h *Handler) handleStaffRoles(w http.ResponseWriter, r *http.Request) error
 		vals.Add("roles", string(ro))
 	}
 	f := newForm(vals)
-	if !f.fromValidation(err, "identity.staff.error.", [][2]string{{"roles", "roles-" + ref + "-admin"}}) {
+	if !f.fromValidation(err, [][2]string{{"roles", "roles-" + ref + "-admin"}}) {
 		return err
 	}
 	page, err := h.staffPage(r, newForm(nil), f, ref)
@@ -332,7 +323,7 @@ func (h *Handler) handleTokenCreate(w http.ResponseWriter, r *http.Request) erro
 		return h.renderStaff(noStoreWriter{w}, r, http.StatusCreated, "admin_token_created", TokenCreatedPage{Token: *tok, Secret: secret})
 	}
 	f := newForm(url.Values{"name": {name}, "role": {role}})
-	if !f.fromValidation(err, "identity.tokens.error.", [][2]string{{"name", "token-name"}, {"role", "token-role"}}) {
+	if !f.fromValidation(err, [][2]string{{"name", "token-name"}, {"role", "token-role"}}) {
 		return err
 	}
 	page, err := h.tokensPage(r, f)
@@ -434,7 +425,7 @@ func (h *Handler) handleSettingsSave(w http.ResponseWriter, r *http.Request) err
 		return nil
 	}
 	f := newForm(settingsValues(next))
-	if !f.fromValidation(err, "identity.settings.error.", settingsFields) {
+	if !f.fromValidation(err, settingsFields) {
 		return err
 	}
 	return h.renderStaff(w, r, http.StatusUnprocessableEntity, "admin_settings", SettingsPage{Form: f, States: federalStates()})

@@ -67,7 +67,7 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	}
 	errs := f.Errors
 	f.Errors = nil
-	if err != nil && !f.fromValidation(err, "identity.register.error.", registerFields) {
+	if err != nil && !f.fromValidation(err, registerFields) {
 		return err
 	}
 	f.Errors = append(f.Errors, errs...)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -321,13 +322,13 @@ func viewModels() map[string][]any {
 	revoked := dbtest.Epoch
 	staff := []Account{{Ref: "U-AAAA-AAAA", Name: "Alex Admin", Roles: []Role{RoleAdmin}}, {Ref: "U-BBBB-BBBB", Name: "Frau <Müller>", Roles: []Role{RoleCaseWorker}}}
 	units := []Unit{{Ref: "E-AAAA-AAAA", Name: "Hauptamt", Members: []string{"U-AAAA-AAAA"}}, {Ref: "E-BBBB-BBBB", Name: "Steueramt", ParentRef: "E-AAAA-AAAA", Members: []string{"U-BBBB-BBBB"}}}
-	staffPage := StaffPage{Roles: Roles, Form: invalid("password", "staff-password", "identity.staff.error.password", url.Values{"name": {"Neu"}, "roles": {"finance"}}),
+	staffPage := StaffPage{Roles: Roles, Form: invalid("password", "staff-password", "fault.too_short", url.Values{"name": {"Neu"}, "roles": {"finance"}}),
 		Staff: []StaffRow{{Ref: "U-AAAA-AAAA", Name: "Alex Admin", Email: "admin@x.example", Roles: []Role{RoleAdmin}}, {Ref: "U-BBBB-BBBB", Name: "Frau Müller", Email: "m@x.example"}}}
 	staffRoles := staffPage
 	staffRoles.Form = newForm(nil)
-	staffRoles.RolesFor, staffRoles.RolesForm = "U-AAAA-AAAA", invalid("roles", "roles-U-AAAA-AAAA-admin", "identity.staff.error.roles", nil)
+	staffRoles.RolesFor, staffRoles.RolesForm = "U-AAAA-AAAA", invalid("roles", "roles-U-AAAA-AAAA-admin", "fault.own_admin_role", nil)
 	settingsErr := newForm(settingsValues(Settings{FederalState: "BY", Creditor: Creditor{IBAN: "DE00"}, Legal: Legal{Imprint: "Zeile 1\n\n<b>Zeile 2</b>"}}))
-	settingsErr.Fail("creditor.iban", "settings-creditor-iban", "identity.settings.error.creditor.iban")
+	settingsErr.Fail("creditor.iban", "settings-creditor-iban", "fault.invalid_iban")
 	settingsErr.Fail("oidc_providers.0", "fehler", "identity.form.error.other")
 	return map[string][]any{
 		"login": {
@@ -338,7 +339,7 @@ func viewModels() map[string][]any {
 		},
 		"register": {
 			RegisterPage{Form: newForm(url.Values{"kind": {"citizen"}})},
-			RegisterPage{Form: invalid("kind", "register-kind-citizen", "identity.register.error.kind", url.Values{"name": {"<Paul>"}})},
+			RegisterPage{Form: invalid("kind", "register-kind-citizen", "fault.invalid_choice", url.Values{"name": {"<Paul>"}})},
 		},
 		"register_sent": {SentPage{}},
 		"forgot_sent":   {SentPage{}},
@@ -349,25 +350,29 @@ func viewModels() map[string][]any {
 			AccountPage{Name: "Paul", Email: "paul@example.org", Kind: "citizen", Trust: TrustNone, Provider: "password", Profile: newForm(profileValues(Profile{GivenName: "Paul", PrefillOK: true})),
 				Notice: "identity.notice.profile_saved", PasskeyScript: PasskeyScriptPath},
 			AccountPage{Name: "Firma", Kind: "business", Trust: TrustSubstantial, Provider: "bayernid", EIDs: []string{"bayernid"},
-				Profile: invalid("postcode", "profile-postcode", "identity.profile.error.postcode", url.Values{"postcode": {"12"}}),
+				Profile: invalid("postcode", "profile-postcode", "fault.invalid_postcode", url.Values{"postcode": {"12"}}),
 				Delete:  invalid("confirm", "delete-confirm", "identity.delete.error.confirm", nil), PasskeyScript: PasskeyScriptPath,
-				Passkeys: []PasskeyRow{{CreatedAt: dbtest.Epoch}, {CreatedAt: dbtest.Epoch, LastUsed: &used}}},
+				Passkeys:  []PasskeyRow{{CreatedAt: dbtest.Epoch}, {CreatedAt: dbtest.Epoch, LastUsed: &used}},
+				Tokens:    []Token{{Ref: "K-AAAA-AAAA", Name: "<laptop>", Account: "U-AAAA-AAAA", CreatedAt: dbtest.Epoch}, {Ref: "K-BBBB-BBBB", Name: "alt", Account: "U-AAAA-AAAA", CreatedAt: dbtest.Epoch, RevokedAt: &revoked}},
+				TokenForm: invalid("name", "token-name", "fault.too_long", nil)},
 			AccountPage{Name: "Alex", Kind: "staff", Staff: true, Trust: TrustNone, Provider: "passkey", PasskeyScript: PasskeyScriptPath},
 		},
 		"account_deleted": {DeletedPage{}},
 		"totp":            {TOTPPage{Secret: "JBSWY3DPEHPK3PXP", URL: "otpauth://totp/Musterstadt:U-AAAA-AAAA?secret=JBSWY3DPEHPK3PXP"}},
 		"admin_units": {
 			UnitsPage{Form: newForm(nil), Member: newForm(nil)},
-			UnitsPage{Tree: unitTree(units, staff), Units: units, Staff: staff, Form: invalid("name", "unit-name", "identity.units.error.name", url.Values{"parent_id": {"E-AAAA-AAAA"}}),
-				Member: invalid("account_id", "member-E-BBBB-BBBB", "identity.units.error.account_id", nil), MemberUnit: "E-BBBB-BBBB", Notice: "identity.notice.unit_created"},
+			UnitsPage{Tree: unitTree(units, staff), Units: units, Staff: staff, Form: invalid("name", "unit-name", "fault.duplicate", url.Values{"parent_id": {"E-AAAA-AAAA"}}),
+				Member: invalid("account_id", "member-E-BBBB-BBBB", "fault.unknown", nil), MemberUnit: "E-BBBB-BBBB", Notice: "identity.notice.unit_created"},
 		},
 		"admin_staff": {staffPage, staffRoles, StaffPage{Roles: Roles, Form: newForm(nil)}},
 		"admin_tokens": {
 			TokensPage{Roles: Roles, Form: newForm(nil)},
-			TokensPage{Roles: Roles, Tokens: []Token{{Ref: "K-AAAA-AAAA", Name: "kasse", Role: RoleFinance, CreatedAt: dbtest.Epoch}, {Ref: "K-BBBB-BBBB", Name: "alt", Role: RoleAdmin, CreatedAt: dbtest.Epoch, RevokedAt: &revoked}},
-				Form: invalid("name", "token-name", "identity.tokens.error.name", url.Values{"role": {"finance"}}), Notice: "identity.notice.token_revoked"},
+			TokensPage{Roles: Roles, Tokens: []Token{{Ref: "K-AAAA-AAAA", Name: "kasse", Role: RoleFinance, CreatedAt: dbtest.Epoch}, {Ref: "K-BBBB-BBBB", Name: "alt", Role: RoleAdmin, CreatedAt: dbtest.Epoch, RevokedAt: &revoked},
+				{Ref: "K-CCCC-CCCC", Name: "laptop", Account: "U-BBBB-BBBB", AccountName: "Frau <Müller>", CreatedAt: dbtest.Epoch}},
+				Form: invalid("name", "token-name", "fault.required", url.Values{"role": {"finance"}}), Notice: "identity.notice.token_revoked"},
 		},
-		"admin_token_created": {TokenCreatedPage{Token: Token{Name: "kasse", Role: RoleFinance}, Secret: "rh_secret"}},
+		"admin_token_created":   {TokenCreatedPage{Token: Token{Name: "kasse", Role: RoleFinance}, Secret: "rh_secret"}},
+		"account_token_created": {AccountTokenCreatedPage{Token: Token{Name: "laptop", Account: "U-AAAA-AAAA"}, Secret: "rh_secret"}},
 		"admin_settings": {
 			SettingsPage{Form: newForm(settingsValues(Settings{FederalState: "NW"})), States: federalStates(), Notice: "identity.notice.settings_saved"},
 			SettingsPage{Form: settingsErr, States: federalStates()},
@@ -406,19 +411,10 @@ func TestPageTemplatesRenderTheirViewModels(t *testing.T) {
 func TestMessageKeysInBothCatalogs(t *testing.T) {
 	_, cat := newRenderer(t)
 	var keys []string
-	for _, f := range registerFields {
-		keys = append(keys, "identity.register.error."+f[0])
+	// Every code identity's use cases return has its sentence.
+	for _, c := range FaultCodes {
+		keys = append(keys, "fault."+c)
 	}
-	for _, f := range settingsFields {
-		if strings.HasPrefix(f[0], "legal.") || f[0] == "address.street" || f[0] == "address.city" || f[0] == "creditor.name" {
-			continue // never invalid
-		}
-		keys = append(keys, "identity.settings.error."+f[0])
-	}
-	for _, f := range staffFields {
-		keys = append(keys, "identity.staff.error."+f[0])
-	}
-	keys = append(keys, "identity.units.error.name", "identity.units.error.parent_id", "identity.units.error.account_id", "identity.tokens.error.name", "identity.tokens.error.role")
 	for _, r := range Roles {
 		keys = append(keys, "identity.role."+string(r))
 	}
@@ -438,11 +434,12 @@ func TestMessageKeysInBothCatalogs(t *testing.T) {
 			}
 		}
 	}
-	// Every settings field the domain validates has its message.
-	bad := Settings{FederalState: "XX", Address: Address{Postcode: "1"}, Creditor: Creditor{IBAN: "DE00", BIC: "x"}, LeitwegID: "x", MailFrom: "x"}.Validate()
-	for f := range bad {
-		if !cat.Has(i18n.En, "identity.settings.error."+f) {
-			t.Errorf("domain field %s has no message", f)
+	// Every code the settings validation returns is one of FaultCodes.
+	bad := Settings{FederalState: "XX", Address: Address{Postcode: "1"}, Creditor: Creditor{IBAN: "DE00", BIC: "x"}, LeitwegID: "x", MailFrom: "x",
+		OIDC: []OIDCProvider{{Name: "x"}}}.Validate()
+	for _, e := range bad.Errors {
+		if !slices.Contains(FaultCodes, e.Code) {
+			t.Errorf("settings field %s: code %s is not in FaultCodes", e.Field, e.Code)
 		}
 	}
 }

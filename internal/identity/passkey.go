@@ -15,7 +15,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/platform/database"
-	"github.com/rathaus/rathaus/internal/platform/web"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 )
 
 // Passkeys are optional: an account may register one or more and then log
@@ -24,7 +24,7 @@ import (
 const PasskeyCeremonyTTL = 5 * time.Minute
 
 // ErrPasskey is a refused passkey registration or login.
-var ErrPasskey = fmt.Errorf("passkey refused: %w", web.ErrUnauthorized)
+var ErrPasskey = fmt.Errorf("passkey refused: %w", fault.ErrUnauthorized)
 
 // RelyingParty is where the ceremony happens: the host name (RP ID) and
 // the page origin, both taken from the tenant's request.

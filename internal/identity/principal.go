@@ -2,9 +2,8 @@ package identity
 
 import (
 	"fmt"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"slices"
-
-	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
 // Role is a staff role within a tenant.
@@ -37,6 +36,10 @@ type Principal struct {
 	Ref       string // account or token reference, used as the audit actor
 	Kind      string // "token", "staff", "citizen", "business", "system"
 	Roles     []Role
+	// Via is the reference of the personal API token the account acts
+	// through ("" for a browser session). A token cannot create further
+	// tokens: that needs the person signed in.
+	Via string
 }
 
 // IsPerson reports whether a natural person (an account) acts: only persons
@@ -59,14 +62,14 @@ func (p Principal) Has(roles ...Role) bool {
 	return false
 }
 
-// Require returns web.ErrForbidden (wrapped) unless p belongs to the tenant
+// Require returns fault.ErrForbidden (wrapped) unless p belongs to the tenant
 // and holds one of the roles. Use cases call it before anything else.
 func (p Principal) Require(tenantID int64, roles ...Role) error {
 	if p.TenantID == 0 || p.TenantID != tenantID {
-		return fmt.Errorf("principal of another tenant: %w", web.ErrNotFound)
+		return fmt.Errorf("principal of another tenant: %w", fault.ErrNotFound)
 	}
 	if len(roles) > 0 && !p.Has(roles...) {
-		return fmt.Errorf("needs role %v: %w", roles, web.ErrForbidden)
+		return fmt.Errorf("needs role %v: %w", roles, fault.ErrForbidden)
 	}
 	return nil
 }

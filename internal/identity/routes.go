@@ -95,6 +95,7 @@ func (h *Handler) Routes(rt *web.Router) {
 		Summary: "Staff accounts with their roles", Response: []Account{}}, h.handleStaff)
 	rt.API(web.Operation{Method: "PUT", Path: "/api/v1/staff/{id}/roles", ID: "setStaffRoles", Tag: "organisation", Auth: []string{"admin"}, Status: 204,
 		Summary: "Replace a staff account's roles (audited)", Request: rolesRequest{Roles: []Role{RoleCaseWorker}}}, h.handleSetRoles)
+	h.tokenRoutes(rt)
 	h.pageRoutes(rt)
 }
 

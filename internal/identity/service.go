@@ -3,24 +3,21 @@ package identity
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/base32"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/argon2"
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/ref"
-	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
 // Service holds the identity use cases.
@@ -29,18 +26,28 @@ type Service struct {
 }
 
 // ErrNotFound is returned for unknown tenants, accounts and tokens.
-var ErrNotFound = fmt.Errorf("identity: %w", web.ErrNotFound)
+var ErrNotFound = fmt.Errorf("identity: %w", fault.ErrNotFound)
 
 // CreateTenant adds a tenant with its hosts. Only the CLI (system) does this.
 func (s *Service) CreateTenant(ctx context.Context, t Tenant) (*Tenant, error) {
+	v := &fault.Validation{}
 	if !slugRe.MatchString(t.Slug) {
-		return nil, web.Invalid("slug", "Kleinbuchstaben, Ziffern und Bindestriche, 2 bis 63 Zeichen.")
+		v.Add("slug", "invalid_slug")
 	}
-	if strings.TrimSpace(t.Name) == "" {
-		return nil, web.Invalid("name", "Bitte einen Namen angeben.")
+	switch n := strings.TrimSpace(t.Name); {
+	case n == "":
+		v.Add("name", "required")
+	case len(n) > 200:
+		v.Add("name", "too_long", "max", 200)
 	}
-	if f := t.Settings.Validate(); f != nil {
-		return nil, &web.ValidationError{Fields: f}
+	for i, h := range t.Hosts {
+		if !hostRe.MatchString(strings.ToLower(h)) {
+			v.Add(fmt.Sprintf("hosts.%d", i), "invalid_host")
+		}
+	}
+	v.Merge("settings.", t.Settings.Validate())
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	settings, _ := json.Marshal(t.Settings)
 	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
@@ -52,17 +59,18 @@ func (s *Service) CreateTenant(ctx context.Context, t Tenant) (*Tenant, error) {
 		err := tx.QueryRowContext(ctx, `INSERT INTO tenants (slug, name, is_default, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`,
 			t.Slug, t.Name, t.IsDefault, string(settings), tx.Now()).Scan(&t.ID)
 		if database.IsUniqueViolation(err) {
-			return fmt.Errorf("create tenant %s: %w", t.Slug, web.ErrConflict)
+			return fmt.Errorf("create tenant %s: %w", t.Slug, fault.ErrConflict)
 		}
 		if err != nil {
 			return fmt.Errorf("create tenant %s: %w", t.Slug, err)
 		}
 		for _, h := range t.Hosts {
 			h = strings.ToLower(h)
-			if !hostRe.MatchString(h) {
-				return web.Invalid("hosts", "Ungültiger Hostname: "+h)
+			_, err := tx.ExecContext(ctx, `INSERT INTO tenant_hosts (host, tenant_id) VALUES ($1, $2)`, h, t.ID)
+			if database.IsUniqueViolation(err) {
+				return fault.Invalid("hosts", "duplicate")
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_hosts (host, tenant_id) VALUES ($1, $2)`, h, t.ID); err != nil {
+			if err != nil {
 				return fmt.Errorf("create tenant %s: host %s: %w", t.Slug, h, err)
 			}
 		}
@@ -150,7 +158,7 @@ func (s *Service) ResolveTenant(ctx context.Context, slug string) (*Tenant, erro
 	var n int
 	s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants`).Scan(&n)
 	if n == 0 {
-		return nil, fmt.Errorf("no tenant yet (run `rathaus demo` or create one): %w", web.ErrNotFound)
+		return nil, fmt.Errorf("no tenant yet (run `rathaus demo` or create one): %w", fault.ErrNotFound)
 	}
 	t, err := scanTenant(s.DB.R.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY is_default DESC, id LIMIT 1`))
 	if err != nil {
@@ -165,8 +173,8 @@ func (s *Service) UpdateSettings(ctx context.Context, p Principal, tenantID int6
 	if err := p.Require(tenantID, RoleAdmin); err != nil {
 		return nil, err
 	}
-	if f := next.Validate(); f != nil {
-		return nil, &web.ValidationError{Fields: f}
+	if err := next.Validate().Err(); err != nil {
+		return nil, err
 	}
 	var out *Tenant
 	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
@@ -186,124 +194,6 @@ func (s *Service) UpdateSettings(ctx context.Context, p Principal, tenantID int6
 		return nil, fmt.Errorf("update settings: %w", err)
 	}
 	return out, s.hosts(ctx, out)
-}
-
-// Token is an API token as listed (never with its secret).
-type Token struct {
-	Ref       string     `json:"id"`
-	Name      string     `json:"name"`
-	Role      Role       `json:"role"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
-}
-
-const tokenPrefix = "rh_"
-
-func hashSecret(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
-
-// NewTokenSecret returns a fresh random token secret.
-func NewTokenSecret() string {
-	var b [24]byte
-	rand.Read(b[:])
-	return tokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
-}
-
-// CreateToken makes an API token bound to the tenant and a role. The secret
-// is returned once and stored only as its hash. With secret "" a random one
-// is drawn (the demo passes its documented fixed secrets).
-func (s *Service) CreateToken(ctx context.Context, p Principal, tenantID int64, role Role, name, secret string) (string, *Token, error) {
-	if err := p.Require(tenantID, RoleAdmin); err != nil {
-		return "", nil, err
-	}
-	if !ValidRole(role) {
-		return "", nil, web.Invalid("role", fmt.Sprintf("Unbekannte Rolle %q.", role))
-	}
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return "", nil, web.Invalid("name", "Bitte einen Namen (bis 100 Zeichen) angeben.")
-	}
-	if secret == "" {
-		secret = NewTokenSecret()
-	}
-	tok := &Token{Ref: ref.New("K"), Name: name, Role: role}
-	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
-		tok.CreatedAt = tx.Now()
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (tenant_id, ref, name, role, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			tenantID, tok.Ref, name, string(role), hashSecret(secret), tx.Now())
-		if database.IsUniqueViolation(err) {
-			return web.Invalid("name", "Ein Token mit diesem Namen gibt es schon.")
-		}
-		if err != nil {
-			return err
-		}
-		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "token.create", ObjectType: "api_token", ObjectRef: tok.Ref, After: tok})
-	})
-	if err != nil {
-		return "", nil, fmt.Errorf("create token: %w", err)
-	}
-	return secret, tok, nil
-}
-
-// Tokens lists a tenant's tokens (admins only).
-func (s *Service) Tokens(ctx context.Context, p Principal, tenantID int64) ([]Token, error) {
-	if err := p.Require(tenantID, RoleAdmin); err != nil {
-		return nil, err
-	}
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT ref, name, role, created_at, revoked_at FROM api_tokens WHERE tenant_id = $1 ORDER BY name`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	out := []Token{}
-	for rows.Next() {
-		var t Token
-		var revoked sql.NullTime
-		if err := rows.Scan(&t.Ref, &t.Name, &t.Role, &t.CreatedAt, &revoked); err != nil {
-			return nil, err
-		}
-		if revoked.Valid {
-			t.RevokedAt = &revoked.Time
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
-}
-
-// RevokeToken revokes a token of the tenant by its reference or name.
-func (s *Service) RevokeToken(ctx context.Context, p Principal, tenantID int64, refOrName string) error {
-	if err := p.See(tenantID, RoleAdmin); err != nil {
-		return err
-	}
-	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND (ref = $3 OR name = $3) AND revoked_at IS NULL`, tx.Now(), tenantID, refOrName)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("revoke token %q: %w", refOrName, ErrNotFound)
-		}
-		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "token.revoke", ObjectType: "api_token", ObjectRef: refOrName})
-	})
-}
-
-// Authenticate resolves a bearer token of the given tenant. Unknown, revoked
-// and other tenants' tokens all give the same ErrUnauthorized.
-func (s *Service) Authenticate(ctx context.Context, tenantID int64, secret string) (Principal, error) {
-	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 200 {
-		return Principal{}, web.ErrUnauthorized
-	}
-	var p Principal
-	var role string
-	var tenant int64
-	err := s.DB.R.QueryRowContext(ctx, `SELECT tenant_id, ref, role FROM api_tokens WHERE secret_hash = $1 AND revoked_at IS NULL`, hashSecret(secret)).Scan(&tenant, &p.Ref, &role)
-	if err != nil || tenant != tenantID {
-		return Principal{}, web.ErrUnauthorized
-	}
-	p.TenantID, p.Kind, p.Roles = tenant, "token", []Role{Role(role)}
-	return p, nil
 }
 
 // Account is a staff, citizen or business login.
@@ -358,13 +248,25 @@ func (s *Service) CreateStaff(ctx context.Context, p Principal, tenantID int64, 
 	if err := p.Require(tenantID, RoleAdmin); err != nil {
 		return nil, err
 	}
-	if len(password) < 12 {
-		return nil, web.Invalid("password", "Das Passwort muss mindestens 12 Zeichen haben.")
+	v := &fault.Validation{}
+	switch n := strings.TrimSpace(name); {
+	case n == "":
+		v.Add("name", "required")
+	case len(n) > 200:
+		v.Add("name", "too_long", "max", 200)
 	}
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != strings.TrimSpace(email) || len(email) > 254 {
+		v.Add("email", "invalid_email")
+	}
+	checkPassword(v, "password", password)
 	for _, r := range roles {
 		if !ValidRole(r) {
-			return nil, web.Invalid("roles", fmt.Sprintf("Unbekannte Rolle %q.", r))
+			v.Add("roles", "invalid_choice")
+			break
 		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	a := &Account{Ref: ref.New("U"), Kind: "staff", Email: strings.ToLower(strings.TrimSpace(email)), Name: name, Roles: roles}
 	hash := HashPassword(password)
@@ -373,7 +275,7 @@ func (s *Service) CreateStaff(ctx context.Context, p Principal, tenantID int64, 
 		err := tx.QueryRowContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, password_hash, created_at) VALUES ($1, $2, 'staff', $3, $4, $5, $6) RETURNING id`,
 			tenantID, a.Ref, a.Email, a.Name, hash, tx.Now()).Scan(&id)
 		if database.IsUniqueViolation(err) {
-			return web.Invalid("email", "Diese E-Mail-Adresse ist schon vergeben.")
+			return fault.Invalid("email", "duplicate")
 		}
 		if err != nil {
 			return err
@@ -396,4 +298,36 @@ func (s *Service) AccountExists(ctx context.Context, tenantID int64, email strin
 	var n int
 	err := s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE tenant_id = $1 AND email = $2`, tenantID, strings.ToLower(email)).Scan(&n)
 	return n > 0, err
+}
+
+// CreateCitizen adds a confirmed citizen or business account with a
+// password, for the system only (demo seeding, imports by the operator);
+// people register themselves through Register and the confirmation mail.
+func (s *Service) CreateCitizen(ctx context.Context, p Principal, tenantID int64, kind, email, name, password string) (*Account, error) {
+	if err := p.Require(tenantID, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if p.Kind != "system" {
+		return nil, fmt.Errorf("create citizen account: %w", fault.ErrForbidden)
+	}
+	if err := (RegisterInput{Kind: kind, Email: email, Name: name, Password: password}).validate(); err != nil {
+		return nil, err
+	}
+	a := &Account{Ref: ref.New("U"), Kind: kind, Email: strings.ToLower(strings.TrimSpace(email)), Name: strings.TrimSpace(name), Roles: []Role{}}
+	hash := HashPassword(password)
+	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, password_hash, created_at, email_verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
+			tenantID, a.Ref, kind, a.Email, a.Name, hash, tx.Now())
+		if database.IsUniqueViolation(err) {
+			return fault.Invalid("email", "duplicate")
+		}
+		if err != nil {
+			return err
+		}
+		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "account.create", ObjectType: "account", ObjectRef: a.Ref, After: map[string]any{"kind": kind}})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create citizen account: %w", err)
+	}
+	return a, nil
 }

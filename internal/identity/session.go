@@ -11,7 +11,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/platform/database"
-	"github.com/rathaus/rathaus/internal/platform/web"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 )
 
 // TrustLevel is the eID assurance of a login (Vertrauensniveau).
@@ -72,7 +72,7 @@ func startSession(tx *database.Tx, tenantID, accountID int64, trust TrustLevel, 
 // ErrUnauthorized. Activity is recorded at most once a minute.
 func (s *Service) SessionByToken(ctx context.Context, tenantID int64, token string) (*Session, error) {
 	if token == "" || len(token) > 100 {
-		return nil, web.ErrUnauthorized
+		return nil, fault.ErrUnauthorized
 	}
 	var sess Session
 	var lastSeen, expires time.Time
@@ -81,7 +81,7 @@ func (s *Service) SessionByToken(ctx context.Context, tenantID int64, token stri
 		FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND a.deleted_at IS NULL`, hashSecret(token)).
 		Scan(&sess.ID, &sess.TenantID, &sess.AccountID, &sess.AccountRef, &sess.Kind, &sess.Name, &trust, &sess.Provider, &sess.CreatedAt, &lastSeen, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, web.ErrUnauthorized
+		return nil, fault.ErrUnauthorized
 	}
 	if err == nil && sess.TenantID != tenantID {
 		// A live cookie of another municipality: refused, and recorded in
@@ -89,7 +89,7 @@ func (s *Service) SessionByToken(ctx context.Context, tenantID int64, token stri
 		database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 			return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: "anonymous", Action: "session.foreign_tenant", ObjectType: "session", ObjectRef: ""})
 		})
-		return nil, web.ErrUnauthorized
+		return nil, fault.ErrUnauthorized
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
@@ -97,7 +97,7 @@ func (s *Service) SessionByToken(ctx context.Context, tenantID int64, token stri
 	now := s.DB.Clock.Now()
 	if now.After(expires) || now.Sub(lastSeen) > IdleTimeout {
 		s.DB.W.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, sess.ID)
-		return nil, web.ErrUnauthorized
+		return nil, fault.ErrUnauthorized
 	}
 	sess.Trust = TrustLevel(trust)
 	if sess.Roles, err = s.roles(ctx, sess.AccountID); err != nil {

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"math/big"
 	"net/mail"
 	"regexp"
@@ -82,38 +83,39 @@ var (
 	hostRe     = regexp.MustCompile(`^[a-z0-9.-]+(:[0-9]+)?$`)
 )
 
-// Validate returns field messages (German, as shown to admins) or nil.
-func (s Settings) Validate() map[string]string {
-	f := map[string]string{}
+// Validate returns every invalid field with its code (fault codes; the
+// field names are the JSON names, nested with dots), or nil.
+func (s Settings) Validate() *fault.Validation {
+	v := &fault.Validation{}
 	if _, ok := FederalStates[s.FederalState]; !ok {
-		f["federal_state"] = "Bitte ein Bundesland als Kürzel angeben (z. B. BY)."
+		v.Add("federal_state", "invalid_choice")
 	}
 	if s.Address.Postcode != "" && !postcodeRe.MatchString(s.Address.Postcode) {
-		f["address.postcode"] = "Eine Postleitzahl hat fünf Ziffern."
+		v.Add("address.postcode", "invalid_postcode")
 	}
 	if s.Creditor.IBAN != "" && !ValidIBAN(s.Creditor.IBAN) {
-		f["creditor.iban"] = "Die IBAN ist ungültig (Prüfziffer oder Länge)."
+		v.Add("creditor.iban", "invalid_iban")
 	}
 	if s.Creditor.BIC != "" && !bicRe.MatchString(s.Creditor.BIC) {
-		f["creditor.bic"] = "Die BIC hat 8 oder 11 Zeichen."
+		v.Add("creditor.bic", "invalid_bic")
 	}
 	if s.LeitwegID != "" && !ValidLeitwegID(s.LeitwegID) {
-		f["leitweg_id"] = "Die Leitweg-ID ist ungültig (Aufbau oder Prüfziffer)."
+		v.Add("leitweg_id", "invalid_leitweg_id")
 	}
 	if s.MailFrom != "" {
-		if _, err := mail.ParseAddress(s.MailFrom); err != nil {
-			f["mail_from"] = "Bitte eine gültige E-Mail-Adresse angeben."
+		if a, err := mail.ParseAddress(s.MailFrom); err != nil || a.Address != s.MailFrom {
+			v.Add("mail_from", "invalid_email")
 		}
 	}
 	for i, p := range s.OIDC {
 		if p.Name == "" || !strings.HasPrefix(p.Issuer, "https://") && !strings.HasPrefix(p.Issuer, "http://127.0.0.1") && !strings.HasPrefix(p.Issuer, "http://localhost") || p.ClientID == "" {
-			f[fmt.Sprintf("oidc_providers.%d", i)] = "Name, Issuer (https://…) und Client-ID sind nötig."
+			v.Add(fmt.Sprintf("oidc_providers.%d", i), "invalid_oidc_provider")
 		}
 	}
-	if len(f) == 0 {
+	if len(v.Errors) == 0 {
 		return nil
 	}
-	return f
+	return v
 }
 
 // ValidIBAN checks length and the ISO 13616 mod-97 check digits.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/ref"
-	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
 // Unit is an organisational unit (Amt, Sachgebiet); units form a tree per
@@ -27,7 +27,7 @@ type Unit struct {
 // object gets ErrNotFound, so existence is not revealed.
 func (p Principal) See(tenantID int64, roles ...Role) error {
 	if err := p.Require(tenantID, roles...); err != nil {
-		return fmt.Errorf("%v: %w", err, web.ErrNotFound)
+		return fmt.Errorf("%v: %w", err, fault.ErrNotFound)
 	}
 	return nil
 }
@@ -38,23 +38,30 @@ func (s *Service) CreateUnit(ctx context.Context, p Principal, tenantID int64, n
 		return nil, err
 	}
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 200 {
-		return nil, web.Invalid("name", "Bitte einen Namen (bis 200 Zeichen) angeben.")
+	switch {
+	case name == "":
+		return nil, fault.Invalid("name", "required")
+	case len(name) > 200:
+		return nil, fault.Invalid("name", "too_long", "max", 200)
 	}
 	u := &Unit{Ref: ref.New("E"), Name: name, ParentRef: parentRef, Members: []string{}}
 	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		var parent sql.NullInt64
 		if parentRef != "" {
 			var id int64
-			if err := tx.QueryRowContext(ctx, `SELECT id FROM units WHERE ref = $1 AND tenant_id = $2`, parentRef, tenantID).Scan(&id); err != nil {
-				return web.Invalid("parent_id", "Die übergeordnete Einheit gibt es nicht.")
+			err := tx.QueryRowContext(ctx, `SELECT id FROM units WHERE ref = $1 AND tenant_id = $2`, parentRef, tenantID).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fault.Invalid("parent_id", "unknown")
+			}
+			if err != nil {
+				return err
 			}
 			parent = sql.NullInt64{Int64: id, Valid: true}
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO units (tenant_id, ref, parent_id, name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 			tenantID, u.Ref, parent, name, tx.Now()).Scan(&u.id)
 		if database.IsUniqueViolation(err) {
-			return web.Invalid("name", "Eine Einheit mit diesem Namen gibt es schon.")
+			return fault.Invalid("name", "duplicate")
 		}
 		if err != nil {
 			return err
@@ -137,7 +144,7 @@ func (s *Service) AddMember(ctx context.Context, p Principal, tenantID int64, un
 		}
 		err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE ref = $1 AND tenant_id = $2 AND kind = 'staff' AND deleted_at IS NULL`, accountRef, tenantID).Scan(&accountID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return web.Invalid("account_id", "Kein Mitarbeiterkonto mit dieser Kennung.")
+			return fault.Invalid("account_id", "unknown")
 		}
 		if err != nil {
 			return err
@@ -187,7 +194,7 @@ func (s *Service) SetRoles(ctx context.Context, p Principal, tenantID int64, acc
 	}
 	for _, r := range roles {
 		if !ValidRole(r) {
-			return web.Invalid("roles", fmt.Sprintf("Unbekannte Rolle %q.", r))
+			return fault.Invalid("roles", "invalid_choice")
 		}
 	}
 	if accountRef == p.Ref {
@@ -196,7 +203,7 @@ func (s *Service) SetRoles(ctx context.Context, p Principal, tenantID int64, acc
 			keeps = keeps || r == RoleAdmin
 		}
 		if !keeps {
-			return web.Invalid("roles", "Sie können sich die Admin-Rolle nicht selbst entziehen.")
+			return fault.Invalid("roles", "own_admin_role")
 		}
 	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {

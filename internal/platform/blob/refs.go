@@ -14,6 +14,8 @@ import (
 // Call it in the same transaction that writes the row: a blob is put into
 // the store first, then kept, so a failed transaction leaves only an
 // unreferenced blob that the clean-up removes after its grace period.
+// The Put and the Keep must follow each other within that grace period
+// (a day by default), which any request or job does.
 func Keep(tx *database.Tx, tenantID int64, key string, size int64, contentType, owner string) error {
 	if !ValidKey(key) {
 		return fmt.Errorf("blob keep %q: invalid key", key)
@@ -22,9 +24,7 @@ func Keep(tx *database.Tx, tenantID int64, key string, size int64, contentType, 
 		return errors.New("blob keep: owner required")
 	}
 	ctx := tx.Context()
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO blobs (sha256, size, content_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING`,
-		key, size, contentType, tx.Now()); err != nil {
+	if err := touch(tx, key, size, contentType); err != nil {
 		return fmt.Errorf("blob keep %s: %w", key, err)
 	}
 	var tid any
@@ -37,6 +37,17 @@ func Keep(tx *database.Tx, tenantID int64, key string, size int64, contentType, 
 		return fmt.Errorf("blob keep %s: %w", key, err)
 	}
 	return nil
+}
+
+// touch records the blob (or refreshes touched_at of its row). A row made by
+// a Put has no content type yet; the first Keep fills it in.
+func touch(tx *database.Tx, key string, size int64, contentType string) error {
+	_, err := tx.ExecContext(tx.Context(),
+		`INSERT INTO blobs (sha256, size, content_type, created_at, touched_at) VALUES ($1, $2, $3, $4, $4)
+		ON CONFLICT (sha256) DO UPDATE SET touched_at = excluded.touched_at,
+			content_type = CASE WHEN blobs.content_type = '' THEN excluded.content_type ELSE blobs.content_type END`,
+		key, size, contentType, tx.Now())
+	return err
 }
 
 // Release removes owner's reference to key (the blob itself stays until the
@@ -57,10 +68,10 @@ func Referenced(tx *database.Tx, key string) (bool, error) {
 }
 
 // Unreferenced lists keys of the blobs table that nobody keeps and that
-// were recorded before cutoff (the clean-up's candidates).
+// were last put or kept before cutoff (the clean-up's candidates).
 func Unreferenced(tx *database.Tx, cutoff time.Time, limit int) ([]string, error) {
 	rows, err := tx.QueryContext(tx.Context(),
-		`SELECT b.sha256 FROM blobs b WHERE b.created_at < $1 AND NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.sha256 = b.sha256) ORDER BY b.sha256 LIMIT $2`,
+		`SELECT b.sha256 FROM blobs b WHERE COALESCE(b.touched_at, b.created_at) < $1 AND NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.sha256 = b.sha256) ORDER BY b.sha256 LIMIT $2`,
 		cutoff, limit)
 	if err != nil {
 		return nil, err

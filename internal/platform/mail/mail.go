@@ -6,6 +6,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,6 +31,15 @@ type Message struct {
 	// ID ("local@domain", no angle brackets) becomes the Message-ID, so a
 	// resend after a crash is recognisable.
 	ID string `json:"id"`
+	// Attachments (a calendar file, say); optional.
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Data        []byte `json:"data"`
 }
 
 // Sender delivers messages.
@@ -87,6 +97,15 @@ func build(m Message) (*gomail.Msg, error) {
 	}
 	msg.Subject(m.Subject)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	for _, a := range m.Attachments {
+		ct := a.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(ct))); err != nil {
+			return nil, fmt.Errorf("mail attachment %q: %w", a.Name, err)
+		}
+	}
 	msg.SetDate()
 	if m.ID != "" {
 		msg.SetMessageIDWithValue(m.ID)

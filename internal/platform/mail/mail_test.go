@@ -62,3 +62,29 @@ func TestDirWritesEML(t *testing.T) {
 		t.Errorf("eml: %v %s", err, b)
 	}
 }
+
+func TestSMTPDeliversAttachments(t *testing.T) {
+	srv := mailtest.Start(t)
+	s, err := mail.ParseURL("smtp://" + srv.Host + ":" + strconv.Itoa(srv.Port) + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ics := []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
+	err = s.Send(context.Background(), mail.Message{From: "rathaus@musterstadt.example", To: "paul@example.org",
+		Subject: "Ihr Termin", Text: "Guten Tag,\nIhr Termin ist gebucht.", ID: "job-2@rathaus",
+		Attachments: []mail.Attachment{{Name: "termin.ics", ContentType: "text/calendar", Data: ics}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := srv.Wait(1, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := msgs[0]
+	if !strings.Contains(m.Body, "Termin ist gebucht") {
+		t.Errorf("body = %q", m.Body)
+	}
+	if len(m.Attachments) != 1 || m.Attachments[0].Filename != "termin.ics" || m.Attachments[0].ContentType != "text/calendar" || string(m.Attachments[0].Data) != string(ics) {
+		t.Errorf("attachments = %+v", m.Attachments)
+	}
+}

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"sort"
 
 	"github.com/rathaus/rathaus/internal/platform/fault"
 )
@@ -20,41 +19,13 @@ var (
 	ErrUnavailable  = fault.ErrUnavailable
 )
 
-// ValidationError carries messages per field for a 422 answer. Field names
-// are the JSON/form names; messages are user-facing (already translated).
-//
-// Deprecated: use cases return *fault.Validation (codes, translated at the
-// edge); this older form remains until every caller has moved.
-type ValidationError struct {
-	Fields map[string]string
-}
-
-func (e *ValidationError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	s := "invalid input:"
-	for _, k := range keys {
-		s += " " + k + ": " + e.Fields[k] + ";"
-	}
-	return s
-}
-
-// Invalid returns a ValidationError for one field.
-func Invalid(field, msg string) *ValidationError {
-	return &ValidationError{Fields: map[string]string{field: msg}}
-}
-
 // StatusOf maps an error to its HTTP status.
 func StatusOf(err error) int {
-	var ve *ValidationError
 	var fv *fault.Validation
 	var rl *fault.RateLimited
 	var mb *http.MaxBytesError
 	switch {
-	case errors.As(err, &ve), errors.As(err, &fv):
+	case errors.As(err, &fv):
 		return http.StatusUnprocessableEntity
 	case errors.As(err, &rl):
 		return http.StatusTooManyRequests

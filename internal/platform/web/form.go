@@ -36,25 +36,22 @@ func (f Form) Error(name string) string {
 	return ""
 }
 
+// ErrorArgs are the named values of a field's message ({max}), or nil.
+func (f Form) ErrorArgs(name string) map[string]any {
+	for _, e := range f.Errors {
+		if e.Field == name {
+			return e.Args
+		}
+	}
+	return nil
+}
+
 // Invalid reports whether any field is invalid.
 func (f Form) Invalid() bool { return len(f.Errors) > 0 }
 
 // Fail records an invalid field.
 func (f *Form) Fail(field, id, messageKey string) {
 	f.Errors = append(f.Errors, FieldError{Field: field, ID: id, Message: messageKey})
-}
-
-// ValidationError turns the form's errors into the error the adapter maps to
-// 422, with the message keys per field.
-func (f Form) ValidationError() *ValidationError {
-	if !f.Invalid() {
-		return nil
-	}
-	m := map[string]string{}
-	for _, e := range f.Errors {
-		m[e.Field] = e.Message
-	}
-	return &ValidationError{Fields: m}
 }
 
 // AddFault records every field of a use case's validation failure: the

@@ -20,7 +20,22 @@ type ctxKey int
 const (
 	keyRequestID ctxKey = iota
 	keyLogger
+	keyRoute
 )
+
+// routeInfo is filled by the router with the matched pattern, so that the
+// access log and the metrics name the route even when a middleware in
+// between handed the router a copy of the request (r.WithContext).
+type routeInfo struct{ pattern string }
+
+// RoutePattern is the pattern the router matched for the request
+// ("GET /leistungen/{id}"), or "" before routing and for unmatched paths.
+func RoutePattern(ctx context.Context) string {
+	if info, ok := ctx.Value(keyRoute).(*routeInfo); ok {
+		return info.pattern
+	}
+	return ""
+}
 
 // RequestID returns the request's id ("" outside a request).
 func RequestID(ctx context.Context) string {
@@ -140,7 +155,8 @@ func Middleware(h http.Handler, o Options) http.Handler {
 		start := time.Now()
 		id := newRequestID()
 		log := o.Log.With("request_id", id)
-		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, log)
+		info := &routeInfo{}
+		ctx := context.WithValue(context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, log), keyRoute, info)
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		hdr := sw.Header()
@@ -161,7 +177,7 @@ func Middleware(h http.Handler, o Options) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			route := r.Pattern
+			route := info.pattern
 			if route == "" {
 				route = "unmatched"
 			}

@@ -27,6 +27,9 @@ type Operation struct {
 	// application/xml); Response is then unused.
 	ResponseType string
 	Status       int
+	// MaxBody lets the operation read bodies above DefaultBodyLimit
+	// (uploads); documented as x-max-body-bytes.
+	MaxBody int64
 }
 
 // Param is a documented query parameter.
@@ -90,6 +93,11 @@ func (rt *Router) OpenAPI(title, version string) map[string]any {
 			o["requestBody"] = map[string]any{"required": true, "content": content}
 		} else if op.Request != nil {
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"example": op.Request}}}
+			o["responses"].(map[string]any)["422"] = map[string]any{"description": "Invalid fields: errors lists each with field, code and detail",
+				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
+		}
+		if op.MaxBody > 0 {
+			o["x-max-body-bytes"] = op.MaxBody
 		}
 		p[strings.ToLower(op.Method)] = o
 		if !seen[op.Tag] {
@@ -109,15 +117,30 @@ func (rt *Router) OpenAPI(title, version string) map[string]any {
 		"tags":    tagDocs,
 		"components": map[string]any{
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "API token from `rathaus token create`"}},
-			"schemas": map[string]any{"Problem": map[string]any{
-				"type": "object",
-				"properties": map[string]any{
-					"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
-					"status": map[string]any{"type": "integer"}, "detail": map[string]any{"type": "string"},
-					"request_id": map[string]any{"type": "string"},
-					"errors":     map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+			"schemas": map[string]any{
+				"Problem": map[string]any{
+					"type":        "object",
+					"description": "RFC 9457 problem document. Every problem has a detail in the request's language; a 422 lists every invalid field in errors, in field order; a 429 comes with Retry-After.",
+					"required":    []string{"type", "title", "status", "detail"},
+					"properties": map[string]any{
+						"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
+						"status": map[string]any{"type": "integer"}, "detail": map[string]any{"type": "string"},
+						"request_id": map[string]any{"type": "string", "description": "names the log line of the request"},
+						"errors":     map[string]any{"type": "array", "items": map[string]any{"$ref": "#/components/schemas/FieldError"}},
+					},
 				},
-			}},
+				"FieldError": map[string]any{
+					"type":        "object",
+					"description": "One invalid field of a 422: the field's JSON name (nested with dots, list items by index: fees.0), a stable snake_case code to match on (required, too_long, invalid_iban, ...), and a sentence for people.",
+					"required":    []string{"field", "code", "detail"},
+					"properties": map[string]any{
+						"field":  map[string]any{"type": "string", "examples": []string{"creditor.iban"}},
+						"code":   map[string]any{"type": "string", "examples": []string{"invalid_iban"}},
+						"detail": map[string]any{"type": "string", "examples": []string{"Diese IBAN ist ungültig: Bitte Länderkennung, Prüfziffer und Länge prüfen."}},
+						"args":   map[string]any{"type": "object", "description": "the code's named values, e.g. max for too_long", "additionalProperties": true},
+					},
+				},
+			},
 		},
 	}
 }

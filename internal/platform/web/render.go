@@ -256,10 +256,14 @@ func (rr *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", v.Lang())
 	// Pages are per language and may show the visitor's input (a refused
-	// form): revalidated always, never stored when not a plain 200.
-	if status == http.StatusOK {
+	// form): revalidated always, never stored when not a plain 200. A
+	// handler that set Cache-Control itself (no-store on a personal page)
+	// keeps it.
+	switch {
+	case h.Get("Cache-Control") != "":
+	case status == http.StatusOK:
 		h.Set("Cache-Control", "no-cache")
-	} else {
+	default:
 		h.Set("Cache-Control", "no-store")
 	}
 	h.Add("Vary", "Accept-Language, Cookie")

@@ -31,15 +31,37 @@ type Route struct {
 	// Example is a URL that exercises a route with path parameters (set
 	// with Example), for tools that visit every route.
 	Example string
+	// MaxBody is the largest request body the route reads (DefaultBodyLimit
+	// unless the route opted in to more with MaxBody); a larger one is
+	// answered 413 before the handler runs, or as soon as reading passes it.
+	MaxBody int64
 }
+
+// DefaultBodyLimit is what a route reads at most unless it asks for more:
+// 64 KiB holds every form and JSON document of the site. Routes that take
+// uploads register with MaxBody(n) (Operation.MaxBody for the API); the
+// installation's ceiling (RATHAUS_MAX_BODY_BYTES) bounds every route.
+const DefaultBodyLimit = 64 << 10
+
+// RouteOption changes how a route is registered.
+type RouteOption func(*Route)
+
+// MaxBody lets a route read bodies up to n bytes (uploads).
+func MaxBody(n int64) RouteOption { return func(r *Route) { r.MaxBody = n } }
 
 // Router wraps http.ServeMux and records every pattern.
 type Router struct {
 	mux    *http.ServeMux
 	routes []Route
+	limits map[string]int64 // pattern → body limit
 	errs   ErrorRenderer
 	cat    *i18n.Catalog
+	// ceiling bounds every route's body limit (0: none).
+	ceiling int64
 }
+
+// SetBodyCeiling bounds every route's body limit (RATHAUS_MAX_BODY_BYTES).
+func (rt *Router) SetBodyCeiling(n int64) { rt.ceiling = n }
 
 // SetCatalog sets the message catalog that translates fault codes in API
 // problems ("fault.CODE" keys) into the request's language.
@@ -56,7 +78,7 @@ func NewRouter(errs ErrorRenderer) *Router {
 			http.Error(w, http.StatusText(status)+" (Anfrage "+RequestID(r.Context())+")", status)
 		}
 	}
-	return &Router{mux: http.NewServeMux(), errs: errs}
+	return &Router{mux: http.NewServeMux(), errs: errs, limits: map[string]int64{}}
 }
 
 func splitPattern(p string) (method, path string) {
@@ -67,17 +89,38 @@ func splitPattern(p string) (method, path string) {
 }
 
 // Handle registers a plain handler (static files, metrics).
-func (rt *Router) Handle(pattern string, h http.Handler) {
+func (rt *Router) Handle(pattern string, h http.Handler, opts ...RouteOption) {
 	m, p := splitPattern(pattern)
-	rt.routes = append(rt.routes, Route{Method: m, Path: p})
+	rt.add(pattern, Route{Method: m, Path: p}, opts)
 	rt.mux.Handle(pattern, h)
 }
 
 // HandleFunc registers an error-returning handler for an HTML page or form.
-func (rt *Router) HandleFunc(pattern string, h HandlerFunc) {
+func (rt *Router) HandleFunc(pattern string, h HandlerFunc, opts ...RouteOption) {
 	m, p := splitPattern(pattern)
-	rt.routes = append(rt.routes, Route{Method: m, Path: p, Page: true})
+	rt.add(pattern, Route{Method: m, Path: p, Page: true}, opts)
 	rt.mux.Handle(pattern, rt.adapt(h, false))
+}
+
+func (rt *Router) add(pattern string, r Route, opts []RouteOption) {
+	r.MaxBody = DefaultBodyLimit
+	for _, o := range opts {
+		o(&r)
+	}
+	rt.routes = append(rt.routes, r)
+	rt.limits[pattern] = r.MaxBody
+}
+
+// BodyLimit is the body limit of a registered pattern ("POST /x/{id}").
+func (rt *Router) BodyLimit(pattern string) int64 {
+	n, ok := rt.limits[pattern]
+	if !ok {
+		n = DefaultBodyLimit
+	}
+	if rt.ceiling > 0 && n > rt.ceiling {
+		n = rt.ceiling
+	}
+	return n
 }
 
 // Example records a URL that calls the registered pattern with sensible
@@ -98,7 +141,11 @@ func (rt *Router) Example(pattern, url string) {
 // API registers a documented JSON API route. Its errors are problem+json.
 func (rt *Router) API(op Operation, h HandlerFunc) {
 	o := op
-	rt.routes = append(rt.routes, Route{Method: op.Method, Path: op.Path, API: &o})
+	var opts []RouteOption
+	if op.MaxBody > 0 {
+		opts = append(opts, MaxBody(op.MaxBody))
+	}
+	rt.add(op.Method+" "+op.Path, Route{Method: op.Method, Path: op.Path, API: &o}, opts)
 	rt.mux.Handle(op.Method+" "+op.Path, rt.adapt(h, true))
 }
 
@@ -114,9 +161,22 @@ func (rt *Router) Routes() []Route {
 	return out
 }
 
-// ServeHTTP dispatches; unknown /api/ paths answer with problem+json.
+// ServeHTTP dispatches; unknown /api/ paths answer with problem+json. It
+// records the matched pattern for the access log and the metrics
+// (RoutePattern) and holds the body to the route's limit.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, pattern := rt.mux.Handler(r)
+	if info, ok := r.Context().Value(keyRoute).(*routeInfo); ok && pattern != "" {
+		info.pattern = pattern
+	}
+	if pattern != "" && r.Body != nil && r.Body != http.NoBody {
+		limit := rt.BodyLimit(pattern)
+		if r.ContentLength > limit {
+			rt.tooLarge(w, r, limit)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
 	if pattern == "" && strings.HasPrefix(r.URL.Path, "/api/") {
 		status := http.StatusNotFound
 		if allowed := rt.allowed(r); allowed != "" {
@@ -136,6 +196,27 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.mux.ServeHTTP(w, r)
+}
+
+// tooLarge answers 413 for a body over the route's limit.
+func (rt *Router) tooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	// The rest of the body is not read; the connection closes after the answer.
+	w.Header().Set("Connection", "close")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		WriteProblem(w, r, http.StatusRequestEntityTooLarge, rt.tooLargeDetail(r, limit), nil)
+		return
+	}
+	rt.errs(w, r, http.StatusRequestEntityTooLarge)
+}
+
+func (rt *Router) tooLargeDetail(r *http.Request, limit int64) string {
+	if rt.cat != nil {
+		p := rt.cat.Printer(i18n.FromRequest(r))
+		if rt.cat.Has(p.Lang(), "problem.413.limit") {
+			return p.TNamed("problem.413.limit", map[string]any{"max": limit})
+		}
+	}
+	return "the request body may be at most " + strconv.FormatInt(limit, 10) + " bytes"
 }
 
 // allowed lists the methods registered for the request's path, if any.
@@ -191,18 +272,6 @@ func (rt *Router) problemFields(r *http.Request, err error) []ProblemField {
 		}
 		return out
 	}
-	if ve, ok := asValidation(err); ok {
-		keys := make([]string, 0, len(ve.Fields))
-		for k := range ve.Fields {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		out := make([]ProblemField, 0, len(keys))
-		for _, k := range keys {
-			out = append(out, ProblemField{Field: k, Code: "invalid", Detail: ve.Fields[k]})
-		}
-		return out
-	}
 	return nil
 }
 
@@ -232,20 +301,6 @@ func (rt *Router) statusDetail(r *http.Request, status int) string {
 		}
 	}
 	return http.StatusText(status)
-}
-
-func asValidation(err error) (*ValidationError, bool) {
-	for e := err; e != nil; {
-		if ve, ok := e.(*ValidationError); ok {
-			return ve, true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return nil, false
-		}
-		e = u.Unwrap()
-	}
-	return nil, false
 }
 
 // safeDetail keeps internal error text out of responses: only the messages

@@ -42,10 +42,116 @@ api_tokens.id bigint NOT NULL
 api_tokens.tenant_id bigint NOT NULL
 api_tokens.ref text NOT NULL
 api_tokens.name text NOT NULL
-api_tokens.role text NOT NULL
+api_tokens.role text NOT NULL DEFAULT ''::text
 api_tokens.secret_hash text NOT NULL
 api_tokens.created_at timestamp with time zone NOT NULL
 api_tokens.revoked_at timestamp with time zone
+api_tokens.account_id bigint
+appointment_bookings.id bigint NOT NULL
+appointment_bookings.tenant_id bigint NOT NULL
+appointment_bookings.ref text NOT NULL
+appointment_bookings.location_id bigint NOT NULL
+appointment_bookings.starts_at timestamp with time zone NOT NULL
+appointment_bookings.ends_at timestamp with time zone NOT NULL
+appointment_bookings.units integer NOT NULL
+appointment_bookings.services text NOT NULL
+appointment_bookings.status text NOT NULL
+appointment_bookings.channel text NOT NULL
+appointment_bookings.account_id bigint
+appointment_bookings.email text
+appointment_bookings.name text
+appointment_bookings.subject_hash text
+appointment_bookings.lang text NOT NULL DEFAULT 'de'::text
+appointment_bookings.base_url text NOT NULL DEFAULT ''::text
+appointment_bookings.pow boolean NOT NULL DEFAULT false
+appointment_bookings.hold_expires_at timestamp with time zone
+appointment_bookings.created_at timestamp with time zone NOT NULL
+appointment_bookings.confirmed_at timestamp with time zone
+appointment_bookings.cancelled_at timestamp with time zone
+appointment_bookings.cancel_reason text NOT NULL DEFAULT ''::text
+appointment_bookings.checked_in_at timestamp with time zone
+appointment_bookings.called_at timestamp with time zone
+appointment_bookings.done_at timestamp with time zone
+appointment_bookings.reminded_at timestamp with time zone
+appointment_bookings.reconfirm_sent_at timestamp with time zone
+appointment_bookings.reconfirmed_at timestamp with time zone
+appointment_bookings.personal_deleted_at timestamp with time zone
+appointment_claims.location_id bigint NOT NULL
+appointment_claims.starts_at timestamp with time zone NOT NULL
+appointment_claims.seat integer NOT NULL
+appointment_claims.booking_ref text NOT NULL
+appointment_claims.expires_at timestamp with time zone
+appointment_days.location_id bigint NOT NULL
+appointment_days.day text NOT NULL
+appointment_days.revision bigint NOT NULL DEFAULT 1
+appointment_days.ticket_seq integer NOT NULL DEFAULT 0
+appointment_days.queue_rev bigint NOT NULL DEFAULT 0
+appointment_keys.tenant_id bigint NOT NULL
+appointment_keys.link_key text NOT NULL
+appointment_keys.pow_key text NOT NULL
+appointment_locations.id bigint NOT NULL
+appointment_locations.tenant_id bigint NOT NULL
+appointment_locations.ref text NOT NULL
+appointment_locations.name text NOT NULL
+appointment_locations.listed boolean NOT NULL
+appointment_locations.settings text NOT NULL
+appointment_locations.revision bigint NOT NULL DEFAULT 1
+appointment_locations.created_at timestamp with time zone NOT NULL
+appointment_locations.updated_at timestamp with time zone NOT NULL
+appointment_lottery_entries.id bigint NOT NULL
+appointment_lottery_entries.tenant_id bigint NOT NULL
+appointment_lottery_entries.ref text NOT NULL
+appointment_lottery_entries.location_id bigint NOT NULL
+appointment_lottery_entries.draw_at timestamp with time zone NOT NULL
+appointment_lottery_entries.starts_at timestamp with time zone NOT NULL
+appointment_lottery_entries.services text NOT NULL
+appointment_lottery_entries.account_id bigint
+appointment_lottery_entries.email text
+appointment_lottery_entries.subject_hash text
+appointment_lottery_entries.lang text NOT NULL DEFAULT 'de'::text
+appointment_lottery_entries.base_url text NOT NULL DEFAULT ''::text
+appointment_lottery_entries.status text NOT NULL
+appointment_lottery_entries.booking_ref text
+appointment_lottery_entries.created_at timestamp with time zone NOT NULL
+appointment_lottery_entries.drawn_at timestamp with time zone
+appointment_pow_spent.challenge text NOT NULL
+appointment_pow_spent.expires_at timestamp with time zone NOT NULL
+appointment_seats.location_id bigint NOT NULL
+appointment_seats.starts_at timestamp with time zone NOT NULL
+appointment_seats.seat integer NOT NULL
+appointment_tickets.id bigint NOT NULL
+appointment_tickets.tenant_id bigint NOT NULL
+appointment_tickets.ref text NOT NULL
+appointment_tickets.location_id bigint NOT NULL
+appointment_tickets.day text NOT NULL
+appointment_tickets.number integer NOT NULL
+appointment_tickets.kind text NOT NULL
+appointment_tickets.booking_id bigint
+appointment_tickets.services text NOT NULL
+appointment_tickets.minutes integer NOT NULL
+appointment_tickets.status text NOT NULL
+appointment_tickets.counter text NOT NULL DEFAULT ''::text
+appointment_tickets.issued_at timestamp with time zone NOT NULL
+appointment_tickets.called_at timestamp with time zone
+appointment_tickets.done_at timestamp with time zone
+appointment_waitlist.id bigint NOT NULL
+appointment_waitlist.tenant_id bigint NOT NULL
+appointment_waitlist.ref text NOT NULL
+appointment_waitlist.location_id bigint NOT NULL
+appointment_waitlist.services text NOT NULL
+appointment_waitlist.from_day text NOT NULL
+appointment_waitlist.to_day text NOT NULL
+appointment_waitlist.account_id bigint
+appointment_waitlist.email text
+appointment_waitlist.subject_hash text
+appointment_waitlist.lang text NOT NULL DEFAULT 'de'::text
+appointment_waitlist.base_url text NOT NULL DEFAULT ''::text
+appointment_waitlist.status text NOT NULL
+appointment_waitlist.booking_ref text
+appointment_waitlist.offers integer NOT NULL DEFAULT 0
+appointment_waitlist.last_offered_at timestamp with time zone
+appointment_waitlist.created_at timestamp with time zone NOT NULL
+appointment_waitlist.confirmed_at timestamp with time zone
 audit_events.id bigint NOT NULL
 audit_events.tenant_id bigint NOT NULL
 audit_events.seq bigint NOT NULL
@@ -61,6 +167,21 @@ audit_events.hash text NOT NULL
 audit_heads.tenant_id bigint NOT NULL
 audit_heads.seq bigint NOT NULL
 audit_heads.hash text NOT NULL
+bank_statements.id bigint NOT NULL
+bank_statements.tenant_id bigint NOT NULL
+bank_statements.ref text NOT NULL
+bank_statements.message_type text NOT NULL
+bank_statements.message_id text NOT NULL
+bank_statements.file_sha256 text NOT NULL
+bank_statements.blob_key text NOT NULL DEFAULT ''::text
+bank_statements.source text NOT NULL
+bank_statements.file_name text NOT NULL DEFAULT ''::text
+bank_statements.entries integer NOT NULL DEFAULT 0
+bank_statements.booked integer NOT NULL DEFAULT 0
+bank_statements.worklist integer NOT NULL DEFAULT 0
+bank_statements.duplicate_of bigint
+bank_statements.imported_at timestamp with time zone NOT NULL
+bank_statements.imported_by text NOT NULL
 blob_refs.sha256 text NOT NULL
 blob_refs.owner text NOT NULL
 blob_refs.tenant_id bigint
@@ -69,8 +190,76 @@ blobs.sha256 text NOT NULL
 blobs.size bigint NOT NULL
 blobs.content_type text NOT NULL
 blobs.created_at timestamp with time zone NOT NULL
+blobs.touched_at timestamp with time zone
+case_documents.id bigint NOT NULL
+case_documents.case_id bigint NOT NULL
+case_documents.kind text NOT NULL
+case_documents.name text NOT NULL
+case_documents.media_type text NOT NULL
+case_documents.blob_key text NOT NULL
+case_documents.size bigint NOT NULL
+case_documents.source_ref text NOT NULL DEFAULT ''::text
+case_documents.created_at timestamp with time zone NOT NULL
+case_events.id bigint NOT NULL
+case_events.case_id bigint NOT NULL
+case_events.at timestamp with time zone NOT NULL
+case_events.actor text NOT NULL
+case_events.actor_name text NOT NULL
+case_events.kind text NOT NULL
+case_events.text text NOT NULL DEFAULT ''::text
+case_events.data text NOT NULL DEFAULT '{}'::text
+cases.id bigint NOT NULL
+cases.tenant_id bigint NOT NULL
+cases.ref text NOT NULL
+cases.application_ref text NOT NULL
+cases.service_ref text NOT NULL
+cases.service_name text NOT NULL
+cases.workflow_version integer NOT NULL
+cases.unit_ref text NOT NULL
+cases.state text NOT NULL
+cases.assignee_id bigint
+cases.applicant_account_id bigint
+cases.applicant_email text NOT NULL DEFAULT ''::text
+cases.submitted_at timestamp with time zone NOT NULL
+cases.opened_at timestamp with time zone NOT NULL
+cases.state_since timestamp with time zone NOT NULL
+cases.due_at timestamp with time zone NOT NULL
+cases.state_due_at timestamp with time zone
+cases.paused_at timestamp with time zone
+cases.follow_up_on text
+cases.closed_at timestamp with time zone
+cases.file_ref text NOT NULL DEFAULT ''::text
+cases.revision integer NOT NULL DEFAULT 1
 catalog_revisions.tenant_id bigint NOT NULL
 catalog_revisions.revision bigint NOT NULL
+decisions.id bigint NOT NULL
+decisions.tenant_id bigint NOT NULL
+decisions.case_id bigint NOT NULL
+decisions.ref text NOT NULL
+decisions.kind text NOT NULL
+decisions.status text NOT NULL
+decisions.title text NOT NULL
+decisions.body text NOT NULL
+decisions.legal_remedies text NOT NULL
+decisions.reason text NOT NULL DEFAULT ''::text
+decisions.supersedes_ref text NOT NULL DEFAULT ''::text
+decisions.drafted_by text NOT NULL
+decisions.drafted_by_id bigint NOT NULL
+decisions.drafted_at timestamp with time zone NOT NULL
+decisions.signed_off_by text NOT NULL DEFAULT ''::text
+decisions.signed_off_at timestamp with time zone
+decisions.sent_by text NOT NULL DEFAULT ''::text
+decisions.sent_at timestamp with time zone
+decisions.pdf_key text NOT NULL DEFAULT ''::text
+decisions.pdf_size bigint NOT NULL DEFAULT 0
+decisions.delivery text NOT NULL DEFAULT ''::text
+decisions.message_ref text NOT NULL DEFAULT ''::text
+delivery_consents.id bigint NOT NULL
+delivery_consents.tenant_id bigint NOT NULL
+delivery_consents.account_id bigint NOT NULL
+delivery_consents.consented boolean NOT NULL
+delivery_consents.at timestamp with time zone NOT NULL
+delivery_consents.source text NOT NULL
 einvoice_invoices.id bigint NOT NULL
 einvoice_invoices.tenant_id bigint NOT NULL
 einvoice_invoices.ref text NOT NULL
@@ -154,10 +343,44 @@ einvoice_steps.invoice_hash text NOT NULL
 einvoice_steps.version integer NOT NULL
 einvoice_steps.note text NOT NULL DEFAULT ''::text
 einvoice_steps.at timestamp with time zone NOT NULL
+expected_debits.id bigint NOT NULL
+expected_debits.tenant_id bigint NOT NULL
+expected_debits.run text NOT NULL
+expected_debits.end_to_end text NOT NULL
+expected_debits.amount text NOT NULL
+expected_debits.currency text NOT NULL DEFAULT 'EUR'::text
+expected_debits.entry_id bigint
+expected_debits.matched_at timestamp with time zone
+expected_debits.created_at timestamp with time zone NOT NULL
 external_identities.tenant_id bigint NOT NULL
 external_identities.provider text NOT NULL
 external_identities.subject text NOT NULL
 external_identities.account_id bigint NOT NULL
+finance_tasks.id bigint NOT NULL
+finance_tasks.tenant_id bigint NOT NULL
+finance_tasks.ref text NOT NULL
+finance_tasks.kind text NOT NULL
+finance_tasks.entry_id bigint
+finance_tasks.request_id bigint
+finance_tasks.statement_id bigint
+finance_tasks.amount text NOT NULL DEFAULT ''::text
+finance_tasks.currency text NOT NULL DEFAULT 'EUR'::text
+finance_tasks.detail text NOT NULL DEFAULT ''::text
+finance_tasks.candidates text NOT NULL DEFAULT ''::text
+finance_tasks.status text NOT NULL
+finance_tasks.resolution text NOT NULL DEFAULT ''::text
+finance_tasks.created_at timestamp with time zone NOT NULL
+finance_tasks.resolved_at timestamp with time zone
+finance_tasks.resolved_by text NOT NULL DEFAULT ''::text
+information_requests.id bigint NOT NULL
+information_requests.case_id bigint NOT NULL
+information_requests.ref text NOT NULL
+information_requests.message_ref text NOT NULL
+information_requests.question text NOT NULL
+information_requests.asked_at timestamp with time zone NOT NULL
+information_requests.answer_due_on text NOT NULL
+information_requests.answered_at timestamp with time zone
+information_requests.answer_message_ref text NOT NULL DEFAULT ''::text
 jobs.id bigint NOT NULL
 jobs.tenant_id bigint
 jobs.kind text NOT NULL
@@ -176,6 +399,36 @@ login_attempts.key text NOT NULL
 login_attempts.failures integer NOT NULL
 login_attempts.window_start timestamp with time zone NOT NULL
 login_attempts.locked_until timestamp with time zone
+mailbox_documents.id bigint NOT NULL
+mailbox_documents.message_id bigint NOT NULL
+mailbox_documents.ref text NOT NULL
+mailbox_documents.name text NOT NULL
+mailbox_documents.media_type text NOT NULL
+mailbox_documents.blob_key text NOT NULL
+mailbox_documents.size bigint NOT NULL
+mailbox_documents.sealed boolean NOT NULL DEFAULT false
+mailbox_documents.created_at timestamp with time zone NOT NULL
+mailbox_links.token_hash text NOT NULL
+mailbox_links.tenant_id bigint NOT NULL
+mailbox_links.message_id bigint NOT NULL
+mailbox_links.expires_at timestamp with time zone NOT NULL
+mailbox_links.used_at timestamp with time zone
+mailbox_messages.id bigint NOT NULL
+mailbox_messages.tenant_id bigint NOT NULL
+mailbox_messages.ref text NOT NULL
+mailbox_messages.account_id bigint NOT NULL
+mailbox_messages.direction text NOT NULL
+mailbox_messages.kind text NOT NULL
+mailbox_messages.subject_ref text NOT NULL DEFAULT ''::text
+mailbox_messages.in_reply_to bigint
+mailbox_messages.sender text NOT NULL
+mailbox_messages.title text NOT NULL
+mailbox_messages.body text NOT NULL
+mailbox_messages.delivery text NOT NULL
+mailbox_messages.replies_allowed boolean NOT NULL DEFAULT false
+mailbox_messages.created_at timestamp with time zone NOT NULL
+mailbox_messages.made_available_at timestamp with time zone
+mailbox_messages.first_opened_at timestamp with time zone
 oidc_logins.state_hash text NOT NULL
 oidc_logins.tenant_id bigint NOT NULL
 oidc_logins.provider text NOT NULL
@@ -196,11 +449,148 @@ passkeys.credential_id text NOT NULL
 passkeys.credential text NOT NULL
 passkeys.created_at timestamp with time zone NOT NULL
 passkeys.last_used_at timestamp with time zone
+payment_requests.id bigint NOT NULL
+payment_requests.tenant_id bigint NOT NULL
+payment_requests.ref text NOT NULL
+payment_requests.rf text NOT NULL
+payment_requests.subject text NOT NULL DEFAULT ''::text
+payment_requests.service_id text NOT NULL DEFAULT ''::text
+payment_requests.payer_account_id bigint
+payment_requests.payer_name text NOT NULL DEFAULT ''::text
+payment_requests.payer_email text NOT NULL DEFAULT ''::text
+payment_requests.purpose text NOT NULL
+payment_requests.amount text NOT NULL
+payment_requests.currency text NOT NULL DEFAULT 'EUR'::text
+payment_requests.paid text NOT NULL DEFAULT '0'::text
+payment_requests.status text NOT NULL
+payment_requests.due_date text NOT NULL
+payment_requests.unit text NOT NULL DEFAULT ''::text
+payment_requests.cost_centre text NOT NULL DEFAULT ''::text
+payment_requests.reminder_days integer NOT NULL DEFAULT 7
+payment_requests.reminders integer NOT NULL DEFAULT 0
+payment_requests.last_reminded_at timestamp with time zone
+payment_requests.mandate_id bigint
+payment_requests.created_at timestamp with time zone NOT NULL
+payment_requests.created_by text NOT NULL
+payment_requests.paid_at timestamp with time zone
+payment_settings.id bigint NOT NULL
+payment_settings.tenant_id bigint NOT NULL
+payment_settings.service_id text NOT NULL
+payment_settings.timing text NOT NULL
+payment_settings.fee_kind text NOT NULL
+payment_settings.amount text NOT NULL
+payment_settings.rule text NOT NULL DEFAULT ''::text
+payment_settings.purpose text NOT NULL
+payment_settings.unit text NOT NULL DEFAULT ''::text
+payment_settings.cost_centre text NOT NULL DEFAULT ''::text
+payment_settings.due_days integer NOT NULL DEFAULT 14
+payment_settings.reminder_days integer NOT NULL DEFAULT 7
+payment_settings.updated_at timestamp with time zone NOT NULL
+payment_settings.updated_by text NOT NULL
+payments_received.id bigint NOT NULL
+payments_received.tenant_id bigint NOT NULL
+payments_received.ref text NOT NULL
+payments_received.request_id bigint NOT NULL
+payments_received.source text NOT NULL
+payments_received.external_id text NOT NULL
+payments_received.amount text NOT NULL
+payments_received.currency text NOT NULL
+payments_received.received_on text NOT NULL
+payments_received.method text NOT NULL DEFAULT ''::text
+payments_received.confidence text NOT NULL DEFAULT ''::text
+payments_received.created_at timestamp with time zone NOT NULL
+payments_received.created_by text NOT NULL
+print_jobs.id bigint NOT NULL
+print_jobs.tenant_id bigint NOT NULL
+print_jobs.ref text NOT NULL
+print_jobs.message_id bigint NOT NULL
+print_jobs.created_at timestamp with time zone NOT NULL
+print_jobs.printed_at timestamp with time zone
+print_jobs.printed_by text NOT NULL DEFAULT ''::text
+provider_events.id bigint NOT NULL
+provider_events.tenant_id bigint NOT NULL
+provider_events.provider text NOT NULL
+provider_events.event_id text NOT NULL
+provider_events.payment_id bigint NOT NULL
+provider_events.status text NOT NULL
+provider_events.received_at timestamp with time zone NOT NULL
+provider_payments.id bigint NOT NULL
+provider_payments.tenant_id bigint NOT NULL
+provider_payments.ref text NOT NULL
+provider_payments.request_id bigint NOT NULL
+provider_payments.provider text NOT NULL
+provider_payments.provider_id text NOT NULL DEFAULT ''::text
+provider_payments.amount text NOT NULL
+provider_payments.status text NOT NULL
+provider_payments.created_at timestamp with time zone NOT NULL
+provider_payments.updated_at timestamp with time zone NOT NULL
 rate_limits.rule text NOT NULL
 rate_limits.key_hash text NOT NULL
 rate_limits.window_start timestamp with time zone NOT NULL
 rate_limits.hits bigint NOT NULL
 rate_limits.expires_at timestamp with time zone NOT NULL
+record_documents.id bigint NOT NULL
+record_documents.file_id bigint NOT NULL
+record_documents.seq integer NOT NULL
+record_documents.name text NOT NULL
+record_documents.kind text NOT NULL
+record_documents.media_type text NOT NULL
+record_documents.blob_key text NOT NULL
+record_documents.sha256 text NOT NULL
+record_documents.size bigint NOT NULL
+record_documents.created_at timestamp with time zone NOT NULL
+record_files.id bigint NOT NULL
+record_files.tenant_id bigint NOT NULL
+record_files.ref text NOT NULL
+record_files.case_ref text NOT NULL
+record_files.application_ref text NOT NULL
+record_files.title text NOT NULL
+record_files.service_ref text NOT NULL
+record_files.service_name text NOT NULL
+record_files.leika_key text NOT NULL DEFAULT ''::text
+record_files.unit_ref text NOT NULL
+record_files.unit_name text NOT NULL
+record_files.opened_at timestamp with time zone NOT NULL
+record_files.closed_at timestamp with time zone
+record_files.retention_years integer NOT NULL
+record_files.retain_until text
+record_files.status text NOT NULL
+record_files.metadata text NOT NULL DEFAULT '{}'::text
+record_files.created_at timestamp with time zone NOT NULL
+record_files.disposed_at timestamp with time zone
+record_files.disposed_by text NOT NULL DEFAULT ''::text
+refunds.id bigint NOT NULL
+refunds.tenant_id bigint NOT NULL
+refunds.ref text NOT NULL
+refunds.request_id bigint NOT NULL
+refunds.amount text NOT NULL
+refunds.method text NOT NULL
+refunds.iban text NOT NULL DEFAULT ''::text
+refunds.status text NOT NULL
+refunds.task_id bigint
+refunds.created_at timestamp with time zone NOT NULL
+refunds.created_by text NOT NULL
+refunds.done_at timestamp with time zone
+responsibilities.tenant_id bigint NOT NULL
+responsibilities.kind text NOT NULL
+responsibilities.match_key text NOT NULL
+responsibilities.unit_ref text NOT NULL
+responsibilities.updated_at timestamp with time zone NOT NULL
+responsibilities.updated_by text NOT NULL
+sepa_mandates.id bigint NOT NULL
+sepa_mandates.tenant_id bigint NOT NULL
+sepa_mandates.ref text NOT NULL
+sepa_mandates.account_id bigint
+sepa_mandates.debtor_name text NOT NULL
+sepa_mandates.iban text NOT NULL
+sepa_mandates.bic text NOT NULL DEFAULT ''::text
+sepa_mandates.purpose text NOT NULL
+sepa_mandates.amount text NOT NULL
+sepa_mandates.signed_on text NOT NULL
+sepa_mandates.status text NOT NULL
+sepa_mandates.sequence text NOT NULL DEFAULT 'FRST'::text
+sepa_mandates.created_at timestamp with time zone NOT NULL
+sepa_mandates.created_by text NOT NULL
 service_versions.id bigint NOT NULL
 service_versions.tenant_id bigint NOT NULL
 service_versions.service_id bigint NOT NULL
@@ -233,6 +623,29 @@ sessions.provider text NOT NULL DEFAULT 'password'::text
 sessions.created_at timestamp with time zone NOT NULL
 sessions.last_seen_at timestamp with time zone NOT NULL
 sessions.expires_at timestamp with time zone NOT NULL
+statement_entries.id bigint NOT NULL
+statement_entries.tenant_id bigint NOT NULL
+statement_entries.statement_id bigint NOT NULL
+statement_entries.stmt_id text NOT NULL
+statement_entries.account text NOT NULL DEFAULT ''::text
+statement_entries.position integer NOT NULL
+statement_entries.entry_key text NOT NULL
+statement_entries.amount text NOT NULL
+statement_entries.currency text NOT NULL
+statement_entries.credit_debit text NOT NULL
+statement_entries.status text NOT NULL
+statement_entries.booking_date text NOT NULL DEFAULT ''::text
+statement_entries.value_date text NOT NULL DEFAULT ''::text
+statement_entries.servicer_ref text NOT NULL DEFAULT ''::text
+statement_entries.end_to_end text NOT NULL DEFAULT ''::text
+statement_entries.reference text NOT NULL DEFAULT ''::text
+statement_entries.remittance text NOT NULL DEFAULT ''::text
+statement_entries.party_name text NOT NULL DEFAULT ''::text
+statement_entries.party_iban text NOT NULL DEFAULT ''::text
+statement_entries.outcome text NOT NULL
+statement_entries.request_id bigint
+statement_entries.confidence text NOT NULL DEFAULT ''::text
+statement_entries.reason text NOT NULL DEFAULT ''::text
 substitutes.account_id bigint NOT NULL
 substitutes.substitute_id bigint NOT NULL
 substitutes.updated_at timestamp with time zone NOT NULL
@@ -253,3 +666,10 @@ units.ref text NOT NULL
 units.parent_id bigint
 units.name text NOT NULL
 units.created_at timestamp with time zone NOT NULL
+workflows.id bigint NOT NULL
+workflows.tenant_id bigint NOT NULL
+workflows.service_ref text NOT NULL
+workflows.version integer NOT NULL
+workflows.document text NOT NULL
+workflows.created_at timestamp with time zone NOT NULL
+workflows.created_by text NOT NULL

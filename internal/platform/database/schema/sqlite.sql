@@ -42,10 +42,116 @@ api_tokens.id INTEGER
 api_tokens.tenant_id INTEGER NOT NULL
 api_tokens.ref TEXT NOT NULL
 api_tokens.name TEXT NOT NULL
-api_tokens.role TEXT NOT NULL
+api_tokens.role TEXT NOT NULL DEFAULT ''
 api_tokens.secret_hash TEXT NOT NULL
 api_tokens.created_at DATETIME NOT NULL
 api_tokens.revoked_at DATETIME
+api_tokens.account_id INTEGER
+appointment_bookings.id INTEGER
+appointment_bookings.tenant_id INTEGER NOT NULL
+appointment_bookings.ref TEXT NOT NULL
+appointment_bookings.location_id INTEGER NOT NULL
+appointment_bookings.starts_at DATETIME NOT NULL
+appointment_bookings.ends_at DATETIME NOT NULL
+appointment_bookings.units INTEGER NOT NULL
+appointment_bookings.services TEXT NOT NULL
+appointment_bookings.status TEXT NOT NULL
+appointment_bookings.channel TEXT NOT NULL
+appointment_bookings.account_id INTEGER
+appointment_bookings.email TEXT
+appointment_bookings.name TEXT
+appointment_bookings.subject_hash TEXT
+appointment_bookings.lang TEXT NOT NULL DEFAULT 'de'
+appointment_bookings.base_url TEXT NOT NULL DEFAULT ''
+appointment_bookings.pow BOOLEAN NOT NULL DEFAULT 0
+appointment_bookings.hold_expires_at DATETIME
+appointment_bookings.created_at DATETIME NOT NULL
+appointment_bookings.confirmed_at DATETIME
+appointment_bookings.cancelled_at DATETIME
+appointment_bookings.cancel_reason TEXT NOT NULL DEFAULT ''
+appointment_bookings.checked_in_at DATETIME
+appointment_bookings.called_at DATETIME
+appointment_bookings.done_at DATETIME
+appointment_bookings.reminded_at DATETIME
+appointment_bookings.reconfirm_sent_at DATETIME
+appointment_bookings.reconfirmed_at DATETIME
+appointment_bookings.personal_deleted_at DATETIME
+appointment_claims.location_id INTEGER NOT NULL
+appointment_claims.starts_at DATETIME NOT NULL
+appointment_claims.seat INTEGER NOT NULL
+appointment_claims.booking_ref TEXT NOT NULL
+appointment_claims.expires_at DATETIME
+appointment_days.location_id INTEGER NOT NULL
+appointment_days.day TEXT NOT NULL
+appointment_days.revision INTEGER NOT NULL DEFAULT 1
+appointment_days.ticket_seq INTEGER NOT NULL DEFAULT 0
+appointment_days.queue_rev INTEGER NOT NULL DEFAULT 0
+appointment_keys.tenant_id INTEGER
+appointment_keys.link_key TEXT NOT NULL
+appointment_keys.pow_key TEXT NOT NULL
+appointment_locations.id INTEGER
+appointment_locations.tenant_id INTEGER NOT NULL
+appointment_locations.ref TEXT NOT NULL
+appointment_locations.name TEXT NOT NULL
+appointment_locations.listed BOOLEAN NOT NULL
+appointment_locations.settings TEXT NOT NULL
+appointment_locations.revision INTEGER NOT NULL DEFAULT 1
+appointment_locations.created_at DATETIME NOT NULL
+appointment_locations.updated_at DATETIME NOT NULL
+appointment_lottery_entries.id INTEGER
+appointment_lottery_entries.tenant_id INTEGER NOT NULL
+appointment_lottery_entries.ref TEXT NOT NULL
+appointment_lottery_entries.location_id INTEGER NOT NULL
+appointment_lottery_entries.draw_at DATETIME NOT NULL
+appointment_lottery_entries.starts_at DATETIME NOT NULL
+appointment_lottery_entries.services TEXT NOT NULL
+appointment_lottery_entries.account_id INTEGER
+appointment_lottery_entries.email TEXT
+appointment_lottery_entries.subject_hash TEXT
+appointment_lottery_entries.lang TEXT NOT NULL DEFAULT 'de'
+appointment_lottery_entries.base_url TEXT NOT NULL DEFAULT ''
+appointment_lottery_entries.status TEXT NOT NULL
+appointment_lottery_entries.booking_ref TEXT
+appointment_lottery_entries.created_at DATETIME NOT NULL
+appointment_lottery_entries.drawn_at DATETIME
+appointment_pow_spent.challenge TEXT
+appointment_pow_spent.expires_at DATETIME NOT NULL
+appointment_seats.location_id INTEGER NOT NULL
+appointment_seats.starts_at DATETIME NOT NULL
+appointment_seats.seat INTEGER NOT NULL
+appointment_tickets.id INTEGER
+appointment_tickets.tenant_id INTEGER NOT NULL
+appointment_tickets.ref TEXT NOT NULL
+appointment_tickets.location_id INTEGER NOT NULL
+appointment_tickets.day TEXT NOT NULL
+appointment_tickets.number INTEGER NOT NULL
+appointment_tickets.kind TEXT NOT NULL
+appointment_tickets.booking_id INTEGER
+appointment_tickets.services TEXT NOT NULL
+appointment_tickets.minutes INTEGER NOT NULL
+appointment_tickets.status TEXT NOT NULL
+appointment_tickets.counter TEXT NOT NULL DEFAULT ''
+appointment_tickets.issued_at DATETIME NOT NULL
+appointment_tickets.called_at DATETIME
+appointment_tickets.done_at DATETIME
+appointment_waitlist.id INTEGER
+appointment_waitlist.tenant_id INTEGER NOT NULL
+appointment_waitlist.ref TEXT NOT NULL
+appointment_waitlist.location_id INTEGER NOT NULL
+appointment_waitlist.services TEXT NOT NULL
+appointment_waitlist.from_day TEXT NOT NULL
+appointment_waitlist.to_day TEXT NOT NULL
+appointment_waitlist.account_id INTEGER
+appointment_waitlist.email TEXT
+appointment_waitlist.subject_hash TEXT
+appointment_waitlist.lang TEXT NOT NULL DEFAULT 'de'
+appointment_waitlist.base_url TEXT NOT NULL DEFAULT ''
+appointment_waitlist.status TEXT NOT NULL
+appointment_waitlist.booking_ref TEXT
+appointment_waitlist.offers INTEGER NOT NULL DEFAULT 0
+appointment_waitlist.last_offered_at DATETIME
+appointment_waitlist.created_at DATETIME NOT NULL
+appointment_waitlist.confirmed_at DATETIME
 audit_events.id INTEGER
 audit_events.tenant_id INTEGER NOT NULL
 audit_events.seq INTEGER NOT NULL
@@ -61,6 +167,21 @@ audit_events.hash TEXT NOT NULL
 audit_heads.tenant_id INTEGER
 audit_heads.seq INTEGER NOT NULL
 audit_heads.hash TEXT NOT NULL
+bank_statements.id INTEGER
+bank_statements.tenant_id INTEGER NOT NULL
+bank_statements.ref TEXT NOT NULL
+bank_statements.message_type TEXT NOT NULL
+bank_statements.message_id TEXT NOT NULL
+bank_statements.file_sha256 TEXT NOT NULL
+bank_statements.blob_key TEXT NOT NULL DEFAULT ''
+bank_statements.source TEXT NOT NULL
+bank_statements.file_name TEXT NOT NULL DEFAULT ''
+bank_statements.entries INTEGER NOT NULL DEFAULT 0
+bank_statements.booked INTEGER NOT NULL DEFAULT 0
+bank_statements.worklist INTEGER NOT NULL DEFAULT 0
+bank_statements.duplicate_of INTEGER
+bank_statements.imported_at DATETIME NOT NULL
+bank_statements.imported_by TEXT NOT NULL
 blob_refs.sha256 TEXT NOT NULL
 blob_refs.owner TEXT NOT NULL
 blob_refs.tenant_id INTEGER
@@ -69,8 +190,76 @@ blobs.sha256 TEXT
 blobs.size INTEGER NOT NULL
 blobs.content_type TEXT NOT NULL
 blobs.created_at DATETIME NOT NULL
+blobs.touched_at DATETIME
+case_documents.id INTEGER
+case_documents.case_id INTEGER NOT NULL
+case_documents.kind TEXT NOT NULL
+case_documents.name TEXT NOT NULL
+case_documents.media_type TEXT NOT NULL
+case_documents.blob_key TEXT NOT NULL
+case_documents.size INTEGER NOT NULL
+case_documents.source_ref TEXT NOT NULL DEFAULT ''
+case_documents.created_at DATETIME NOT NULL
+case_events.id INTEGER
+case_events.case_id INTEGER NOT NULL
+case_events.at DATETIME NOT NULL
+case_events.actor TEXT NOT NULL
+case_events.actor_name TEXT NOT NULL
+case_events.kind TEXT NOT NULL
+case_events.text TEXT NOT NULL DEFAULT ''
+case_events.data TEXT NOT NULL DEFAULT '{}'
+cases.id INTEGER
+cases.tenant_id INTEGER NOT NULL
+cases.ref TEXT NOT NULL
+cases.application_ref TEXT NOT NULL
+cases.service_ref TEXT NOT NULL
+cases.service_name TEXT NOT NULL
+cases.workflow_version INTEGER NOT NULL
+cases.unit_ref TEXT NOT NULL
+cases.state TEXT NOT NULL
+cases.assignee_id INTEGER
+cases.applicant_account_id INTEGER
+cases.applicant_email TEXT NOT NULL DEFAULT ''
+cases.submitted_at DATETIME NOT NULL
+cases.opened_at DATETIME NOT NULL
+cases.state_since DATETIME NOT NULL
+cases.due_at DATETIME NOT NULL
+cases.state_due_at DATETIME
+cases.paused_at DATETIME
+cases.follow_up_on TEXT
+cases.closed_at DATETIME
+cases.file_ref TEXT NOT NULL DEFAULT ''
+cases.revision INTEGER NOT NULL DEFAULT 1
 catalog_revisions.tenant_id INTEGER
 catalog_revisions.revision INTEGER NOT NULL
+decisions.id INTEGER
+decisions.tenant_id INTEGER NOT NULL
+decisions.case_id INTEGER NOT NULL
+decisions.ref TEXT NOT NULL
+decisions.kind TEXT NOT NULL
+decisions.status TEXT NOT NULL
+decisions.title TEXT NOT NULL
+decisions.body TEXT NOT NULL
+decisions.legal_remedies TEXT NOT NULL
+decisions.reason TEXT NOT NULL DEFAULT ''
+decisions.supersedes_ref TEXT NOT NULL DEFAULT ''
+decisions.drafted_by TEXT NOT NULL
+decisions.drafted_by_id INTEGER NOT NULL
+decisions.drafted_at DATETIME NOT NULL
+decisions.signed_off_by TEXT NOT NULL DEFAULT ''
+decisions.signed_off_at DATETIME
+decisions.sent_by TEXT NOT NULL DEFAULT ''
+decisions.sent_at DATETIME
+decisions.pdf_key TEXT NOT NULL DEFAULT ''
+decisions.pdf_size INTEGER NOT NULL DEFAULT 0
+decisions.delivery TEXT NOT NULL DEFAULT ''
+decisions.message_ref TEXT NOT NULL DEFAULT ''
+delivery_consents.id INTEGER
+delivery_consents.tenant_id INTEGER NOT NULL
+delivery_consents.account_id INTEGER NOT NULL
+delivery_consents.consented BOOLEAN NOT NULL
+delivery_consents.at DATETIME NOT NULL
+delivery_consents.source TEXT NOT NULL
 einvoice_invoices.id INTEGER
 einvoice_invoices.tenant_id INTEGER NOT NULL
 einvoice_invoices.ref TEXT NOT NULL
@@ -154,10 +343,44 @@ einvoice_steps.invoice_hash TEXT NOT NULL
 einvoice_steps.version INTEGER NOT NULL
 einvoice_steps.note TEXT NOT NULL DEFAULT ''
 einvoice_steps.at DATETIME NOT NULL
+expected_debits.id INTEGER
+expected_debits.tenant_id INTEGER NOT NULL
+expected_debits.run TEXT NOT NULL
+expected_debits.end_to_end TEXT NOT NULL
+expected_debits.amount TEXT NOT NULL
+expected_debits.currency TEXT NOT NULL DEFAULT 'EUR'
+expected_debits.entry_id INTEGER
+expected_debits.matched_at DATETIME
+expected_debits.created_at DATETIME NOT NULL
 external_identities.tenant_id INTEGER NOT NULL
 external_identities.provider TEXT NOT NULL
 external_identities.subject TEXT NOT NULL
 external_identities.account_id INTEGER NOT NULL
+finance_tasks.id INTEGER
+finance_tasks.tenant_id INTEGER NOT NULL
+finance_tasks.ref TEXT NOT NULL
+finance_tasks.kind TEXT NOT NULL
+finance_tasks.entry_id INTEGER
+finance_tasks.request_id INTEGER
+finance_tasks.statement_id INTEGER
+finance_tasks.amount TEXT NOT NULL DEFAULT ''
+finance_tasks.currency TEXT NOT NULL DEFAULT 'EUR'
+finance_tasks.detail TEXT NOT NULL DEFAULT ''
+finance_tasks.candidates TEXT NOT NULL DEFAULT ''
+finance_tasks.status TEXT NOT NULL
+finance_tasks.resolution TEXT NOT NULL DEFAULT ''
+finance_tasks.created_at DATETIME NOT NULL
+finance_tasks.resolved_at DATETIME
+finance_tasks.resolved_by TEXT NOT NULL DEFAULT ''
+information_requests.id INTEGER
+information_requests.case_id INTEGER NOT NULL
+information_requests.ref TEXT NOT NULL
+information_requests.message_ref TEXT NOT NULL
+information_requests.question TEXT NOT NULL
+information_requests.asked_at DATETIME NOT NULL
+information_requests.answer_due_on TEXT NOT NULL
+information_requests.answered_at DATETIME
+information_requests.answer_message_ref TEXT NOT NULL DEFAULT ''
 jobs.id INTEGER
 jobs.tenant_id INTEGER
 jobs.kind TEXT NOT NULL
@@ -176,6 +399,36 @@ login_attempts.key TEXT
 login_attempts.failures INTEGER NOT NULL
 login_attempts.window_start DATETIME NOT NULL
 login_attempts.locked_until DATETIME
+mailbox_documents.id INTEGER
+mailbox_documents.message_id INTEGER NOT NULL
+mailbox_documents.ref TEXT NOT NULL
+mailbox_documents.name TEXT NOT NULL
+mailbox_documents.media_type TEXT NOT NULL
+mailbox_documents.blob_key TEXT NOT NULL
+mailbox_documents.size INTEGER NOT NULL
+mailbox_documents.sealed BOOLEAN NOT NULL DEFAULT FALSE
+mailbox_documents.created_at DATETIME NOT NULL
+mailbox_links.token_hash TEXT
+mailbox_links.tenant_id INTEGER NOT NULL
+mailbox_links.message_id INTEGER NOT NULL
+mailbox_links.expires_at DATETIME NOT NULL
+mailbox_links.used_at DATETIME
+mailbox_messages.id INTEGER
+mailbox_messages.tenant_id INTEGER NOT NULL
+mailbox_messages.ref TEXT NOT NULL
+mailbox_messages.account_id INTEGER NOT NULL
+mailbox_messages.direction TEXT NOT NULL
+mailbox_messages.kind TEXT NOT NULL
+mailbox_messages.subject_ref TEXT NOT NULL DEFAULT ''
+mailbox_messages.in_reply_to INTEGER
+mailbox_messages.sender TEXT NOT NULL
+mailbox_messages.title TEXT NOT NULL
+mailbox_messages.body TEXT NOT NULL
+mailbox_messages.delivery TEXT NOT NULL
+mailbox_messages.replies_allowed BOOLEAN NOT NULL DEFAULT FALSE
+mailbox_messages.created_at DATETIME NOT NULL
+mailbox_messages.made_available_at DATETIME
+mailbox_messages.first_opened_at DATETIME
 oidc_logins.state_hash TEXT
 oidc_logins.tenant_id INTEGER NOT NULL
 oidc_logins.provider TEXT NOT NULL
@@ -196,11 +449,148 @@ passkeys.credential_id TEXT NOT NULL
 passkeys.credential TEXT NOT NULL
 passkeys.created_at DATETIME NOT NULL
 passkeys.last_used_at DATETIME
+payment_requests.id INTEGER
+payment_requests.tenant_id INTEGER NOT NULL
+payment_requests.ref TEXT NOT NULL
+payment_requests.rf TEXT NOT NULL
+payment_requests.subject TEXT NOT NULL DEFAULT ''
+payment_requests.service_id TEXT NOT NULL DEFAULT ''
+payment_requests.payer_account_id INTEGER
+payment_requests.payer_name TEXT NOT NULL DEFAULT ''
+payment_requests.payer_email TEXT NOT NULL DEFAULT ''
+payment_requests.purpose TEXT NOT NULL
+payment_requests.amount TEXT NOT NULL
+payment_requests.currency TEXT NOT NULL DEFAULT 'EUR'
+payment_requests.paid TEXT NOT NULL DEFAULT '0'
+payment_requests.status TEXT NOT NULL
+payment_requests.due_date TEXT NOT NULL
+payment_requests.unit TEXT NOT NULL DEFAULT ''
+payment_requests.cost_centre TEXT NOT NULL DEFAULT ''
+payment_requests.reminder_days INTEGER NOT NULL DEFAULT 7
+payment_requests.reminders INTEGER NOT NULL DEFAULT 0
+payment_requests.last_reminded_at DATETIME
+payment_requests.mandate_id INTEGER
+payment_requests.created_at DATETIME NOT NULL
+payment_requests.created_by TEXT NOT NULL
+payment_requests.paid_at DATETIME
+payment_settings.id INTEGER
+payment_settings.tenant_id INTEGER NOT NULL
+payment_settings.service_id TEXT NOT NULL
+payment_settings.timing TEXT NOT NULL
+payment_settings.fee_kind TEXT NOT NULL
+payment_settings.amount TEXT NOT NULL
+payment_settings.rule TEXT NOT NULL DEFAULT ''
+payment_settings.purpose TEXT NOT NULL
+payment_settings.unit TEXT NOT NULL DEFAULT ''
+payment_settings.cost_centre TEXT NOT NULL DEFAULT ''
+payment_settings.due_days INTEGER NOT NULL DEFAULT 14
+payment_settings.reminder_days INTEGER NOT NULL DEFAULT 7
+payment_settings.updated_at DATETIME NOT NULL
+payment_settings.updated_by TEXT NOT NULL
+payments_received.id INTEGER
+payments_received.tenant_id INTEGER NOT NULL
+payments_received.ref TEXT NOT NULL
+payments_received.request_id INTEGER NOT NULL
+payments_received.source TEXT NOT NULL
+payments_received.external_id TEXT NOT NULL
+payments_received.amount TEXT NOT NULL
+payments_received.currency TEXT NOT NULL
+payments_received.received_on TEXT NOT NULL
+payments_received.method TEXT NOT NULL DEFAULT ''
+payments_received.confidence TEXT NOT NULL DEFAULT ''
+payments_received.created_at DATETIME NOT NULL
+payments_received.created_by TEXT NOT NULL
+print_jobs.id INTEGER
+print_jobs.tenant_id INTEGER NOT NULL
+print_jobs.ref TEXT NOT NULL
+print_jobs.message_id INTEGER NOT NULL
+print_jobs.created_at DATETIME NOT NULL
+print_jobs.printed_at DATETIME
+print_jobs.printed_by TEXT NOT NULL DEFAULT ''
+provider_events.id INTEGER
+provider_events.tenant_id INTEGER NOT NULL
+provider_events.provider TEXT NOT NULL
+provider_events.event_id TEXT NOT NULL
+provider_events.payment_id INTEGER NOT NULL
+provider_events.status TEXT NOT NULL
+provider_events.received_at DATETIME NOT NULL
+provider_payments.id INTEGER
+provider_payments.tenant_id INTEGER NOT NULL
+provider_payments.ref TEXT NOT NULL
+provider_payments.request_id INTEGER NOT NULL
+provider_payments.provider TEXT NOT NULL
+provider_payments.provider_id TEXT NOT NULL DEFAULT ''
+provider_payments.amount TEXT NOT NULL
+provider_payments.status TEXT NOT NULL
+provider_payments.created_at DATETIME NOT NULL
+provider_payments.updated_at DATETIME NOT NULL
 rate_limits.rule TEXT NOT NULL
 rate_limits.key_hash TEXT NOT NULL
 rate_limits.window_start DATETIME NOT NULL
 rate_limits.hits INTEGER NOT NULL
 rate_limits.expires_at DATETIME NOT NULL
+record_documents.id INTEGER
+record_documents.file_id INTEGER NOT NULL
+record_documents.seq INTEGER NOT NULL
+record_documents.name TEXT NOT NULL
+record_documents.kind TEXT NOT NULL
+record_documents.media_type TEXT NOT NULL
+record_documents.blob_key TEXT NOT NULL
+record_documents.sha256 TEXT NOT NULL
+record_documents.size INTEGER NOT NULL
+record_documents.created_at DATETIME NOT NULL
+record_files.id INTEGER
+record_files.tenant_id INTEGER NOT NULL
+record_files.ref TEXT NOT NULL
+record_files.case_ref TEXT NOT NULL
+record_files.application_ref TEXT NOT NULL
+record_files.title TEXT NOT NULL
+record_files.service_ref TEXT NOT NULL
+record_files.service_name TEXT NOT NULL
+record_files.leika_key TEXT NOT NULL DEFAULT ''
+record_files.unit_ref TEXT NOT NULL
+record_files.unit_name TEXT NOT NULL
+record_files.opened_at DATETIME NOT NULL
+record_files.closed_at DATETIME
+record_files.retention_years INTEGER NOT NULL
+record_files.retain_until TEXT
+record_files.status TEXT NOT NULL
+record_files.metadata TEXT NOT NULL DEFAULT '{}'
+record_files.created_at DATETIME NOT NULL
+record_files.disposed_at DATETIME
+record_files.disposed_by TEXT NOT NULL DEFAULT ''
+refunds.id INTEGER
+refunds.tenant_id INTEGER NOT NULL
+refunds.ref TEXT NOT NULL
+refunds.request_id INTEGER NOT NULL
+refunds.amount TEXT NOT NULL
+refunds.method TEXT NOT NULL
+refunds.iban TEXT NOT NULL DEFAULT ''
+refunds.status TEXT NOT NULL
+refunds.task_id INTEGER
+refunds.created_at DATETIME NOT NULL
+refunds.created_by TEXT NOT NULL
+refunds.done_at DATETIME
+responsibilities.tenant_id INTEGER NOT NULL
+responsibilities.kind TEXT NOT NULL
+responsibilities.match_key TEXT NOT NULL
+responsibilities.unit_ref TEXT NOT NULL
+responsibilities.updated_at DATETIME NOT NULL
+responsibilities.updated_by TEXT NOT NULL
+sepa_mandates.id INTEGER
+sepa_mandates.tenant_id INTEGER NOT NULL
+sepa_mandates.ref TEXT NOT NULL
+sepa_mandates.account_id INTEGER
+sepa_mandates.debtor_name TEXT NOT NULL
+sepa_mandates.iban TEXT NOT NULL
+sepa_mandates.bic TEXT NOT NULL DEFAULT ''
+sepa_mandates.purpose TEXT NOT NULL
+sepa_mandates.amount TEXT NOT NULL
+sepa_mandates.signed_on TEXT NOT NULL
+sepa_mandates.status TEXT NOT NULL
+sepa_mandates.sequence TEXT NOT NULL DEFAULT 'FRST'
+sepa_mandates.created_at DATETIME NOT NULL
+sepa_mandates.created_by TEXT NOT NULL
 service_versions.id INTEGER
 service_versions.tenant_id INTEGER NOT NULL
 service_versions.service_id INTEGER NOT NULL
@@ -233,6 +623,29 @@ sessions.provider TEXT NOT NULL DEFAULT 'password'
 sessions.created_at DATETIME NOT NULL
 sessions.last_seen_at DATETIME NOT NULL
 sessions.expires_at DATETIME NOT NULL
+statement_entries.id INTEGER
+statement_entries.tenant_id INTEGER NOT NULL
+statement_entries.statement_id INTEGER NOT NULL
+statement_entries.stmt_id TEXT NOT NULL
+statement_entries.account TEXT NOT NULL DEFAULT ''
+statement_entries.position INTEGER NOT NULL
+statement_entries.entry_key TEXT NOT NULL
+statement_entries.amount TEXT NOT NULL
+statement_entries.currency TEXT NOT NULL
+statement_entries.credit_debit TEXT NOT NULL
+statement_entries.status TEXT NOT NULL
+statement_entries.booking_date TEXT NOT NULL DEFAULT ''
+statement_entries.value_date TEXT NOT NULL DEFAULT ''
+statement_entries.servicer_ref TEXT NOT NULL DEFAULT ''
+statement_entries.end_to_end TEXT NOT NULL DEFAULT ''
+statement_entries.reference TEXT NOT NULL DEFAULT ''
+statement_entries.remittance TEXT NOT NULL DEFAULT ''
+statement_entries.party_name TEXT NOT NULL DEFAULT ''
+statement_entries.party_iban TEXT NOT NULL DEFAULT ''
+statement_entries.outcome TEXT NOT NULL
+statement_entries.request_id INTEGER
+statement_entries.confidence TEXT NOT NULL DEFAULT ''
+statement_entries.reason TEXT NOT NULL DEFAULT ''
 substitutes.account_id INTEGER
 substitutes.substitute_id INTEGER NOT NULL
 substitutes.updated_at DATETIME NOT NULL
@@ -253,3 +666,10 @@ units.ref TEXT NOT NULL
 units.parent_id INTEGER
 units.name TEXT NOT NULL
 units.created_at DATETIME NOT NULL
+workflows.id INTEGER
+workflows.tenant_id INTEGER NOT NULL
+workflows.service_ref TEXT NOT NULL
+workflows.version INTEGER NOT NULL
+workflows.document TEXT NOT NULL
+workflows.created_at DATETIME NOT NULL
+workflows.created_by TEXT NOT NULL

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -24,7 +26,48 @@ type Received struct {
 	To   []string
 	Raw  []byte
 	Msg  *mail.Message
-	Body string
+	Body string // the text (of a multipart message: its first text/plain part)
+	// Attachments of a multipart message, decoded.
+	Attachments []Attachment
+}
+
+// Attachment is a decoded part of a multipart message other than its text.
+type Attachment struct {
+	Filename, ContentType string
+	Data                  []byte
+}
+
+func decodePart(h interface{ Get(string) string }, r io.Reader) []byte {
+	switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		r = quotedprintable.NewReader(r)
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, r)
+	}
+	b, _ := io.ReadAll(r)
+	return b
+}
+
+// readParts fills the text and attachments of a multipart message.
+func (rec *Received) readParts(boundary string, body io.Reader) {
+	mr := multipart.NewReader(body, boundary)
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			return
+		}
+		ct, params, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		if strings.HasPrefix(ct, "multipart/") {
+			rec.readParts(params["boundary"], p)
+			continue
+		}
+		data := decodePart(p.Header, p)
+		if ct == "text/plain" && p.FileName() == "" && rec.Body == "" {
+			rec.Body = strings.ReplaceAll(string(data), "\r\n", "\n")
+			continue
+		}
+		rec.Attachments = append(rec.Attachments, Attachment{Filename: p.FileName(), ContentType: ct, Data: data})
+	}
 }
 
 // Server is an in-process SMTP server on 127.0.0.1.
@@ -105,15 +148,11 @@ func (x *session) Data(r io.Reader) error {
 	rec := Received{From: x.from, To: x.to, Raw: raw}
 	if m, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
 		rec.Msg = m
-		var body io.Reader = m.Body
-		switch strings.ToLower(m.Header.Get("Content-Transfer-Encoding")) {
-		case "quoted-printable":
-			body = quotedprintable.NewReader(m.Body)
-		case "base64":
-			body = base64.NewDecoder(base64.StdEncoding, m.Body)
+		if ct, params, err := mime.ParseMediaType(m.Header.Get("Content-Type")); err == nil && strings.HasPrefix(ct, "multipart/") {
+			rec.readParts(params["boundary"], m.Body)
+		} else {
+			rec.Body = strings.ReplaceAll(string(decodePart(m.Header, m.Body)), "\r\n", "\n")
 		}
-		b, _ := io.ReadAll(body)
-		rec.Body = strings.ReplaceAll(string(b), "\r\n", "\n")
 	}
 	x.s.mu.Lock()
 	x.s.msgs = append(x.s.msgs, rec)

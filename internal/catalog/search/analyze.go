@@ -1,4 +1,4 @@
-package catalog
+package search
 
 import (
 	"strings"
@@ -117,6 +117,8 @@ var stopwords = func() map[string]bool {
 		kann kannst konnen konnte muss musst mussen soll sollte sollen darf durfen will willst wollen mochte mochten mocht brauche brauchen brauch
 		bitte hallo guten tag danke gerne moin servus hi hey
 		in im an am auf aus bei beim mit nach von vom zu zum zur fur uber unter vor hinter neben zwischen durch gegen ohne um bis seit
+		gerade grade immer wieder erst gestern vorhin sofort vielleicht wirklich ganz total ziemlich echt irgendwann irgendwo irgendwas etwas alles alle viel viele wenig mehr weniger sonst trotzdem also nochmal extra
+		her hin drin dran drauf rein raus rum hinein heraus dabei dafur damit darum davon dazu dahin daher
 		nicht auch noch schon nur sehr mal so da hier dort jetzt dann gleich etwa eigentlich irgendwie genau bereits nun jetzt bald endlich leider einfach halt eben denn doch ja nein ok okay
 		wo was tun machen mache macht erledigen kriegen bekomme bekommen krieg gibt geht gehen bekommt
 		the a an to of for in on at by with from my me i we you your our is are was be been do does did how what where when who which can could should would need want get have has please
@@ -128,3 +130,22 @@ var stopwords = func() map[string]bool {
 	}
 	return m
 }()
+
+// stripMarkup keeps the text between tags: markup in a query is not a
+// question ("<b>Hund</b>" asks for "Hund").
+func stripMarkup(s string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '<':
+			depth++
+			b.WriteByte(' ')
+		case r == '>' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,161 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rathaus/rathaus/internal/identity"
+)
+
+// signIn signs in through the sign-in form and returns the session cookie.
+func signIn(t *testing.T, s *server, email, password string) string {
+	t.Helper()
+	resp, body := get(t, s, "POST", "/anmelden", url.Values{"email": {email}, "password": {password}}.Encode())
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in of %s: %d %s", email, resp.StatusCode, body)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == identity.SessionCookie {
+			return c.Value
+		}
+	}
+	t.Fatalf("sign-in of %s set no session cookie", email)
+	return ""
+}
+
+var taskLink = regexp.MustCompile(`<li class="rh-task"><a class="kern-link" href="([^"]+)">`)
+
+// TestStaffLandingShowsEachRoleWhatItCanDo: visitors who are not signed in
+// are sent to the sign-in page and back; citizens are refused; every demo
+// person sees their tasks, and every task's page answers them 200 — no
+// link that would answer 403 to that role.
+func TestStaffLandingShowsEachRoleWhatItCanDo(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+
+	resp, _ := get(t, s, "GET", "/verwaltung", "")
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/anmelden?return_to=%2Fverwaltung" {
+		t.Errorf("visitor: %d to %q, want 303 to the sign-in page", resp.StatusCode, loc)
+	}
+	citizen := signIn(t, s, DemoCitizen.Email, DemoPassword)
+	if resp, _ := get(t, s, "GET", "/verwaltung", "", "Cookie", identity.SessionCookie+"="+citizen); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("citizen: %d, want 403", resp.StatusCode)
+	}
+
+	seen := map[string]bool{}
+	for _, person := range DemoStaff {
+		t.Run(string(person.Role), func(t *testing.T) {
+			cookie := identity.SessionCookie + "=" + signIn(t, s, person.Email, DemoPassword)
+			resp, body := get(t, s, "GET", "/verwaltung", "", "Cookie", cookie)
+			if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("landing page: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+			}
+			checkPage(t, []byte(body), "de")
+			if strings.Contains(body, "eingerichtet") || !strings.Contains(body, person.Name) {
+				t.Errorf("landing page does not greet %s or has a placeholder", person.Name)
+			}
+			var hrefs []string
+			for _, m := range taskLink.FindAllStringSubmatch(body, -1) {
+				hrefs = append(hrefs, m[1])
+			}
+			want := tasksFor(identity.Principal{Roles: []identity.Role{person.Role}})
+			if len(hrefs) != len(want) || !slices.Contains(hrefs, "/konto") {
+				t.Errorf("%d tasks shown (%v), want %d, among them the account", len(hrefs), hrefs, len(want))
+			}
+			for _, h := range hrefs {
+				seen[h] = true
+				resp, _ := get(t, s, "GET", h, "", "Cookie", cookie)
+				if resp.StatusCode != 200 {
+					t.Errorf("task %s answers %s with %d", h, person.Role, resp.StatusCode)
+				}
+			}
+			if admin := slices.Contains(hrefs, "/verwaltung/mitarbeitende"); admin != (person.Role == identity.RoleAdmin) {
+				t.Errorf("staff administration offered: %v", admin)
+			}
+		})
+	}
+	// Every registered task is offered to somebody in the demo.
+	for _, task := range staffTasks() {
+		if !seen[task.Href] {
+			t.Errorf("task %s is offered to no demo person", task.Href)
+		}
+	}
+}
+
+// TestPersonalTokensInTheDemo: each demo person's token acts as that
+// person; the integration token is no person; the operator makes a personal
+// token with `rathaus token create --account`.
+func TestPersonalTokensInTheDemo(t *testing.T) {
+	eachInstallation(t, func(t *testing.T, in installation) {
+		s := in.start(t, "demo")
+		me := func(token string) (int, identity.Me) {
+			resp, body := s.do(t, "GET", "/api/v1/me", token, "")
+			var m identity.Me
+			json.Unmarshal(body, &m)
+			return resp.StatusCode, m
+		}
+		refs := map[string]bool{}
+		for _, person := range DemoStaff {
+			status, m := me(DemoToken(person.Role))
+			if status != 200 || !m.Person || m.Kind != "staff" || !slices.Contains(m.Roles, person.Role) || m.Token == "" {
+				t.Errorf("%s's token: %d %+v", person.Role, status, m)
+			}
+			refs[m.ID] = true
+		}
+		if len(refs) != len(DemoStaff) {
+			t.Errorf("the demo tokens act as %d different people, want %d", len(refs), len(DemoStaff))
+		}
+		if status, m := me(DemoToken("citizen")); status != 200 || !m.Person || m.Kind != "citizen" || len(m.Roles) != 0 {
+			t.Errorf("citizen's token: %d %+v", status, m)
+		}
+		if status, m := me(DemoIntegrationToken); status != 200 || m.Person || m.Kind != "token" {
+			t.Errorf("integration token: %d %+v", status, m)
+		}
+		// A person's token has that person's rights only.
+		if resp, _ := s.do(t, "GET", "/api/v1/tokens", DemoToken("finance"), ""); resp.StatusCode != 403 {
+			t.Errorf("finance clerk listed all tokens: %d", resp.StatusCode)
+		}
+		// A token cannot make tokens; a session can.
+		if resp, _ := s.do(t, "POST", "/api/v1/account/tokens", DemoToken("finance"), `{"name":"more"}`); resp.StatusCode != 403 {
+			t.Errorf("a token made a token: %d", resp.StatusCode)
+		}
+
+		// The operator's CLI.
+		out, errOut, code := in.run(t, "token", "create", "--account", "kasse@musterstadt.example", "--name", "buchhaltung")
+		secret := strings.TrimSpace(out)
+		if code != 0 || !strings.HasPrefix(secret, "rh_") || !strings.Contains(errOut, "personal token") {
+			t.Fatalf("token create --account: %d %q %q", code, out, errOut)
+		}
+		status, m := me(secret)
+		if _, karla := me(DemoToken("finance")); status != 200 || m.ID != karla.ID {
+			t.Errorf("CLI token acts as %+v, want Karla Kasse %s", m, karla.ID)
+		}
+		if _, _, code := in.run(t, "token", "create", "--account", "niemand@musterstadt.example"); code != 1 {
+			t.Errorf("token for an unknown account: exit %d, want 1", code)
+		}
+		if _, _, code := in.run(t, "token", "create", "--account", "kasse@musterstadt.example", "--role", "admin"); code != 2 {
+			t.Errorf("--account with --role: exit %d, want 2", code)
+		}
+		list, _, _ := in.run(t, "token", "list")
+		if !strings.Contains(list, "buchhaltung") || !strings.Contains(list, "Karla Kasse") {
+			t.Errorf("token list:\n%s", list)
+		}
+
+		// The demo names each token's role on its line.
+		s.stop()
+		for _, person := range DemoStaff {
+			found := false
+			for _, l := range s.lines {
+				found = found || strings.Contains(l, DemoToken(person.Role)) && strings.Contains(l, string(person.Role)) && strings.Contains(l, person.Name)
+			}
+			if !found {
+				t.Errorf("no demo line names %s's token with the role: %v", person.Role, s.lines)
+			}
+		}
+	})
+}
