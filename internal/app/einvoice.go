@@ -201,6 +201,10 @@ func runPaymentRun(ctx context.Context, io IO, args []string) error {
 // people the four-eyes principle needs. Both are members of every unit.
 const demoClerk2 = "kasse2@musterstadt.example"
 
+// DemoClerk2Token is the second finance clerk's personal API token (the
+// first one's is DemoToken("finance"), Karla Kasse's).
+const DemoClerk2Token = "rh_demo_finance2_musterstadt"
+
 // seedDemoEinvoice gives the demo city its Leitweg-IDs, two finance clerks
 // in every unit and example invoices.
 func seedDemoEinvoice(ctx context.Context, e *env, t *identity.Tenant) ([]string, error) {
@@ -233,6 +237,9 @@ func seedDemoEinvoice(ctx context.Context, e *env, t *identity.Tenant) ([]string
 				return identity.Principal{}, err
 			}
 			ref = a.Ref
+			if _, _, err := e.identity.CreatePersonalToken(ctx, sys, t.ID, ref, "demo", DemoClerk2Token); err != nil {
+				return identity.Principal{}, err
+			}
 		}
 		var id int64
 		if err := e.db.R.QueryRowContext(ctx, `SELECT id FROM accounts WHERE ref = $1 AND tenant_id = $2`, ref, t.ID).Scan(&id); err != nil {
@@ -271,7 +278,19 @@ func seedDemoEinvoice(ctx context.Context, e *env, t *identity.Tenant) ([]string
 		}
 	}
 	lines = append(lines,
-		"  finance clerks for four eyes (members of every unit): kasse@musterstadt.example and "+demoClerk2,
+		"  finance clerks for four eyes (members of every unit): kasse@musterstadt.example (token "+DemoToken(identity.RoleFinance)+") and "+demoClerk2+" (token "+DemoClerk2Token+")",
+		fmt.Sprintf("  %-16s %-38s %s", "finance", DemoClerk2Token, "Konrad Kasse (second finance clerk)"),
 		"  inbox: /verwaltung/rechnungen; POST /api/v1/einvoices with an XRechnung body")
 	return lines, nil
+}
+
+// einvoiceTasks: the inbox for finance and the staff of the units, the
+// payment runs for finance, the disposal list for records officers.
+func einvoiceTasks() []StaffTask {
+	return []StaffTask{
+		{Roles: []identity.Role{identity.RoleFinance, identity.RoleAdmin, identity.RoleCaseWorker, identity.RoleUnitHead, identity.RoleRecordsOfficer}, Href: inbox.WorklistPath, TitleKey: "einvoice.worklist.title", TextKey: "einvoice.task.inbox"},
+		{Roles: []identity.Role{identity.RoleFinance}, Href: "/verwaltung/rechnungen/hochladen", TitleKey: "einvoice.nav.upload", TextKey: "einvoice.task.upload"},
+		{Roles: []identity.Role{identity.RoleFinance, identity.RoleAdmin}, Href: "/verwaltung/zahlungslaeufe", TitleKey: "einvoice.runs.title", TextKey: "einvoice.task.runs"},
+		{Roles: []identity.Role{identity.RoleRecordsOfficer}, Href: "/verwaltung/rechnungen/aufbewahrung", TitleKey: "einvoice.disposal.title", TextKey: "einvoice.task.disposal"},
+	}
 }

@@ -142,7 +142,7 @@ func TestEinvoiceAPI(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&doc)
 		return resp.StatusCode, doc
 	}
-	if st, doc := approve(token, "", "sachlich", 0); st != 403 || doc["code"] != "not_a_person" {
+	if st, doc := approve(DemoIntegrationToken, "", "sachlich", 0); st != 403 || doc["code"] != "not_a_person" {
 		t.Errorf("integration token approved: %d %v", st, doc)
 	}
 	tn, err := e.identity.TenantBySlug(ctx, DemoSlug)
@@ -152,8 +152,9 @@ func TestEinvoiceAPI(t *testing.T) {
 		must(t, err)
 		return c
 	}
-	karla, konrad := login("kasse@musterstadt.example"), login(demoClerk2)
-	if st, doc := approve("", karla, "anordnung", 0); st != 409 || doc["code"] != "wrong_order" {
+	karla := login("kasse@musterstadt.example")
+	kt, konrad := DemoToken(identity.RoleFinance), DemoClerk2Token // personal tokens of the two clerks
+	if st, doc := approve(kt, "", "anordnung", 0); st != 409 || doc["code"] != "wrong_order" {
 		t.Errorf("anordnung first: %d %v", st, doc)
 	}
 	if st, doc := approve("", karla, "sachlich", 1); st != 201 || doc["step"].(map[string]any)["invoice_hash"] == "" {
@@ -162,10 +163,10 @@ func TestEinvoiceAPI(t *testing.T) {
 	if st, doc := approve("", karla, "rechnerisch", 0); st != 403 || doc["code"] != "same_person" {
 		t.Errorf("same person twice: %d %v", st, doc)
 	}
-	if st, doc := approve("", konrad, "rechnerisch", 1); st != 409 || doc["code"] != "stale" {
+	if st, doc := approve(konrad, "", "rechnerisch", 1); st != 409 || doc["code"] != "stale" {
 		t.Errorf("stale version: %d %v", st, doc)
 	}
-	if st, doc := approve("", konrad, "rechnerisch", 2); st != 201 {
+	if st, doc := approve(konrad, "", "rechnerisch", 2); st != 201 {
 		t.Fatalf("rechnerisch: %d %v", st, doc)
 	}
 	if st, doc := approve("", "", "bogus", 0); st != 401 {
@@ -174,7 +175,7 @@ func TestEinvoiceAPI(t *testing.T) {
 	if st, doc := approve("", karla, "bogus", 0); st != 422 {
 		t.Errorf("unknown step: %d %v", st, doc)
 	}
-	if st, doc := approve("", karla, "anordnung", 3); st != 201 || doc["invoice"].(map[string]any)["status"] != "approved" {
+	if st, doc := approve(kt, "", "anordnung", 3); st != 201 || doc["invoice"].(map[string]any)["status"] != "approved" {
 		t.Fatalf("anordnung: %d %v", st, doc)
 	}
 	// The payment run pays it and the demo's approved invoice (netted with its credit note).

@@ -54,9 +54,10 @@ const WorklistPath = "/verwaltung/rechnungen"
 func (h *Handler) pageRoutes(rt *web.Router) {
 	rt.HandleFunc("GET "+WorklistPath, h.page(h.handleWorklist))
 	rt.HandleFunc("GET /verwaltung/rechnungen/hochladen", h.page(h.handleUploadForm))
-	rt.HandleFunc("POST /verwaltung/rechnungen/hochladen", h.page(h.handleUpload))
+	upload := web.MaxBody(maxUpload + 1<<20)
+	rt.HandleFunc("POST /verwaltung/rechnungen/hochladen", h.page(h.handleUpload), upload)
 	rt.HandleFunc("GET /verwaltung/rechnungen/papier", h.page(h.handlePaperForm))
-	rt.HandleFunc("POST /verwaltung/rechnungen/papier", h.page(h.handlePaper))
+	rt.HandleFunc("POST /verwaltung/rechnungen/papier", h.page(h.handlePaper), upload)
 	rt.HandleFunc("GET /verwaltung/rechnungen/export.csv", h.page(h.handleExport))
 	rt.HandleFunc("GET /verwaltung/rechnungen/aufbewahrung", h.page(h.handleDisposalPage))
 	rt.HandleFunc("GET /verwaltung/rechnungen/{id}", h.page(h.handleInvoicePage))
@@ -68,7 +69,7 @@ func (h *Handler) pageRoutes(rt *web.Router) {
 	rt.HandleFunc("GET /verwaltung/zahlungslaeufe", h.page(h.handleRunsPage))
 	rt.HandleFunc("POST /verwaltung/zahlungslaeufe", h.page(h.handleRunCreate))
 	rt.HandleFunc("GET /rechnungen/einreichen", h.page(h.handleUploadForm))
-	rt.HandleFunc("POST /rechnungen/einreichen", h.page(h.handleUpload))
+	rt.HandleFunc("POST /rechnungen/einreichen", h.page(h.handleUpload), upload)
 }
 
 // page sends a browser that is not signed in to the login (GET only).
