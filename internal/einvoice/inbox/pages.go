@@ -208,6 +208,8 @@ func (h *Handler) handleWorklist(w http.ResponseWriter, r *http.Request) error {
 type UploadPage struct {
 	Action    string
 	Supplier  bool // a business account's page
+	// Allowed: the person may hand in invoices here (else the page says who may).
+	Allowed   bool
 	Address   string
 	Form      web.Form
 	Rejected  []RuleRow
@@ -230,11 +232,11 @@ func (h *Handler) handleUploadForm(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	area, action, supplier := h.uploadArea(r)
-	if err := mayReceive(p, t.ID, ChannelUpload); err != nil || supplier != (p.Kind == "business") {
-		return fault.ErrForbidden
+	if err := p.Require(t.ID); err != nil {
+		return err
 	}
-	v := UploadPage{Action: action, Supplier: supplier}
+	area, action, supplier := h.uploadArea(r)
+	v := UploadPage{Action: action, Supplier: supplier, Allowed: mayReceive(p, t.ID, ChannelUpload) == nil && supplier == (p.Kind == "business")}
 	if h.MailAddress != nil {
 		v.Address = h.MailAddress(t)
 	}

@@ -15,6 +15,7 @@ type PaperPage struct {
 	Form      web.Form
 	Units     []UnitOption
 	Duplicate string
+	Allowed   bool // finance: others see who may capture paper invoices
 }
 
 // PaperFields are the form's fields in page order (the error summary
@@ -39,13 +40,14 @@ func (h *Handler) handlePaperForm(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := p.Require(t.ID, identity.RoleFinance); err != nil {
+	if err := p.Require(t.ID); err != nil {
 		return err
 	}
 	v, err := h.paperPage(r, t, web.Form{Values: url.Values{"currency": {"EUR"}}})
 	if err != nil {
 		return err
 	}
+	v.Allowed = p.Has(identity.RoleFinance)
 	return h.render(w, r, http.StatusOK, "paper", web.AreaStaff, v)
 }
 
@@ -76,6 +78,7 @@ func (h *Handler) handlePaper(w http.ResponseWriter, r *http.Request) error {
 	if perr != nil {
 		return perr
 	}
+	v.Allowed = true
 	var dup *Duplicate
 	switch fv, ok := fault.AsValidation(err); {
 	case errors.As(err, &dup):
