@@ -553,7 +553,11 @@ func (h *Handler) handlePDF(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	download(w, TypePDF, inv.Ref+"-ansicht.pdf", ViewPDF(inv, t.Name))
+	pdf, err := ViewPDF(inv, t.Name)
+	if err != nil {
+		return err
+	}
+	download(w, TypePDF, inv.Ref+"-ansicht.pdf", pdf)
 	return nil
 }
 
