@@ -206,8 +206,8 @@ func (h *Handler) handleWorklist(w http.ResponseWriter, r *http.Request) error {
 
 // UploadPage is the form to hand in an e-invoice file.
 type UploadPage struct {
-	Action    string
-	Supplier  bool // a business account's page
+	Action   string
+	Supplier bool // a business account's page
 	// Allowed: the person may hand in invoices here (else the page says who may).
 	Allowed   bool
 	Address   string
