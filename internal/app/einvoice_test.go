@@ -314,3 +314,29 @@ func TestEinvoicePages(t *testing.T) {
 		t.Errorf("citizen: %d", st)
 	}
 }
+
+// BenchmarkEinvoiceAPI is the intake through the HTTP API of a running
+// demo city (SQLite): POST /api/v1/einvoices with a fresh XRechnung each
+// time, answered 201 — validation, parsing, routing, storage and audit.
+func BenchmarkEinvoiceAPI(b *testing.B) {
+	in := installation{dir: b.TempDir()}
+	s := in.start(b, "demo")
+	token := DemoToken(identity.RoleFinance)
+	i := 0
+	for b.Loop() {
+		i++
+		req, _ := http.NewRequest("POST", s.base+"/api/v1/einvoices", bytes.NewReader(inbox.SampleXML(inbox.DefaultSample(fmt.Sprintf("LOAD-%d", i)))))
+		req.Header.Set("Content-Type", "application/xml")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
+}

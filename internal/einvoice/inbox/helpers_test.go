@@ -29,7 +29,9 @@ type world struct {
 
 const demoLeitweg = "09162000-MUSTERSTADT-10"
 
-func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world {
+func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world { return newWorldTB(t, db, clk) }
+
+func newWorldTB(t testing.TB, db *database.DB, clk *clock.Fake) *world {
 	t.Helper()
 	ctx := context.Background()
 	ids := &identity.Service{DB: db}
