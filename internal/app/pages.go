@@ -8,11 +8,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/einvoice/inbox"
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/mailbox"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
 	"github.com/rathaus/rathaus/internal/platform/web"
+	"github.com/rathaus/rathaus/internal/records"
 )
 
 // site is the web shell: catalogs, assets and templates, parsed once — when
@@ -36,7 +40,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), inbox.Messages()} {
+	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), forms.Messages(), cases.Messages(), mailbox.Messages(), records.Messages(), inbox.Messages()} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
 		}
@@ -49,7 +53,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, inbox.AddTemplates} {
+	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, cases.AddTemplates, mailbox.AddTemplates, records.AddTemplates, inbox.AddTemplates} {
 		if err := add(r); err != nil {
 			panic(err)
 		}
@@ -60,8 +64,10 @@ func mustSite() *shellSite {
 	r.Nav[web.AreaCitizen] = append(r.Nav[web.AreaCitizen],
 		web.NavEntry{Href: "/leistungen", Key: "catalog.finder.title"},
 		web.NavEntry{Href: "/assistent", Key: "catalog.assistant.title"},
-		web.NavEntry{Href: "/konto", Key: "identity.account.title"})
+		web.NavEntry{Href: "/konto", Key: "identity.account.title"},
+		web.NavEntry{Href: "/postfach", Key: "mailbox.nav"})
 	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
+		web.NavEntry{Href: "/verwaltung/vorgaenge", Key: "cases.nav"}, web.NavEntry{Href: "/verwaltung/akten", Key: "records.nav"},
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
 		web.NavEntry{Href: inbox.WorklistPath, Key: "einvoice.worklist.title"},
 		web.NavEntry{Href: "/verwaltung/einheiten", Key: "identity.units.title"},
@@ -171,7 +177,7 @@ func handleLanguage(w http.ResponseWriter, r *http.Request) error {
 	next := web.SafeRedirectPath(r.PostForm.Get("next"))
 	if l, ok := i18n.Parse(r.PostForm.Get("lang")); ok {
 		http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(l), Path: "/",
-			MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+			MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: web.ClientFrom(r).HTTPS})
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
