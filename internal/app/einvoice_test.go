@@ -190,6 +190,31 @@ func TestEinvoiceAPI(t *testing.T) {
 		t.Fatalf("payment file: %d %s", resp.StatusCode, file)
 	}
 	lintPain(t, file)
+	// A supplier with a business account hands in its own invoice and sees
+	// only what it sent.
+	must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, email_verified_at, created_at) VALUES ($1, 'U-L1EF-0001', 'business', 'rechnung@schmidt.example', 'Bürobedarf Schmidt GmbH', $2, $2)`, tn.ID, tx.Now())
+		return err
+	}))
+	supplier, _, err := e.identity.CreatePersonalToken(ctx, identity.System(tn.ID), tn.ID, "U-L1EF-0001", "buchhaltung", "rh_test_supplier_schmidt_0001")
+	must(t, err)
+	resp, doc = post(inbox.SampleXML(inbox.DefaultSample("API-2026-9")), "application/xml", supplier)
+	if resp.StatusCode != 201 {
+		t.Fatalf("supplier submit: %d %v", resp.StatusCode, doc)
+	}
+	own := doc["id"].(string)
+	if resp, _ := s.do(t, "GET", "/api/v1/einvoices/"+own, supplier, ""); resp.StatusCode != 200 {
+		t.Errorf("supplier reads its invoice: %d", resp.StatusCode)
+	}
+	if resp, _ := s.do(t, "GET", "/api/v1/einvoices/"+id, supplier, ""); resp.StatusCode != 404 {
+		t.Errorf("supplier reads another's invoice: %d", resp.StatusCode)
+	}
+	if resp, body := s.do(t, "GET", "/api/v1/einvoices?list=new", supplier, ""); resp.StatusCode != 200 || strings.Count(string(body), `"id":"R-`) != 1 {
+		t.Errorf("supplier list: %d %s", resp.StatusCode, body)
+	}
+	if st, _ := approve(supplier, "", "sachlich", 0); st != 404 {
+		t.Errorf("supplier approves another's invoice: %d", st)
+	}
 	must(t, s.stop())
 	printed := strings.Join(s.lines, "\n")
 	if !strings.Contains(printed, "Leitweg-ID of the city 09162000-MUSTERSTADT-10") || !strings.Contains(printed, "finance clerks") {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/blob"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/ratelimit"
 	"github.com/rathaus/rathaus/internal/platform/ref"
 )
 
@@ -82,6 +84,10 @@ func (r *Rejection) Errors() []Message {
 	return out
 }
 
+// supplierRule bounds what one business account hands in: 300 files an
+// hour (validation is the expensive part of the intake).
+var supplierRule = ratelimit.Rule{Name: "einvoice.supplier_submit", Limit: 300, Window: time.Hour}
+
 // mayReceive: finance staff and tokens, business accounts (a supplier
 // sending its own invoice) and the system (the mail job).
 func mayReceive(p identity.Principal, tenantID int64, ch Channel) error {
@@ -139,6 +145,12 @@ func (s *Service) Submit(ctx context.Context, p identity.Principal, tenantID int
 			s.auditRefusal(ctx, tenantID, p.Ref, "einvoice.refused", "", map[string]any{"reason": ProblemCode(err), "channel": sub.Channel})
 		}
 		return nil, err
+	}
+	if p.Kind == "business" && s.Limits != nil {
+		// Suppliers are outside the city: their intake is bounded.
+		if err := s.Limits.Allow(ctx, supplierRule, fmt.Sprint(tenantID), p.Ref); err != nil {
+			return nil, err
+		}
 	}
 	if len(sub.Data) == 0 {
 		return nil, fault.Invalid("invoice", "required")
