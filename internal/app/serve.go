@@ -164,6 +164,7 @@ func (e *env) jobs() *jobs.Queue {
 	registerCaseJobs(q, e)
 	registerPayments(q, e)
 	e.registerBlobJobs(context.Background(), q)
+	e.einvoiceJobs(q)
 	return q
 }
 
@@ -219,6 +220,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	mountForms(rt, e, idh)
 	mountCases(rt, e, idh)
 	mountPayments(rt, e, idh)
+	mountEinvoice(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
 	mountPages(rt, e, idh)
 	mountFeedback(rt, e, idh)
