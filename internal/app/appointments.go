@@ -40,7 +40,7 @@ func (e *env) appointments() *appointments.Service {
 func mountAppointments(rt *web.Router, e *env, idh *identity.Handler) {
 	h := &appointments.Handler{Svc: e.appointments(), Identity: idh, Pages: site().r, Shell: shellFor, BaseURL: e.baseURL}
 	h.Routes(rt)
-	idh.AccountSections = append(idh.AccountSections, h.AccountPanel)
+	idh.AccountSections = append(idh.AccountSections, h.AccountSections)
 	have := map[string]bool{}
 	for _, r := range rt.Routes() {
 		have[r.Method+" "+r.Path] = true

@@ -10,8 +10,8 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/calendar"
 )
 
-// MyBookings lists the upcoming bookings of the person acting (held or
-// confirmed, soonest first), each with its manage token.
+// MyBookings lists the upcoming bookings of the person acting (held,
+// confirmed or checked in; soonest first), each with its manage token.
 func (s *Service) MyBookings(ctx context.Context, p identity.Principal) ([]*Booking, error) {
 	s.init()
 	if !p.IsPerson() {
@@ -46,9 +46,10 @@ func (s *Service) MyBookings(ctx context.Context, p identity.Principal) ([]*Book
 	return out, nil
 }
 
-// AccountPanel is the account page's section of a person's appointments
-// (identity.AccountSection): see, rebook and cancel each one.
-func (h *Handler) AccountPanel(r *http.Request, p identity.Principal) (*identity.AccountPanel, error) {
+// AccountSections is the account page's section of a person's upcoming
+// appointments (identity.AccountSectionFunc): each one links to its page,
+// can be rebooked and cancelled there.
+func (h *Handler) AccountSections(r *http.Request, p identity.Principal) ([]identity.AccountSection, error) {
 	if !p.IsPerson() {
 		return nil, nil
 	}
@@ -57,21 +58,21 @@ func (h *Handler) AccountPanel(r *http.Request, p identity.Principal) (*identity
 		return nil, err
 	}
 	pr := h.printer(r)
-	panel := &identity.AccountPanel{Title: pr.T("appointments.account.title"), Empty: pr.T("appointments.account.none"),
-		Links: []identity.AccountLink{{Label: pr.T("appointments.account.book"), URL: "/termine"}}}
+	sec := identity.AccountSection{ID: "termine", Title: pr.T("appointments.account.title"), Empty: pr.T("appointments.account.none"),
+		Link: "/termine", LinkText: pr.T("appointments.account.book")}
 	for _, b := range bs {
 		var names []string
 		for _, s := range b.Services {
 			names = append(names, s.Name)
 		}
 		short := pr.DateTime(b.Start.In(calendar.Berlin))
-		item := identity.AccountItem{Text: when(pr, b.Start, b.End) + " · " + b.LocationName + " · " + strings.Join(names, ", ") + " · " + pr.T("appointments.status."+b.Status),
-			Links: []identity.AccountLink{{Label: pr.T("appointments.account.open") + " (" + short + ")", URL: "/termine/buchung/" + b.Token}}}
+		item := identity.AccountItem{Text: when(pr, b.Start, b.End), Href: "/termine/buchung/" + b.Token,
+			Detail: b.LocationName + " · " + strings.Join(names, ", ") + " · " + pr.T("appointments.status."+b.Status)}
 		if b.Status == StatusHeld || b.Status == StatusConfirmed {
-			item.Links = append(item.Links, identity.AccountLink{Label: pr.T("appointments.account.rebook") + " (" + short + ")", URL: "/termine/buchung/" + b.Token + "/umbuchen"})
-			item.Actions = []identity.AccountLink{{Label: pr.T("appointments.account.cancel") + " (" + short + ")", URL: "/termine/buchung/" + b.Token + "/absagen"}}
+			item.More = []identity.AccountLink{{Text: pr.T("appointments.account.rebook") + " (" + short + ")", Href: "/termine/buchung/" + b.Token + "/umbuchen"}}
+			item.Action, item.ActionText = "/termine/buchung/"+b.Token+"/absagen", pr.T("appointments.account.cancel")+" ("+short+")"
 		}
-		panel.Items = append(panel.Items, item)
+		sec.Items = append(sec.Items, item)
 	}
-	return panel, nil
+	return []identity.AccountSection{sec}, nil
 }

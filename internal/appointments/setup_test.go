@@ -47,7 +47,7 @@ func newFixture(t *testing.T, db *database.DB, clk *clock.Fake) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	id := &identity.Service{DB: db}
-	tn, err := id.CreateTenant(ctx, identity.Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true,
+	tn, err := id.CreateTenant(ctx, identity.Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true, Hosts: []string{"musterstadt.test"},
 		Settings: identity.Settings{FederalState: "BY", MailFrom: "rathaus@musterstadt.example"}})
 	if err != nil {
 		t.Fatal(err)
