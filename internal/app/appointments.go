@@ -30,10 +30,16 @@ type appointmentsModule struct {
 
 func (e *env) appointments() *appointments.Service {
 	e.appts.once.Do(func() {
-		e.appts.svc = &appointments.Service{DB: e.db, Identity: e.identity, Catalog: &catalog.Catalog{DB: e.db}, Limits: e.limits, Mail: e.mail, Log: e.log}
+		e.appts.svc = &appointments.Service{DB: e.db, Identity: e.identity, Catalog: &catalog.Catalog{DB: e.db}, Limits: e.limits, Mail: e.mail, Log: e.log,
+			FreshFor: appointmentsFreshFor}
 	})
 	return e.appts.svc
 }
+
+// appointmentsFreshFor is how long a process trusts its cached
+// availability before reading the day's revision again: another process's
+// booking or cancellation shows within it.
+const appointmentsFreshFor = 100 * time.Millisecond
 
 // mountAppointments registers the appointments API and pages, with example
 // URLs of the demo city's fixed objects for the browser harness.

@@ -44,18 +44,23 @@ type heldClaim struct {
 }
 
 type dayState struct {
-	mu     sync.Mutex
-	rev    int64 // 0: not loaded
-	units  []unitState
-	index  map[int64]int
-	holds  []heldClaim // live holds, to notice their expiry
-	minExp int64       // earliest expiry among holds
+	mu      sync.Mutex
+	checked time.Time // when rev was last compared with the database's
+	rev     int64     // 0: not loaded
+	units   []unitState
+	index   map[int64]int
+	holds   []heldClaim // live holds, to notice their expiry
+	minExp  int64       // earliest expiry among holds
 }
 
 type availability struct {
-	db   *database.DB
-	mu   sync.Mutex
-	days map[dayKey]*dayState
+	db *database.DB
+	// freshFor: a day checked this recently is used without reading its
+	// revision again (0: always read). Another process's change shows
+	// within that time; this process's own changes show at once.
+	freshFor time.Duration
+	mu       sync.Mutex
+	days     map[dayKey]*dayState
 	// The hot reads are prepared once per reader connection: SQLite
 	// spends more on parsing such a small query than on running it.
 	revStmt  *sql.Stmt
@@ -143,6 +148,7 @@ func (a *availability) fresh(ctx context.Context, loc int64, d calendar.Date, re
 	ds := a.day(loc, d)
 	ds.mu.Lock()
 	if ds.rev == rev && rev != 0 {
+		ds.checked = time.Now()
 		return ds, nil
 	}
 	if rev == 0 {
@@ -154,7 +160,48 @@ func (a *availability) fresh(ctx context.Context, loc int64, d calendar.Date, re
 		ds.mu.Unlock()
 		return nil, err
 	}
+	ds.checked = time.Now()
 	return ds, nil
+}
+
+// recent reports whether the day's state may be used without reading its
+// revision; the caller holds ds.mu.
+func (a *availability) recent(ds *dayState) bool {
+	return a.freshFor > 0 && ds.rev > 0 && time.Since(ds.checked) < a.freshFor
+}
+
+// current returns the day's state, locked: the cached one when it was
+// checked within freshFor, else after reading the revision (and reloading
+// when it changed).
+func (a *availability) current(ctx context.Context, loc int64, d calendar.Date) (*dayState, error) {
+	ds := a.day(loc, d)
+	ds.mu.Lock()
+	if a.recent(ds) {
+		return ds, nil
+	}
+	ds.mu.Unlock()
+	rev, err := a.revision(ctx, loc, d)
+	if err != nil {
+		return nil, err
+	}
+	return a.fresh(ctx, loc, d, rev)
+}
+
+// allRecent reports whether every day of the range is cached and recent.
+func (a *availability) allRecent(loc int64, from, to calendar.Date) bool {
+	if a.freshFor <= 0 {
+		return false
+	}
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		ds := a.day(loc, d)
+		ds.mu.Lock()
+		ok := a.recent(ds)
+		ds.mu.Unlock()
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // load reads the day's seats and claims in one read transaction.

@@ -338,15 +338,12 @@ type reservation struct {
 // (after checking the day's revision) and marks them pending. A start that
 // is not a unit is a field error; seats known to be taken are ErrSlotTaken.
 func (s *Service) reserve(ctx context.Context, l *Location, day calendar.Date, start time.Time, k int) (*reservation, error) {
-	rev, err := s.avail.revision(ctx, l.id, day)
-	if err != nil {
-		return nil, err
-	}
-	ds, err := s.avail.fresh(ctx, l.id, day, rev)
+	ds, err := s.avail.current(ctx, l.id, day)
 	if err != nil {
 		return nil, err
 	}
 	defer ds.mu.Unlock()
+	rev := ds.rev
 	ds.expire(s.now().Unix())
 	if _, ok := ds.index[start.Unix()]; !ok {
 		return nil, fault.Invalid("start", "no_such_slot")
@@ -389,6 +386,7 @@ func (s *Service) commit(ctx context.Context, r *reservation, bk *Booking, subje
 		ds.release(r.picks, true, hold)
 		if ds.rev == r.rev && newRev == r.rev+1 {
 			ds.rev = newRev // nobody else wrote the day meanwhile
+			ds.checked = time.Now()
 		} else {
 			ds.rev = -1
 		}

@@ -220,11 +220,7 @@ func (s *Service) drawOne(ctx context.Context, l *Location, e *LotteryEntry) (bo
 	k = (minutes + l.SlotMinutes - 1) / l.SlotMinutes
 	day := calendar.DateOf(e.Start, calendar.Berlin)
 	now := s.now()
-	rev, err := s.avail.revision(ctx, l.id, day)
-	if err != nil {
-		return false, err
-	}
-	ds, err := s.avail.fresh(ctx, l.id, day, rev)
+	ds, err := s.avail.current(ctx, l.id, day)
 	if err != nil {
 		return false, err
 	}

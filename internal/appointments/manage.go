@@ -202,11 +202,7 @@ func (s *Service) rebook(ctx context.Context, b *Booking, start time.Time, actor
 	if start.Equal(b.Start.UTC()) {
 		return b, nil
 	}
-	rev, err := s.avail.revision(ctx, l.id, day)
-	if err != nil {
-		return nil, err
-	}
-	ds, err := s.avail.fresh(ctx, l.id, day, rev)
+	ds, err := s.avail.current(ctx, l.id, day)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,11 @@ type Service struct {
 	// Mail delivers the module's mails (from its jobs).
 	Mail mail.Sender
 	Log  *slog.Logger
+	// FreshFor lets the process use its cached locations and days for this
+	// long without reading their revisions (0: read before every use). The
+	// database decides every booking either way; a change made by another
+	// process shows within FreshFor, one made by this process at once.
+	FreshFor time.Duration
 
 	once     sync.Once
 	avail    *availability
@@ -47,6 +52,8 @@ type Service struct {
 	cals     map[string]*calendar.Calendar
 	stmts    map[string]*sql.Stmt
 	stats    stats
+	// locChecked is when each cached location's revision was last read.
+	locChecked map[string]time.Time
 }
 
 type stats struct {
@@ -83,6 +90,8 @@ func (s *Service) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 func (s *Service) init() {
 	s.once.Do(func() {
 		s.avail = newAvailability(s.DB)
+		s.avail.freshFor = s.FreshFor
+		s.locChecked = map[string]time.Time{}
 		s.locs = map[string]*Location{}
 		s.keyCache = map[int64]*tenantKeys{}
 		s.svcCache = map[int64]*serviceNames{}
@@ -245,6 +254,17 @@ func (s *Service) location(ctx context.Context, tenantID int64, r string) (*Loca
 	if !ref.Valid("S", r) {
 		return nil, ErrNotFound
 	}
+	if s.FreshFor > 0 {
+		s.mu.Lock()
+		l, at := s.locs[r], s.locChecked[r]
+		s.mu.Unlock()
+		if l != nil && time.Since(at) < s.FreshFor {
+			if l.tenantID != tenantID {
+				return nil, ErrNotFound
+			}
+			return l, nil
+		}
+	}
 	var id, tid, rev int64
 	st, err := s.stmt(ctx, `SELECT id, tenant_id, revision FROM appointment_locations WHERE ref = $1`)
 	if err != nil {
@@ -259,10 +279,12 @@ func (s *Service) location(ctx context.Context, tenantID int64, r string) (*Loca
 	}
 	s.mu.Lock()
 	l := s.locs[r]
-	s.mu.Unlock()
 	if l != nil && l.Revision == rev {
+		s.locChecked[r] = time.Now()
+		s.mu.Unlock()
 		return l, nil
 	}
+	s.mu.Unlock()
 	l, err = scanLocation(s.DB.R.QueryRowContext(ctx, `SELECT `+locationCols+` FROM appointment_locations WHERE id = $1`, id))
 	if err != nil {
 		return nil, err
@@ -270,6 +292,7 @@ func (s *Service) location(ctx context.Context, tenantID int64, r string) (*Loca
 	s.mu.Lock()
 	old := s.locs[r]
 	s.locs[r] = l
+	s.locChecked[r] = time.Now()
 	s.mu.Unlock()
 	if old != nil {
 		s.avail.forget(l.id)

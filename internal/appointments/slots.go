@@ -160,9 +160,14 @@ func (s *Service) Slots(ctx context.Context, tenantID int64, q SlotQuery) (*Slot
 	for i := range services {
 		services[i].Name = s.ServiceName(ctx, tenantID, services[i].Service)
 	}
-	revs, err := s.avail.revisions(ctx, l.id, q.From, q.To)
-	if err != nil {
-		return nil, err
+	// One read of the range's revisions, unless every day was checked
+	// within the freshness window.
+	recent := s.avail.allRecent(l.id, q.From, q.To)
+	var revs map[calendar.Date]int64
+	if !recent {
+		if revs, err = s.avail.revisions(ctx, l.id, q.From, q.To); err != nil {
+			return nil, err
+		}
 	}
 	out := &SlotList{Location: l.Ref, Services: services, Minutes: k * l.SlotMinutes, From: q.From.String(), To: q.To.String(), Days: []SlotDay{}}
 	grid := int64(l.SlotMinutes * 60)
@@ -171,6 +176,9 @@ func (s *Service) Slots(ctx context.Context, tenantID int64, q SlotQuery) (*Slot
 		day := SlotDay{Date: d.String(), Slots: []Slot{}}
 		rel := l.ReleaseOf(d)
 		rev, planned := revs[d]
+		if recent {
+			planned = true
+		}
 		switch {
 		case !planned:
 			day.Status = "closed"
@@ -179,7 +187,12 @@ func (s *Service) Slots(ctx context.Context, tenantID int64, q SlotQuery) (*Slot
 			r := rel.In(calendar.Berlin)
 			day.ReleaseAt = &r
 		default:
-			ds, err := s.avail.fresh(ctx, l.id, d, rev)
+			var ds *dayState
+			if recent {
+				ds, err = s.avail.current(ctx, l.id, d)
+			} else {
+				ds, err = s.avail.fresh(ctx, l.id, d, rev)
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -338,11 +338,7 @@ func (s *Service) Offer(ctx context.Context, tenantID, locID int64, d calendar.D
 			minutes += bs.Minutes
 		}
 		k := (minutes + l.SlotMinutes - 1) / l.SlotMinutes
-		rev, err := s.avail.revision(ctx, l.id, d)
-		if err != nil {
-			return made, err
-		}
-		ds, err := s.avail.fresh(ctx, l.id, d, rev)
+		ds, err := s.avail.current(ctx, l.id, d)
 		if err != nil {
 			return made, err
 		}
