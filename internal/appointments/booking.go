@@ -178,17 +178,27 @@ func (l *Location) startUnit(start time.Time, now time.Time) (calendar.Date, err
 	return d, nil
 }
 
-// protect applies the location's protections to a request: the challenge
-// (spent once) and the rate limits. It returns whether a challenge was
-// solved; without one (and PoW on) only the e-mail path remains.
-func (s *Service) protect(ctx context.Context, l *Location, in BookingRequest, b booker) (bool, error) {
-	solved := false
+// guard is what a location's protections found about a request: the
+// solved challenge (to be spent once the seats are reserved).
+type guard struct {
+	solved bool
+	sol    Solution
+}
+
+// protect applies the location's protections before anything else is
+// looked at: the challenge must be present and right (checked without a
+// write), and the request counts against the limits per client address
+// and per person — so a bot is refused (429) whether or not the slot it
+// wants is gone. Without a challenge (a form sent without JavaScript) only
+// the e-mail path remains, under the stricter per-address limit.
+func (s *Service) protect(ctx context.Context, l *Location, in BookingRequest, b booker) (guard, error) {
+	var g guard
 	if l.Protections.PoW {
 		switch {
 		case in.PoW != "":
 			k, err := s.keys(ctx, l.tenantID)
 			if err != nil {
-				return false, err
+				return g, err
 			}
 			sol, err := ParseSolution(in.PoW)
 			if err == nil {
@@ -196,16 +206,13 @@ func (s *Service) protect(ctx context.Context, l *Location, in BookingRequest, b
 			}
 			switch {
 			case errors.Is(err, ErrPoWExpired):
-				return false, fault.Invalid("pow", "pow_expired")
+				return g, fault.Invalid("pow", "pow_expired")
 			case err != nil:
-				return false, fault.Invalid("pow", "pow_invalid")
+				return g, fault.Invalid("pow", "pow_invalid")
 			}
-			if err := s.spend(ctx, sol); err != nil {
-				return false, err
-			}
-			solved = true
+			g.solved, g.sol = true, sol
 		case !in.NoScript:
-			return false, fault.Invalid("pow", "pow_required")
+			return g, fault.Invalid("pow", "pow_required")
 		}
 	}
 	if l.Protections.RateLimits && s.Limits.Enabled() {
@@ -214,17 +221,25 @@ func (s *Service) protect(ctx context.Context, l *Location, in BookingRequest, b
 			addr = "unknown"
 		}
 		rule := RuleBookingAddr
-		if l.Protections.PoW && !solved {
+		if l.Protections.PoW && !g.solved {
 			rule = RuleNoScriptAddr
 		}
 		if err := s.Limits.Allow(ctx, rule, fmt.Sprint(l.tenantID), addr); err != nil {
-			return false, err
+			return g, err
 		}
 		if err := s.Limits.Allow(ctx, RuleBookingEmail, b.subject); err != nil {
-			return false, err
+			return g, err
 		}
 	}
-	return solved, nil
+	return g, nil
+}
+
+// spendIfSolved spends the request's challenge, so it cannot be replayed.
+func (s *Service) spendIfSolved(ctx context.Context, g guard) error {
+	if !g.solved {
+		return nil
+	}
+	return s.spend(ctx, g.sol)
 }
 
 // spend records a solved challenge; a second use is refused.
@@ -264,29 +279,32 @@ func (s *Service) Book(ctx context.Context, p identity.Principal, tenantID int64
 		return nil, err
 	}
 	start := in.Start.UTC()
+	g, err := s.protect(ctx, l, in, b)
+	if err != nil {
+		return nil, err
+	}
 	if l.Strategy == Lottery && now.Before(l.LotteryEnd(day)) {
-		solved, err := s.protect(ctx, l, in, b)
-		if err != nil {
+		if err := s.spendIfSolved(ctx, g); err != nil {
 			return nil, err
 		}
-		e, err := s.enterLottery(ctx, l, day, start, services, k, b, in, solved)
+		e, err := s.enterLottery(ctx, l, day, start, services, k, b, in, g.solved)
 		if err != nil {
 			return nil, err
 		}
 		return &Outcome{Entry: e}, nil
 	}
-	// Cheap refusal first: a slot this process knows to be gone, or is
-	// being booked by another request right now, costs no write (and no
-	// challenge is spent on it).
+	// A slot this process knows to be gone, or is being booked by another
+	// request right now, is refused without a write (and the challenge is
+	// not spent on it).
 	res, err := s.reserve(ctx, l, day, start, k)
 	if err != nil {
 		return nil, err
 	}
-	solved, err := s.protect(ctx, l, in, b)
-	if err != nil {
+	if err := s.spendIfSolved(ctx, g); err != nil {
 		res.abandon()
 		return nil, err
 	}
+	solved := g.solved
 	status := StatusHeld
 	if b.accountID != 0 && (solved || !l.Protections.PoW) {
 		status = StatusConfirmed

@@ -167,6 +167,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				}
 			}
 			for time.Now().Before(end) && ctx.Err() == nil {
+				if cfg.Protections && !bot {
+					// With the protections on, people act like people: a
+					// moment between clicks. Bots do not wait.
+					time.Sleep(time.Duration(300+rng.IntN(600)) * time.Millisecond)
+				}
 				if rng.Float64() < cfg.SearchShare {
 					d, list, err := cl.search(ctx, base, sc)
 					atomic.AddInt64(&res.Searches, 1)
@@ -226,8 +231,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					t.Refused++
 				}
 				mu.Unlock()
-				if !bot && status == 429 {
-					// A person waits a little before trying again.
+				if status == 429 {
+					// Refused for the moment: a person waits a little, a bot
+					// only briefly (the harness shares the machine with the
+					// server, so bots do not burn it solving challenges for
+					// nothing).
 					time.Sleep(time.Second)
 				}
 			}
