@@ -70,7 +70,7 @@ type server struct {
 	stop  func() error
 }
 
-func (in installation) start(t *testing.T, args ...string) *server {
+func (in installation) start(t testing.TB, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
