@@ -263,6 +263,20 @@ func loadLanguage() (*language, error) {
 // isWord reports whether the dictionary knows the word (folded or not).
 func (l *language) isWord(w string) bool { return l.words.find(fold(w)) >= 0 }
 
+// isInflected reports whether a folded word is a dictionary word or one
+// with a plural or case ending ("welpen" → welpe, "kindern" → kind).
+func (l *language) isInflected(w string) bool {
+	if l.isFoldedWord(w) {
+		return true
+	}
+	for _, end := range []string{"n", "en", "e", "s", "es", "er", "ern", "nen"} {
+		if b, ok := strings.CutSuffix(w, end); ok && len(b) >= 3 && l.isFoldedWord(b) {
+			return true
+		}
+	}
+	return false
+}
+
 // isFoldedWord is isWord for a word already folded.
 func (l *language) isFoldedWord(w string) bool { return l.words.find(w) >= 0 }
 
@@ -283,6 +297,24 @@ func (l *language) lemma(form string) string {
 		return l.infinitives.get(int(l.verbInf[i]))
 	}
 	return ""
+}
+
+// phraseSynonyms returns the words (stems) of the multi-word synonyms of
+// a stem ("umziehen" → "den Wohnsitz wechseln" → wohnsitz, wechsel).
+func (l *language) phraseSynonyms(st string) []string {
+	ti := l.terms.find(st)
+	if ti < 0 {
+		return nil
+	}
+	var out []string
+	for _, id := range l.termSets[l.termOff[ti]:l.termOff[ti+1]] {
+		for _, m := range l.setTerms[l.setOff[id]:l.setOff[id+1]] {
+			if t := l.terms.get(int(m)); strings.Contains(t, " ") {
+				out = append(out, strings.Fields(t)...)
+			}
+		}
+	}
+	return out
 }
 
 // synonyms returns the one-word synonyms (stems) of a stem and the number
