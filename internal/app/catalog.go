@@ -22,7 +22,8 @@ import (
 func mountCatalog(rt *web.Router, e *env, idh *identity.Handler) *catalog.Catalog {
 	c := &catalog.Catalog{DB: e.db}
 	e.catalog = c
-	(&catalog.Handler{Catalog: c, Identity: idh, Pages: site().r, Shell: shellFor}).Routes(rt)
+	(&catalog.Handler{Catalog: c, Identity: idh, Pages: site().r, Shell: shellFor,
+		Offers: []catalog.OfferFunc{formsOffer(e)}}).Routes(rt)
 	rt.Example("GET /leistungen/{id}", "/leistungen/"+DemoServiceRef)
 	rt.Example("GET /verwaltung/leistungen/{id}", "/verwaltung/leistungen/"+DemoServiceRef)
 	return c

@@ -49,7 +49,7 @@ func TestCatalogFindCLIEqualsAPI(t *testing.T) {
 	eachInstallation(t, func(t *testing.T, in installation) {
 		e := demoEnv(t, in)
 		rt := web.NewRouter(renderError)
-		idh := &identity.Handler{Svc: e.identity}
+		idh := &identity.Handler{Svc: e.identity, DemoHosts: []string{"example.com"}}
 		mountCatalog(rt, e, idh)
 		h := idh.TenantMiddleware(rt)
 		for _, q := range []string{"Personalausweis verloren", "Hundesteuer", "register my car", "Ummeldung neue Wohnung", "xyzzy"} {

@@ -26,7 +26,13 @@ type StaffTask struct {
 // staffTaskSets lists each module's tasks, in the order the landing page
 // shows them. A module adds one function in its own file of this package
 // and one entry here.
-var staffTaskSets = []func() []StaffTask{identityTasks, catalogTasks}
+var staffTaskSets = []func() []StaffTask{
+	identityTasks,
+	catalogTasks,
+	casesTasks,
+	paymentsTasks,
+	einvoiceTasks,
+}
 
 // staffTasks are every registered task.
 func staffTasks() []StaffTask {
@@ -82,6 +88,10 @@ type StaffPage struct {
 // signed in go to the sign-in page and come back; other accounts get 403.
 func (p *pages) handleStaff(w http.ResponseWriter, r *http.Request) error {
 	sess, _, err := p.id.SessionFrom(r)
+	if errors.Is(err, identity.ErrTOTPSetupPending) {
+		http.Redirect(w, r, identity.TOTPSetupPath, http.StatusSeeOther)
+		return nil
+	}
 	if errors.Is(err, fault.ErrUnauthorized) {
 		http.Redirect(w, r, "/anmelden?"+url.Values{"return_to": {"/verwaltung"}}.Encode(), http.StatusSeeOther)
 		return nil

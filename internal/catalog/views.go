@@ -274,7 +274,7 @@ func (h *Handler) handleServicePage(w http.ResponseWriter, r *http.Request) erro
 	v := ServicePage{Ref: s.ID, Name: s.Name, Summary: s.Summary, Prerequisites: s.Prerequisites, Documents: s.RequiredDocuments,
 		FeeText: s.FeeText, LegalBasis: s.LegalBasis, ProcessingTime: s.ProcessingTime, AvailabilityKey: availabilityKey(s.Availability),
 		LeikaKeys: s.LeikaKeys, Bookable: s.Bookable, Minutes: s.AppointmentMinutes, Units: s.Units, Credit: "",
-		DescriptionHTML: template.HTML(s.DescriptionHTML)} // sanitised on import (see Service.DescriptionHTML)
+		DescriptionHTML: template.HTML(s.DescriptionHTML)} // sanitised on every store and read (Service.normalise)
 	if s.DescriptionHTML == "" {
 		v.Paragraphs = plainParagraphs(s.Description)
 	}
@@ -314,6 +314,13 @@ func (h *Handler) handleServicePage(w http.ResponseWriter, r *http.Request) erro
 			return fmt.Errorf("service page %s: offers: %w", s.ID, err)
 		}
 		v.Offers = append(v.Offers, os...)
+	}
+	for _, o := range v.Offers {
+		if o.Kind == "apply" {
+			// The city's own online form replaces the source's links to
+			// other portals (Munich's, or a placeholder).
+			v.OnlineLinks = nil
+		}
 	}
 	pc := strings.TrimSpace(r.URL.Query().Get("plz"))
 	if pc != "" {

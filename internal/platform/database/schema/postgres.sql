@@ -47,6 +47,31 @@ api_tokens.secret_hash text NOT NULL
 api_tokens.created_at timestamp with time zone NOT NULL
 api_tokens.revoked_at timestamp with time zone
 api_tokens.account_id bigint
+application_files.id bigint NOT NULL
+application_files.application_id bigint NOT NULL
+application_files.tenant_id bigint NOT NULL
+application_files.position integer NOT NULL
+application_files.field text NOT NULL
+application_files.name text NOT NULL
+application_files.media_type text NOT NULL
+application_files.size bigint NOT NULL
+application_files.sha256 text NOT NULL
+applications.id bigint NOT NULL
+applications.tenant_id bigint NOT NULL
+applications.ref text NOT NULL
+applications.form_version_id bigint NOT NULL
+applications.service_id text NOT NULL
+applications.account_id bigint
+applications.account_ref text NOT NULL DEFAULT ''::text
+applications.account_kind text NOT NULL DEFAULT ''::text
+applications.email text NOT NULL DEFAULT ''::text
+applications.answers text NOT NULL
+applications.receipt_pdf text NOT NULL
+applications.receipt_json text NOT NULL
+applications.status text NOT NULL
+applications.lang text NOT NULL DEFAULT 'de'::text
+applications.submitted_at timestamp with time zone NOT NULL
+applications.updated_at timestamp with time zone NOT NULL
 appointment_bookings.id bigint NOT NULL
 appointment_bookings.tenant_id bigint NOT NULL
 appointment_bookings.ref text NOT NULL
@@ -372,6 +397,50 @@ finance_tasks.resolution text NOT NULL DEFAULT ''::text
 finance_tasks.created_at timestamp with time zone NOT NULL
 finance_tasks.resolved_at timestamp with time zone
 finance_tasks.resolved_by text NOT NULL DEFAULT ''::text
+form_draft_links.id bigint NOT NULL
+form_draft_links.draft_id bigint NOT NULL
+form_draft_links.purpose text NOT NULL
+form_draft_links.token_hash text NOT NULL
+form_draft_links.email text NOT NULL DEFAULT ''::text
+form_draft_links.expires_at timestamp with time zone NOT NULL
+form_draft_links.used_at timestamp with time zone
+form_drafts.id bigint NOT NULL
+form_drafts.tenant_id bigint NOT NULL
+form_drafts.ref text NOT NULL
+form_drafts.service_id text NOT NULL
+form_drafts.form_version_id bigint NOT NULL
+form_drafts.account_id bigint
+form_drafts.secret_hash text NOT NULL DEFAULT ''::text
+form_drafts.answers text NOT NULL DEFAULT '{}'::text
+form_drafts.files text NOT NULL DEFAULT '[]'::text
+form_drafts.email text NOT NULL DEFAULT ''::text
+form_drafts.email_confirmed_at timestamp with time zone
+form_drafts.prefill text NOT NULL DEFAULT ''::text
+form_drafts.lang text NOT NULL DEFAULT 'de'::text
+form_drafts.created_at timestamp with time zone NOT NULL
+form_drafts.updated_at timestamp with time zone NOT NULL
+form_drafts.expires_at timestamp with time zone NOT NULL
+form_versions.id bigint NOT NULL
+form_versions.tenant_id bigint NOT NULL
+form_versions.form_id bigint NOT NULL
+form_versions.version integer NOT NULL
+form_versions.status text NOT NULL
+form_versions.definition text NOT NULL
+form_versions.sha256 text NOT NULL
+form_versions.created_at timestamp with time zone NOT NULL
+form_versions.created_by text NOT NULL
+form_versions.updated_at timestamp with time zone NOT NULL
+form_versions.published_at timestamp with time zone
+form_versions.published_by text NOT NULL DEFAULT ''::text
+forms.id bigint NOT NULL
+forms.tenant_id bigint NOT NULL
+forms.ref text NOT NULL
+forms.service_id text NOT NULL DEFAULT ''::text
+forms.name text NOT NULL
+forms.channel text NOT NULL DEFAULT 'online'::text
+forms.source text NOT NULL DEFAULT ''::text
+forms.created_at timestamp with time zone NOT NULL
+forms.updated_at timestamp with time zone NOT NULL
 information_requests.id bigint NOT NULL
 information_requests.case_id bigint NOT NULL
 information_requests.ref text NOT NULL
@@ -399,6 +468,10 @@ login_attempts.key text NOT NULL
 login_attempts.failures integer NOT NULL
 login_attempts.window_start timestamp with time zone NOT NULL
 login_attempts.locked_until timestamp with time zone
+login_devices.token_hash text NOT NULL
+login_devices.account_id bigint NOT NULL
+login_devices.created_at timestamp with time zone NOT NULL
+login_devices.last_used_at timestamp with time zone NOT NULL
 mailbox_documents.id bigint NOT NULL
 mailbox_documents.message_id bigint NOT NULL
 mailbox_documents.ref text NOT NULL
@@ -500,6 +573,14 @@ payments_received.method text NOT NULL DEFAULT ''::text
 payments_received.confidence text NOT NULL DEFAULT ''::text
 payments_received.created_at timestamp with time zone NOT NULL
 payments_received.created_by text NOT NULL
+prefill_consents.id bigint NOT NULL
+prefill_consents.tenant_id bigint NOT NULL
+prefill_consents.ref text NOT NULL
+prefill_consents.account_id bigint NOT NULL
+prefill_consents.service_id text NOT NULL
+prefill_consents.fields text NOT NULL
+prefill_consents.granted_at timestamp with time zone NOT NULL
+prefill_consents.withdrawn_at timestamp with time zone
 print_jobs.id bigint NOT NULL
 print_jobs.tenant_id bigint NOT NULL
 print_jobs.ref text NOT NULL
@@ -628,6 +709,7 @@ sessions.provider text NOT NULL DEFAULT 'password'::text
 sessions.created_at timestamp with time zone NOT NULL
 sessions.last_seen_at timestamp with time zone NOT NULL
 sessions.expires_at timestamp with time zone NOT NULL
+sessions.totp_setup text NOT NULL DEFAULT ''::text
 statement_entries.id bigint NOT NULL
 statement_entries.tenant_id bigint NOT NULL
 statement_entries.statement_id bigint NOT NULL
@@ -663,6 +745,8 @@ tenants.is_default boolean NOT NULL DEFAULT false
 tenants.settings text NOT NULL DEFAULT '{}'::text
 tenants.created_at timestamp with time zone NOT NULL
 tenants.updated_at timestamp with time zone NOT NULL
+tenants.is_demo boolean NOT NULL DEFAULT false
+tenants.public_url text NOT NULL DEFAULT ''::text
 unit_members.unit_id bigint NOT NULL
 unit_members.account_id bigint NOT NULL
 units.id bigint NOT NULL

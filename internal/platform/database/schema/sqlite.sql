@@ -47,6 +47,31 @@ api_tokens.secret_hash TEXT NOT NULL
 api_tokens.created_at DATETIME NOT NULL
 api_tokens.revoked_at DATETIME
 api_tokens.account_id INTEGER
+application_files.id INTEGER
+application_files.application_id INTEGER NOT NULL
+application_files.tenant_id INTEGER NOT NULL
+application_files.position INTEGER NOT NULL
+application_files.field TEXT NOT NULL
+application_files.name TEXT NOT NULL
+application_files.media_type TEXT NOT NULL
+application_files.size INTEGER NOT NULL
+application_files.sha256 TEXT NOT NULL
+applications.id INTEGER
+applications.tenant_id INTEGER NOT NULL
+applications.ref TEXT NOT NULL
+applications.form_version_id INTEGER NOT NULL
+applications.service_id TEXT NOT NULL
+applications.account_id INTEGER
+applications.account_ref TEXT NOT NULL DEFAULT ''
+applications.account_kind TEXT NOT NULL DEFAULT ''
+applications.email TEXT NOT NULL DEFAULT ''
+applications.answers TEXT NOT NULL
+applications.receipt_pdf TEXT NOT NULL
+applications.receipt_json TEXT NOT NULL
+applications.status TEXT NOT NULL
+applications.lang TEXT NOT NULL DEFAULT 'de'
+applications.submitted_at DATETIME NOT NULL
+applications.updated_at DATETIME NOT NULL
 appointment_bookings.id INTEGER
 appointment_bookings.tenant_id INTEGER NOT NULL
 appointment_bookings.ref TEXT NOT NULL
@@ -372,6 +397,50 @@ finance_tasks.resolution TEXT NOT NULL DEFAULT ''
 finance_tasks.created_at DATETIME NOT NULL
 finance_tasks.resolved_at DATETIME
 finance_tasks.resolved_by TEXT NOT NULL DEFAULT ''
+form_draft_links.id INTEGER
+form_draft_links.draft_id INTEGER NOT NULL
+form_draft_links.purpose TEXT NOT NULL
+form_draft_links.token_hash TEXT NOT NULL
+form_draft_links.email TEXT NOT NULL DEFAULT ''
+form_draft_links.expires_at DATETIME NOT NULL
+form_draft_links.used_at DATETIME
+form_drafts.id INTEGER
+form_drafts.tenant_id INTEGER NOT NULL
+form_drafts.ref TEXT NOT NULL
+form_drafts.service_id TEXT NOT NULL
+form_drafts.form_version_id INTEGER NOT NULL
+form_drafts.account_id INTEGER
+form_drafts.secret_hash TEXT NOT NULL DEFAULT ''
+form_drafts.answers TEXT NOT NULL DEFAULT '{}'
+form_drafts.files TEXT NOT NULL DEFAULT '[]'
+form_drafts.email TEXT NOT NULL DEFAULT ''
+form_drafts.email_confirmed_at DATETIME
+form_drafts.prefill TEXT NOT NULL DEFAULT ''
+form_drafts.lang TEXT NOT NULL DEFAULT 'de'
+form_drafts.created_at DATETIME NOT NULL
+form_drafts.updated_at DATETIME NOT NULL
+form_drafts.expires_at DATETIME NOT NULL
+form_versions.id INTEGER
+form_versions.tenant_id INTEGER NOT NULL
+form_versions.form_id INTEGER NOT NULL
+form_versions.version INTEGER NOT NULL
+form_versions.status TEXT NOT NULL
+form_versions.definition TEXT NOT NULL
+form_versions.sha256 TEXT NOT NULL
+form_versions.created_at DATETIME NOT NULL
+form_versions.created_by TEXT NOT NULL
+form_versions.updated_at DATETIME NOT NULL
+form_versions.published_at DATETIME
+form_versions.published_by TEXT NOT NULL DEFAULT ''
+forms.id INTEGER
+forms.tenant_id INTEGER NOT NULL
+forms.ref TEXT NOT NULL
+forms.service_id TEXT NOT NULL DEFAULT ''
+forms.name TEXT NOT NULL
+forms.channel TEXT NOT NULL DEFAULT 'online'
+forms.source TEXT NOT NULL DEFAULT ''
+forms.created_at DATETIME NOT NULL
+forms.updated_at DATETIME NOT NULL
 information_requests.id INTEGER
 information_requests.case_id INTEGER NOT NULL
 information_requests.ref TEXT NOT NULL
@@ -399,6 +468,10 @@ login_attempts.key TEXT
 login_attempts.failures INTEGER NOT NULL
 login_attempts.window_start DATETIME NOT NULL
 login_attempts.locked_until DATETIME
+login_devices.token_hash TEXT
+login_devices.account_id INTEGER NOT NULL
+login_devices.created_at DATETIME NOT NULL
+login_devices.last_used_at DATETIME NOT NULL
 mailbox_documents.id INTEGER
 mailbox_documents.message_id INTEGER NOT NULL
 mailbox_documents.ref TEXT NOT NULL
@@ -500,6 +573,14 @@ payments_received.method TEXT NOT NULL DEFAULT ''
 payments_received.confidence TEXT NOT NULL DEFAULT ''
 payments_received.created_at DATETIME NOT NULL
 payments_received.created_by TEXT NOT NULL
+prefill_consents.id INTEGER
+prefill_consents.tenant_id INTEGER NOT NULL
+prefill_consents.ref TEXT NOT NULL
+prefill_consents.account_id INTEGER NOT NULL
+prefill_consents.service_id TEXT NOT NULL
+prefill_consents.fields TEXT NOT NULL
+prefill_consents.granted_at DATETIME NOT NULL
+prefill_consents.withdrawn_at DATETIME
 print_jobs.id INTEGER
 print_jobs.tenant_id INTEGER NOT NULL
 print_jobs.ref TEXT NOT NULL
@@ -628,6 +709,7 @@ sessions.provider TEXT NOT NULL DEFAULT 'password'
 sessions.created_at DATETIME NOT NULL
 sessions.last_seen_at DATETIME NOT NULL
 sessions.expires_at DATETIME NOT NULL
+sessions.totp_setup TEXT NOT NULL DEFAULT ''
 statement_entries.id INTEGER
 statement_entries.tenant_id INTEGER NOT NULL
 statement_entries.statement_id INTEGER NOT NULL
@@ -663,6 +745,8 @@ tenants.is_default BOOLEAN NOT NULL DEFAULT FALSE
 tenants.settings TEXT NOT NULL DEFAULT '{}'
 tenants.created_at DATETIME NOT NULL
 tenants.updated_at DATETIME NOT NULL
+tenants.is_demo BOOLEAN NOT NULL DEFAULT FALSE
+tenants.public_url TEXT NOT NULL DEFAULT ''
 unit_members.unit_id INTEGER NOT NULL
 unit_members.account_id INTEGER NOT NULL
 units.id INTEGER
