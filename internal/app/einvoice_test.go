@@ -203,8 +203,8 @@ func TestEinvoiceAPI(t *testing.T) {
 		t.Fatalf("supplier submit: %d %v", resp.StatusCode, doc)
 	}
 	own := doc["id"].(string)
-	if resp, _ := s.do(t, "GET", "/api/v1/einvoices/"+own, supplier, ""); resp.StatusCode != 200 {
-		t.Errorf("supplier reads its invoice: %d", resp.StatusCode)
+	if resp, body := s.do(t, "GET", "/api/v1/einvoices/"+own, supplier, ""); resp.StatusCode != 200 || bytes.Contains(body, []byte(`"actor"`)) || !bytes.Contains(body, []byte(`"status":"new"`)) {
+		t.Errorf("supplier reads its invoice (status, not the city's workflow): %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := s.do(t, "GET", "/api/v1/einvoices/"+id, supplier, ""); resp.StatusCode != 404 {
 		t.Errorf("supplier reads another's invoice: %d", resp.StatusCode)
@@ -337,6 +337,32 @@ func TestEinvoicePages(t *testing.T) {
 	// A citizen sees no inbox.
 	if st, _, _ := page("GET", "/verwaltung/rechnungen", citizenSession(t, e, tn), "", nil); st != 403 {
 		t.Errorf("citizen: %d", st)
+	}
+	// A supplier hands in through its own page and is told the reference.
+	must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, password_hash, email_verified_at, created_at) VALUES ($1, 'U-L1EF-0002', 'business', 'buchhaltung@blitz.example', 'Blitz KG', $2, $3, $3)`,
+			tn.ID, identity.HashPassword("blitz-sauberes-passwort"), tx.Now())
+		return err
+	}))
+	supplier, _, err := e.identity.Login(ctx, tn.ID, identity.LoginInput{Email: "buchhaltung@blitz.example", Password: "blitz-sauberes-passwort", Addr: "test"})
+	must(t, err)
+	if st, _, html := page("GET", "/rechnungen/einreichen", supplier, "", nil); st != 200 || !strings.Contains(html, `name="invoice"`) {
+		t.Errorf("supplier page %d", st)
+	}
+	b.Reset()
+	mw = multipart.NewWriter(&b)
+	fw, _ = mw.CreateFormFile("invoice", "re.xml")
+	fw.Write(inbox.SampleXML(inbox.DefaultSample("BLITZ-1")))
+	mw.Close()
+	st, to, _ := page("POST", "/rechnungen/einreichen", supplier, mw.FormDataContentType(), &b)
+	if st != 303 || !strings.HasPrefix(to, "/rechnungen/einreichen?eingegangen=R-") {
+		t.Fatalf("supplier upload %d %s", st, to)
+	}
+	if st, _, html := page("GET", to, supplier, "", nil); st != 200 || !strings.Contains(html, "Ihre Rechnung ist eingegangen") {
+		t.Errorf("supplier notice %d", st)
+	}
+	if st, _, _ := page("GET", "/verwaltung/rechnungen/"+strings.TrimPrefix(to, "/rechnungen/einreichen?eingegangen="), supplier, "", nil); st != 403 && st != 404 {
+		t.Errorf("supplier in the staff pages: %d", st)
 	}
 }
 
