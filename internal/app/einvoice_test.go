@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/jobs"
 )
 
 func init() {
@@ -190,6 +192,22 @@ func TestEinvoiceAPI(t *testing.T) {
 		t.Fatalf("payment file: %d %s", resp.StatusCode, file)
 	}
 	lintPain(t, file)
+	// The bank statement shows the debit: payments enqueues
+	// payments.debit_matched, the server's job workers mark the invoice paid.
+	must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+		return jobs.Enqueue(tx, "payments.debit_matched", map[string]any{"tenant_id": tn.ID, "run": run.Ref, "end_to_end_id": id}, jobs.Options{Key: "test:" + id, TenantID: tn.ID})
+	}))
+	paid := false
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !paid; {
+		_, body := s.do(t, "GET", "/api/v1/einvoices/"+id, token, "")
+		paid = bytes.Contains(body, []byte(`"status":"paid"`))
+		if !paid {
+			time.Sleep(100 * time.Millisecond) // polling another process's job worker
+		}
+	}
+	if !paid {
+		t.Error("matched debit did not mark the invoice paid")
+	}
 	// A supplier with a business account hands in its own invoice and sees
 	// only what it sent.
 	must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
