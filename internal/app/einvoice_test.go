@@ -20,9 +20,9 @@ import (
 
 	"github.com/rathaus/rathaus/internal/einvoice/inbox"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/payments"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
-	"github.com/rathaus/rathaus/internal/platform/jobs"
 )
 
 func init() {
@@ -192,11 +192,29 @@ func TestEinvoiceAPI(t *testing.T) {
 		t.Fatalf("payment file: %d %s", resp.StatusCode, file)
 	}
 	lintPain(t, file)
-	// The bank statement shows the debit: payments enqueues
-	// payments.debit_matched, the server's job workers mark the invoice paid.
-	must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
-		return jobs.Enqueue(tx, "payments.debit_matched", map[string]any{"tenant_id": tn.ID, "run": run.Ref, "end_to_end_id": id}, jobs.Options{Key: "test:" + id, TenantID: tn.ID})
-	}))
+	// The run's debits are registered with payments; the bank statement
+	// (camt.053) shows them, payments matches them and enqueues
+	// payments.debit_matched, the server's job workers mark the invoices paid.
+	var expected int
+	must(t, e.db.R.QueryRow(`SELECT COUNT(*) FROM expected_debits WHERE run = $1`, run.Ref).Scan(&expected))
+	if expected != 2 {
+		t.Errorf("%d expected debits registered with payments", expected)
+	}
+	var debits []payments.Credit
+	for _, p := range run.Payments {
+		debits = append(debits, payments.Credit{Amount: p.Amount, Debit: true, Name: p.Creditor, IBAN: "DE02120300000000202051", EndToEndID: p.EndToEndID, Text: "Rechnung"})
+	}
+	stmt := payments.GenerateStatement("STMT-"+run.Ref, "DE89370400440532013000", time.Now(), debits)
+	req, _ := http.NewRequest("POST", s.base+"/api/v1/bank-statements", bytes.NewReader(stmt))
+	req.Header.Set("Content-Type", "application/xml")
+	req.Header.Set("Authorization", "Bearer "+token)
+	sresp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	sbody, _ := io.ReadAll(sresp.Body)
+	sresp.Body.Close()
+	if sresp.StatusCode != 201 {
+		t.Fatalf("statement import: %d %s", sresp.StatusCode, sbody)
+	}
 	paid := false
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !paid; {
 		_, body := s.do(t, "GET", "/api/v1/einvoices/"+id, token, "")
