@@ -400,6 +400,17 @@ func TestEinvoicePages(t *testing.T) {
 	if st, _, _ := page("GET", "/verwaltung/rechnungen/"+strings.TrimPrefix(to, "/rechnungen/einreichen?eingegangen="), supplier, "", nil); st != 403 && st != 404 {
 		t.Errorf("supplier in the staff pages: %d", st)
 	}
+	// The CLI pays the demo's approved invoice (netted with its credit note).
+	must(t, s.stop())
+	file := filepath.Join(t.TempDir(), "pain.001.xml")
+	out, errOut, code := in.run(t, "einvoice", "payment-run", "--data", in.dir, "--out", file, "--json")
+	var run inbox.PaymentRun
+	if code != 0 || json.Unmarshal([]byte(out), &run) != nil || run.Count != 1 || run.ControlSum != "5997.60" || len(run.Netted) != 1 {
+		t.Fatalf("payment-run: exit %d %s %s", code, out, errOut)
+	}
+	data, err := os.ReadFile(file)
+	must(t, err)
+	lintPain(t, data)
 }
 
 // BenchmarkEinvoiceAPI is the intake through the HTTP API of a running
