@@ -308,6 +308,34 @@ func TestPaymentsOverHTTP(t *testing.T) {
 	if r2, _ = s.do(t, "GET", "/api/v1/payment-requests", "rh_demo_citizen_musterstadt", ""); r2.StatusCode != 403 {
 		t.Errorf("citizen lists requests: %d", r2.StatusCode)
 	}
+	// The fee page: refused at the fields, then saved.
+	postFees := func(form url.Values) *http.Response {
+		req, _ := http.NewRequest("POST", s.base+"/verwaltung/zahlungen/gebuehren", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer "+fin)
+		resp, err := noRedirect.Do(req)
+		must(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	fee := url.Values{"service_id": {DemoServiceRef}, "purpose": {"Hundesteuer"}, "fee_kind": {"fixed"}, "amount": {"75,001"}, "timing": {"after_submission"}, "due_days": {"30"}, "reminder_days": {"14"}}
+	if resp := postFees(fee); resp.StatusCode != 422 {
+		t.Errorf("fee with three decimals: %d", resp.StatusCode)
+	}
+	fee.Set("amount", "75,00")
+	fee.Set("service_id", "L-NOPE-NOPE")
+	if resp := postFees(fee); resp.StatusCode != 422 {
+		t.Errorf("fee of an unknown service: %d", resp.StatusCode)
+	}
+	fee.Set("service_id", DemoServiceRef)
+	if resp := postFees(fee); resp.StatusCode != 303 {
+		t.Errorf("fee saved: %d", resp.StatusCode)
+	}
+	_, b = s.do(t, "GET", "/api/v1/payment-settings/"+DemoServiceRef, fin, "")
+	var st payments.Settings
+	if json.Unmarshal(b, &st) != nil || st.FeeKind != payments.FeeFixed || st.Amount.StringFixed(2) != "75.00" || st.DueDays != 30 {
+		t.Errorf("settings after the page: %s", b)
+	}
 }
 
 // TestStatementFolder: files in the watched folder are imported by the
