@@ -392,3 +392,34 @@ func TestStatementFolder(t *testing.T) {
 		t.Error("the folder job did not schedule its next look")
 	}
 }
+
+// TestRemindersThroughTheMailbox: an overdue request of a payer with an
+// account is reminded in the mailbox; one of an applicant without an
+// account by the mail job.
+func TestRemindersThroughTheMailbox(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	e, err := open(ctx, mustConfigDir(t.TempDir()), discardLogger(), clk)
+	must(t, err)
+	defer e.close()
+	tn, err := e.identity.CreateTenant(ctx, identity.Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true, Settings: identity.Settings{FederalState: "BY",
+		MailFrom: "rathaus@musterstadt.example", Creditor: identity.Creditor{Name: "Stadtkasse", IBAN: "DE89370400440532013000"}}})
+	must(t, err)
+	var account int64
+	must(t, e.db.R.QueryRow(`SELECT id FROM accounts WHERE ref = $1`, citizenFixture(t, e, tn)).Scan(&account))
+	svc := e.payments()
+	sys := identity.System(tn.ID)
+	_, err = svc.Create(ctx, sys, payments.NewRequest{TenantID: tn.ID, PayerAccountID: account, Amount: decimal.RequireFromString("30.50"), Purpose: "Bewohnerparkausweis", DueDate: "2026-03-10", ReminderDays: 3})
+	must(t, err)
+	_, err = svc.Create(ctx, sys, payments.NewRequest{TenantID: tn.ID, PayerEmail: "gast@example.org", Amount: decimal.RequireFromString("5.00"), Purpose: "Kopien", DueDate: "2026-03-10", ReminderDays: 3})
+	must(t, err)
+	clk.Set(time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC))
+	n, err := svc.Remind(ctx, e.tenantBaseURL)
+	must(t, err)
+	var inMailbox, mails int
+	e.db.R.QueryRow(`SELECT COUNT(*) FROM mailbox_messages WHERE account_id = $1 AND title LIKE 'Zahlungserinnerung%'`, account).Scan(&inMailbox)
+	e.db.R.QueryRow(`SELECT COUNT(*) FROM jobs WHERE kind = 'mail.send' AND payload LIKE '%gast@example.org%'`).Scan(&mails)
+	if n != 2 || inMailbox != 1 || mails != 1 {
+		t.Errorf("%d reminders: %d in the mailbox, %d mails", n, inMailbox, mails)
+	}
+}
