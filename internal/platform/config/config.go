@@ -65,6 +65,9 @@ type Config struct {
 	// Demo (RATHAUS_DEMO=1) lets `rathaus serve` serve a database that
 	// holds the demo city, whose passwords and tokens are published.
 	Demo bool
+	// Clamd (RATHAUS_CLAMD: tcp://host:3310 or unix:/run/clamav/clamd.ctl)
+	// is the ClamAV daemon that scans uploads; unset: no malware scan.
+	Clamd string
 	// Getenv reads further variables that depend on data, such as eID
 	// client secrets (RATHAUS_OIDC_SECRET_<TENANT>_<PROVIDER>).
 	Getenv func(string) string
@@ -131,6 +134,12 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	c.BlobURL = getenv("RATHAUS_BLOB_URL")
 	c.S3AccessKey = getenv("RATHAUS_S3_ACCESS_KEY")
 	c.S3SecretKey = getenv("RATHAUS_S3_SECRET_KEY")
+	if v := getenv("RATHAUS_CLAMD"); v != "" {
+		if u, err := url.Parse(v); err != nil || !(u.Scheme == "tcp" && u.Host != "" || u.Scheme == "unix" && (u.Path != "" || u.Opaque != "")) {
+			return &Error{"RATHAUS_CLAMD", fmt.Sprintf("%q is not tcp://host:port or unix:/path/to/clamd.ctl", v)}
+		}
+		c.Clamd = v
+	}
 	c.Getenv = getenv
 	if v := getenv("RATHAUS_PUBLIC_URL"); v != "" {
 		u, err := url.Parse(v)
