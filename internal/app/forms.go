@@ -24,6 +24,7 @@ func (e *env) formsService() *forms.Service {
 func mountForms(rt *web.Router, e *env, idh *identity.Handler) {
 	h := &forms.Handler{Forms: e.formsService(), Identity: idh, Catalog: &catalog.Catalog{DB: e.db}, Pages: site().r, Shell: shellFor, BaseURL: e.baseURL}
 	h.Routes(rt)
+	idh.AccountSections = append(idh.AccountSections, h.AccountSections)
 }
 
 // formsOffer is the catalog's "Online beantragen" for services with a

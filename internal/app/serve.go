@@ -143,6 +143,7 @@ func (e *env) jobs() *jobs.Queue {
 	q := jobs.New(e.db, e.log)
 	q.Register(mail.JobKind, mail.JobHandler(e.mail))
 	registerCaseJobs(q, e)
+	registerPayments(q, e)
 	e.registerBlobJobs(context.Background(), q)
 	return q
 }
@@ -193,6 +194,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	mountCatalog(rt, e, idh)
 	mountForms(rt, e, idh)
 	mountCases(rt, e, idh)
+	mountPayments(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
 	mountPages(rt, e, idh)
 

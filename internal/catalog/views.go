@@ -139,6 +139,19 @@ func (h *Handler) handleFinderPage(w http.ResponseWriter, r *http.Request) error
 		Hits: []FinderHit{}, LifeSituations: []FacetLink{}, Topics: []FacetLink{}, PortalURL: FederalPortal,
 		AssistantURL: "/assistent?" + url.Values{"q": {q}}.Encode(),
 		Contact:      Contact{Name: t.Name, Street: t.Settings.Address.Street, Postcode: t.Settings.Address.Postcode, City: t.Settings.Address.City, Email: t.Settings.MailFrom}}
+	if q == "" && ls != "" {
+		// Browsing a life situation (from the home page): its services.
+		f, err := h.Catalog.Finder(r.Context(), t.ID)
+		if err != nil {
+			return err
+		}
+		v.Searched = true
+		for _, s := range f.ByLifeSituation(ls, MaxLimit) {
+			v.Hits = append(v.Hits, FinderHit{Name: s.Name, URL: serviceURL(s.ID), Summary: s.Summary,
+				AvailabilityKey: availabilityKey(s.Availability), Online: s.Availability.Online(), Federal: s.IsFederal()})
+		}
+		v.Total = len(v.Hits)
+	}
 	if q != "" {
 		f, err := h.Catalog.Finder(r.Context(), t.ID)
 		if err != nil {
