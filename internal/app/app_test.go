@@ -84,7 +84,7 @@ type server struct {
 	stop  func() error
 }
 
-func (in installation) start(t *testing.T, args ...string) *server {
+func (in installation) start(t testing.TB, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -238,7 +238,7 @@ func TestAPIConventions(t *testing.T) {
 		{"created", "POST", "/api/v1/tokens", admin, `{"name":"kasse-2","role":"finance"}`, 201, false},
 		{"public tenant", "GET", "/api/v1/tenant", "", "", 200, false},
 		{"openapi", "GET", "/api/v1/openapi.json", "", "", 200, false},
-		{"metrics", "GET", "/metrics", "", "", 200, false},
+		{"metrics are off without RATHAUS_METRICS_TOKEN", "GET", "/metrics", "", "", 404, false},
 		{"healthz", "GET", "/healthz", "", "", 200, false},
 		{"unknown page", "GET", "/gibt-es-nicht", "", "", 404, false},
 	}

@@ -10,7 +10,7 @@ import (
 // After SIGTERM with RATHAUS_SHUTDOWN_DRAIN, the instance reports not ready
 // and asks for connections to close, but keeps serving until the drain ends.
 func TestShutdownDrainKeepsServingWhileNotReady(t *testing.T) {
-	in := installation{dir: t.TempDir(), blobVars: map[string]string{"RATHAUS_SHUTDOWN_DRAIN": "3s"}}
+	in := installation{dir: t.TempDir(), env: map[string]string{"RATHAUS_SHUTDOWN_DRAIN": "3s"}}
 	s := in.start(t, "serve")
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.stop() }()
@@ -50,9 +50,9 @@ func TestShutdownDrainKeepsServingWhileNotReady(t *testing.T) {
 
 // /metrics carries what docs/operations.md says to alert on.
 func TestMetricsForAlerting(t *testing.T) {
-	in := installation{dir: t.TempDir()}
+	in := installation{dir: t.TempDir(), env: map[string]string{"RATHAUS_METRICS_TOKEN": "operator-secret-for-the-test"}}
 	s := in.start(t, "serve")
-	resp, body := s.do(t, "GET", "/metrics", "", "")
+	resp, body := s.do(t, "GET", "/metrics", "operator-secret-for-the-test", "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("/metrics: %d", resp.StatusCode)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/rathaus/rathaus/internal/catalog"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 
 	"github.com/rathaus/rathaus/internal/forms"
@@ -39,6 +40,8 @@ type env struct {
 	// catalog is the process's catalog (it caches each tenant's finder);
 	// set when the handler is built.
 	catalog *catalog.Catalog
+	// metrics serves the installation's metrics (built with the handler).
+	metrics http.Handler
 }
 
 // open opens the database and blob store and migrates the schema.

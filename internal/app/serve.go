@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -114,6 +116,23 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 	wg.Go(func() { catalogBackground(jctx, e) })
 	sctx, dh := drain(ctx, &ready, cfg.ShutdownDrain, h, log)
 	err = web.Serve(sctx, ln, dh, log, cfg.ShutdownTimeout)
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			stopJobs()
+			wg.Wait()
+			return fmt.Errorf("listen on %s (RATHAUS_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		log.Info("metrics", "addr", mln.Addr().String())
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", e.metrics)
+		wg.Go(func() {
+			if err := web.Serve(ctx, mln, mux, log, cfg.ShutdownTimeout); err != nil {
+				log.Error("metrics listener", "err", err)
+			}
+		})
+	}
+	err = web.Serve(ctx, ln, h, log, cfg.ShutdownTimeout)
 	ready.Store(false)
 	stopJobs()
 	wg.Wait()
@@ -145,6 +164,7 @@ func (e *env) jobs() *jobs.Queue {
 	registerCaseJobs(q, e)
 	registerPayments(q, e)
 	e.registerBlobJobs(context.Background(), q)
+	e.einvoiceJobs(q)
 	return q
 }
 
@@ -185,7 +205,12 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 		}
 		fmt.Fprintln(w, "ready")
 	}))
-	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	e.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if e.cfg.MetricsToken != "" {
+		// The installation's metrics are the operator's, not a tenant's:
+		// on the public listener only with the operator's token.
+		rt.Handle("GET /metrics", bearerOnly(e.cfg.MetricsToken, e.metrics))
+	}
 	rt.API(web.Operation{Method: "GET", Path: "/api/v1/openapi.json", ID: "openapi", Tag: "meta", Public: true,
 		Summary: "This OpenAPI document"}, func(w http.ResponseWriter, r *http.Request) error {
 		web.WriteJSON(w, 200, rt.OpenAPI("Rathaus API", Version))
@@ -196,8 +221,10 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	mountForms(rt, e, idh)
 	mountCases(rt, e, idh)
 	mountPayments(rt, e, idh)
+	mountEinvoice(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
 	mountPages(rt, e, idh)
+	mountFeedback(rt, e, idh)
 
 	tenanted := idh.TenantMiddleware(rt)
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -209,7 +236,23 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 		}
 	})
 	return web.Middleware(root, web.Options{Log: e.log, MaxBodyBytes: e.cfg.MaxBodyBytes, Metrics: metrics, Errors: renderError, OnCSRF: e.auditCSRF,
-		TrustedProxies: e.cfg.TrustedProxies}), rt
+		TrustedProxies: e.cfg.TrustedProxies, CredentialCookies: []string{identity.SessionCookie}}), rt
+}
+
+// bearerOnly lets through only requests with Authorization: Bearer token
+// (compared in constant time); others get 401 with WWW-Authenticate.
+func bearerOnly(token string, h http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		if subtle.ConstantTimeCompare(want[:], sum[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			web.WriteProblem(w, r, http.StatusUnauthorized, "the metrics need the operator's token: Authorization: Bearer $RATHAUS_METRICS_TOKEN", nil)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // baseURL is the public address of the request's tenant for links in

@@ -56,9 +56,18 @@ type Config struct {
 	// 192.0.2.7") are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed; empty: none, the peer is the client.
 	TrustedProxies []netip.Prefix
+	// MetricsToken (RATHAUS_METRICS_TOKEN): /metrics on the public listener
+	// answers only Authorization: Bearer MetricsToken; unset, it is off there.
+	MetricsToken string
+	// MetricsAddr (RATHAUS_METRICS_ADDR, host:port) serves /metrics alone on
+	// an internal address, without a token.
+	MetricsAddr string
 	// Demo (RATHAUS_DEMO=1) lets `rathaus serve` serve a database that
 	// holds the demo city, whose passwords and tokens are published.
 	Demo bool
+	// Clamd (RATHAUS_CLAMD: tcp://host:3310 or unix:/run/clamav/clamd.ctl)
+	// is the ClamAV daemon that scans uploads; unset: no malware scan.
+	Clamd string
 	// Getenv reads further variables that depend on data, such as eID
 	// client secrets (RATHAUS_OIDC_SECRET_<TENANT>_<PROVIDER>).
 	Getenv func(string) string
@@ -125,6 +134,12 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	c.BlobURL = getenv("RATHAUS_BLOB_URL")
 	c.S3AccessKey = getenv("RATHAUS_S3_ACCESS_KEY")
 	c.S3SecretKey = getenv("RATHAUS_S3_SECRET_KEY")
+	if v := getenv("RATHAUS_CLAMD"); v != "" {
+		if u, err := url.Parse(v); err != nil || !(u.Scheme == "tcp" && u.Host != "" || u.Scheme == "unix" && (u.Path != "" || u.Opaque != "")) {
+			return &Error{"RATHAUS_CLAMD", fmt.Sprintf("%q is not tcp://host:port or unix:/path/to/clamd.ctl", v)}
+		}
+		c.Clamd = v
+	}
 	c.Getenv = getenv
 	if v := getenv("RATHAUS_PUBLIC_URL"); v != "" {
 		u, err := url.Parse(v)
@@ -146,6 +161,18 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return &Error{"RATHAUS_TRUSTED_PROXIES", fmt.Sprintf("%q is not a comma-separated list of addresses or CIDR prefixes such as 10.0.0.0/8", v)}
 		}
 		c.TrustedProxies = p
+	}
+	if v := getenv("RATHAUS_METRICS_TOKEN"); v != "" {
+		if len(v) < 16 {
+			return &Error{"RATHAUS_METRICS_TOKEN", "must have at least 16 characters (a random secret)"}
+		}
+		c.MetricsToken = v
+	}
+	if v := getenv("RATHAUS_METRICS_ADDR"); v != "" {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return &Error{"RATHAUS_METRICS_ADDR", fmt.Sprintf("%q is not host:port", v)}
+		}
+		c.MetricsAddr = v
 	}
 	switch v := getenv("RATHAUS_DEMO"); v {
 	case "", "0":
