@@ -114,8 +114,6 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 	q := e.jobs()
 	wg.Go(func() { q.Run(jctx, cfg.Workers) })
 	wg.Go(func() { catalogBackground(jctx, e) })
-	sctx, dh := drain(ctx, &ready, cfg.ShutdownDrain, h, log)
-	err = web.Serve(sctx, ln, dh, log, cfg.ShutdownTimeout)
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
@@ -132,7 +130,8 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 			}
 		})
 	}
-	err = web.Serve(ctx, ln, h, log, cfg.ShutdownTimeout)
+	sctx, dh := drain(ctx, &ready, cfg.ShutdownDrain, h, log)
+	err = web.Serve(sctx, ln, dh, log, cfg.ShutdownTimeout)
 	ready.Store(false)
 	stopJobs()
 	wg.Wait()

@@ -21,7 +21,8 @@ type hookedPutter interface {
 // e.blobs): a backend plus the blobs table.
 //
 // Every Put records the blob in the blobs table (or refreshes its
-// touched_at) before the object is placed, in a transaction of its own.
+// touched_at) before the object is placed: in a transaction of its own, or
+// in the caller's when Put gets a transaction's Context (tx.Context()).
 // Collect deletes an object only inside a transaction that holds the row
 // and finds it untouched for the grace period, so a Put that found the
 // bytes already stored cannot lose them to a concurrent clean-up before
@@ -45,7 +46,16 @@ func (t *Tracked) Put(ctx context.Context, r io.Reader) (key string, n int64, er
 		defer func() { t.Observe("put", n, time.Since(start), err) }()
 	}
 	hook := func(ctx context.Context, key string, size int64) error {
-		return database.WithTx(ctx, t.DB, func(tx *database.Tx) error { return touch(tx, key, size, "") })
+		if tx := database.TxFrom(ctx); tx != nil {
+			// Put inside a use case's transaction (with its Context): the
+			// touch joins it, like the Keep that follows.
+			return touch(tx, key, size, "")
+		}
+		// A Put inside a transaction but with another context would wait
+		// for SQLite's writer forever: fail after a while instead.
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return database.WithTx(tctx, t.DB, func(tx *database.Tx) error { return touch(tx, key, size, "") })
 	}
 	if hp, ok := t.Store.(hookedPutter); ok {
 		return hp.putWith(ctx, r, hook)

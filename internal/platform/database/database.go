@@ -263,6 +263,17 @@ type Tx struct {
 // Now returns the transaction's time (UTC).
 func (tx *Tx) Now() time.Time { return tx.now }
 
+type txKey struct{}
+
+// TxFrom returns the transaction whose Context ctx is (or derives from), or
+// nil. A platform part called with a transaction's context joins it instead
+// of opening a second transaction — which on SQLite's single writer
+// connection would wait forever for the first.
+func TxFrom(ctx context.Context) *Tx {
+	tx, _ := ctx.Value(txKey{}).(*Tx)
+	return tx
+}
+
 // Context returns the context the transaction was started with.
 func (tx *Tx) Context() context.Context { return tx.ctx }
 
@@ -276,7 +287,8 @@ func WithTx(ctx context.Context, db *DB, fn func(tx *Tx) error) (err error) {
 	}
 	// Microseconds: the precision both engines store, so what is hashed or
 	// compared in Go equals what is read back.
-	tx := &Tx{Tx: stx, DB: db, now: db.Clock.Now().UTC().Truncate(time.Microsecond), ctx: ctx}
+	tx := &Tx{Tx: stx, DB: db, now: db.Clock.Now().UTC().Truncate(time.Microsecond)}
+	tx.ctx = context.WithValue(ctx, txKey{}, tx)
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
