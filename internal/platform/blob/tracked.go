@@ -46,16 +46,14 @@ func (t *Tracked) Put(ctx context.Context, r io.Reader) (key string, n int64, er
 		defer func() { t.Observe("put", n, time.Since(start), err) }()
 	}
 	hook := func(ctx context.Context, key string, size int64) error {
-		if tx := database.TxFrom(ctx); tx != nil {
-			// Put inside a use case's transaction (with its Context): the
-			// touch joins it, like the Keep that follows.
+		// Called inside a use case's transaction (ctx is tx.Context()), the
+		// row is touched in it: a second transaction would wait for the
+		// first forever on SQLite's single writer. Should the use case roll
+		// back, the object stays without a row, like any unreferenced blob.
+		if tx, ok := database.TxFrom(ctx, t.DB); ok {
 			return touch(tx, key, size, "")
 		}
-		// A Put inside a transaction but with another context would wait
-		// for SQLite's writer forever: fail after a while instead.
-		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		return database.WithTx(tctx, t.DB, func(tx *database.Tx) error { return touch(tx, key, size, "") })
+		return database.WithTx(ctx, t.DB, func(tx *database.Tx) error { return touch(tx, key, size, "") })
 	}
 	if hp, ok := t.Store.(hookedPutter); ok {
 		return hp.putWith(ctx, r, hook)

@@ -263,19 +263,24 @@ type Tx struct {
 // Now returns the transaction's time (UTC).
 func (tx *Tx) Now() time.Time { return tx.now }
 
-type txKey struct{}
-
-// TxFrom returns the transaction whose Context ctx is (or derives from), or
-// nil. A platform part called with a transaction's context joins it instead
-// of opening a second transaction — which on SQLite's single writer
-// connection would wait forever for the first.
-func TxFrom(ctx context.Context) *Tx {
-	tx, _ := ctx.Value(txKey{}).(*Tx)
-	return tx
-}
-
 // Context returns the context the transaction was started with.
 func (tx *Tx) Context() context.Context { return tx.ctx }
+
+type txKey struct{}
+
+// TxFrom returns the transaction whose Context ctx is (or derives from), if
+// it belongs to db. Platform code that must write a row and may be called
+// both inside a use case's transaction and outside one (the blob store's
+// bookkeeping) joins the open transaction instead of waiting for a second
+// writer — on SQLite, with its single writer connection, that wait would
+// never end.
+func TxFrom(ctx context.Context, db *DB) (*Tx, bool) {
+	tx, ok := ctx.Value(txKey{}).(*Tx)
+	if !ok || tx.DB != db {
+		return nil, false
+	}
+	return tx, true
+}
 
 // WithTx runs fn in a write transaction: committed when fn returns nil,
 // rolled back otherwise (and on panic), so a use case either completes or
