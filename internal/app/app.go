@@ -38,6 +38,7 @@ func commands() map[string]command {
 		"serve":    {"serve the web site and API (no demo data)", runServe},
 		"demo":     {"migrate, seed the demo city Musterstadt if absent, and serve", runDemo},
 		"migrate":  {"apply pending database migrations", runMigrate},
+		"tenant":   {"municipalities: tenant create --slug SLUG --name NAME --host HOST --admin-email EMAIL [--state BY] [--public-url URL] | tenant list", runTenant},
 		"token":    {"API tokens: token create --role ROLE --name NAME | token create --account EMAIL | token list | token revoke ID", runToken},
 		"audit":    {"audit trail: audit verify | audit list", runAudit},
 		"jobs":     {"background jobs: jobs list [--status dead] | jobs retry KIND KEY", runJobs},
@@ -75,6 +76,7 @@ func Run(ctx context.Context, args []string, io IO) error {
 // valueFlags are the flags that take a value, so that flags may also stand
 // before the command name ("rathaus --data d --json token list").
 var valueFlags = map[string]bool{"addr": true, "data": true, "tenant": true, "role": true, "name": true, "out": true, "status": true, "limit": true, "account": true,
+	"host": true, "slug": true, "admin-email": true, "admin-name": true, "state": true, "public-url": true,
 	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true,
 	"iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true}
 

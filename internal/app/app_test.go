@@ -29,9 +29,14 @@ import (
 // leg, that CLI commands and servers of a test share.
 type installation struct {
 	dir, url string
+	// env holds further variables (RATHAUS_DEMO=1, ...).
+	env map[string]string
 }
 
 func (in installation) getenv(k string) string {
+	if v, ok := in.env[k]; ok {
+		return v
+	}
 	switch k {
 	case "RATHAUS_DATA_DIR":
 		return in.dir
@@ -458,7 +463,9 @@ func TestBackupRestoreCLI(t *testing.T) {
 		if string(b) != "Bescheid Hundesteuer 2026" {
 			t.Errorf("blob = %q", b)
 		}
-		// The restored installation serves the demo token.
+		// The restored installation serves the demo token (a demo
+		// database: only with RATHAUS_DEMO=1).
+		target.env = map[string]string{"RATHAUS_DEMO": "1"}
 		s2 := target.start(t, "serve")
 		resp, _ := s2.do(t, "GET", "/api/v1/tokens", DemoToken("admin"), "")
 		if resp.StatusCode != 200 {
@@ -479,6 +486,8 @@ func TestMalformedConfigRefusesToStart(t *testing.T) {
 		{"RATHAUS_ADDR", "no-port"},
 		{"RATHAUS_DATABASE_URL", "mysql://db"},
 		{"RATHAUS_MAX_BODY_BYTES", "lots"},
+		{"RATHAUS_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"RATHAUS_DEMO", "yes"},
 	} {
 		var errb bytes.Buffer
 		err := Run(context.Background(), []string{"serve"}, IO{Getenv: func(k string) string {

@@ -39,13 +39,13 @@ var tableOwners = map[string]string{
 	"account_roles": "identity", "api_tokens": "identity", "sessions": "identity",
 	"login_attempts": "identity", "account_tokens": "identity", "units": "identity",
 	"unit_members": "identity", "oidc_logins": "identity", "external_identities": "identity",
-	"passkeys": "identity", "passkey_ceremonies": "identity",
-	"api_tokens_new": "identity", // the SQLite rebuild of api_tokens (00007)
-	"substitutes":    "identity", "absences": "identity",
+	"passkeys": "identity", "passkey_ceremonies": "identity", "login_devices": "identity",
+	"api_tokens_new": "identity", "account_tokens_new": "identity", // SQLite rebuilds (00007, 00008)
+	"substitutes": "identity", "absences": "identity",
 	"audit_events": "audit", "audit_heads": "audit",
 	"jobs": "platform/jobs", "blobs": "platform/blob", "blob_refs": "platform/blob", "rate_limits": "platform/ratelimit",
 	"accessibility_feedback": "app",
-	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog",
+	"catalog_revisions":      "catalog", "services": "catalog", "service_versions": "catalog", "search_misses": "catalog",
 	"forms": "forms", "form_versions": "forms", "applications": "forms", "application_files": "forms", "form_drafts": "forms", "form_draft_links": "forms", "prefill_consents": "forms",
 	"appointment_locations": "appointments", "appointment_days": "appointments", "appointment_seats": "appointments", "appointment_claims": "appointments", "appointment_bookings": "appointments", "appointment_tickets": "appointments", "appointment_lottery_entries": "appointments", "appointment_waitlist": "appointments", "appointment_pow_spent": "appointments", "appointment_keys": "appointments",
 	"workflows": "cases", "responsibilities": "cases", "cases": "cases", "case_events": "cases", "case_documents": "cases",

@@ -49,7 +49,7 @@ const DemoIntegrationToken = "rh_demo_integration_musterstadt"
 
 func demoTenant() identity.Tenant {
 	return identity.Tenant{
-		Slug: DemoSlug, Name: "Musterstadt", IsDefault: true,
+		Slug: DemoSlug, Name: "Musterstadt", IsDefault: true, IsDemo: true,
 		Settings: identity.Settings{
 			FederalState: "BY",
 			Address:      identity.Address{Street: "Marktplatz 1", Postcode: "91052", City: "Musterstadt"},

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/rathaus/rathaus/internal/catalog"
 	"log/slog"
 	"path/filepath"
 
@@ -27,7 +28,14 @@ type env struct {
 	// limits is the installation's shared rate limiter (off with
 	// RATHAUS_RATE_LIMITS=off, logged at start-up).
 	limits *ratelimit.Limiter
-	forms  *forms.Service // formsService(): built on first use
+	// demoHosts are the names the demo city answers on and listenURL the
+	// demo's address for mailed links (both set by serve in demo mode).
+	demoHosts []string
+	listenURL string
+	forms     *forms.Service // formsService(): built on first use
+	// catalog is the process's catalog (it caches each tenant's finder);
+	// set when the handler is built.
+	catalog *catalog.Catalog
 }
 
 // open opens the database and blob store and migrates the schema.
@@ -58,8 +66,9 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock.Cl
 	if !cfg.RateLimits {
 		log.Warn("rate limits are switched off (RATHAUS_RATE_LIMITS=off): only for load tests")
 	}
-	return &env{cfg: cfg, log: log, db: db, blobs: blobs, identity: &identity.Service{DB: db}, mail: sender,
-		limits: ratelimit.New(db, cfg.RateLimits)}, nil
+	limits := ratelimit.New(db, cfg.RateLimits)
+	return &env{cfg: cfg, log: log, db: db, blobs: blobs, identity: &identity.Service{DB: db, Limiter: limits}, mail: sender,
+		limits: limits}, nil
 }
 
 func (e *env) close() { e.db.Close() }

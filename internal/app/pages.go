@@ -176,7 +176,7 @@ func handleLanguage(w http.ResponseWriter, r *http.Request) error {
 	next := web.SafeRedirectPath(r.PostForm.Get("next"))
 	if l, ok := i18n.Parse(r.PostForm.Get("lang")); ok {
 		http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(l), Path: "/",
-			MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+			MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: web.ClientFrom(r).HTTPS})
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil

@@ -463,6 +463,7 @@ func TestTooLargeIsAnErrorPage(t *testing.T) {
 	if _, err := seedDemo(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
+	e.demoHosts = []string{"example.com"} // httptest's host
 	h, _ := e.handler(nil)
 	body := "message=" + strings.Repeat("x", 2<<10)
 	for _, declared := range []bool{true, false} {
@@ -501,6 +502,7 @@ func TestPageWeightBudget(t *testing.T) {
 	if _, err := seedDemo(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
+	e.demoHosts = []string{"example.com"} // httptest's host
 	h, rt := e.handler(nil)
 	fetch := func(u string) (int, []byte, http.Header) {
 		r := httptest.NewRequest("GET", u, nil)

@@ -2,9 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -17,6 +21,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/cli"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/jobs"
 	"github.com/rathaus/rathaus/internal/platform/mail"
 	"github.com/rathaus/rathaus/internal/platform/web"
@@ -26,16 +31,40 @@ func runServe(ctx context.Context, io IO, args []string) error {
 	return serve(ctx, io, args, "serve", nil)
 }
 
+// loopbackHosts are the names the demo city answers on without --host: a
+// web page elsewhere cannot reach it by DNS rebinding.
+var loopbackHosts = []string{"localhost", "127.0.0.1", "::1"}
+
+// hostList is the repeatable --host flag.
+type hostList []string
+
+func (h *hostList) String() string { return strings.Join(*h, ",") }
+func (h *hostList) Set(v string) error {
+	if !identity.ValidHost(v) {
+		return fmt.Errorf("%q is not a host name (without port)", v)
+	}
+	*h = append(*h, identity.NormalizeHost(v))
+	return nil
+}
+
 // serve opens the installation, runs before (the demo seeding) and then
 // serves until ctx is cancelled. The first stdout line is
-// "listening on http://HOST:PORT" with the real port.
+// "listening on http://HOST:PORT" with the real port. A database holding
+// the demo city is served only by `rathaus demo` or with RATHAUS_DEMO=1.
 func serve(ctx context.Context, io IO, args []string, name string, before func(ctx context.Context, e *env) (after func(), err error)) error {
-	cfg, pos, err := load(name, args, io)
+	var hosts hostList
+	cfg, pos, err := load(name, args, io, func(fs *flag.FlagSet) {
+		fs.Var(&hosts, "host", "a further host `name` the demo city answers on (repeatable; default: localhost, 127.0.0.1, [::1] only)")
+	})
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return cli.Usagef("%s takes no arguments", name)
+	}
+	demo := name == "demo" || cfg.Demo
+	if len(hosts) > 0 && !demo {
+		return cli.Usagef("--host is for the demo city; a municipality answers the hosts it was created with (rathaus tenant create --host NAME)")
 	}
 	log := newLogger(io.Stderr, cfg.LogLevel)
 	e, err := open(ctx, cfg, log, clock.System{})
@@ -43,6 +72,15 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 		return err
 	}
 	defer e.close()
+	if !demo {
+		if t, err := e.identity.DemoTenant(ctx); err == nil {
+			return cli.Usagef("this database holds the demo city %s, whose passwords and API tokens are published; `rathaus serve` does not serve it. "+
+				"Try Rathaus with `rathaus demo`; for production use a new, empty database (RATHAUS_DATA_DIR / RATHAUS_DATABASE_URL) and `rathaus tenant create`. "+
+				"RATHAUS_DEMO=1 serves it anyway", t.Name)
+		} else if !errors.Is(err, fault.ErrNotFound) {
+			return err
+		}
+	}
 	var after func()
 	if before != nil {
 		if after, err = before(ctx, e); err != nil {
@@ -53,6 +91,13 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 	if err != nil {
 		return fmt.Errorf("listen on %s (RATHAUS_ADDR / --addr): %w", cfg.Addr, err)
 	}
+	if demo {
+		e.demoHosts = append(append([]string{}, loopbackHosts...), hosts...)
+		e.listenURL = listenURL(ln.Addr(), hosts)
+		if len(hosts) > 0 {
+			log.Warn("the demo city answers further host names: its passwords and tokens are published", "hosts", []string(hosts))
+		}
+	}
 	var ready atomic.Bool
 	h, _ := e.handler(&ready)
 	fmt.Fprintf(io.Stdout, "listening on http://%s\n", ln.Addr().String())
@@ -60,18 +105,36 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 		after()
 	}
 	ready.Store(true)
-	log.Info("serving", "addr", ln.Addr().String(), "dialect", string(e.db.Dialect), "version", Version)
+	log.Info("serving", "addr", ln.Addr().String(), "dialect", string(e.db.Dialect), "version", Version, "demo", demo)
 
 	jctx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	q := e.jobs()
 	wg.Go(func() { q.Run(jctx, cfg.Workers) })
+	wg.Go(func() { catalogBackground(jctx, e) })
 	err = web.Serve(ctx, ln, h, log, cfg.ShutdownTimeout)
 	ready.Store(false)
 	stopJobs()
 	wg.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// listenURL is the demo's address in mailed links: the first --host, else
+// the loopback address it listens on (127.0.0.1 when it listens on every
+// interface), with the real port.
+func listenURL(addr net.Addr, hosts []string) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	switch {
+	case len(hosts) > 0:
+		host = hosts[0]
+	case host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified():
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // jobs builds the queue with every domain's handlers registered.
@@ -91,7 +154,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	rt := web.NewRouter(renderError)
 	rt.SetBodyCeiling(e.cfg.MaxBodyBytes)
 	rt.SetCatalog(site().cat)
-	idh := &identity.Handler{Svc: e.identity, Pages: site().r, BaseURL: e.baseURL,
+	idh := &identity.Handler{Svc: e.identity, Pages: site().r, BaseURL: e.baseURL, DemoHosts: e.demoHosts,
 		OIDC: &identity.OIDC{Svc: e.identity, Secret: func(tenant, provider string) string {
 			if e.cfg.Getenv == nil {
 				return ""
@@ -139,31 +202,51 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 			tenanted.ServeHTTP(w, r)
 		}
 	})
-	return web.Middleware(root, web.Options{Log: e.log, MaxBodyBytes: e.cfg.MaxBodyBytes, Metrics: metrics, Errors: renderError, OnCSRF: e.auditCSRF}), rt
+	return web.Middleware(root, web.Options{Log: e.log, MaxBodyBytes: e.cfg.MaxBodyBytes, Metrics: metrics, Errors: renderError, OnCSRF: e.auditCSRF,
+		TrustedProxies: e.cfg.TrustedProxies}), rt
 }
 
-// baseURL is the public address of the request's tenant for links in mails,
-// eID callbacks and passkeys: the tenant's first configured host (https),
-// else RATHAUS_PUBLIC_URL, else — for a default tenant without either, as
-// in the demo — the request's own host.
-func (e *env) baseURL(r *http.Request) string {
-	if t := identity.TenantFrom(r.Context()); t != nil && len(t.Hosts) > 0 {
-		return "https://" + t.Hosts[0]
+// baseURL is the public address of the request's tenant for links in
+// mails and eID callbacks (publicURL); never the request's Host or
+// X-Forwarded-Host, which a client chooses.
+func (e *env) baseURL(r *http.Request) string { return e.publicURL(identity.TenantFrom(r.Context())) }
+
+// publicURL is a tenant's address from configuration only: its public URL;
+// for the default tenant RATHAUS_PUBLIC_URL; https:// and its first host;
+// for the demo city the address the demo listens on.
+func (e *env) publicURL(t *identity.Tenant) string {
+	switch {
+	case t == nil:
+	case t.PublicURL != "":
+		return t.PublicURL
+	case t.IsDefault && e.cfg.PublicURL != "":
+		return e.cfg.PublicURL
+	case len(t.Hosts) > 0:
+		return "https://" + hostForURL(t.Hosts[0])
+	case t.IsDemo && e.listenURL != "":
+		return e.listenURL
 	}
 	if e.cfg.PublicURL != "" {
 		return e.cfg.PublicURL
 	}
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
+	return e.listenURL
+}
+
+// hostForURL brackets an IPv6 literal.
+func hostForURL(h string) string {
+	if ip := net.ParseIP(h); ip != nil && ip.To4() == nil {
+		return "[" + h + "]"
 	}
-	return scheme + "://" + r.Host
+	return h
 }
 
 // auditCSRF records a refused cross-origin browser request in the audit
 // trail of the tenant the request was addressed to.
 func (e *env) auditCSRF(r *http.Request) {
 	t, err := e.identity.TenantByHost(r.Context(), r.Host)
+	if errors.Is(err, fault.ErrNotFound) && slices.Contains(e.demoHosts, identity.NormalizeHost(r.Host)) {
+		t, err = e.identity.DemoTenant(r.Context())
+	}
 	if err != nil {
 		return
 	}

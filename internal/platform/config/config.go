@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -38,6 +39,13 @@ type Config struct {
 	// RateLimits (RATHAUS_RATE_LIMITS=off to switch off) enforces the
 	// shared rate limits; load harnesses switch them off and say so.
 	RateLimits bool
+	// TrustedProxies (RATHAUS_TRUSTED_PROXIES, CIDR list "10.0.0.0/8,
+	// 192.0.2.7") are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; empty: none, the peer is the client.
+	TrustedProxies []netip.Prefix
+	// Demo (RATHAUS_DEMO=1) lets `rathaus serve` serve a database that
+	// holds the demo city, whose passwords and tokens are published.
+	Demo bool
 	// Getenv reads further variables that depend on data, such as eID
 	// client secrets (RATHAUS_OIDC_SECRET_<TENANT>_<PROVIDER>).
 	Getenv func(string) string
@@ -116,6 +124,20 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	default:
 		return &Error{"RATHAUS_RATE_LIMITS", fmt.Sprintf("%q is not on or off", v)}
 	}
+	if v := getenv("RATHAUS_TRUSTED_PROXIES"); v != "" {
+		p, err := parseProxies(v)
+		if err != nil {
+			return &Error{"RATHAUS_TRUSTED_PROXIES", fmt.Sprintf("%q is not a comma-separated list of addresses or CIDR prefixes such as 10.0.0.0/8", v)}
+		}
+		c.TrustedProxies = p
+	}
+	switch v := getenv("RATHAUS_DEMO"); v {
+	case "", "0":
+	case "1":
+		c.Demo = true
+	default:
+		return &Error{"RATHAUS_DEMO", fmt.Sprintf("%q is not 1 or 0", v)}
+	}
 	if v := getenv("RATHAUS_TENANT"); v != "" {
 		c.Tenant = v
 	}
@@ -168,6 +190,33 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// parseProxies reads a comma-separated list of CIDR prefixes or single
+// addresses ("10.0.0.0/8, 192.0.2.7").
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, err
+			}
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // ParseInterspersed parses flags that may stand before or after positional

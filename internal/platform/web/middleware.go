@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -111,6 +112,9 @@ type Options struct {
 	// OnCSRF is told about every cross-origin browser request refused by
 	// the CSRF protection (for the audit trail); it must not write a response.
 	OnCSRF func(r *http.Request)
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (ClientFrom).
+	TrustedProxies []netip.Prefix
 }
 
 // Middleware wraps the router with everything every request gets, outermost
@@ -156,12 +160,13 @@ func Middleware(h http.Handler, o Options) http.Handler {
 		id := newRequestID()
 		log := o.Log.With("request_id", id)
 		info := &routeInfo{}
+		client := clientOf(r, o.TrustedProxies)
 		ctx := context.WithValue(context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, log), keyRoute, info)
-		r = r.WithContext(ctx)
+		r = r.WithContext(withClient(ctx, client))
 		sw := &statusWriter{ResponseWriter: w}
 		hdr := sw.Header()
 		hdr.Set("X-Request-Id", id)
-		SecurityHeaders(hdr, r.TLS != nil)
+		SecurityHeaders(hdr, client.HTTPS)
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error("panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -198,7 +203,8 @@ func Middleware(h http.Handler, o Options) http.Handler {
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
-// SecurityHeaders sets the headers every response carries.
+// SecurityHeaders sets the headers every response carries; HSTS whenever
+// the browser used HTTPS (directly or through a trusted proxy).
 func SecurityHeaders(h http.Header, tls bool) {
 	h.Set("Content-Security-Policy", CSP)
 	h.Set("X-Content-Type-Options", "nosniff")
