@@ -337,9 +337,8 @@ func (a formsApplications) SetStatus(tx *database.Tx, tenantID int64, ref, statu
 	return a.f.SetStatus(tx, tenantID, ref, forms.Status(status))
 }
 
-// casePayments is the payments seam of cases: nil until payments exports
-// its request use case (a case step "request_payment" then answers 503).
-func (e *env) casePayments() cases.Payments { return nil }
+// casePayments is the payments seam of cases (payments.go).
+func (e *env) casePayments() cases.Payments { return casePaymentsFor(e) }
 
 // seedDemoCases gives the demo city what case processing needs: the test
 // seal, the dog tax's office mapped to the Steueramt, the dog tax workflow

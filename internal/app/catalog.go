@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"time"
@@ -26,6 +27,27 @@ func mountCatalog(rt *web.Router, e *env, idh *identity.Handler) *catalog.Catalo
 	rt.Example("GET /leistungen/{id}", "/leistungen/"+DemoServiceRef)
 	rt.Example("GET /verwaltung/leistungen/{id}", "/verwaltung/leistungen/"+DemoServiceRef)
 	return c
+}
+
+// catalogHomeLinks: the assistant, for those who would rather be asked.
+func catalogHomeLinks() []HomeLink {
+	return []HomeLink{{Href: "/assistent", TitleKey: "catalog.assistant.title", TextKey: "catalog.home.assistant"}}
+}
+
+// homeCatalog fills the home page's catalog part: the tenant's most used
+// services and life situations (from the cached finder).
+func homeCatalog(r *http.Request, e *env, out *catalog.Home) error {
+	t := identity.TenantFrom(r.Context())
+	if t == nil || e.catalog == nil {
+		*out = catalog.Home{Popular: []catalog.HomeLink{}, LifeSituations: []catalog.HomeLink{}}
+		return nil
+	}
+	h, err := e.catalog.Home(r.Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	*out = h
+	return nil
 }
 
 // missFlushInterval is how often the counts of missed searches are

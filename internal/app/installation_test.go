@@ -234,3 +234,31 @@ func TestMailedLinksComeFromConfiguration(t *testing.T) {
 		}
 	})
 }
+
+// TestMailRequestsAreRateLimited: the reset form refuses a sixth request
+// for one recipient within the hour with 429, Retry-After and an error page;
+// the feedback form a flood from one address.
+func TestMailRequestsAreRateLimited(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	forgot := url.Values{"email": {"kasse@musterstadt.example"}}
+	for i := range identity.MailPerRecipient.Limit {
+		if resp, _ := s.request(t, "POST", "", "/konto/passwort-vergessen", forgot, ""); resp.StatusCode != 303 {
+			t.Fatalf("reset %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp, body := s.request(t, "POST", "", "/konto/passwort-vergessen", forgot, "")
+	if ra, _ := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != 429 || ra < 1 || ra > 3601 || !strings.Contains(body, "Zu viele Anfragen") {
+		t.Errorf("sixth reset: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	checkPage(t, []byte(body), "de")
+	msg := url.Values{"message": {"Kontrast"}}
+	var last int
+	for range 11 {
+		resp, _ := s.request(t, "POST", "", "/barrierefreiheit/feedback", msg, "")
+		last = resp.StatusCode
+	}
+	if last != 429 {
+		t.Errorf("eleventh feedback in an hour: %d, want 429", last)
+	}
+}

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -112,6 +114,24 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 	q := e.jobs()
 	wg.Go(func() { q.Run(jctx, cfg.Workers) })
 	wg.Go(func() { catalogBackground(jctx, e) })
+	sctx, dh := drain(ctx, &ready, cfg.ShutdownDrain, h, log)
+	err = web.Serve(sctx, ln, dh, log, cfg.ShutdownTimeout)
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			stopJobs()
+			wg.Wait()
+			return fmt.Errorf("listen on %s (RATHAUS_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		log.Info("metrics", "addr", mln.Addr().String())
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", e.metrics)
+		wg.Go(func() {
+			if err := web.Serve(ctx, mln, mux, log, cfg.ShutdownTimeout); err != nil {
+				log.Error("metrics listener", "err", err)
+			}
+		})
+	}
 	err = web.Serve(ctx, ln, h, log, cfg.ShutdownTimeout)
 	ready.Store(false)
 	stopJobs()
@@ -142,6 +162,9 @@ func (e *env) jobs() *jobs.Queue {
 	q := jobs.New(e.db, e.log)
 	q.Register(mail.JobKind, mail.JobHandler(e.mail))
 	registerCaseJobs(q, e)
+	registerPayments(q, e)
+	e.registerBlobJobs(context.Background(), q)
+	e.einvoiceJobs(q)
 	return q
 }
 
@@ -149,6 +172,7 @@ func (e *env) jobs() *jobs.Queue {
 func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(e.blobMetrics.collectors()...)
 	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(renderError)
@@ -180,7 +204,12 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 		}
 		fmt.Fprintln(w, "ready")
 	}))
-	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	e.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if e.cfg.MetricsToken != "" {
+		// The installation's metrics are the operator's, not a tenant's:
+		// on the public listener only with the operator's token.
+		rt.Handle("GET /metrics", bearerOnly(e.cfg.MetricsToken, e.metrics))
+	}
 	rt.API(web.Operation{Method: "GET", Path: "/api/v1/openapi.json", ID: "openapi", Tag: "meta", Public: true,
 		Summary: "This OpenAPI document"}, func(w http.ResponseWriter, r *http.Request) error {
 		web.WriteJSON(w, 200, rt.OpenAPI("Rathaus API", Version))
@@ -190,8 +219,11 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	mountCatalog(rt, e, idh)
 	mountForms(rt, e, idh)
 	mountCases(rt, e, idh)
+	mountPayments(rt, e, idh)
+	mountEinvoice(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
 	mountPages(rt, e, idh)
+	mountFeedback(rt, e, idh)
 
 	tenanted := idh.TenantMiddleware(rt)
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -203,7 +235,23 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 		}
 	})
 	return web.Middleware(root, web.Options{Log: e.log, MaxBodyBytes: e.cfg.MaxBodyBytes, Metrics: metrics, Errors: renderError, OnCSRF: e.auditCSRF,
-		TrustedProxies: e.cfg.TrustedProxies}), rt
+		TrustedProxies: e.cfg.TrustedProxies, CredentialCookies: []string{identity.SessionCookie}}), rt
+}
+
+// bearerOnly lets through only requests with Authorization: Bearer token
+// (compared in constant time); others get 401 with WWW-Authenticate.
+func bearerOnly(token string, h http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		if subtle.ConstantTimeCompare(want[:], sum[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			web.WriteProblem(w, r, http.StatusUnauthorized, "the metrics need the operator's token: Authorization: Bearer $RATHAUS_METRICS_TOKEN", nil)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // baseURL is the public address of the request's tenant for links in

@@ -330,8 +330,16 @@ func TestPages(t *testing.T) {
 		ref := hundesteuerRef()
 
 		t.Run("finder", func(t *testing.T) {
-			for _, q := range []string{"", "'; DROP TABLE services; --", "<b>x</b>", strings.Repeat("ä", 3000)} {
-				rec := s.do(t, "GET", hostA, "/leistungen?q="+url.QueryEscape(q), "", "")
+			for _, q := range []string{"", "'; DROP TABLE services; --", "<b>x</b>", strings.Repeat("ä", 3000), "Собака Hund 犬 🐕", "Hund\x00steuer\xff", strings.Repeat("Hund ", 2000), "%00%ff", "\u202eHund"} {
+				rec := s.do(t, "GET", hostA, "/leistungen?q="+url.QueryEscape(q)+"&lebenslage="+url.QueryEscape(q), "", "")
+				if rec.Code != 200 {
+					t.Errorf("q=%.20q with life situation: status %d", q, rec.Code)
+				}
+				rec = s.do(t, "GET", hostA, "/api/v1/services?q="+url.QueryEscape(q), "", "")
+				if rec.Code != 200 {
+					t.Errorf("API q=%.20q: status %d", q, rec.Code)
+				}
+				rec = s.do(t, "GET", hostA, "/leistungen?q="+url.QueryEscape(q), "", "")
 				if rec.Code != 200 {
 					t.Errorf("q=%.20q: status %d", q, rec.Code)
 				}

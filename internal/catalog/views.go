@@ -139,6 +139,19 @@ func (h *Handler) handleFinderPage(w http.ResponseWriter, r *http.Request) error
 		Hits: []FinderHit{}, LifeSituations: []FacetLink{}, Topics: []FacetLink{}, PortalURL: FederalPortal,
 		AssistantURL: "/assistent?" + url.Values{"q": {q}}.Encode(),
 		Contact:      Contact{Name: t.Name, Street: t.Settings.Address.Street, Postcode: t.Settings.Address.Postcode, City: t.Settings.Address.City, Email: t.Settings.MailFrom}}
+	if q == "" && ls != "" {
+		// Browsing a life situation (from the home page): its services.
+		f, err := h.Catalog.Finder(r.Context(), t.ID)
+		if err != nil {
+			return err
+		}
+		v.Searched = true
+		for _, s := range f.ByLifeSituation(ls, MaxLimit) {
+			v.Hits = append(v.Hits, FinderHit{Name: s.Name, URL: serviceURL(s.ID), Summary: s.Summary,
+				AvailabilityKey: availabilityKey(s.Availability), Online: s.Availability.Online(), Federal: s.IsFederal()})
+		}
+		v.Total = len(v.Hits)
+	}
 	if q != "" {
 		f, err := h.Catalog.Finder(r.Context(), t.ID)
 		if err != nil {
@@ -261,7 +274,7 @@ func (h *Handler) handleServicePage(w http.ResponseWriter, r *http.Request) erro
 	v := ServicePage{Ref: s.ID, Name: s.Name, Summary: s.Summary, Prerequisites: s.Prerequisites, Documents: s.RequiredDocuments,
 		FeeText: s.FeeText, LegalBasis: s.LegalBasis, ProcessingTime: s.ProcessingTime, AvailabilityKey: availabilityKey(s.Availability),
 		LeikaKeys: s.LeikaKeys, Bookable: s.Bookable, Minutes: s.AppointmentMinutes, Units: s.Units, Credit: "",
-		DescriptionHTML: template.HTML(s.DescriptionHTML)} // sanitised on import (see Service.DescriptionHTML)
+		DescriptionHTML: template.HTML(s.DescriptionHTML)} // sanitised on every store and read (Service.normalise)
 	if s.DescriptionHTML == "" {
 		v.Paragraphs = plainParagraphs(s.Description)
 	}

@@ -93,10 +93,10 @@ func TestRegisterVerifyLoginResetThroughRealMail(t *testing.T) {
 		if !errors.Is(err, ErrNotVerified) {
 			t.Fatalf("login before verification: %v, want ErrNotVerified", err)
 		}
-		if err := w.s.VerifyEmail(ctx, w.t.ID, tok); err != nil {
+		if err := w.s.VerifyEmail(ctx, w.t.ID, tok, "198.51.100.1"); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.s.VerifyEmail(ctx, w.t.ID, tok); !errors.Is(err, ErrTokenInvalid) {
+		if err := w.s.VerifyEmail(ctx, w.t.ID, tok, "198.51.100.1"); !errors.Is(err, ErrTokenInvalid) {
 			t.Errorf("second use of verification link: %v", err)
 		}
 		cookie, sess, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "PAUL@example.org ", Password: in.Password, Addr: "192.0.2.1"})
@@ -111,10 +111,10 @@ func TestRegisterVerifyLoginResetThroughRealMail(t *testing.T) {
 			t.Errorf("duplicate registration mailed a token: %s", body)
 		}
 		// Reset: unknown address and known address answer the same.
-		if err := w.s.RequestPasswordReset(ctx, w.t, "nobody@example.org", "http://x"); err != nil {
+		if err := w.s.RequestPasswordReset(ctx, w.t, "nobody@example.org", "http://x", "198.51.100.1"); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.s.RequestPasswordReset(ctx, w.t, "paul@example.org", "http://x"); err != nil {
+		if err := w.s.RequestPasswordReset(ctx, w.t, "paul@example.org", "http://x", "198.51.100.1"); err != nil {
 			t.Fatal(err)
 		}
 		reset := linkToken(t, w.deliver(t, 3))
@@ -137,7 +137,7 @@ func TestRegisterVerifyLoginResetThroughRealMail(t *testing.T) {
 			t.Errorf("new password: %v", err)
 		}
 		// Expired reset link.
-		w.s.RequestPasswordReset(ctx, w.t, "paul@example.org", "http://x")
+		w.s.RequestPasswordReset(ctx, w.t, "paul@example.org", "http://x", "198.51.100.1")
 		late := linkToken(t, w.deliver(t, 4))
 		clk.Advance(ResetTokenTTL + time.Minute)
 		if err := w.s.ResetPassword(ctx, w.t.ID, late, "noch-eine-neue-phrase"); !errors.Is(err, ErrTokenInvalid) {
@@ -353,7 +353,7 @@ func TestExportAndDeleteAccount(t *testing.T) {
 		ctx := context.Background()
 		w := newWorld(t, db, clk)
 		w.s.Register(ctx, w.t, RegisterInput{Kind: "citizen", Email: "paul@example.org", Name: "Paul Beispiel", Password: "lange-geheime-phrase"}, "http://x")
-		w.s.VerifyEmail(ctx, w.t.ID, linkToken(t, w.deliver(t, 1)))
+		w.s.VerifyEmail(ctx, w.t.ID, linkToken(t, w.deliver(t, 1)), "198.51.100.1")
 		_, sess, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "paul@example.org", Password: "lange-geheime-phrase"})
 		if err != nil {
 			t.Fatal(err)

@@ -3,7 +3,7 @@ package identity
 import (
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -263,12 +263,11 @@ type passkeyResult struct {
 
 func readPasskeyResult(r *http.Request) (passkeyResult, error) {
 	var res passkeyResult
-	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	if err != nil {
+	if err := web.DecodeJSON(r, &res); err != nil {
 		return res, err
 	}
-	if err := json.Unmarshal(b, &res); err != nil || res.Handle == "" || len(res.Credential) == 0 {
-		return res, web.ErrBadRequest
+	if res.Handle == "" || len(res.Credential) == 0 {
+		return res, fmt.Errorf("%w: handle and credential are required", fault.ErrBadRequest)
 	}
 	return res, nil
 }

@@ -133,7 +133,7 @@ func (s *site) citizen(t *testing.T, email, password string) {
 	if err := s.s.Register(ctx, s.t, RegisterInput{Kind: "citizen", Email: email, Name: "Paul Beispiel", Password: password}, testBase); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.s.VerifyEmail(ctx, s.t.ID, linkToken(t, s.deliver(t, before+1))); err != nil {
+	if err := s.s.VerifyEmail(ctx, s.t.ID, linkToken(t, s.deliver(t, before+1)), "198.51.100.1"); err != nil {
 		t.Fatal(err)
 	}
 }

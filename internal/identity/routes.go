@@ -20,14 +20,14 @@ type Handler struct {
 	// in mails, the eID callback and the passkey origin; nil: derived from
 	// the tenant's first host name or the request.
 	BaseURL func(*http.Request) string
-	// AccountSections add other modules' parts to the account page
-	// (applications, consents), registered by the composition root.
-	AccountSections []AccountSectionFunc
 
 	// DemoHosts are the host names on which the installation's demo city
 	// answers (loopback names and `rathaus demo --host NAME`); nil outside
 	// the demo. Every other tenant answers only its configured hosts.
 	DemoHosts []string
+	// AccountSections add other modules' parts to the account page
+	// (applications, consents), registered by the composition root.
+	AccountSections []AccountSectionFunc
 }
 
 // isDemoHost reports whether host is one of DemoHosts.

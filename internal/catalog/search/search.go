@@ -600,6 +600,29 @@ func (ix *Index) Search(q Query) Result {
 	if len(cands) == 0 {
 		return res
 	}
+	// The city's own service comes before reference entries of the same
+	// matter (LeiKa object): lift it just above the best of them.
+	bestRef := map[string]float32{}
+	for _, c := range cands {
+		if d := &ix.docs[c.doc]; d.Reference && d.Group != "" && c.raw > bestRef[d.Group] {
+			bestRef[d.Group] = c.raw
+		}
+	}
+	if len(bestRef) > 0 {
+		for i := range cands {
+			d := &ix.docs[cands[i].doc]
+			if r, ok := bestRef[d.Group]; ok && !d.Reference && cands[i].raw < r*1.0001 {
+				cands[i].raw = r * 1.0001
+				cands[i].cov = max(cands[i].cov, 0)
+			}
+		}
+	}
+	sort.Slice(cands, func(a, b int) bool {
+		if cands[a].raw != cands[b].raw {
+			return cands[a].raw > cands[b].raw
+		}
+		return cands[a].doc < cands[b].doc
+	})
 	// Only candidates near the best can end up in the result (the floor
 	// below); the rest need no sorting.
 	var best float32
@@ -613,29 +636,6 @@ func (ix *Index) Search(q Query) Result {
 		}
 	}
 	cands = kept
-	// The city's own service comes before reference entries of the same
-	// matter (LeiKa object): lift it just above the best of them.
-	bestRef := map[string]float32{}
-	for _, c := range cands {
-		if d := &ix.docs[c.doc]; d.Reference && d.Group != "" && c.raw > bestRef[d.Group] {
-			bestRef[d.Group] = c.raw
-		}
-	}
-	if len(bestRef) > 0 {
-		for i := range cands {
-			d := &ix.docs[cands[i].doc]
-			if r, ok := bestRef[d.Group]; ok && !d.Reference && cands[i].raw < r*1.0001 && cands[i].raw > r*0.3 {
-				cands[i].raw = r * 1.0001
-				cands[i].cov = max(cands[i].cov, 0)
-			}
-		}
-	}
-	sort.Slice(cands, func(a, b int) bool {
-		if cands[a].raw != cands[b].raw {
-			return cands[a].raw > cands[b].raw
-		}
-		return cands[a].doc < cands[b].doc
-	})
 	// Several reference entries of one matter (a federal object and its
 	// Verrichtungen: "Wohngeld", "Wohngeld Änderung", …) are one answer:
 	// the second and later yield their place to other matters.

@@ -115,6 +115,24 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (ClientFrom).
 	TrustedProxies []netip.Prefix
+	// CredentialCookies name the cookies that sign a browser in (the
+	// session). A response to a request carrying one of them or an
+	// Authorization header is personal: Cache-Control no-store, unless the
+	// handler says otherwise (static assets).
+	CredentialCookies []string
+}
+
+// personal reports whether a request carries credentials.
+func personal(r *http.Request, cookies []string) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	for _, name := range cookies {
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Middleware wraps the router with everything every request gets, outermost
@@ -167,6 +185,11 @@ func Middleware(h http.Handler, o Options) http.Handler {
 		hdr := sw.Header()
 		hdr.Set("X-Request-Id", id)
 		SecurityHeaders(hdr, client.HTTPS)
+		if personal(r, o.CredentialCookies) {
+			// Pages and API answers for a signed-in person are theirs only:
+			// no shared or browser cache keeps them.
+			hdr.Set("Cache-Control", "no-store")
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error("panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
