@@ -238,13 +238,15 @@ func hashToken(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// owner requires a citizen or business acting for themselves.
+// owner requires a person acting for themselves: every account has a
+// mailbox (citizens' and businesses' hold the city's messages; a staff
+// member's is empty); integration tokens have none.
 func owner(p identity.Principal, tenantID int64) error {
 	if err := p.See(tenantID); err != nil {
 		return err
 	}
-	if !p.IsPerson() || (p.Kind != "citizen" && p.Kind != "business") {
-		return fmt.Errorf("mailbox: only citizens and businesses have one: %w", fault.ErrNotFound)
+	if !p.IsPerson() {
+		return fmt.Errorf("mailbox: only persons have one: %w", fault.ErrNotFound)
 	}
 	return nil
 }
