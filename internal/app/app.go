@@ -47,6 +47,7 @@ func commands() map[string]command {
 		"import":   {"import services [FILE] [--source munich|leika|json] [--strict]: into the tenant's catalog", runImport},
 		"export":   {"export services: the tenant's catalog as JSON on stdout", runExport},
 		"catalog":  {"catalog find --json QUERY | catalog bench --json [--leika]", runCatalog},
+		"forms":    {"forms import-fim FILE [--service ID] [--audience citizen,business] [--publish] | forms list", runForms},
 		"payments": {"payments epc-qr --name N --iban I --amount A (--reference RF|--remittance T) --out F.png | camt [--json] FILE | import | remind | export", runPayments},
 		"version":  {"print the version", func(ctx context.Context, io IO, args []string) error { fmt.Fprintln(io.Stdout, Version); return nil }},
 	}
@@ -73,7 +74,7 @@ func Run(ctx context.Context, args []string, io IO) error {
 // valueFlags are the flags that take a value, so that flags may also stand
 // before the command name ("rathaus --data d --json token list").
 var valueFlags = map[string]bool{"addr": true, "data": true, "tenant": true, "role": true, "name": true, "out": true, "status": true, "limit": true, "account": true,
-	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true,
+	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true, "service": true, "audience": true,
 	"iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true}
 
 // splitCommand finds the command name (the first positional argument) and

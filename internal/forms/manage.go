@@ -391,3 +391,78 @@ func (s *Service) FormOfService(ctx context.Context, tenantID int64, serviceID s
 	}
 	return r, err
 }
+
+// NewVersion stores def as a new draft version latest+1, whatever the
+// newest version is (an import makes a new version each time).
+func (s *Service) NewVersion(ctx context.Context, p identity.Principal, tenantID int64, formRef string, def *Definition) (int, error) {
+	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+		return 0, err
+	}
+	if err := def.Check(); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		id, _, err := formRow(tx, tenantID, formRef)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM form_versions WHERE form_id = $1`, id).Scan(&n); err != nil {
+			return err
+		}
+		n++
+		vi, err := insertVersion(tx, tenantID, id, n, def, p.Ref)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE forms SET updated_at = $1 WHERE id = $2`, tx.Now(), id); err != nil {
+			return err
+		}
+		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "form.version.create", ObjectType: "form", ObjectRef: formRef,
+			After: map[string]any{"version": n, "sha256": vi.SHA256}})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("new version of %s: %w", formRef, err)
+	}
+	return n, nil
+}
+
+// FIMImport says where an imported FIM schema goes.
+type FIMImport struct {
+	ServiceID string   // the catalog service of a new form ("" : assign later)
+	Audience  []string // who may apply (FIM does not say)
+}
+
+// ImportFIMDraft imports a FIM schema as a draft: the tenant's form of that
+// schema gets a new draft version, or a new form is created. It returns
+// the import report with the form and version.
+func (s *Service) ImportFIMDraft(ctx context.Context, p identity.Principal, tenantID int64, data []byte, opt FIMImport) (*ImportReport, error) {
+	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+		return nil, err
+	}
+	def, rep, err := ImportFIM(data)
+	if err != nil {
+		return rep, fmt.Errorf("%w: %v", fault.ErrBadRequest, err)
+	}
+	def.Audience = opt.Audience
+	source := "fim:" + rep.FIMID
+	var formRef string
+	err = s.DB.R.QueryRowContext(ctx, `SELECT ref FROM forms WHERE tenant_id = $1 AND source = $2 ORDER BY id LIMIT 1`, tenantID, source).Scan(&formRef)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		f, err := s.CreateForm(ctx, p, tenantID, NewForm{ServiceID: opt.ServiceID, Name: rep.Title, Channel: ChannelOnline, Source: source, Def: def})
+		if err != nil {
+			return rep, err
+		}
+		rep.Form, rep.Version = f.Ref, 1
+	case err != nil:
+		return rep, err
+	default:
+		n, err := s.NewVersion(ctx, p, tenantID, formRef, def)
+		if err != nil {
+			return rep, err
+		}
+		rep.Form, rep.Version = formRef, n
+	}
+	return rep, nil
+}
