@@ -38,17 +38,21 @@ func commands() map[string]command {
 		"serve":    {"serve the web site and API (no demo data)", runServe},
 		"demo":     {"migrate, seed the demo city Musterstadt if absent, and serve", runDemo},
 		"migrate":  {"apply pending database migrations", runMigrate},
+		"tenant":   {"municipalities: tenant create --slug SLUG --name NAME --host HOST --admin-email EMAIL [--state BY] [--public-url URL] | tenant list", runTenant},
 		"token":    {"API tokens: token create --role ROLE --name NAME | token create --account EMAIL | token list | token revoke ID", runToken},
 		"audit":    {"audit trail: audit verify | audit list", runAudit},
 		"jobs":     {"background jobs: jobs list [--status dead] | jobs retry KIND KEY", runJobs},
-		"backup":   {"backup --out FILE: database and blobs into one archive", runBackup},
+		"backup":   {"backup --out FILE [--blobs-by-reference]: database and blobs into one archive", runBackup},
 		"restore":  {"restore FILE: into an empty data directory / database", runRestore},
+		"blobs":    {"blob store: blobs verify | blobs migrate --to URL [--from URL] | blobs collect", runBlobs},
 		"einvoice": {"e-invoices: einvoice validate [--json] PATH...", runEinvoice},
 		"import":   {"import services [FILE] [--source munich|leika|json] [--strict]: into the tenant's catalog", runImport},
 		"export":   {"export services: the tenant's catalog as JSON on stdout", runExport},
 		"catalog":  {"catalog find --json QUERY | catalog bench --json [--leika]", runCatalog},
 		"forms":    {"forms import-fim FILE [--service ID] [--audience citizen,business] [--publish] | forms list", runForms},
 		"payments": {"payments epc-qr --name N --iban I --amount A (--reference RF|--remittance T) --out F.png | camt [--json] FILE | import | remind | export", runPayments},
+		"loadtest": {"loadtest submissions --url URL [--url URL2] --clients N --duration D [--token T] [--data DIR | --database-url U]", runLoadtests},
+		"records":  {"e-files: records list [--json] [--closed] [--due DAY] | records export REF --out FILE.zip (xdomea 3.0.0)", runRecords},
 		"version":  {"print the version", func(ctx context.Context, io IO, args []string) error { fmt.Fprintln(io.Stdout, Version); return nil }},
 	}
 }
@@ -74,8 +78,10 @@ func Run(ctx context.Context, args []string, io IO) error {
 // valueFlags are the flags that take a value, so that flags may also stand
 // before the command name ("rathaus --data d --json token list").
 var valueFlags = map[string]bool{"addr": true, "data": true, "tenant": true, "role": true, "name": true, "out": true, "status": true, "limit": true, "account": true,
+	"host": true, "slug": true, "admin-email": true, "admin-name": true, "state": true, "public-url": true,
 	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true, "service": true, "audience": true,
-	"iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true}
+	"iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true,
+	"to": true, "from": true, "grace": true}
 
 // splitCommand finds the command name (the first positional argument) and
 // returns the other arguments in order.

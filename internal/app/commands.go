@@ -254,8 +254,10 @@ func runJobs(ctx context.Context, io IO, args []string) error {
 
 func runBackup(ctx context.Context, io IO, args []string) error {
 	var out string
+	var byRef bool
 	e, pos, err := openCmd(ctx, "backup", args, io, func(fs *flag.FlagSet) {
 		fs.StringVar(&out, "out", "", "archive `file` to write (.tar.gz)")
+		fs.BoolVar(&byRef, "blobs-by-reference", false, "list the blobs (SHA-256, size) instead of copying them; restore checks them in the store")
 	})
 	if err != nil {
 		return err
@@ -269,7 +271,7 @@ func runBackup(ctx context.Context, io IO, args []string) error {
 		return cli.Usagef("backup: cannot write %s: %v", out, err)
 	}
 	defer os.Remove(tmp.Name())
-	m, err := backup.Create(ctx, e.db, e.blobs, tmp)
+	m, err := backup.CreateWith(ctx, e.db, e.blobs.Backend(), tmp, backup.Options{BlobsByReference: byRef})
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -293,7 +295,11 @@ func summary(io IO, cfg config.Config, msg string, m *backup.Manifest) error {
 	for _, t := range m.Tables {
 		rows += t.Rows
 	}
-	fmt.Fprintf(io.Stdout, "%s: %d tables, %d rows, %d blobs (%s, schema %d)\n", msg, len(m.Tables), rows, m.Blobs, m.Dialect, m.Version)
+	ref := ""
+	if m.BlobsByReference {
+		ref = " by reference"
+	}
+	fmt.Fprintf(io.Stdout, "%s: %d tables, %d rows, %d blobs%s, %d bytes (%s, schema %d)\n", msg, len(m.Tables), rows, m.Blobs, ref, m.BlobBytes, m.Dialect, m.Version)
 	return nil
 }
 
@@ -311,7 +317,7 @@ func runRestore(ctx context.Context, io IO, args []string) error {
 		return cli.Usagef("restore: %v", err)
 	}
 	defer f.Close()
-	m, err := backup.Restore(ctx, e.db, e.blobs, f)
+	m, err := backup.Restore(ctx, e.db, e.blobs.Backend(), f)
 	if err != nil {
 		return err
 	}

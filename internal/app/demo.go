@@ -49,7 +49,7 @@ const DemoIntegrationToken = "rh_demo_integration_musterstadt"
 
 func demoTenant() identity.Tenant {
 	return identity.Tenant{
-		Slug: DemoSlug, Name: "Musterstadt", IsDefault: true,
+		Slug: DemoSlug, Name: "Musterstadt", IsDefault: true, IsDemo: true,
 		Settings: identity.Settings{
 			FederalState: "BY",
 			Address:      identity.Address{Street: "Marktplatz 1", Postcode: "91052", City: "Musterstadt"},
@@ -120,7 +120,7 @@ func seedDemo(ctx context.Context, e *env) (bool, error) {
 type demoModule func(ctx context.Context, e *env, t *identity.Tenant) (lines []string, err error)
 
 // demoModules run in order after the city, its staff and its catalog exist.
-var demoModules = []demoModule{seedDemoForms}
+var demoModules = []demoModule{seedDemoForms, seedDemoCases, seedDemoPayments}
 
 func runDemo(ctx context.Context, io IO, args []string) error {
 	return serve(ctx, io, args, "demo", func(ctx context.Context, e *env) (func(), error) {

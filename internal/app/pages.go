@@ -4,15 +4,19 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/catalog"
+	"github.com/rathaus/rathaus/internal/feedback"
 	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/mailbox"
+	"github.com/rathaus/rathaus/internal/payments"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
 	"github.com/rathaus/rathaus/internal/platform/web"
+	"github.com/rathaus/rathaus/internal/records"
 )
 
 // site is the web shell: catalogs, assets and templates, parsed once — when
@@ -36,7 +40,16 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), forms.Messages()} {
+	for _, domain := range []fs.FS{
+		identity.Messages,
+		catalog.Messages(),
+		feedback.Messages(),
+		forms.Messages(),
+		cases.Messages(),
+		mailbox.Messages(),
+		records.Messages(),
+		payments.Messages(),
+	} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
 		}
@@ -49,7 +62,16 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, forms.AddTemplates} {
+	for _, add := range []func(*web.Renderer) error{
+		identity.AddPages,
+		catalog.AddTemplates,
+		feedback.AddTemplates,
+		forms.AddTemplates,
+		cases.AddTemplates,
+		mailbox.AddTemplates,
+		records.AddTemplates,
+		payments.AddTemplates,
+	} {
 		if err := add(r); err != nil {
 			panic(err)
 		}
@@ -61,9 +83,12 @@ func mustSite() *shellSite {
 		web.NavEntry{Href: "/leistungen", Key: "catalog.finder.title"},
 		web.NavEntry{Href: "/assistent", Key: "catalog.assistant.title"},
 		web.NavEntry{Href: "/antraege", Key: "forms.applications.title"},
+		web.NavEntry{Href: "/postfach", Key: "mailbox.nav"},
 		web.NavEntry{Href: "/konto", Key: "identity.account.title"})
 	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
+		web.NavEntry{Href: "/verwaltung/vorgaenge", Key: "cases.nav"}, web.NavEntry{Href: "/verwaltung/akten", Key: "records.nav"},
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
+		web.NavEntry{Href: "/verwaltung/zahlungen", Key: "payments.nav.finance"},
 		web.NavEntry{Href: "/verwaltung/einheiten", Key: "identity.units.title"},
 		web.NavEntry{Href: "/verwaltung/mitarbeitende", Key: "identity.staff.title"},
 		web.NavEntry{Href: "/verwaltung/tokens", Key: "identity.tokens.title"},
@@ -88,13 +113,8 @@ func mountPages(rt *web.Router, e *env, idh *identity.Handler) {
 	rt.HandleFunc("GET /{$}", p.handleHome)
 	rt.HandleFunc("GET /impressum", p.handleLegal("legal.imprint.title", func(l identity.Legal) string { return l.Imprint }))
 	rt.HandleFunc("GET /datenschutz", p.handleLegal("legal.privacy.title", func(l identity.Legal) string { return l.Privacy }))
-	rt.HandleFunc("GET /barrierefreiheit", p.handleAccessibility)
-	rt.HandleFunc("GET /barrierefreiheit/feedback", p.handleFeedbackGet)
-	rt.HandleFunc("POST /barrierefreiheit/feedback", p.handleFeedback)
-	rt.HandleFunc("GET /barrierefreiheit/danke", p.handleFeedbackThanks)
 	rt.HandleFunc("GET /verwaltung", p.handleStaff)
 	rt.HandleFunc("POST /sprache", handleLanguage)
-	p.feedbackAPI(rt)
 }
 
 // shellFor fills the layout's data from the request's tenant.
@@ -106,14 +126,20 @@ func shellFor(r *http.Request) web.Shell {
 	return web.Shell{Tenant: name}
 }
 
-// HomePage is the view model of the home page.
+// HomePage is the view model of the home page: the question first (the
+// finder's search box), then what the catalog and the modules offer.
 type HomePage struct {
 	Street, Postcode, City string
 	Today                  time.Time
+	Catalog                catalog.Home
+	Links                  []HomeLink // from homeLinkSets (home.go)
 }
 
 func (p *pages) handleHome(w http.ResponseWriter, r *http.Request) error {
-	v := HomePage{Today: p.env.db.Clock.Now()}
+	v := HomePage{Today: p.env.db.Clock.Now(), Links: homeLinks()}
+	if err := homeCatalog(r, p.env, &v.Catalog); err != nil {
+		return err
+	}
 	if t := identity.TenantFrom(r.Context()); t != nil {
 		a := t.Settings.Address
 		v.Street, v.Postcode, v.City = a.Street, a.Postcode, a.City
@@ -137,27 +163,8 @@ func (p *pages) handleLegal(titleKey string, text func(identity.Legal) string) w
 			body = text(t.Settings.Legal)
 		}
 		return p.site.r.Render(w, r, http.StatusOK, "legal", shellFor(r),
-			LegalPage{TitleKey: titleKey, TextLang: string(i18n.De), Paragraphs: paragraphs(body)})
+			LegalPage{TitleKey: titleKey, TextLang: string(i18n.De), Paragraphs: web.Paragraphs(body)})
 	}
-}
-
-// paragraphs splits a plain text at blank lines into paragraphs and each
-// paragraph into its lines; the template escapes every line.
-func paragraphs(s string) [][]string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	var out [][]string
-	for _, block := range strings.Split(s, "\n\n") {
-		var lines []string
-		for _, l := range strings.Split(block, "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				lines = append(lines, l)
-			}
-		}
-		if len(lines) > 0 {
-			out = append(out, lines)
-		}
-	}
-	return out
 }
 
 // handleLanguage keeps the visitor's language choice in a cookie and sends
@@ -171,7 +178,7 @@ func handleLanguage(w http.ResponseWriter, r *http.Request) error {
 	next := web.SafeRedirectPath(r.PostForm.Get("next"))
 	if l, ok := i18n.Parse(r.PostForm.Get("lang")); ok {
 		http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(l), Path: "/",
-			MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+			MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: web.ClientFrom(r).HTTPS})
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil

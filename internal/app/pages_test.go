@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/html"
 
+	"github.com/rathaus/rathaus/internal/feedback"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
@@ -30,16 +31,16 @@ import (
 // with values that reach every branch worth rendering.
 func shellViewModels() map[string][]any {
 	invalid := web.Form{Values: url.Values{"message": {"<script>x</script>"}, "email": {"kaputt"}}}
-	invalid.Fail("message", "feedback-message", "feedback.error.message_too_long")
-	invalid.Fail("email", "feedback-email", "feedback.error.email_invalid")
+	invalid.Errors = append(invalid.Errors, web.FieldError{Field: "message", ID: "feedback-message", Message: "fault.too_long", Args: map[string]any{"max": 5000}})
+	invalid.Fail("email", "feedback-email", "fault.invalid_email")
 	legal := [][]string{{"Stadt Musterstadt", "Marktplatz 1"}, {"<b>nicht fett</b>"}}
 	return map[string][]any{
-		"home":            {HomePage{Street: "Marktplatz 1", Postcode: "91052", City: "Musterstadt", Today: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}, HomePage{}},
-		"error":           {errorPage(404), errorPage(403), errorPage(413), errorPage(422), errorPage(500), errorPage(418), errorPage(503)},
-		"legal":           {LegalPage{TitleKey: "legal.imprint.title", TextLang: "de", Paragraphs: legal}, LegalPage{TitleKey: "legal.privacy.title", TextLang: "de"}},
-		"accessibility":   {AccessibilityPage{TextLang: "de", Paragraphs: legal}, AccessibilityPage{TextLang: "de", Form: invalid}},
-		"feedback_thanks": {FeedbackThanksPage{}},
-		"staff":           {StaffPage{}, StaffPage{Name: "Frau <Müller>", RoleKeys: []string{"identity.role.case_worker", "identity.role.unit_head"}, Tasks: tasksFor(identity.Principal{Roles: []identity.Role{identity.RoleAdmin}})}},
+		"home":                   {HomePage{Street: "Marktplatz 1", Postcode: "91052", City: "Musterstadt", Today: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Catalog: homeCatalogExample(), Links: homeLinks()}, HomePage{}},
+		"error":                  {errorPage(404), errorPage(403), errorPage(413), errorPage(422), errorPage(500), errorPage(418), errorPage(503)},
+		"legal":                  {LegalPage{TitleKey: "legal.imprint.title", TextLang: "de", Paragraphs: legal}, LegalPage{TitleKey: "legal.privacy.title", TextLang: "de"}},
+		"feedback.accessibility": {feedback.AccessibilityPage{TextLang: "de", Paragraphs: legal}, feedback.AccessibilityPage{TextLang: "de", Form: invalid}},
+		"feedback.thanks":        {feedback.ThanksPage{}},
+		"staff":                  {StaffPage{}, StaffPage{Name: "Frau <Müller>", RoleKeys: []string{"identity.role.case_worker", "identity.role.unit_head"}, Tasks: tasksFor(identity.Principal{Roles: []identity.Role{identity.RoleAdmin}})}},
 	}
 }
 
@@ -62,7 +63,7 @@ func TestShellTemplatesRenderTheirViewModels(t *testing.T) {
 					if ep, ok := vm.(ErrorPage); ok {
 						status = ep.Code
 					}
-					if ap, ok := vm.(AccessibilityPage); ok && ap.Form.Invalid() {
+					if ap, ok := vm.(feedback.AccessibilityPage); ok && ap.Form.Invalid() {
 						status = 422
 					}
 					var buf bytes.Buffer
@@ -216,47 +217,13 @@ func TestErrorPagesNeverShowInternalText(t *testing.T) {
 }
 
 func TestParagraphs(t *testing.T) {
-	got := paragraphs("Stadt Musterstadt\r\nMarktplatz 1\n\n\n  Zweiter Absatz  \n\n")
+	got := web.Paragraphs("Stadt Musterstadt\r\nMarktplatz 1\n\n\n  Zweiter Absatz  \n\n")
 	want := [][]string{{"Stadt Musterstadt", "Marktplatz 1"}, {"Zweiter Absatz"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("paragraphs (-want +got):\n%s", diff)
 	}
-	if got := paragraphs(" \n \n"); got != nil {
+	if got := web.Paragraphs(" \n \n"); got != nil {
 		t.Errorf("blank text gave %q", got)
-	}
-}
-
-func TestValidateFeedback(t *testing.T) {
-	long := func(n int) string { return strings.Repeat("ä", n) }
-	tests := []struct {
-		name   string
-		values url.Values
-		want   []string // fields with errors, in page order
-	}{
-		{"message only", url.Values{"message": {"Kontrast zu schwach"}}, nil},
-		{"all fields", url.Values{"message": {"x"}, "page": {"/impressum"}, "name": {"Paul"}, "email": {"paul@example.org"}}, nil},
-		{"empty", url.Values{}, []string{"message"}},
-		{"blank message", url.Values{"message": {"  \n "}}, []string{"message"}},
-		{"message at limit", url.Values{"message": {long(5000)}}, nil},
-		{"message too long", url.Values{"message": {long(5001)}}, []string{"message"}},
-		{"everything wrong", url.Values{"page": {long(501)}, "name": {long(201)}, "email": {"paul"}}, []string{"message", "page", "name", "email"}},
-		{"email with name part", url.Values{"message": {"x"}, "email": {"Paul <paul@example.org>"}}, []string{"email"}},
-		{"email without domain dot", url.Values{"message": {"x"}, "email": {"paul@localhost"}}, []string{"email"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, f := validateFeedback(web.Form{Values: tt.values}, i18n.De)
-			var got []string
-			for _, e := range f.Errors {
-				got = append(got, e.Field)
-				if !site().cat.Has(i18n.De, e.Message) || !site().cat.Has(i18n.En, e.Message) {
-					t.Errorf("message key %q not in both catalogs", e.Message)
-				}
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("invalid fields (-want +got):\n%s", diff)
-			}
-		})
 	}
 }
 
@@ -367,7 +334,7 @@ func TestShellPages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := listFeedback(context.Background(), db, tn.ID, 10)
+			got, err := (&feedback.Service{DB: db}).List(context.Background(), identity.System(tn.ID), tn.ID, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -378,14 +345,14 @@ func TestShellPages(t *testing.T) {
 				t.Errorf("created at %v", got[0].CreatedAt)
 			}
 			got[0].Ref, got[0].CreatedAt = "", time.Time{}
-			want := Feedback{Message: form.Get("message"), Page: "/impressum", Name: "Paul", Email: "paul@example.org", Lang: i18n.En}
+			want := feedback.Feedback{Message: form.Get("message"), Page: "/impressum", Name: "Paul", Email: "paul@example.org", Lang: i18n.En}
 			if diff := cmp.Diff(want, got[0]); diff != "" {
 				t.Errorf("stored feedback (-want +got):\n%s", diff)
 			}
 		})
 
 		t.Run("feedback for the admin", func(t *testing.T) {
-			var list []Feedback
+			var list []feedback.Feedback
 			for _, tt := range []struct {
 				token  string
 				status int
@@ -463,6 +430,7 @@ func TestTooLargeIsAnErrorPage(t *testing.T) {
 	if _, err := seedDemo(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
+	e.demoHosts = []string{"example.com"} // httptest's host
 	h, _ := e.handler(nil)
 	body := "message=" + strings.Repeat("x", 2<<10)
 	for _, declared := range []bool{true, false} {
@@ -501,6 +469,7 @@ func TestPageWeightBudget(t *testing.T) {
 	if _, err := seedDemo(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
+	e.demoHosts = []string{"example.com"} // httptest's host
 	h, rt := e.handler(nil)
 	fetch := func(u string) (int, []byte, http.Header) {
 		r := httptest.NewRequest("GET", u, nil)

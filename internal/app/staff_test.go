@@ -159,3 +159,47 @@ func TestPersonalTokensInTheDemo(t *testing.T) {
 		}
 	})
 }
+
+// TestPersonalAnswersAreNeverStored: every page and API answer for a
+// signed-in person or a token is Cache-Control no-store; so are pages
+// holding a link's secret; public pages and the public catalog API are not.
+func TestPersonalAnswersAreNeverStored(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	session := identity.SessionCookie + "=" + signIn(t, s, DemoCitizen.Email, DemoPassword)
+	staff := identity.SessionCookie + "=" + signIn(t, s, "admin@musterstadt.example", DemoPassword)
+	for _, tt := range []struct {
+		path, cookie, token string
+		noStore             bool
+	}{
+		{"/", "", "", false},
+		{"/leistungen", "", "", false},
+		{"/api/v1/services?q=hund", "", "", false},
+		{"/konto/passwort-neu?token=abc", "", "", true},
+		{"/konto/bestaetigen?token=abc", "", "", true},
+		{"/", session, "", true},
+		{"/konto", session, "", true},
+		{"/konto/daten.json", session, "", true},
+		{"/leistungen/" + DemoServiceRef, session, "", true},
+		{"/verwaltung", staff, "", true},
+		{"/verwaltung/mitarbeitende", staff, "", true},
+		{"/api/v1/me", "", DemoToken("citizen"), true},
+		{"/api/v1/tenant/settings", "", DemoToken(identity.RoleAdmin), true},
+		{"/api/v1/services?q=hund", "", DemoToken(identity.RoleAdmin), true},
+		{"/api/v1/tokens", "", "", true}, // a 401 problem
+	} {
+		hdr := []string{}
+		if tt.token != "" {
+			hdr = append(hdr, "Authorization", "Bearer "+tt.token)
+		}
+		resp, _ := s.request(t, "GET", "", tt.path, nil, tt.cookie, hdr...)
+		if got := resp.Header.Get("Cache-Control") == "no-store"; got != tt.noStore {
+			t.Errorf("GET %s (cookie %v, token %v): %d, Cache-Control %q, want no-store %v", tt.path, tt.cookie != "", tt.token != "", resp.StatusCode, resp.Header.Get("Cache-Control"), tt.noStore)
+		}
+	}
+	// Static assets stay cacheable for everybody.
+	resp, _ := s.request(t, "GET", "", site().assets.URL("kern.css"), nil, session)
+	if !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("kern.css with a session: Cache-Control %q", resp.Header.Get("Cache-Control"))
+	}
+}

@@ -2,8 +2,11 @@ package catalog
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 )
 
 // FuzzImport feeds arbitrary bytes to every importer: no panics, and either
@@ -52,12 +55,34 @@ func FuzzSanitizeHTML(f *testing.F) {
 				t.Fatalf("sanitizeHTML kept %q: %q", bad, out)
 			}
 		}
-		// every remaining tag is allow-listed
-		scanHTML(out, func(string) {}, func(tg htmlTag) {
-			if !allowedTags[tg.name] {
-				t.Fatalf("tag %q survived in %q", tg.name, out)
+		// Every remaining tag is allow-listed and carries no attribute but
+		// an http(s) href on a link (read with a real HTML tokenizer).
+		allowed := map[string]bool{"p": true, "br": true, "ul": true, "ol": true, "li": true, "strong": true, "em": true, "b": true, "i": true, "h3": true, "h4": true, "a": true}
+		z := html.NewTokenizer(strings.NewReader(out))
+		for {
+			tt := z.Next()
+			if tt == html.ErrorToken {
+				break
 			}
-		})
+			if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+				continue
+			}
+			tok := z.Token()
+			if !allowed[tok.Data] {
+				t.Fatalf("tag %q survived in %q", tok.Data, out)
+			}
+			for _, a := range tok.Attr {
+				switch {
+				case tok.Data == "a" && a.Key == "href":
+					if u, err := url.Parse(a.Val); err != nil || u.Scheme != "http" && u.Scheme != "https" {
+						t.Fatalf("link to %q survived in %q", a.Val, out)
+					}
+				case tok.Data == "a" && a.Key == "rel":
+				default:
+					t.Fatalf("attribute %s on %s survived in %q", a.Key, tok.Data, out)
+				}
+			}
+		}
 		_ = htmlToText(in)
 	})
 }

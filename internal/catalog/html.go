@@ -2,10 +2,14 @@ package catalog
 
 import (
 	"html"
-	"net/url"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	nethtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // htmlTag is one tag found by scanHTML.
@@ -135,79 +139,53 @@ func tidyText(s string) string {
 	return strings.Join(out, "\n")
 }
 
-var allowedTags = map[string]bool{
-	"p": true, "br": true, "ul": true, "ol": true, "li": true, "strong": true,
-	"em": true, "b": true, "i": true, "a": true, "h3": true, "h4": true,
-}
+// richTextPolicy is the allow-list for stored rich text (a service's
+// description): paragraphs, lists, emphasis, small headings and links to
+// http(s) addresses — no attributes besides href, no script, style, event
+// handler, image or javascript: URL. bluemonday's policies are safe for
+// concurrent use once built.
+var richTextPolicy = sync.OnceValue(func() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements("p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "h3", "h4")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowURLSchemes("http", "https")
+	p.RequireParseableURLs(true)
+	p.AllowRelativeURLs(false)
+	p.RequireNoFollowOnFullyQualifiedLinks(false)
+	p.AddTargetBlankToFullyQualifiedLinks(false)
+	p.RequireNoReferrerOnFullyQualifiedLinks(true)
+	return p
+})
 
-// sanitizeHTML keeps only allow-listed tags without attributes (except an
-// http(s) href on links), re-escapes text and closes what it opened. The
-// result is safe to insert into a page.
+// sanitizeHTML runs rich text through the allow-list (richTextPolicy). Every
+// path that stores a service passes it (Service.normalise, on import, API
+// and page edits), and so does every read of a stored service, so no stored
+// HTML reaches a page without the policy. The result is safe to insert
+// into a page.
 func sanitizeHTML(src string) string {
-	var b strings.Builder
-	var open []string
-	scanHTML(src, func(s string) {
-		b.WriteString(html.EscapeString(html.UnescapeString(s)))
-	}, func(t htmlTag) {
-		if !allowedTags[t.name] {
-			return
-		}
-		if t.closing {
-			for i := len(open) - 1; i >= 0; i-- {
-				if open[i] == t.name {
-					for j := len(open) - 1; j >= i; j-- {
-						b.WriteString("</" + open[j] + ">")
-					}
-					open = open[:i]
-					break
-				}
-			}
-			return
-		}
-		if t.name == "br" {
-			b.WriteString("<br>")
-			return
-		}
-		if t.name == "a" {
-			href := attrValue(t.attrs, "href")
-			u, err := url.Parse(href)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				b.WriteString("<a>")
-			} else {
-				b.WriteString(`<a href="` + html.EscapeString(u.String()) + `" rel="noopener">`)
-			}
-		} else {
-			b.WriteString("<" + t.name + ">")
-		}
-		open = append(open, t.name)
-	})
-	for i := len(open) - 1; i >= 0; i-- {
-		b.WriteString("</" + open[i] + ">")
+	if strings.TrimSpace(src) == "" {
+		return ""
 	}
-	return strings.TrimSpace(strings.NewReplacer("\u200b", "", "\r", "").Replace(b.String()))
+	out := balanced(richTextPolicy().Sanitize(src))
+	return strings.TrimSpace(strings.NewReplacer("\u200b", "", "\r", "").Replace(out))
 }
 
-// attrValue extracts a quoted or bare attribute from raw tag text.
-func attrValue(attrs, name string) string {
-	low := strings.ToLower(attrs)
-	i := strings.Index(low, name+"=")
-	if i < 0 {
-		return ""
+// balanced parses sanitised markup as the content of a <div> and writes it
+// back, so every element it opens is closed inside it: an unclosed <a> or
+// <strong> would otherwise spill into the page after the description.
+func balanced(s string) string {
+	ctx := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := nethtml.ParseFragment(strings.NewReader(s), ctx)
+	if err != nil {
+		return nethtml.EscapeString(s)
 	}
-	v := attrs[i+len(name)+1:]
-	if v == "" {
-		return ""
-	}
-	if q := v[0]; q == '"' || q == '\'' {
-		if j := strings.IndexByte(v[1:], q); j >= 0 {
-			return html.UnescapeString(v[1 : j+1])
+	var b strings.Builder
+	for _, n := range nodes {
+		if err := nethtml.Render(&b, n); err != nil {
+			return nethtml.EscapeString(s)
 		}
-		return ""
 	}
-	if j := strings.IndexAny(v, " \t\n>"); j >= 0 {
-		v = v[:j]
-	}
-	return html.UnescapeString(v)
+	return b.String()
 }
 
 // summarize returns the first sentences of plain text, at most about max

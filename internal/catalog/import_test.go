@@ -368,7 +368,12 @@ func TestHTML(t *testing.T) {
 		{
 			in:   `<p onclick="x()">a<script>alert(1)</script><a href="javascript:alert(1)">b</a><a href="https://x.de/?a=1&amp;b=2" target="_blank">c</a>`,
 			text: "abc",
-			safe: `<p>a<a>b</a><a href="https://x.de/?a=1&amp;b=2" rel="noopener">c</a></p>`,
+			safe: `<p>ab<a href="https://x.de/?a=1&amp;b=2" rel="noreferrer">c</a></p>`,
+		},
+		{
+			in:   `<strong>offen <a href="https://x.de">weiter`,
+			text: "offen weiter",
+			safe: `<strong>offen <a href="https://x.de" rel="noreferrer">weiter</a></strong>`,
 		},
 		{
 			in:   `<img src=x onerror=alert(1)>1 < 2 &lt;b&gt;`,

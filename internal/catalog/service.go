@@ -210,6 +210,7 @@ func (s *Service) Validate() error {
 
 // normalise fills defaults so that stored and exported services look alike.
 func (s *Service) normalise() {
+	s.DescriptionHTML = sanitizeHTML(s.DescriptionHTML)
 	if s.LeikaKeys == nil {
 		s.LeikaKeys = []string{}
 	}

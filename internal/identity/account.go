@@ -21,6 +21,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/jobs"
 	rmail "github.com/rathaus/rathaus/internal/platform/mail"
+	"github.com/rathaus/rathaus/internal/platform/ratelimit"
 	"github.com/rathaus/rathaus/internal/platform/ref"
 )
 
@@ -59,85 +60,6 @@ const (
 // start-up.
 var dummyHash = sync.OnceValue(func() string { return HashPassword("no-such-account-dummy") })
 
-// LoginInput is a password login attempt.
-type LoginInput struct {
-	Email, Password, TOTP string
-	Addr                  string // client address for throttling
-}
-
-// Login checks a password (and TOTP for staff who enrolled it) and starts a
-// session. Failures are counted (throttling shared by all processes) and
-// audited.
-func (s *Service) Login(ctx context.Context, tenantID int64, in LoginInput) (string, *Session, error) {
-	email := strings.ToLower(strings.TrimSpace(in.Email))
-	akey, ikey := accountKey(tenantID, email), addressKey(tenantID, in.Addr)
-	var token string
-	var result error
-	var accountID int64
-	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
-		locked, err := throttled(tx, akey, ikey)
-		if err != nil {
-			return err
-		}
-		if locked {
-			result = ErrThrottled
-			return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: "anonymous", Action: "login.throttled", ObjectType: "account", ObjectRef: akey[len(akey)-8:]})
-		}
-		var ref, kind, hash, secret string
-		var verified sql.NullTime
-		err = tx.QueryRowContext(ctx, `SELECT id, ref, kind, password_hash, totp_secret, email_verified_at FROM accounts WHERE tenant_id = $1 AND email = $2 AND deleted_at IS NULL`, tenantID, email).
-			Scan(&accountID, &ref, &kind, &hash, &secret, &verified)
-		if errors.Is(err, sql.ErrNoRows) {
-			CheckPassword(dummyHash(), in.Password)
-			result = ErrBadCredentials
-		} else if err != nil {
-			return err
-		} else if hash == "" || !CheckPassword(hash, in.Password) {
-			result = ErrBadCredentials
-		} else if kind != "staff" && !verified.Valid {
-			result = ErrNotVerified
-		} else if secret != "" {
-			if in.TOTP == "" {
-				result = ErrTOTPRequired
-			} else if ok, _ := totp.ValidateCustom(strings.TrimSpace(in.TOTP), secret, tx.Now(), totpOpts); !ok {
-				result = ErrBadCredentials
-			}
-		}
-		if result != nil {
-			if errors.Is(result, ErrTOTPRequired) {
-				return nil // the password was right; ask for the code without counting a failure
-			}
-			if err := recordFailure(tx, akey, MaxAccountFailures); err != nil {
-				return err
-			}
-			if err := recordFailure(tx, ikey, MaxAddressFailures); err != nil {
-				return err
-			}
-			actor := "anonymous"
-			if ref != "" {
-				actor = ref
-			}
-			return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: actor, Action: "login.failed", ObjectType: "account", ObjectRef: ref})
-		}
-		if err := clearFailures(tx, akey); err != nil {
-			return err
-		}
-		token, err = startSession(tx, tenantID, accountID, TrustNone, "password")
-		if err != nil {
-			return err
-		}
-		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: ref, Action: "login", ObjectType: "account", ObjectRef: ref})
-	})
-	if err != nil {
-		return "", nil, fmt.Errorf("login: %w", err)
-	}
-	if result != nil {
-		return "", nil, result
-	}
-	sess, err := s.SessionByToken(ctx, tenantID, token)
-	return token, sess, err
-}
-
 var totpOpts = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 
 // EnrollTOTP gives a staff member a TOTP secret (returned once, for the
@@ -170,6 +92,28 @@ type RegisterInput struct {
 	Email    string
 	Name     string
 	Password string
+	Addr     string // client address (rate limits)
+}
+
+// Rate limits on what sends mail or takes anonymous input, counted in the
+// use case's transaction through the shared limiter (every instance counts
+// against the same limit). Per client address they stop one sender from
+// flooding; per recipient they stop many senders (a botnet) from burying
+// one person's inbox. The recipient is counted whether or not an account
+// exists, so the answer reveals nothing.
+var (
+	MailPerAddress   = ratelimit.Rule{Name: "identity.mail.address", Limit: 20, Window: time.Hour}
+	MailPerRecipient = ratelimit.Rule{Name: "identity.mail.recipient", Limit: 5, Window: time.Hour}
+	VerifyPerAddress = ratelimit.Rule{Name: "identity.verify.address", Limit: 30, Window: time.Hour}
+)
+
+// allowMail counts one mail to recipient asked for from addr.
+func (s *Service) allowMail(tx *database.Tx, tenantID int64, addr, recipient string) error {
+	t := fmt.Sprint(tenantID)
+	if err := s.Limiter.AllowTx(tx, MailPerAddress, t, addr); err != nil {
+		return err
+	}
+	return s.Limiter.AllowTx(tx, MailPerRecipient, t, strings.ToLower(strings.TrimSpace(recipient)))
 }
 
 func (in RegisterInput) validate() error {
@@ -218,8 +162,13 @@ func (s *Service) Register(ctx context.Context, t *Tenant, in RegisterInput, bas
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	hash := HashPassword(in.Password)
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		if err := s.allowMail(tx, t.ID, in.Addr, email); err != nil {
+			return err
+		}
 		var exists int
-		tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE tenant_id = $1 AND email = $2`, t.ID, email).Scan(&exists)
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE tenant_id = $1 AND email = $2`, t.ID, email).Scan(&exists); err != nil {
+			return err
+		}
 		if exists > 0 {
 			return enqueueMail(tx, t, email, "Registrierung bei "+t.Name,
 				"Guten Tag,\n\njemand hat versucht, mit Ihrer E-Mail-Adresse ein neues Konto anzulegen. Sie haben bereits ein Konto. Falls Sie Ihr Passwort vergessen haben, können Sie es hier neu setzen:\n\n"+baseURL+"/konto/passwort-vergessen\n")
@@ -278,8 +227,12 @@ func enqueueMail(tx *database.Tx, t *Tenant, to, subject, text string) error {
 		jobs.Options{Key: key, TenantID: t.ID})
 }
 
-// VerifyEmail confirms the address behind a verification link.
-func (s *Service) VerifyEmail(ctx context.Context, tenantID int64, secret string) error {
+// VerifyEmail confirms the address behind a verification link (addr: the
+// client, counted against VerifyPerAddress).
+func (s *Service) VerifyEmail(ctx context.Context, tenantID int64, secret, addr string) error {
+	if err := s.Limiter.Allow(ctx, VerifyPerAddress, fmt.Sprint(tenantID), addr); err != nil {
+		return err
+	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		id, accRef, err := useToken(tx, tenantID, "verify_email", secret)
 		if err != nil {
@@ -293,10 +246,14 @@ func (s *Service) VerifyEmail(ctx context.Context, tenantID int64, secret string
 }
 
 // RequestPasswordReset mails a reset link if the address has an account.
-// The answer is the same either way.
-func (s *Service) RequestPasswordReset(ctx context.Context, t *Tenant, email, baseURL string) error {
+// The answer is the same either way (the rate limits count the recipient
+// whether or not it has an account). addr is the client's address.
+func (s *Service) RequestPasswordReset(ctx context.Context, t *Tenant, email, baseURL, addr string) error {
 	email = strings.ToLower(strings.TrimSpace(email))
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		if err := s.allowMail(tx, t.ID, addr, email); err != nil {
+			return err
+		}
 		var id int64
 		err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE tenant_id = $1 AND email = $2 AND deleted_at IS NULL`, t.ID, email).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {

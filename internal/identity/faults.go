@@ -8,5 +8,5 @@ package identity
 var FaultCodes = []string{
 	"required", "invalid", "too_long", "too_short", "invalid_email", "invalid_phone", "invalid_postcode", "invalid_date",
 	"date_in_future", "invalid_choice", "duplicate", "unknown", "invalid_iban", "invalid_bic", "invalid_leitweg_id",
-	"invalid_oidc_provider", "invalid_slug", "invalid_host", "own_admin_role",
+	"invalid_oidc_provider", "invalid_slug", "invalid_host", "own_admin_role", "invalid_totp", "invalid_url",
 }

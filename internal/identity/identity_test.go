@@ -89,10 +89,14 @@ func TestTokensAreTenantBoundAndRevocable(t *testing.T) {
 		if _, err := s.Authenticate(ctx, a.ID, secret); !errors.Is(err, web.ErrUnauthorized) {
 			t.Errorf("revoked token accepted: %v", err)
 		}
-		// Host matching: configured host → its tenant; anything else → default.
-		for host, want := range map[string]string{"b.example:8080": "stadt-b", "localhost:1": "stadt-a", "[::1]:80": "stadt-a"} {
+		// Host matching: a configured host (any port, any case) → its
+		// tenant; any other name → not found, never the default tenant.
+		for host, want := range map[string]string{"b.example:8080": "stadt-b", "B.Example.": "stadt-b", "localhost:1": "", "[::1]:80": "", "evil.example": ""} {
 			got, err := s.TenantByHost(ctx, host)
-			if err != nil || got.Slug != want {
+			switch {
+			case want == "" && !errors.Is(err, web.ErrNotFound):
+				t.Errorf("TenantByHost(%q) = %v, %v; want not found", host, got, err)
+			case want != "" && (err != nil || got.Slug != want):
 				t.Errorf("TenantByHost(%q) = %v, %v; want %s", host, got, err, want)
 			}
 		}

@@ -251,7 +251,7 @@ func (o *OIDC) Finish(ctx context.Context, t *Tenant, provider string, cb Callba
 		} else if err != nil {
 			return err
 		}
-		cookie, err = startSession(tx, t.ID, accountID, trust, p.Name)
+		cookie, err = startSession(tx, t.ID, accountID, trust, p.Name, "")
 		if err != nil {
 			return err
 		}

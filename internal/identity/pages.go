@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,6 +70,7 @@ var PageNames = []string{
 	"login", "register", "register_sent", "verify", "forgot", "forgot_sent", "reset",
 	"account", "account_deleted", "totp", "account_token_created",
 	"admin_units", "admin_staff", "admin_tokens", "admin_token_created", "admin_settings",
+	"unknown_tenant", "setup", "totp_setup",
 }
 
 // AddPages parses identity's page templates into r (at start-up).
@@ -126,6 +126,9 @@ func (h *Handler) pageRoutes(rt *web.Router) {
 	rt.HandleFunc("POST /konto/passkeys", h.page(h.handlePasskeyRegister))
 	rt.Handle("GET "+PasskeyScriptPath, http.HandlerFunc(servePasskeyScript))
 	h.tokenPageRoutes(rt)
+	for pattern, fn := range h.setupPageRoutes() {
+		rt.HandleFunc(pattern, h.page(fn))
+	}
 	// Admin pages.
 	rt.HandleFunc("GET /verwaltung/einheiten", h.page(h.handleUnitsPage))
 	rt.HandleFunc("POST /verwaltung/einheiten", h.page(h.handleUnitCreate))
@@ -146,6 +149,11 @@ func (h *Handler) pageRoutes(rt *web.Router) {
 func (h *Handler) page(fn web.HandlerFunc) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		err := fn(w, r)
+		if errors.Is(err, ErrTOTPSetupPending) {
+			// Signed in, but TOTP must be set up before anything else.
+			http.Redirect(w, r, TOTPSetupPath, http.StatusSeeOther)
+			return nil
+		}
 		if err != nil && r.Method == http.MethodGet && errors.Is(err, web.ErrUnauthorized) {
 			http.Redirect(w, r, "/anmelden?"+url.Values{"return_to": {web.LocalPath(r.URL)}}.Encode(), http.StatusSeeOther)
 			return nil
@@ -206,11 +214,9 @@ func (h *Handler) session(r *http.Request) (*Session, *Tenant, error) {
 	return sess, t, err
 }
 
-// isHTTPS reports whether the browser reached us over TLS (directly or
-// through a proxy that says so).
-func isHTTPS(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-}
+// isHTTPS reports whether the browser reached us over TLS: directly, or
+// through a trusted proxy that says so (web.ClientFrom).
+func isHTTPS(r *http.Request) bool { return web.ClientFrom(r).HTTPS }
 
 func setSessionCookie(w http.ResponseWriter, r *http.Request, value string) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isHTTPS(r)})
@@ -220,41 +226,60 @@ func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isHTTPS(r)})
 }
 
-// baseURL is the scheme and host of links in mails and of the eID callback.
-// The configured BaseURL wins; otherwise the tenant's first host name, and
-// only then the request's Host header.
+// DeviceCookie names the browser to the login delays: a browser that signed
+// in to an account before is not slowed by strangers' failures at it.
+const DeviceCookie = "rathaus_device"
+
+func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, value string) {
+	if value == "" {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: DeviceCookie, Value: value, Path: "/anmelden", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isHTTPS(r)})
+}
+
+// baseURL is the scheme and host of links in mails and of the eID
+// callback: from configuration only (the composition root's BaseURL: the
+// tenant's public URL, its first host, RATHAUS_PUBLIC_URL, the demo's
+// listening address), never from the request's Host or X-Forwarded-Host.
+// Without a configured BaseURL (tests of this package): https:// and the
+// tenant's first host.
 func (h *Handler) baseURL(r *http.Request) string {
 	if h.BaseURL != nil {
 		return strings.TrimSuffix(h.BaseURL(r), "/")
+	}
+	if t := TenantFrom(r.Context()); t != nil {
+		if t.PublicURL != "" {
+			return t.PublicURL
+		}
+		if len(t.Hosts) > 0 {
+			return "https://" + t.Hosts[0]
+		}
+	}
+	return ""
+}
+
+// relyingParty is the passkey relying party of the request: the host the
+// browser used, which the tenant middleware has matched to this tenant (a
+// forged name reaches no tenant), so a passkey works on every name of it;
+// the browser binds the credential to exactly this origin.
+func (h *Handler) relyingParty(r *http.Request, t *Tenant) RelyingParty {
+	host := NormalizeHost(r.Host)
+	if u, err := url.Parse(h.baseURL(r)); err == nil && u.Host != "" && NormalizeHost(u.Host) == host {
+		// The configured address of this name: its scheme holds behind a
+		// proxy that terminates TLS.
+		return RelyingParty{ID: host, Origin: u.Scheme + "://" + u.Host, Name: t.Name}
 	}
 	scheme := "http"
 	if isHTTPS(r) {
 		scheme = "https"
 	}
-	if t := TenantFrom(r.Context()); t != nil && len(t.Hosts) > 0 {
-		return "https://" + t.Hosts[0]
-	}
-	return scheme + "://" + r.Host
+	origin := scheme + "://" + r.Host
+	return RelyingParty{ID: host, Origin: origin, Name: t.Name}
 }
 
-// relyingParty is the passkey relying party of the request.
-func (h *Handler) relyingParty(r *http.Request, t *Tenant) RelyingParty {
-	u, _ := url.Parse(h.baseURL(r))
-	host := u.Hostname()
-	if host == "" {
-		host, _, _ = net.SplitHostPort(r.Host)
-	}
-	return RelyingParty{ID: host, Origin: u.Scheme + "://" + u.Host, Name: t.Name}
-}
-
-// clientAddr is the address login throttling counts failures for.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientAddr is the address login delays count failures for: the peer,
+// or what a trusted proxy says (web.ClientFrom).
+func (h *Handler) clientAddr(r *http.Request) string { return web.ClientFrom(r).Addr }
 
 // PageForm is a web.Form with helpers that describe one field for
 // identity's partial templates.

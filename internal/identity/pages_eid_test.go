@@ -33,7 +33,7 @@ func TestEIDLoginThroughPages(t *testing.T) {
 		t.Cleanup(srv.Close)
 		issuer := startOP(t, "http://eidas.europa.eu/LoA/substantial", srv.URL+"/anmelden/eid/bayernid/callback")
 		svc := &Service{DB: db}
-		if _, err := svc.CreateTenant(ctx, Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true, Settings: Settings{FederalState: "BY",
+		if _, err := svc.CreateTenant(ctx, Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true, Hosts: []string{"127.0.0.1"}, Settings: Settings{FederalState: "BY",
 			OIDC: []OIDCProvider{{Name: "bayernid", Label: "BayernID", Issuer: issuer, ClientID: "rathaus-test"}}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func TestEIDProviderDown(t *testing.T) {
 		down := httptest.NewServer(http.NotFoundHandler())
 		down.Close()
 		svc := &Service{DB: db}
-		if _, err := svc.CreateTenant(ctx, Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true, Settings: Settings{FederalState: "BY",
+		if _, err := svc.CreateTenant(ctx, Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true, Hosts: []string{"127.0.0.1"}, Settings: Settings{FederalState: "BY",
 			OIDC: []OIDCProvider{{Name: "bayernid", Label: "BayernID", Issuer: "http://127.0.0.1" + strings.TrimPrefix(down.URL, "http://127.0.0.1"), ClientID: "c"}}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,9 @@ func TestEIDProviderDown(t *testing.T) {
 		rt := web.NewRouter(nil)
 		h.Routes(rt)
 		w := httptest.NewRecorder()
-		h.TenantMiddleware(rt).ServeHTTP(w, httptest.NewRequest("GET", "/anmelden/eid/bayernid", nil))
+		req := httptest.NewRequest("GET", "/anmelden/eid/bayernid", nil)
+		req.Host = "127.0.0.1"
+		h.TenantMiddleware(rt).ServeHTTP(w, req)
 		if w.Code != 503 || !strings.Contains(w.Body.String(), "nicht erreichbar") {
 			t.Errorf("provider down: %d", w.Code)
 		}

@@ -3,11 +3,13 @@ package identity
 import (
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -21,7 +23,9 @@ type LoginPage struct {
 	// (one message for wrong data and throttling: nothing about accounts leaks).
 	Failed string
 	Notice string
-	EIDs   []EIDButton
+	// RetrySeconds is how long a delayed sign-in must wait (429).
+	RetrySeconds int
+	EIDs         []EIDButton
 	// PasskeyScript is the URL of the passkey script (progressive enhancement).
 	PasskeyScript string
 }
@@ -93,7 +97,10 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	rt := returnTo(r.PostForm.Get("return_to"))
 	vals := url.Values{"email": {strings.TrimSpace(r.PostForm.Get("email"))}}
 	f := newForm(vals)
-	in := LoginInput{Email: vals.Get("email"), Password: r.PostForm.Get("password"), TOTP: strings.TrimSpace(r.PostForm.Get("totp")), Addr: clientAddr(r)}
+	in := LoginInput{Email: vals.Get("email"), Password: r.PostForm.Get("password"), TOTP: strings.TrimSpace(r.PostForm.Get("totp")), Addr: h.clientAddr(r)}
+	if c, err := r.Cookie(DeviceCookie); err == nil {
+		in.Device = c.Value
+	}
 	if in.Email == "" {
 		f.Fail("email", "login-email", "identity.login.error.email")
 	}
@@ -108,11 +115,25 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	cookie, sess, err := h.Svc.Login(r.Context(), t.ID, in)
 	if err == nil {
 		setSessionCookie(w, r, cookie)
-		http.Redirect(w, r, afterLogin(sess, rt), http.StatusSeeOther)
+		h.setDeviceCookie(w, r, sess.DeviceToken)
+		next := afterLogin(sess, rt)
+		if sess.TOTPSetup != "" {
+			next = TOTPSetupPath
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
 	p := h.loginPage(r, t, f, rt)
+	var rl *fault.RateLimited
 	switch {
+	case errors.As(err, &rl):
+		// Too many failures from here or at this account: wait (429).
+		p.Failed = "identity.login.error.wait"
+		p.RetrySeconds = rl.RetryAfterSeconds()
+		p.TOTP = r.PostForm.Get("totp_step") == "1"
+		w.Header().Set("Retry-After", strconv.Itoa(p.RetrySeconds))
+		web.Logger(r.Context()).Info("login refused", "reason", "delayed", "retry_after", p.RetrySeconds)
+		return h.render(w, r, http.StatusTooManyRequests, "login", p)
 	case errors.Is(err, ErrTOTPRequired):
 		p.TOTP = true
 		if in.TOTP == "" && r.PostForm.Get("totp_step") != "1" {
@@ -123,7 +144,7 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		p.Form.Fail("totp", "login-totp", "identity.login.error.totp")
 	case errors.Is(err, ErrNotVerified):
 		p.Failed = "identity.login.error.not_verified"
-	case errors.Is(err, ErrBadCredentials), errors.Is(err, ErrThrottled):
+	case errors.Is(err, ErrBadCredentials):
 		p.Failed = "identity.login.error.failed"
 		p.TOTP = r.PostForm.Get("totp_step") == "1"
 	default:
@@ -135,8 +156,6 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) error {
 
 func loginReason(err error) string {
 	switch {
-	case errors.Is(err, ErrThrottled):
-		return "throttled"
 	case errors.Is(err, ErrNotVerified):
 		return "not_verified"
 	case errors.Is(err, ErrTOTPRequired):
@@ -244,12 +263,11 @@ type passkeyResult struct {
 
 func readPasskeyResult(r *http.Request) (passkeyResult, error) {
 	var res passkeyResult
-	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	if err != nil {
+	if err := web.DecodeJSON(r, &res); err != nil {
 		return res, err
 	}
-	if err := json.Unmarshal(b, &res); err != nil || res.Handle == "" || len(res.Credential) == 0 {
-		return res, web.ErrBadRequest
+	if res.Handle == "" || len(res.Credential) == 0 {
+		return res, fmt.Errorf("%w: handle and credential are required", fault.ErrBadRequest)
 	}
 	return res, nil
 }

@@ -52,7 +52,8 @@ func (h *Handler) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return err
 	}
-	in := RegisterInput{Kind: r.PostForm.Get("kind"), Email: strings.TrimSpace(r.PostForm.Get("email")), Name: strings.TrimSpace(r.PostForm.Get("name")), Password: r.PostForm.Get("password")}
+	in := RegisterInput{Kind: r.PostForm.Get("kind"), Email: strings.TrimSpace(r.PostForm.Get("email")), Name: strings.TrimSpace(r.PostForm.Get("name")), Password: r.PostForm.Get("password"),
+		Addr: h.clientAddr(r)}
 	f := newForm(url.Values{"kind": {in.Kind}, "email": {in.Email}, "name": {in.Name}})
 	if in.Password != "" && in.Password != r.PostForm.Get("password2") {
 		f.Fail("password2", "register-password2", "identity.register.error.password2")
@@ -83,6 +84,7 @@ func (h *Handler) handleVerifyForm(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	tok := r.URL.Query().Get("token")
+	noStore(w) // the page holds the link's secret
 	return h.render(w, r, http.StatusOK, "verify", VerifyPage{Token: tok, Invalid: tok == ""})
 }
 
@@ -94,7 +96,7 @@ func (h *Handler) handleVerify(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return err
 	}
-	err = h.Svc.VerifyEmail(r.Context(), t.ID, r.PostForm.Get("token"))
+	err = h.Svc.VerifyEmail(r.Context(), t.ID, r.PostForm.Get("token"), h.clientAddr(r))
 	if errors.Is(err, ErrTokenInvalid) {
 		return h.render(w, r, http.StatusNotFound, "verify", VerifyPage{Invalid: true})
 	}
@@ -125,7 +127,7 @@ func (h *Handler) handleForgot(w http.ResponseWriter, r *http.Request) error {
 		f.Fail("email", "forgot-email", "identity.forgot.error.email")
 		return h.render(w, r, http.StatusUnprocessableEntity, "forgot", ForgotPage{Form: f})
 	}
-	if err := h.Svc.RequestPasswordReset(r.Context(), t, email, h.baseURL(r)); err != nil {
+	if err := h.Svc.RequestPasswordReset(r.Context(), t, email, h.baseURL(r), h.clientAddr(r)); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/konto/passwort-vergessen/gesendet", http.StatusSeeOther)
@@ -138,6 +140,7 @@ func (h *Handler) handleForgotSent(w http.ResponseWriter, r *http.Request) error
 
 func (h *Handler) handleResetForm(w http.ResponseWriter, r *http.Request) error {
 	tok := r.URL.Query().Get("token")
+	noStore(w) // the page holds the link's secret
 	return h.render(w, r, http.StatusOK, "reset", ResetPage{Form: newForm(nil), Token: tok, Invalid: tok == ""})
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -67,7 +68,9 @@ func newSite(t *testing.T, db *database.DB, clk *clock.Fake) *site {
 	rt := web.NewRouter(nil)
 	h.Routes(rt)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return &site{world: w, h: h, srv: web.Middleware(h.TenantMiddleware(rt), web.Options{Log: log, MaxBodyBytes: 1 << 20})}
+	// httptest's peer (192.0.2.1) plays the TLS-terminating proxy.
+	proxy := []netip.Prefix{netip.MustParsePrefix("192.0.2.1/32")}
+	return &site{world: w, h: h, srv: web.Middleware(h.TenantMiddleware(rt), web.Options{Log: log, MaxBodyBytes: 1 << 20, TrustedProxies: proxy})}
 }
 
 // do sends a request like a browser without JavaScript (same-origin form
@@ -130,7 +133,7 @@ func (s *site) citizen(t *testing.T, email, password string) {
 	if err := s.s.Register(ctx, s.t, RegisterInput{Kind: "citizen", Email: email, Name: "Paul Beispiel", Password: password}, testBase); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.s.VerifyEmail(ctx, s.t.ID, linkToken(t, s.deliver(t, before+1))); err != nil {
+	if err := s.s.VerifyEmail(ctx, s.t.ID, linkToken(t, s.deliver(t, before+1)), "198.51.100.1"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -375,6 +378,9 @@ func viewModels() map[string][]any {
 		},
 		"admin_token_created":   {TokenCreatedPage{Token: Token{Name: "kasse", Role: RoleFinance}, Secret: "rh_secret"}},
 		"account_token_created": {AccountTokenCreatedPage{Token: Token{Name: "laptop", Account: "U-AAAA-AAAA"}, Secret: "rh_secret"}},
+		"unknown_tenant":        {UnknownTenantPage{Status: 404}},
+		"setup":                 {SetupPage{Form: newForm(nil), Token: "abc"}, SetupPage{Form: invalid("password", "setup-password", "fault.too_short", nil), Token: "abc"}, SetupPage{Invalid: true}},
+		"totp_setup":            {TOTPSetupPage{Secret: "JBSWY3DPEHPK3PXP", URL: "otpauth://totp/x", Form: newForm(nil)}, TOTPSetupPage{Secret: "JBSWY3DPEHPK3PXP", URL: "otpauth://totp/x", Form: invalid("totp", "setup-totp", "fault.invalid_totp", nil)}},
 		"admin_settings": {
 			SettingsPage{Form: newForm(settingsValues(Settings{FederalState: "NW"})), States: federalStates(), Notice: "identity.notice.settings_saved"},
 			SettingsPage{Form: settingsErr, States: federalStates()},

@@ -247,7 +247,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, tenantID int64, rp Rel
 			string(b), tx.Now(), base64.RawURLEncoding.EncodeToString(cred.ID), found.id); err != nil {
 			return err
 		}
-		if cookie, err = startSession(tx, tenantID, found.id, TrustNone, "passkey"); err != nil {
+		if cookie, err = startSession(tx, tenantID, found.id, TrustNone, "passkey", ""); err != nil {
 			return err
 		}
 		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: found.ref, Action: "login.passkey", ObjectType: "account", ObjectRef: found.ref})

@@ -1,9 +1,11 @@
 package identity
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -18,28 +20,76 @@ type Handler struct {
 	// in mails, the eID callback and the passkey origin; nil: derived from
 	// the tenant's first host name or the request.
 	BaseURL func(*http.Request) string
+
+	// DemoHosts are the host names on which the installation's demo city
+	// answers (loopback names and `rathaus demo --host NAME`); nil outside
+	// the demo. Every other tenant answers only its configured hosts.
+	DemoHosts []string
 	// AccountSections add other modules' parts to the account page
 	// (applications, consents), registered by the composition root.
 	AccountSections []AccountSectionFunc
 }
 
+// isDemoHost reports whether host is one of DemoHosts.
+func (h *Handler) isDemoHost(host string) bool {
+	n := NormalizeHost(host)
+	for _, d := range h.DemoHosts {
+		if NormalizeHost(d) == n {
+			return true
+		}
+	}
+	return false
+}
+
 // TenantMiddleware finds the tenant of the request by host name and puts it
-// into the context; an unknown host with no default tenant gets 404.
+// into the context. A host no tenant is configured for gets the "unknown
+// municipality" page (problem+json under /api/), never some default tenant.
 func (h *Handler) TenantMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := h.Svc.TenantByHost(r.Context(), r.Host)
+		if errors.Is(err, fault.ErrNotFound) && h.isDemoHost(r.Host) {
+			t, err = h.Svc.DemoTenant(r.Context())
+		}
 		if err != nil {
-			if strings.HasPrefix(r.URL.Path, "/api/") {
-				web.WriteProblem(w, r, http.StatusNotFound, "no municipality answers on this host name", nil)
+			status := http.StatusNotFound
+			if !errors.Is(err, fault.ErrNotFound) {
+				status = http.StatusInternalServerError
+				web.Logger(r.Context()).Error("tenant by host", "err", err)
 			} else {
-				http.Error(w, "Unbekannte Kommune / unknown municipality", http.StatusNotFound)
+				web.Logger(r.Context()).Info("unknown host", "host", NormalizeHost(r.Host))
 			}
+			h.unknownTenant(w, r, status)
 			return
 		}
 		ctx := WithTenant(r.Context(), t)
 		ctx = web.WithLogAttrs(ctx, "tenant", t.Slug)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// UnknownTenantPage is the view model of the "unknown municipality" page.
+type UnknownTenantPage struct {
+	Status int
+}
+
+func (h *Handler) unknownTenant(w http.ResponseWriter, r *http.Request, status int) {
+	w.Header().Set("Cache-Control", "no-store")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		detail := "no municipality answers on this host name"
+		if status != http.StatusNotFound {
+			detail = "an internal error occurred"
+		}
+		web.WriteProblem(w, r, status, detail, nil)
+		return
+	}
+	if h.Pages == nil {
+		http.Error(w, "Unbekannte Kommune / unknown municipality", status)
+		return
+	}
+	if err := h.Pages.Render(w, r, status, "identity.unknown_tenant", web.Shell{Tenant: "Rathaus"}, UnknownTenantPage{Status: status}); err != nil {
+		web.Logger(r.Context()).Error("render unknown tenant page", "err", err)
+		http.Error(w, "Unbekannte Kommune / unknown municipality", status)
+	}
 }
 
 // SessionCookie is the name of the browser session cookie.

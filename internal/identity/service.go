@@ -17,12 +17,17 @@ import (
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/ratelimit"
 	"github.com/rathaus/rathaus/internal/platform/ref"
 )
 
 // Service holds the identity use cases.
 type Service struct {
 	DB *database.DB
+	// Limiter counts mail and anonymous input (registration, resets,
+	// confirmations) and switches login delays off with RATHAUS_RATE_LIMITS=off;
+	// nil: login delays on, mail limits off (package tests).
+	Limiter *ratelimit.Limiter
 }
 
 // ErrNotFound is returned for unknown tenants, accounts and tokens.
@@ -41,9 +46,12 @@ func (s *Service) CreateTenant(ctx context.Context, t Tenant) (*Tenant, error) {
 		v.Add("name", "too_long", "max", 200)
 	}
 	for i, h := range t.Hosts {
-		if !hostRe.MatchString(strings.ToLower(h)) {
+		if !ValidHost(h) {
 			v.Add(fmt.Sprintf("hosts.%d", i), "invalid_host")
 		}
+	}
+	if t.PublicURL != "" && !ValidPublicURL(t.PublicURL) {
+		v.Add("public_url", "invalid_url")
 	}
 	v.Merge("settings.", t.Settings.Validate())
 	if err := v.Err(); err != nil {
@@ -56,16 +64,18 @@ func (s *Service) CreateTenant(ctx context.Context, t Tenant) (*Tenant, error) {
 				return err
 			}
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO tenants (slug, name, is_default, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`,
-			t.Slug, t.Name, t.IsDefault, string(settings), tx.Now()).Scan(&t.ID)
+		t.PublicURL = strings.TrimSuffix(t.PublicURL, "/")
+		err := tx.QueryRowContext(ctx, `INSERT INTO tenants (slug, name, is_default, is_demo, public_url, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
+			t.Slug, t.Name, t.IsDefault, t.IsDemo, t.PublicURL, string(settings), tx.Now()).Scan(&t.ID)
 		if database.IsUniqueViolation(err) {
 			return fmt.Errorf("create tenant %s: %w", t.Slug, fault.ErrConflict)
 		}
 		if err != nil {
 			return fmt.Errorf("create tenant %s: %w", t.Slug, err)
 		}
-		for _, h := range t.Hosts {
-			h = strings.ToLower(h)
+		for i, h := range t.Hosts {
+			h = NormalizeHost(h)
+			t.Hosts[i] = h
 			_, err := tx.ExecContext(ctx, `INSERT INTO tenant_hosts (host, tenant_id) VALUES ($1, $2)`, h, t.ID)
 			if database.IsUniqueViolation(err) {
 				return fault.Invalid("hosts", "duplicate")
@@ -82,12 +92,12 @@ func (s *Service) CreateTenant(ctx context.Context, t Tenant) (*Tenant, error) {
 	return &t, nil
 }
 
-const tenantCols = `id, slug, name, is_default, settings`
+const tenantCols = `id, slug, name, is_default, is_demo, public_url, settings`
 
 func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
 	var t Tenant
 	var settings string
-	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &t.IsDefault, &settings); err != nil {
+	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &t.IsDefault, &t.IsDemo, &t.PublicURL, &settings); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
@@ -108,7 +118,9 @@ func (s *Service) hosts(ctx context.Context, t *Tenant) error {
 	t.Hosts = []string{}
 	for rows.Next() {
 		var h string
-		rows.Scan(&h)
+		if err := rows.Scan(&h); err != nil {
+			return err
+		}
 		t.Hosts = append(t.Hosts, h)
 	}
 	return rows.Err()
@@ -132,35 +144,80 @@ func (s *Service) TenantByID(ctx context.Context, id int64) (*Tenant, error) {
 	return t, s.hosts(ctx, t)
 }
 
-// TenantByHost matches a request's host name (port ignored) to a tenant:
-// a configured host first, else the default tenant.
+// TenantByHost matches a request's host name (port ignored) to the tenant
+// configured for it. An unknown host is not found: no tenant answers on
+// every name (the demo's loopback names are the composition root's
+// Handler.DemoHosts).
 func (s *Service) TenantByHost(ctx context.Context, host string) (*Tenant, error) {
-	h := strings.ToLower(host)
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
-		h = h[:i]
-	}
-	t, err := scanTenant(s.DB.R.QueryRowContext(ctx, `SELECT t.id, t.slug, t.name, t.is_default, t.settings FROM tenants t JOIN tenant_hosts h ON h.tenant_id = t.id WHERE h.host = $1`, h))
-	if errors.Is(err, ErrNotFound) {
-		t, err = scanTenant(s.DB.R.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE is_default`))
-	}
+	h := NormalizeHost(host)
+	t, err := scanTenant(s.DB.R.QueryRowContext(ctx, `SELECT t.id, t.slug, t.name, t.is_default, t.is_demo, t.public_url, t.settings FROM tenants t JOIN tenant_hosts h ON h.tenant_id = t.id WHERE h.host = $1`, h))
 	if err != nil {
 		return nil, fmt.Errorf("tenant for host %q: %w", host, err)
 	}
 	return t, s.hosts(ctx, t)
 }
 
+// DemoTenant is the installation's demo city, if it has one.
+func (s *Service) DemoTenant(ctx context.Context) (*Tenant, error) {
+	t, err := scanTenant(s.DB.R.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE is_demo ORDER BY id LIMIT 1`))
+	if err != nil {
+		return nil, fmt.Errorf("demo tenant: %w", err)
+	}
+	return t, s.hosts(ctx, t)
+}
+
+// Tenants lists every tenant of the installation (the operator's CLI).
+func (s *Service) Tenants(ctx context.Context) ([]Tenant, error) {
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY slug`)
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	var out []Tenant
+	for rows.Next() {
+		t, err := scanTenant(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list tenants: %w", err)
+		}
+		out = append(out, *t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	for i := range out {
+		if err := s.hosts(ctx, &out[i]); err != nil {
+			return nil, fmt.Errorf("list tenants: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// ErrTenantAmbiguous: several tenants and none chosen.
+var ErrTenantAmbiguous = errors.New("several municipalities: choose one with --tenant SLUG")
+
 // ResolveTenant picks the tenant for a CLI command: the slug if given, else
-// the only tenant, else the default one.
+// the only tenant, else the default one; with several and no default it
+// refuses (ErrTenantAmbiguous) rather than guess.
 func (s *Service) ResolveTenant(ctx context.Context, slug string) (*Tenant, error) {
 	if slug != "" {
 		return s.TenantBySlug(ctx, slug)
 	}
 	var n int
-	s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants`).Scan(&n)
-	if n == 0 {
-		return nil, fmt.Errorf("no tenant yet (run `rathaus demo` or create one): %w", fault.ErrNotFound)
+	if err := s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("resolve tenant: %w", err)
 	}
-	t, err := scanTenant(s.DB.R.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY is_default DESC, id LIMIT 1`))
+	if n == 0 {
+		return nil, fmt.Errorf("no municipality yet (create one with `rathaus tenant create`, or try `rathaus demo`): %w", fault.ErrNotFound)
+	}
+	q := `SELECT ` + tenantCols + ` FROM tenants`
+	if n > 1 {
+		q += ` WHERE is_default`
+	}
+	t, err := scanTenant(s.DB.R.QueryRowContext(ctx, q+` ORDER BY id LIMIT 1`))
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrTenantAmbiguous
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,16 @@ type Session struct {
 	Provider   string
 	Roles      []Role
 	CreatedAt  time.Time
+	// TOTPSetup is the TOTP secret a staff member must confirm with a code
+	// before the session counts (first sign-in outside the demo); such a
+	// session may only set up TOTP (SessionByToken refuses it).
+	TOTPSetup string
+	// DeviceToken is the browser's device cookie value, set by Login only.
+	DeviceToken string
 }
+
+// ErrTOTPSetupPending: the session must set up TOTP first.
+var ErrTOTPSetupPending = fmt.Errorf("one-time code to be set up first: %w", fault.ErrUnauthorized)
 
 // Principal returns who the session acts as.
 func (s *Session) Principal() Principal {
@@ -57,10 +66,11 @@ func newSecret() string {
 }
 
 // startSession creates a session in tx and returns the cookie value.
-func startSession(tx *database.Tx, tenantID, accountID int64, trust TrustLevel, provider string) (string, error) {
+// A non-empty totpSetup makes a session that may only set up TOTP.
+func startSession(tx *database.Tx, tenantID, accountID int64, trust TrustLevel, provider, totpSetup string) (string, error) {
 	secret := newSecret()
-	_, err := tx.ExecContext(tx.Context(), `INSERT INTO sessions (token_hash, tenant_id, account_id, trust_level, provider, created_at, last_seen_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6, $7)`, hashSecret(secret), tenantID, accountID, string(trust), provider, tx.Now(), tx.Now().Add(MaxSessionAge))
+	_, err := tx.ExecContext(tx.Context(), `INSERT INTO sessions (token_hash, tenant_id, account_id, trust_level, provider, created_at, last_seen_at, expires_at, totp_setup)
+		VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)`, hashSecret(secret), tenantID, accountID, string(trust), provider, tx.Now(), tx.Now().Add(MaxSessionAge), totpSetup)
 	if err != nil {
 		return "", fmt.Errorf("start session: %w", err)
 	}
@@ -69,45 +79,65 @@ func startSession(tx *database.Tx, tenantID, accountID int64, trust TrustLevel, 
 
 // SessionByToken returns the live session of the cookie value within the
 // tenant. A cookie of another tenant, an expired or idle session all give
-// ErrUnauthorized. Activity is recorded at most once a minute.
+// ErrUnauthorized; a session that must set up TOTP first gives
+// ErrTOTPSetupPending. Activity is recorded at most once a minute.
 func (s *Service) SessionByToken(ctx context.Context, tenantID int64, token string) (*Session, error) {
+	return s.sessionByToken(ctx, tenantID, token, false)
+}
+
+func (s *Service) sessionByToken(ctx context.Context, tenantID int64, token string, allowPending bool) (*Session, error) {
 	if token == "" || len(token) > 100 {
 		return nil, fault.ErrUnauthorized
 	}
 	var sess Session
 	var lastSeen, expires time.Time
 	var trust string
-	err := s.DB.R.QueryRowContext(ctx, `SELECT s.id, s.tenant_id, s.account_id, a.ref, a.kind, a.name, s.trust_level, s.provider, s.created_at, s.last_seen_at, s.expires_at
+	err := s.DB.R.QueryRowContext(ctx, `SELECT s.id, s.tenant_id, s.account_id, a.ref, a.kind, a.name, s.trust_level, s.provider, s.created_at, s.last_seen_at, s.expires_at, s.totp_setup
 		FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND a.deleted_at IS NULL`, hashSecret(token)).
-		Scan(&sess.ID, &sess.TenantID, &sess.AccountID, &sess.AccountRef, &sess.Kind, &sess.Name, &trust, &sess.Provider, &sess.CreatedAt, &lastSeen, &expires)
+		Scan(&sess.ID, &sess.TenantID, &sess.AccountID, &sess.AccountRef, &sess.Kind, &sess.Name, &trust, &sess.Provider, &sess.CreatedAt, &lastSeen, &expires, &sess.TOTPSetup)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fault.ErrUnauthorized
-	}
-	if err == nil && sess.TenantID != tenantID {
-		// A live cookie of another municipality: refused, and recorded in
-		// the trail of the municipality it was presented to.
-		database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
-			return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: "anonymous", Action: "session.foreign_tenant", ObjectType: "session", ObjectRef: ""})
-		})
 		return nil, fault.ErrUnauthorized
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
+	if sess.TenantID != tenantID {
+		// A live cookie of another municipality: refused, and recorded in
+		// the trail of the municipality it was presented to.
+		err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+			return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: "anonymous", Action: "session.foreign_tenant", ObjectType: "session", ObjectRef: ""})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("session of another tenant: %w", err)
+		}
+		return nil, fault.ErrUnauthorized
+	}
 	now := s.DB.Clock.Now()
 	if now.After(expires) || now.Sub(lastSeen) > IdleTimeout {
-		s.DB.W.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, sess.ID)
+		err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, sess.ID)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("end expired session: %w", err)
+		}
 		return nil, fault.ErrUnauthorized
+	}
+	if sess.TOTPSetup != "" && !allowPending {
+		return nil, ErrTOTPSetupPending
 	}
 	sess.Trust = TrustLevel(trust)
 	if sess.Roles, err = s.roles(ctx, sess.AccountID); err != nil {
 		return nil, err
 	}
 	if now.Sub(lastSeen) > time.Minute {
-		database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, tx.Now(), sess.ID)
 			return err
 		})
+		if err != nil {
+			return nil, fmt.Errorf("session activity: %w", err)
+		}
 	}
 	return &sess, nil
 }
@@ -121,7 +151,9 @@ func (s *Service) roles(ctx context.Context, accountID int64) ([]Role, error) {
 	out := []Role{}
 	for rows.Next() {
 		var r string
-		rows.Scan(&r)
+		if err := rows.Scan(&r); err != nil {
+			return nil, fmt.Errorf("roles: %w", err)
+		}
 		out = append(out, Role(r))
 	}
 	return out, rows.Err()
@@ -143,8 +175,8 @@ func (s *Service) LogoutEverywhere(ctx context.Context, sess *Session) (int64, e
 		if err != nil {
 			return err
 		}
-		n, _ = res.RowsAffected()
-		return nil
+		n, err = res.RowsAffected()
+		return err
 	})
 	return n, err
 }

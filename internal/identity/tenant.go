@@ -5,18 +5,29 @@ import (
 	"fmt"
 	"github.com/rathaus/rathaus/internal/platform/fault"
 	"math/big"
+	"net"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"strings"
 )
 
 // Tenant is one municipality.
 type Tenant struct {
-	ID        int64    `json:"-"`
-	Slug      string   `json:"slug"`
-	Name      string   `json:"name"`
-	IsDefault bool     `json:"is_default"` // answers on every host name
-	Hosts     []string `json:"hosts"`
+	ID   int64  `json:"-"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+	// IsDefault: the tenant CLI commands use without --tenant when there
+	// are several (it answers no host it is not configured for).
+	IsDefault bool `json:"is_default"`
+	// IsDemo marks the demo city: its passwords and tokens are published,
+	// so `rathaus serve` refuses a database holding one (unless
+	// RATHAUS_DEMO=1), and its staff need no TOTP.
+	IsDemo bool     `json:"is_demo"`
+	Hosts  []string `json:"hosts"`
+	// PublicURL (https://service.musterstadt.de) is where links in mails
+	// and the eID callback point; empty: https:// and the first host.
+	PublicURL string   `json:"public_url"`
 	Settings  Settings `json:"settings"`
 }
 
@@ -80,8 +91,41 @@ var (
 	postcodeRe = regexp.MustCompile(`^[0-9]{5}$`)
 	bicRe      = regexp.MustCompile(`^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$`)
 	leitwegRe  = regexp.MustCompile(`^[0-9]{2,12}(-[A-Z0-9]{1,30})?-[0-9]{2}$`)
-	hostRe     = regexp.MustCompile(`^[a-z0-9.-]+(:[0-9]+)?$`)
+	hostRe     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 )
+
+// NormalizeHost turns a Host header or a configured name into the stored
+// form: lower case, without port, brackets or a trailing dot
+// ("[::1]:8080" → "::1", "Rathaus.Example.DE." → "rathaus.example.de").
+func NormalizeHost(h string) string {
+	h = strings.ToLower(strings.TrimSpace(h))
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	return strings.TrimSuffix(h, ".")
+}
+
+// ValidHost reports whether h is a host name or IP address a tenant can be
+// configured for (no port: every port of the name reaches the tenant).
+func ValidHost(h string) bool {
+	n := NormalizeHost(h)
+	if n == "" || len(n) > 253 || strings.Contains(strings.TrimSpace(h), "/") {
+		return false
+	}
+	if _, _, err := net.SplitHostPort(strings.TrimSpace(h)); err == nil {
+		return false
+	}
+	return hostRe.MatchString(n) || net.ParseIP(n) != nil
+}
+
+// ValidPublicURL reports whether u is a base address for links: http(s),
+// a host, no path, query or fragment.
+func ValidPublicURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != "" && (p.Path == "" || p.Path == "/") &&
+		p.RawQuery == "" && p.Fragment == "" && p.User == nil
+}
 
 // Validate returns every invalid field with its code (fault codes; the
 // field names are the JSON names, nested with dots), or nil.
@@ -171,3 +215,6 @@ func TenantFrom(ctx context.Context) *Tenant {
 	t, _ := ctx.Value(keyTenant).(*Tenant)
 	return t
 }
+
+func urlPathEscape(s string) string  { return url.PathEscape(s) }
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

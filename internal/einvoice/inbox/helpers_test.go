@@ -7,7 +7,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
 	"github.com/rathaus/rathaus/internal/identity"
-	"github.com/rathaus/rathaus/internal/platform/blob"
+	"github.com/rathaus/rathaus/internal/platform/blobtest"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
@@ -39,10 +39,7 @@ func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := blobtest.Open(t) // a bucket of a real S3 server under make test-s3
 	w := &world{s: &Service{DB: db, Blobs: blobs, Identity: ids}, db: db, clk: clk, t: tn, system: identity.System(tn.ID)}
 	sys := identity.System(tn.ID)
 	u1, err := ids.CreateUnit(ctx, sys, tn.ID, "Bauamt", "")

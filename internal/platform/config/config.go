@@ -12,11 +12,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rathaus/rathaus/internal/platform/blob"
 )
 
 // Config is the whole configuration.
@@ -28,19 +31,43 @@ type Config struct {
 	LogLevel        slog.Level    // RATHAUS_LOG_LEVEL: debug, info, warn, error
 	MaxBodyBytes    int64         // RATHAUS_MAX_BODY_BYTES: larger requests get 413
 	ShutdownTimeout time.Duration // RATHAUS_SHUTDOWN_TIMEOUT: graceful stop limit
-	JSON            bool          // --json: stdout holds only JSON
-	Workers         int           // RATHAUS_WORKERS: background job workers per process
-	SMTPURL         string        // RATHAUS_SMTP_URL: smtp://user:pass@host:587; unset: mail goes to DATA/outbox
+	// ShutdownDrain (RATHAUS_SHUTDOWN_DRAIN, default 0): after SIGTERM,
+	// /readyz answers 503 and the server keeps serving this long before it
+	// stops accepting, so a load balancer takes the instance out first.
+	ShutdownDrain time.Duration
+	JSON          bool   // --json: stdout holds only JSON
+	Workers       int    // RATHAUS_WORKERS: background job workers per process
+	SMTPURL       string // RATHAUS_SMTP_URL: smtp://user:pass@host:587; unset: mail goes to DATA/outbox
 	// PublicURL (RATHAUS_PUBLIC_URL, e.g. https://service.musterstadt.de) is
 	// the address of the default tenant in links sent by mail and in eID
 	// callbacks; tenants with configured hosts use their first host.
 	PublicURL string
+	// BlobURL (RATHAUS_BLOB_URL) is where blobs live: unset for
+	// DATA/blobs, s3://BUCKET?endpoint=HOST:PORT&region=R&tls=true|false for
+	// an S3-compatible object store (checked by blob.ParseURL at start-up),
+	// with S3AccessKey / S3SecretKey (RATHAUS_S3_ACCESS_KEY / _SECRET_KEY).
+	BlobURL     string
+	S3AccessKey string
+	S3SecretKey string
 	// RateLimits (RATHAUS_RATE_LIMITS=off to switch off) enforces the
 	// shared rate limits; load harnesses switch them off and say so.
 	RateLimits bool
 	// Clamd (RATHAUS_CLAMD: tcp://host:3310 or unix:/run/clamav/clamd.ctl)
 	// is the ClamAV daemon that scans uploads; unset: no malware scan.
 	Clamd string
+	// TrustedProxies (RATHAUS_TRUSTED_PROXIES, CIDR list "10.0.0.0/8,
+	// 192.0.2.7") are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; empty: none, the peer is the client.
+	TrustedProxies []netip.Prefix
+	// MetricsToken (RATHAUS_METRICS_TOKEN): /metrics on the public listener
+	// answers only Authorization: Bearer MetricsToken; unset, it is off there.
+	MetricsToken string
+	// MetricsAddr (RATHAUS_METRICS_ADDR, host:port) serves /metrics alone on
+	// an internal address, without a token.
+	MetricsAddr string
+	// Demo (RATHAUS_DEMO=1) lets `rathaus serve` serve a database that
+	// holds the demo city, whose passwords and tokens are published.
+	Demo bool
 	// Getenv reads further variables that depend on data, such as eID
 	// client secrets (RATHAUS_OIDC_SECRET_<TENANT>_<PROVIDER>).
 	Getenv func(string) string
@@ -110,6 +137,9 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		}
 		c.Clamd = v
 	}
+	c.BlobURL = getenv("RATHAUS_BLOB_URL")
+	c.S3AccessKey = getenv("RATHAUS_S3_ACCESS_KEY")
+	c.S3SecretKey = getenv("RATHAUS_S3_SECRET_KEY")
 	c.Getenv = getenv
 	if v := getenv("RATHAUS_PUBLIC_URL"); v != "" {
 		u, err := url.Parse(v)
@@ -124,6 +154,32 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		c.RateLimits = false
 	default:
 		return &Error{"RATHAUS_RATE_LIMITS", fmt.Sprintf("%q is not on or off", v)}
+	}
+	if v := getenv("RATHAUS_TRUSTED_PROXIES"); v != "" {
+		p, err := parseProxies(v)
+		if err != nil {
+			return &Error{"RATHAUS_TRUSTED_PROXIES", fmt.Sprintf("%q is not a comma-separated list of addresses or CIDR prefixes such as 10.0.0.0/8", v)}
+		}
+		c.TrustedProxies = p
+	}
+	if v := getenv("RATHAUS_METRICS_TOKEN"); v != "" {
+		if len(v) < 16 {
+			return &Error{"RATHAUS_METRICS_TOKEN", "must have at least 16 characters (a random secret)"}
+		}
+		c.MetricsToken = v
+	}
+	if v := getenv("RATHAUS_METRICS_ADDR"); v != "" {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return &Error{"RATHAUS_METRICS_ADDR", fmt.Sprintf("%q is not host:port", v)}
+		}
+		c.MetricsAddr = v
+	}
+	switch v := getenv("RATHAUS_DEMO"); v {
+	case "", "0":
+	case "1":
+		c.Demo = true
+	default:
+		return &Error{"RATHAUS_DEMO", fmt.Sprintf("%q is not 1 or 0", v)}
 	}
 	if v := getenv("RATHAUS_TENANT"); v != "" {
 		c.Tenant = v
@@ -146,6 +202,13 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 			return &Error{"RATHAUS_SHUTDOWN_TIMEOUT", fmt.Sprintf("%q is not a positive duration such as 10s", v)}
 		}
 		c.ShutdownTimeout = d
+	}
+	if v := getenv("RATHAUS_SHUTDOWN_DRAIN"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 5*time.Minute {
+			return &Error{"RATHAUS_SHUTDOWN_DRAIN", fmt.Sprintf("%q is not a duration between 0s and 5m such as 3s", v)}
+		}
+		c.ShutdownDrain = d
 	}
 	if v := getenv("RATHAUS_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -170,6 +233,15 @@ func (c *Config) validate() error {
 		return &Error{"RATHAUS_DATA_DIR / --data", "must not be empty"}
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
+	if c.BlobURL != "" {
+		loc, err := blob.ParseURL(c.BlobURL)
+		if err != nil {
+			return &Error{"RATHAUS_BLOB_URL", err.Error()}
+		}
+		if loc.S3 != nil && (c.S3AccessKey == "" || c.S3SecretKey == "") {
+			return &Error{"RATHAUS_S3_ACCESS_KEY / RATHAUS_S3_SECRET_KEY", "both must be set for an s3:// RATHAUS_BLOB_URL"}
+		}
+	}
 	if c.DatabaseURL != "" {
 		u, err := url.Parse(c.DatabaseURL)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" && u.Query().Get("host") == "" {
@@ -177,6 +249,33 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// parseProxies reads a comma-separated list of CIDR prefixes or single
+// addresses ("10.0.0.0/8, 192.0.2.7").
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, err
+			}
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // ParseInterspersed parses flags that may stand before or after positional

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -111,6 +112,27 @@ type Options struct {
 	// OnCSRF is told about every cross-origin browser request refused by
 	// the CSRF protection (for the audit trail); it must not write a response.
 	OnCSRF func(r *http.Request)
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (ClientFrom).
+	TrustedProxies []netip.Prefix
+	// CredentialCookies name the cookies that sign a browser in (the
+	// session). A response to a request carrying one of them or an
+	// Authorization header is personal: Cache-Control no-store, unless the
+	// handler says otherwise (static assets).
+	CredentialCookies []string
+}
+
+// personal reports whether a request carries credentials.
+func personal(r *http.Request, cookies []string) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	for _, name := range cookies {
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Middleware wraps the router with everything every request gets, outermost
@@ -156,12 +178,18 @@ func Middleware(h http.Handler, o Options) http.Handler {
 		id := newRequestID()
 		log := o.Log.With("request_id", id)
 		info := &routeInfo{}
+		client := clientOf(r, o.TrustedProxies)
 		ctx := context.WithValue(context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, log), keyRoute, info)
-		r = r.WithContext(ctx)
+		r = r.WithContext(withClient(ctx, client))
 		sw := &statusWriter{ResponseWriter: w}
 		hdr := sw.Header()
 		hdr.Set("X-Request-Id", id)
-		SecurityHeaders(hdr, r.TLS != nil)
+		SecurityHeaders(hdr, client.HTTPS)
+		if personal(r, o.CredentialCookies) {
+			// Pages and API answers for a signed-in person are theirs only:
+			// no shared or browser cache keeps them.
+			hdr.Set("Cache-Control", "no-store")
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error("panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -198,7 +226,8 @@ func Middleware(h http.Handler, o Options) http.Handler {
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
-// SecurityHeaders sets the headers every response carries.
+// SecurityHeaders sets the headers every response carries; HSTS whenever
+// the browser used HTTPS (directly or through a trusted proxy).
 func SecurityHeaders(h http.Header, tls bool) {
 	h.Set("Content-Security-Policy", CSP)
 	h.Set("X-Content-Type-Options", "nosniff")

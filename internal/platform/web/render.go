@@ -163,7 +163,7 @@ type Credit struct {
 }
 
 // ShellPages are the web shell's own page templates (templates/NAME.html).
-var ShellPages = []string{"home", "error", "legal", "accessibility", "feedback_thanks", "staff"}
+var ShellPages = []string{"home", "error", "legal", "staff"}
 
 // NewRenderer parses the layout and the shell's pages.
 func NewRenderer(cat *i18n.Catalog, assets *Assets) (*Renderer, error) {
@@ -310,3 +310,22 @@ type Scoped struct {
 
 // With returns the view with x for a partial template.
 func (v View) With(x any) Scoped { return Scoped{View: v, X: x} }
+
+// Paragraphs splits a plain text at blank lines into paragraphs and each
+// paragraph into its lines; the template escapes every line.
+func Paragraphs(s string) [][]string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	var out [][]string
+	for _, block := range strings.Split(s, "\n\n") {
+		var lines []string
+		for _, l := range strings.Split(block, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 0 {
+			out = append(out, lines)
+		}
+	}
+	return out
+}

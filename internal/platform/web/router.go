@@ -146,7 +146,20 @@ func (rt *Router) API(op Operation, h HandlerFunc) {
 		opts = append(opts, MaxBody(op.MaxBody))
 	}
 	rt.add(op.Method+" "+op.Path, Route{Method: op.Method, Path: op.Path, API: &o}, opts)
-	rt.mux.Handle(op.Method+" "+op.Path, rt.adapt(h, true))
+	inner := rt.adapt(h, true)
+	if !op.Public {
+		// Answers of an authenticated API are about the caller or hold
+		// secrets: never stored. Public reads (the catalog) may be cached.
+		inner = noStore(inner)
+	}
+	rt.mux.Handle(op.Method+" "+op.Path, inner)
+}
+
+func noStore(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Routes returns every registered route, sorted by path then method.
@@ -183,7 +196,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allowed)
 			status = http.StatusMethodNotAllowed
 		}
-		WriteProblem(w, r, status, "", nil)
+		WriteProblem(w, r, status, rt.statusDetail(r, status), nil)
 		return
 	}
 	if pattern == "" {

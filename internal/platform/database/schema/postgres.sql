@@ -468,6 +468,10 @@ login_attempts.key text NOT NULL
 login_attempts.failures integer NOT NULL
 login_attempts.window_start timestamp with time zone NOT NULL
 login_attempts.locked_until timestamp with time zone
+login_devices.token_hash text NOT NULL
+login_devices.account_id bigint NOT NULL
+login_devices.created_at timestamp with time zone NOT NULL
+login_devices.last_used_at timestamp with time zone NOT NULL
 mailbox_documents.id bigint NOT NULL
 mailbox_documents.message_id bigint NOT NULL
 mailbox_documents.ref text NOT NULL
@@ -654,6 +658,11 @@ responsibilities.match_key text NOT NULL
 responsibilities.unit_ref text NOT NULL
 responsibilities.updated_at timestamp with time zone NOT NULL
 responsibilities.updated_by text NOT NULL
+search_misses.tenant_id bigint NOT NULL
+search_misses.month text NOT NULL
+search_misses.words text NOT NULL
+search_misses.kind text NOT NULL
+search_misses.searches integer NOT NULL
 sepa_mandates.id bigint NOT NULL
 sepa_mandates.tenant_id bigint NOT NULL
 sepa_mandates.ref text NOT NULL
@@ -700,6 +709,7 @@ sessions.provider text NOT NULL DEFAULT 'password'::text
 sessions.created_at timestamp with time zone NOT NULL
 sessions.last_seen_at timestamp with time zone NOT NULL
 sessions.expires_at timestamp with time zone NOT NULL
+sessions.totp_setup text NOT NULL DEFAULT ''::text
 statement_entries.id bigint NOT NULL
 statement_entries.tenant_id bigint NOT NULL
 statement_entries.statement_id bigint NOT NULL
@@ -735,6 +745,8 @@ tenants.is_default boolean NOT NULL DEFAULT false
 tenants.settings text NOT NULL DEFAULT '{}'::text
 tenants.created_at timestamp with time zone NOT NULL
 tenants.updated_at timestamp with time zone NOT NULL
+tenants.is_demo boolean NOT NULL DEFAULT false
+tenants.public_url text NOT NULL DEFAULT ''::text
 unit_members.unit_id bigint NOT NULL
 unit_members.account_id bigint NOT NULL
 units.id bigint NOT NULL

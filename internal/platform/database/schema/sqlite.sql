@@ -468,6 +468,10 @@ login_attempts.key TEXT
 login_attempts.failures INTEGER NOT NULL
 login_attempts.window_start DATETIME NOT NULL
 login_attempts.locked_until DATETIME
+login_devices.token_hash TEXT
+login_devices.account_id INTEGER NOT NULL
+login_devices.created_at DATETIME NOT NULL
+login_devices.last_used_at DATETIME NOT NULL
 mailbox_documents.id INTEGER
 mailbox_documents.message_id INTEGER NOT NULL
 mailbox_documents.ref TEXT NOT NULL
@@ -654,6 +658,11 @@ responsibilities.match_key TEXT NOT NULL
 responsibilities.unit_ref TEXT NOT NULL
 responsibilities.updated_at DATETIME NOT NULL
 responsibilities.updated_by TEXT NOT NULL
+search_misses.tenant_id INTEGER NOT NULL
+search_misses.month TEXT NOT NULL
+search_misses.words TEXT NOT NULL
+search_misses.kind TEXT NOT NULL
+search_misses.searches INTEGER NOT NULL
 sepa_mandates.id INTEGER
 sepa_mandates.tenant_id INTEGER NOT NULL
 sepa_mandates.ref TEXT NOT NULL
@@ -700,6 +709,7 @@ sessions.provider TEXT NOT NULL DEFAULT 'password'
 sessions.created_at DATETIME NOT NULL
 sessions.last_seen_at DATETIME NOT NULL
 sessions.expires_at DATETIME NOT NULL
+sessions.totp_setup TEXT NOT NULL DEFAULT ''
 statement_entries.id INTEGER
 statement_entries.tenant_id INTEGER NOT NULL
 statement_entries.statement_id INTEGER NOT NULL
@@ -735,6 +745,8 @@ tenants.is_default BOOLEAN NOT NULL DEFAULT FALSE
 tenants.settings TEXT NOT NULL DEFAULT '{}'
 tenants.created_at DATETIME NOT NULL
 tenants.updated_at DATETIME NOT NULL
+tenants.is_demo BOOLEAN NOT NULL DEFAULT FALSE
+tenants.public_url TEXT NOT NULL DEFAULT ''
 unit_members.unit_id INTEGER NOT NULL
 unit_members.account_id INTEGER NOT NULL
 units.id INTEGER

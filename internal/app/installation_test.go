@@ -1,0 +1,264 @@
+package app
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/cli"
+	"github.com/rathaus/rathaus/internal/platform/mail/mailtest"
+)
+
+// request sends a browser-like request (no redirects followed) with the
+// given Host header and extra header pairs; cookies as name=value.
+func (s *server) request(t *testing.T, method, host, path string, form url.Values, cookie string, hdr ...string) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, s.base+path, body)
+	if host != "" {
+		req.Host = host
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+func cookieOf(resp *http.Response, name string) string {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return name + "=" + c.Value
+		}
+	}
+	return ""
+}
+
+var codeRE = regexp.MustCompile(`<code>([A-Z2-7]{16,})</code>`)
+
+// TestInstallationFromNothing follows the README's production section:
+// an empty database, `rathaus migrate`, `rathaus tenant create`, `rathaus
+// serve`; the first admin opens the printed set-up link, chooses a
+// password, sets up TOTP and lands on the staff area.
+func TestInstallationFromNothing(t *testing.T) {
+	eachInstallation(t, func(t *testing.T, in installation) {
+		if out, errs, code := in.run(t, "migrate"); code != 0 {
+			t.Fatalf("migrate: %d %s %s", code, out, errs)
+		}
+		// A fresh installation has no municipality; CLI commands say how to make one.
+		err := Run(context.Background(), []string{"audit", "verify"}, IO{Getenv: in.getenv, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard})
+		if err == nil || !strings.Contains(err.Error(), "rathaus tenant create") {
+			t.Errorf("audit verify without a municipality: %v", err)
+		}
+		out, errs, code := in.run(t, "tenant", "create", "--slug", "neustadt", "--name", "Stadt Neustadt", "--host", "rathaus.neustadt.test",
+			"--admin-email", "chefin@neustadt.test", "--state", "NW")
+		if code != 0 {
+			t.Fatalf("tenant create: %d %s", code, errs)
+		}
+		link := strings.TrimSpace(out)
+		path, ok := strings.CutPrefix(link, "https://rathaus.neustadt.test")
+		if !ok || !strings.HasPrefix(path, identity.SetupPath+"?token=") {
+			t.Fatalf("set-up link %q", link)
+		}
+		if _, _, code := in.run(t, "tenant", "create", "--slug", "neustadt", "--name", "x", "--host", "x.test", "--admin-email", "a@x.test"); code == 0 {
+			t.Error("second tenant with the same slug created")
+		}
+		if _, _, code := in.run(t, "tenant", "create", "--slug", "b", "--name", "x", "--host", "bad host", "--admin-email", "a@x.test"); code != 2 {
+			t.Errorf("bad host: exit %d, want 2", code)
+		}
+		list, _, _ := in.run(t, "tenant", "list")
+		if !strings.Contains(list, "neustadt") || !strings.Contains(list, "rathaus.neustadt.test") {
+			t.Errorf("tenant list:\n%s", list)
+		}
+		// One municipality: CLI commands need no --tenant.
+		if out, errs, code := in.run(t, "audit", "verify"); code != 0 || !strings.Contains(out, "neustadt") {
+			t.Errorf("audit verify: %d %s %s", code, out, errs)
+		}
+
+		s := in.start(t, "serve")
+		const host = "rathaus.neustadt.test"
+		// Another name gets the unknown-municipality page.
+		if resp, body := s.request(t, "GET", "", "/", nil, ""); resp.StatusCode != 404 || !strings.Contains(body, "Unbekannte Kommune") {
+			t.Errorf("GET / on 127.0.0.1: %d", resp.StatusCode)
+		}
+		if resp, body := s.request(t, "GET", host, path, nil, ""); resp.StatusCode != 200 || !strings.Contains(body, "Zugang einrichten") {
+			t.Fatalf("set-up page: %d", resp.StatusCode)
+		}
+		token := strings.TrimPrefix(path, identity.SetupPath+"?token=")
+		resp, _ := s.request(t, "POST", host, identity.SetupPath, url.Values{"token": {token}, "password": {"ein-sicheres-passwort"}, "password2": {"ein-sicheres-passwort"}}, "")
+		session := cookieOf(resp, identity.SessionCookie)
+		if resp.StatusCode != 303 || resp.Header.Get("Location") != identity.TOTPSetupPath || session == "" {
+			t.Fatalf("set password: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		// Until TOTP is set up, the staff area sends the admin back to it.
+		if resp, _ := s.request(t, "GET", host, "/verwaltung", nil, session); resp.StatusCode != 303 || resp.Header.Get("Location") != identity.TOTPSetupPath {
+			t.Errorf("staff area before TOTP: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		var code6 string
+		resp, body := s.request(t, "GET", host, identity.TOTPSetupPath, nil, session)
+		m := codeRE.FindStringSubmatch(body)
+		if resp.StatusCode != 200 || m == nil {
+			t.Fatalf("TOTP set-up page: %d, secret shown: %v", resp.StatusCode, m != nil)
+		}
+		code6, err = identity.TOTPCode(m[1], time.Now())
+		must(t, err)
+		resp, _ = s.request(t, "POST", host, identity.TOTPSetupPath, url.Values{"totp": {code6}}, session)
+		if resp.StatusCode != 303 || resp.Header.Get("Location") != "/verwaltung" {
+			t.Fatalf("confirm TOTP: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp, body = s.request(t, "GET", host, "/verwaltung", nil, session)
+		if resp.StatusCode != 200 || !strings.Contains(body, `href="/verwaltung/mitarbeitende"`) || !strings.Contains(body, "Administration") {
+			t.Errorf("staff area after set-up: %d", resp.StatusCode)
+		}
+		// The next sign-in asks for password and code.
+		resp, body = s.request(t, "POST", host, "/anmelden", url.Values{"email": {"chefin@neustadt.test"}, "password": {"ein-sicheres-passwort"}}, "")
+		if resp.StatusCode != 200 || !strings.Contains(body, "Einmalcode") {
+			t.Errorf("sign-in without code: %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestServeRefusesTheDemoDatabase: the demo's published secrets never
+// reach `rathaus serve` by accident.
+func TestServeRefusesTheDemoDatabase(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	in.start(t, "demo").stop()
+	serve := func(args ...string) error {
+		return Run(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), IO{Getenv: in.getenv, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard})
+	}
+	if err := serve(); cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), "demo city Musterstadt") || !strings.Contains(err.Error(), "RATHAUS_DEMO=1") {
+		t.Errorf("serve on the demo database: exit %d, %v", cli.ExitCode(err), err)
+	}
+	if err := serve("--host", "demo.example"); cli.ExitCode(err) != 2 || !strings.Contains(err.Error(), "--host") {
+		t.Errorf("serve --host: exit %d %v", cli.ExitCode(err), err)
+	}
+	list, _, _ := in.run(t, "tenant", "list")
+	if !strings.Contains(list, "demo (published passwords)") {
+		t.Errorf("tenant list does not mark the demo:\n%s", list)
+	}
+}
+
+// TestDemoAnswersLoopbackNamesOnly: no page reaches the demo through a
+// foreign name (DNS rebinding), unless --host names it.
+func TestDemoAnswersLoopbackNamesOnly(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo", "--host", "demo.example")
+	port := s.base[strings.LastIndexByte(s.base, ':')+1:]
+	for host, want := range map[string]int{
+		"": 200, "localhost:" + port: 200, "[::1]:" + port: 200, "LOCALHOST": 200, "demo.example": 200,
+		"evil.example": 404, "rebind.evil.example:" + port: 404, "127.0.0.2": 404,
+	} {
+		resp, body := s.request(t, "GET", host, "/", nil, "")
+		if resp.StatusCode != want {
+			t.Errorf("Host %q: %d, want %d", host, resp.StatusCode, want)
+		}
+		if want == 404 && !strings.Contains(body, "Unbekannte Kommune") {
+			t.Errorf("Host %q: not the unknown-municipality page", host)
+		}
+	}
+	if resp, body := s.request(t, "GET", "evil.example", "/api/v1/tenant", nil, ""); resp.StatusCode != 404 || !strings.Contains(body, "no municipality") {
+		t.Errorf("API on a foreign name: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestMailedLinksComeFromConfiguration asks for password resets with a
+// forged Host and a forged X-Forwarded-Host and reads the real mail: the
+// links point where the configuration says, never to the forged name.
+func TestMailedLinksComeFromConfiguration(t *testing.T) {
+	eachInstallation(t, func(t *testing.T, in installation) {
+		smtp := mailtest.Start(t)
+		in.env = map[string]string{"RATHAUS_SMTP_URL": "smtp://" + smtp.Host + ":" + strconv.Itoa(smtp.Port) + "?tls=none"}
+		s := in.start(t, "demo")
+		forgot := url.Values{"email": {"admin@musterstadt.example"}}
+
+		// A forged Host reaches no municipality: nothing is sent.
+		if resp, _ := s.request(t, "POST", "evil.example", "/konto/passwort-vergessen", forgot, ""); resp.StatusCode != 404 {
+			t.Errorf("reset with a forged Host: %d, want 404", resp.StatusCode)
+		}
+		// A forged X-Forwarded-Host changes nothing: the demo's own address.
+		resp, _ := s.request(t, "POST", "", "/konto/passwort-vergessen", forgot, "", "X-Forwarded-Host", "evil.example", "X-Forwarded-Proto", "https")
+		if resp.StatusCode != 303 {
+			t.Fatalf("reset: %d", resp.StatusCode)
+		}
+		msgs, err := smtp.Wait(1, 20*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := msgs[0].Body; !strings.Contains(body, s.base+"/konto/passwort-neu?token=") || strings.Contains(body, "evil") {
+			t.Errorf("reset mail links elsewhere:\n%s", body)
+		}
+		// A municipality with a public URL: its invitation and its resets
+		// link there, whatever the request says.
+		if _, errs, code := in.run(t, "tenant", "create", "--slug", "nachbarstadt", "--name", "Nachbarstadt", "--host", "nachbarstadt.test",
+			"--public-url", "https://service.nachbarstadt.de", "--admin-email", "chef@nachbarstadt.test", "--tenant", "musterstadt"); code != 0 {
+			t.Fatalf("tenant create: %s", errs)
+		}
+		msgs, err = smtp.Wait(2, 20*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := msgs[1].Body; !strings.Contains(body, "https://service.nachbarstadt.de"+identity.SetupPath+"?token=") {
+			t.Errorf("invitation links elsewhere:\n%s", body)
+		}
+		resp, _ = s.request(t, "POST", "nachbarstadt.test", "/konto/passwort-vergessen", url.Values{"email": {"chef@nachbarstadt.test"}}, "", "X-Forwarded-Host", "evil.example")
+		if resp.StatusCode != 303 {
+			t.Fatalf("reset at Nachbarstadt: %d", resp.StatusCode)
+		}
+		msgs, err = smtp.Wait(3, 20*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := msgs[2].Body; !strings.Contains(body, "https://service.nachbarstadt.de/konto/passwort-neu?token=") || strings.Contains(body, "evil") {
+			t.Errorf("Nachbarstadt's reset mail links elsewhere:\n%s", body)
+		}
+	})
+}
+
+// TestMailRequestsAreRateLimited: the reset form refuses a sixth request
+// for one recipient within the hour with 429, Retry-After and an error page;
+// the feedback form a flood from one address.
+func TestMailRequestsAreRateLimited(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	forgot := url.Values{"email": {"kasse@musterstadt.example"}}
+	for i := range identity.MailPerRecipient.Limit {
+		if resp, _ := s.request(t, "POST", "", "/konto/passwort-vergessen", forgot, ""); resp.StatusCode != 303 {
+			t.Fatalf("reset %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp, body := s.request(t, "POST", "", "/konto/passwort-vergessen", forgot, "")
+	if ra, _ := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != 429 || ra < 1 || ra > 3601 || !strings.Contains(body, "Zu viele Anfragen") {
+		t.Errorf("sixth reset: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	checkPage(t, []byte(body), "de")
+	msg := url.Values{"message": {"Kontrast"}}
+	var last int
+	for range 11 {
+		resp, _ := s.request(t, "POST", "", "/barrierefreiheit/feedback", msg, "")
+		last = resp.StatusCode
+	}
+	if last != 429 {
+		t.Errorf("eleventh feedback in an hour: %d, want 429", last)
+	}
+}
