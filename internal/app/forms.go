@@ -39,6 +39,20 @@ func mountForms(rt *web.Router, e *env, idh *identity.Handler) {
 	h := &forms.Handler{Forms: e.formsService(), Identity: idh, Catalog: &catalog.Catalog{DB: e.db}, Pages: site().r, Shell: shellFor, BaseURL: e.baseURL}
 	h.Routes(rt)
 	idh.AccountSections = append(idh.AccountSections, h.AccountSections)
+	rt.Example("GET /antrag/{id}", "/antrag/"+DemoServiceRef)
+	// The demo's dog tax form, once seeded, for tools that visit every
+	// route (its references are random).
+	if t, err := e.identity.TenantBySlug(context.Background(), DemoSlug); err == nil {
+		if ref, err := e.formsService().FormOfService(context.Background(), t.ID, DemoServiceRef); err == nil && ref != "" {
+			rt.Example("GET /verwaltung/formulare/{id}", "/verwaltung/formulare/"+ref)
+			rt.Example("GET /verwaltung/formulare/{id}/vorschau", "/verwaltung/formulare/"+ref+"/vorschau")
+		}
+	}
+}
+
+// formsTasks: the forms directory for form managers.
+func formsTasks() []StaffTask {
+	return []StaffTask{{Roles: []identity.Role{identity.RoleFormManager, identity.RoleAdmin}, Href: "/verwaltung/formulare", TitleKey: "forms.directory.title", TextKey: "forms.task.directory"}}
 }
 
 // formsOffer is the catalog's "Online beantragen" for services with a

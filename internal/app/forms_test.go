@@ -260,3 +260,11 @@ func TestFormsImportFIMCommand(t *testing.T) {
 		t.Errorf("forms list: %d %s", code, out)
 	}
 }
+
+// formFixture is the directory entry of the fixtures' form in tn.
+func formFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	formsFixtureForm(t, e, tn)
+	ref, err := e.formsService().FormOfService(context.Background(), tn.ID, formsFixtureService(tn))
+	must(t, err)
+	return ref
+}

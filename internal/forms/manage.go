@@ -177,7 +177,7 @@ func formRow(tx *database.Tx, tenantID int64, formRef string) (int64, string, er
 // started from (0: no check); when a newer version exists the save is
 // refused as stale. It returns the draft's number.
 func (s *Service) SaveDraft(ctx context.Context, p identity.Principal, tenantID int64, formRef string, base int, def *Definition) (int, error) {
-	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+	if err := p.See(tenantID, ManagerRoles...); err != nil {
 		return 0, err
 	}
 	if err := def.Check(); err != nil {
@@ -227,7 +227,7 @@ func (s *Service) SaveDraft(ctx context.Context, p identity.Principal, tenantID 
 // published version is retired; applications keep the version they were
 // made with). The form must be assigned to a service.
 func (s *Service) Publish(ctx context.Context, p identity.Principal, tenantID int64, formRef string, n int) error {
-	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+	if err := p.See(tenantID, ManagerRoles...); err != nil {
 		return err
 	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
@@ -269,7 +269,7 @@ func (s *Service) Publish(ctx context.Context, p identity.Principal, tenantID in
 
 // UpdateForm changes a directory entry: its service and channel.
 func (s *Service) UpdateForm(ctx context.Context, p identity.Principal, tenantID int64, formRef, serviceID string, ch Channel, name string) error {
-	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+	if err := p.See(tenantID, ManagerRoles...); err != nil {
 		return err
 	}
 	v := &fault.Validation{}
@@ -310,7 +310,7 @@ func (s *Service) UpdateForm(ctx context.Context, p identity.Principal, tenantID
 
 // Form returns a directory entry with its versions (form managers).
 func (s *Service) Form(ctx context.Context, p identity.Principal, tenantID int64, formRef string) (*Form, error) {
-	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+	if err := p.See(tenantID, ManagerRoles...); err != nil {
 		return nil, err
 	}
 	var f Form
@@ -395,7 +395,7 @@ func (s *Service) FormOfService(ctx context.Context, tenantID int64, serviceID s
 // NewVersion stores def as a new draft version latest+1, whatever the
 // newest version is (an import makes a new version each time).
 func (s *Service) NewVersion(ctx context.Context, p identity.Principal, tenantID int64, formRef string, def *Definition) (int, error) {
-	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+	if err := p.See(tenantID, ManagerRoles...); err != nil {
 		return 0, err
 	}
 	if err := def.Check(); err != nil {
