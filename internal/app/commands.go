@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/rathaus/rathaus/internal/audit"
-	"github.com/rathaus/rathaus/internal/einvoice"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/backup"
 	"github.com/rathaus/rathaus/internal/platform/cli"
@@ -326,6 +325,3 @@ func runRestore(ctx context.Context, io IO, args []string) error {
 
 // runEinvoice hands the arguments to the e-invoice validator; it needs no
 // database (the validator is a pure package).
-func runEinvoice(ctx context.Context, io IO, args []string) error {
-	return einvoice.Command(ctx, args, io.Stdout, io.Stderr)
-}

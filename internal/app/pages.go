@@ -9,6 +9,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/catalog"
+	"github.com/rathaus/rathaus/internal/einvoice/inbox"
 	"github.com/rathaus/rathaus/internal/feedback"
 	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
@@ -49,6 +50,7 @@ func mustSite() *shellSite {
 		mailbox.Messages(),
 		records.Messages(),
 		payments.Messages(),
+		inbox.Messages(),
 	} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
@@ -71,6 +73,7 @@ func mustSite() *shellSite {
 		mailbox.AddTemplates,
 		records.AddTemplates,
 		payments.AddTemplates,
+		inbox.AddTemplates,
 	} {
 		if err := add(r); err != nil {
 			panic(err)
@@ -90,6 +93,7 @@ func mustSite() *shellSite {
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
 		web.NavEntry{Href: "/verwaltung/formulare", Key: "forms.directory.title"},
 		web.NavEntry{Href: "/verwaltung/zahlungen", Key: "payments.nav.finance"},
+		web.NavEntry{Href: inbox.WorklistPath, Key: "einvoice.worklist.title"},
 		web.NavEntry{Href: "/verwaltung/einheiten", Key: "identity.units.title"},
 		web.NavEntry{Href: "/verwaltung/mitarbeitende", Key: "identity.staff.title"},
 		web.NavEntry{Href: "/verwaltung/tokens", Key: "identity.tokens.title"},

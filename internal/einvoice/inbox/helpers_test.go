@@ -29,7 +29,9 @@ type world struct {
 
 const demoLeitweg = "09162000-MUSTERSTADT-10"
 
-func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world {
+func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world { return newWorldTB(t, db, clk) }
+
+func newWorldTB(t testing.TB, db *database.DB, clk *clock.Fake) *world {
 	t.Helper()
 	ctx := context.Background()
 	ids := &identity.Service{DB: db}
@@ -107,3 +109,16 @@ func leitwegCheck(body string) string { return leitweg.CheckDigits(body) }
 func (w *world) principal(p interface{}) identity.Principal { return p.(identity.Principal) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+type identityTenant = identity.Tenant
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func scheduleNow(w *world, mb *Mailbox) error {
+	return database.WithTx(context.Background(), w.db, func(tx *database.Tx) error { return SchedulePoll(tx, w.t.ID, tx.Now(), mb.Interval) })
+}

@@ -52,9 +52,6 @@ type Config struct {
 	// RateLimits (RATHAUS_RATE_LIMITS=off to switch off) enforces the
 	// shared rate limits; load harnesses switch them off and say so.
 	RateLimits bool
-	// Clamd (RATHAUS_CLAMD: tcp://host:3310 or unix:/run/clamav/clamd.ctl)
-	// is the ClamAV daemon that scans uploads; unset: no malware scan.
-	Clamd string
 	// TrustedProxies (RATHAUS_TRUSTED_PROXIES, CIDR list "10.0.0.0/8,
 	// 192.0.2.7") are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed; empty: none, the peer is the client.
@@ -68,6 +65,9 @@ type Config struct {
 	// Demo (RATHAUS_DEMO=1) lets `rathaus serve` serve a database that
 	// holds the demo city, whose passwords and tokens are published.
 	Demo bool
+	// Clamd (RATHAUS_CLAMD: tcp://host:3310 or unix:/run/clamav/clamd.ctl)
+	// is the ClamAV daemon that scans uploads; unset: no malware scan.
+	Clamd string
 	// Getenv reads further variables that depend on data, such as eID
 	// client secrets (RATHAUS_OIDC_SECRET_<TENANT>_<PROVIDER>).
 	Getenv func(string) string
@@ -131,15 +131,15 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	c.DatabaseURL = getenv("RATHAUS_DATABASE_URL")
 	c.SMTPURL = getenv("RATHAUS_SMTP_URL")
+	c.BlobURL = getenv("RATHAUS_BLOB_URL")
+	c.S3AccessKey = getenv("RATHAUS_S3_ACCESS_KEY")
+	c.S3SecretKey = getenv("RATHAUS_S3_SECRET_KEY")
 	if v := getenv("RATHAUS_CLAMD"); v != "" {
 		if u, err := url.Parse(v); err != nil || !(u.Scheme == "tcp" && u.Host != "" || u.Scheme == "unix" && (u.Path != "" || u.Opaque != "")) {
 			return &Error{"RATHAUS_CLAMD", fmt.Sprintf("%q is not tcp://host:port or unix:/path/to/clamd.ctl", v)}
 		}
 		c.Clamd = v
 	}
-	c.BlobURL = getenv("RATHAUS_BLOB_URL")
-	c.S3AccessKey = getenv("RATHAUS_S3_ACCESS_KEY")
-	c.S3SecretKey = getenv("RATHAUS_S3_SECRET_KEY")
 	c.Getenv = getenv
 	if v := getenv("RATHAUS_PUBLIC_URL"); v != "" {
 		u, err := url.Parse(v)
