@@ -95,6 +95,7 @@ func mustSite() *shellSite {
 	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
 		web.NavEntry{Href: "/verwaltung/vorgaenge", Key: "cases.nav"}, web.NavEntry{Href: "/verwaltung/akten", Key: "records.nav"},
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
+		web.NavEntry{Href: "/verwaltung/formulare", Key: "forms.directory.title"},
 		web.NavEntry{Href: "/verwaltung/termine", Key: "appointments.staff.title"},
 		web.NavEntry{Href: "/verwaltung/zahlungen", Key: "payments.nav.finance"},
 		web.NavEntry{Href: inbox.WorklistPath, Key: "einvoice.worklist.title"},
