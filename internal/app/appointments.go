@@ -218,6 +218,7 @@ func runLoadtest(ctx context.Context, io IO, args []string) error {
 	var clients int
 	var duration, releaseAfter time.Duration
 	var token, dbURL, protections string
+	var lottery bool
 	var slots int
 	cfg, pos, err := load("loadtest", args, io, func(fs *flag.FlagSet) {
 		fs.Var(&urls, "url", "base URL of a running instance (repeat for several)")
@@ -228,6 +229,7 @@ func runLoadtest(ctx context.Context, io IO, args []string) error {
 		fs.StringVar(&dbURL, "database-url", "", "the instances' PostgreSQL (instead of --data) for the double-booking count")
 		fs.StringVar(&protections, "protections", "off", "off: the speed run; on: proof of work, per-address limits and bots")
 		fs.IntVar(&slots, "slots", 40, "slots released")
+		fs.BoolVar(&lottery, "lottery", false, "release by lot (a one-minute window; waits for the draw and counts the winners)")
 	})
 	if err != nil {
 		return err
@@ -250,9 +252,14 @@ func runLoadtest(ctx context.Context, io IO, args []string) error {
 	}
 	defer db.Close()
 	res, err := loadtest.Run(ctx, loadtest.Config{URLs: urls, Clients: clients, Duration: duration, Token: token, Protections: protections == "on",
-		Slots: slots, ReleaseAfter: releaseAfter, Log: io.Stderr})
+		Slots: slots, ReleaseAfter: releaseAfter, Lottery: lottery, Log: io.Stderr})
 	if err != nil {
 		return err
+	}
+	if lottery {
+		if err := waitForDraw(ctx, db, res, io); err != nil {
+			return err
+		}
 	}
 	if err := db.R.QueryRowContext(ctx, appointments.DoubleBookingsQuery).Scan(&res.DoubleBookings); err != nil {
 		return fmt.Errorf("loadtest: count double bookings: %w", err)
@@ -276,4 +283,40 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, strings.TrimSuffix(v, 
 // appointmentTasks: the citizen offices' day for their staff.
 func appointmentTasks() []StaffTask {
 	return []StaffTask{{Roles: appointments.StaffRoles, Href: "/verwaltung/termine", TitleKey: "appointments.task.title", TextKey: "appointments.task.text"}}
+}
+
+// waitForDraw waits until the scenario's lottery is drawn (by the
+// servers' job queue) and tells on stderr how the seats went to people
+// and to bots.
+func waitForDraw(ctx context.Context, db *database.DB, res *loadtest.Result, io IO) error {
+	fmt.Fprintf(io.Stderr, "waiting for the draw at %s\n", res.DrawAt.Format(time.TimeOnly))
+	deadline := res.DrawAt.Add(2 * time.Minute)
+	for {
+		var open int
+		err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM appointment_lottery_entries e JOIN appointment_locations l ON l.id = e.location_id
+			WHERE l.ref = $1 AND e.status = 'entered'`, res.Location).Scan(&open)
+		if err != nil {
+			return err
+		}
+		if open == 0 && time.Now().After(res.DrawAt) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("loadtest: the lottery was not drawn by %s (is a server's job queue running?)", deadline.Format(time.TimeOnly))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond): // polling the servers' work
+		}
+	}
+	var people, bots int
+	err := db.R.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN b.email LIKE '%-person-%' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN b.email LIKE '%-bot-%' THEN 1 ELSE 0 END), 0)
+		FROM appointment_bookings b JOIN appointment_locations l ON l.id = b.location_id WHERE l.ref = $1 AND b.channel = 'lottery'`, res.Location).Scan(&people, &bots)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stderr, "drawn: %d seats to people, %d to bots\n", people, bots)
+	return nil
 }

@@ -42,7 +42,11 @@ type Config struct {
 	Slots        int           // slots released (default 40)
 	ReleaseAfter time.Duration // release this long after the start (default 3 s)
 	SearchShare  float64       // share of requests that are searches (default 0.3)
-	Log          io.Writer     // progress (stderr)
+	// Lottery releases the slots by lot: every request of the first
+	// minute after the release enters the draw (202); speed gives no
+	// advantage. The caller waits for the draw and counts the winners.
+	Lottery bool
+	Log     io.Writer // progress (stderr)
 }
 
 // Result is the harness's JSON document.
@@ -62,6 +66,7 @@ type Result struct {
 
 	// Not in the document: for the caller and the stderr summary.
 	Location string        `json:"-"`
+	DrawAt   time.Time     `json:"-"` // end of the lottery window
 	Humans   Tally         `json:"-"`
 	Bots     Tally         `json:"-"`
 	PoWSolve time.Duration `json:"-"` // mean time to solve one challenge
@@ -130,6 +135,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	fmt.Fprintf(cfg.Log, "scenario location %s: %d slots on %s released at %s; protections pow=%v rate_limits=%v\n",
 		sc.location, len(sc.starts)*0+cfg.Slots, sc.day, sc.release.In(calendar.Berlin).Format("15:04:05"), sc.prot.PoW, sc.prot.RateLimits)
 	res := &Result{Kind: "appointments", Clients: cfg.Clients, Protections: sc.prot, Location: sc.location}
+	if cfg.Lottery {
+		res.DrawAt = sc.release.Add(time.Minute)
+	}
 	end := sc.release.Add(cfg.Duration)
 	var (
 		mu                 sync.Mutex
@@ -139,6 +147,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	)
 	var wg sync.WaitGroup
 	run := strings.ReplaceAll(sc.location, "-", "")
+	net16 := byte(1 + rand.IntN(250))
 	bots := 0
 	if cfg.Protections {
 		bots = int(float64(cfg.Clients) * cfg.BotShare)
@@ -146,7 +155,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for i := 0; i < cfg.Clients; i++ {
 		bot := i < bots
 		wg.Go(func() {
-			cl := newClient(cfg, i, bot)
+			cl := newClient(cfg, i, bot, net16)
 			defer cl.http.CloseIdleConnections()
 			var bl, sl []time.Duration
 			var free []time.Time
@@ -166,18 +175,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					time.Sleep(min(wait, time.Duration(100+rng.IntN(200))*time.Millisecond))
 				}
 			}
+			entered := false // a person in the draw only browses on
 			for time.Now().Before(end) && ctx.Err() == nil {
 				if cfg.Protections && !bot {
 					// With the protections on, people act like people: a
 					// moment between clicks. Bots do not wait.
 					time.Sleep(time.Duration(300+rng.IntN(600)) * time.Millisecond)
 				}
-				if rng.Float64() < cfg.SearchShare {
+				if entered || rng.Float64() < cfg.SearchShare {
 					d, list, err := cl.search(ctx, base, sc)
 					atomic.AddInt64(&res.Searches, 1)
 					if err == nil {
 						sl = append(sl, d)
 						free = list
+					}
+					if entered {
+						time.Sleep(time.Second)
 					}
 					continue
 				}
@@ -199,7 +212,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					solves.Add(1)
 					pow = p
 				}
-				email := fmt.Sprintf("lt-%s-%d-%d@example.invalid", strings.ToLower(run), i, n)
+				who := "person"
+				if bot {
+					who = "bot"
+				}
+				email := fmt.Sprintf("lt-%s-%s-%d-%d@example.invalid", strings.ToLower(run), who, i, n)
+				if cfg.Lottery && !bot {
+					email = fmt.Sprintf("lt-%s-%s-%d@example.invalid", strings.ToLower(run), who, i) // a person enters once
+				}
 				d, status := cl.book(ctx, base, sc, start, email, pow)
 				atomic.AddInt64(&res.Attempts, 1)
 				bl = append(bl, d)
@@ -208,6 +228,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				case status == 201 || status == 202:
 					atomic.AddInt64(&res.Bookings, 1)
 					free = slices.DeleteFunc(free, func(t time.Time) bool { return t.Equal(start) })
+					if status == 202 && !bot {
+						entered = true
+					}
 				case status == 409:
 					atomic.AddInt64(&res.Conflicts, 1)
 					free = slices.DeleteFunc(free, func(t time.Time) bool { return t.Equal(start) })
@@ -279,12 +302,14 @@ type client struct {
 // on, and the server on the loopback, people come from addresses of their
 // own (127.0.0.10 …) and bots from two (127.0.0.2 and .3), so per-address
 // limits see what they would see in the field.
-func newClient(cfg Config, i int, bot bool) *client {
+func newClient(cfg Config, i int, bot bool, net16 byte) *client {
 	d := &net.Dialer{Timeout: 10 * time.Second}
 	if cfg.Protections && loopback(cfg.URLs) {
-		ip := net.IPv4(127, 0, byte(1+i/250), byte(10+i%240))
+		// A fresh /16 of the loopback net per run, so that the limits'
+		// counts of an earlier run do not carry over.
+		ip := net.IPv4(127, net16, byte(1+i/240), byte(10+i%240))
 		if bot {
-			ip = net.IPv4(127, 0, 0, byte(2+i%2))
+			ip = net.IPv4(127, net16, 0, byte(2+i%2))
 		}
 		d.LocalAddr = &net.TCPAddr{IP: ip}
 	}
@@ -402,6 +427,9 @@ func createScenario(ctx context.Context, hc *http.Client, cfg Config) (*scenario
 	st.HoldMinutes = 15
 	st.MaxPerPerson = 1
 	st.Strategy = appointments.FirstCome
+	if cfg.Lottery {
+		st.Strategy, st.LotteryMinutes = appointments.Lottery, 1
+	}
 	st.Services = []appointments.LocationService{{Service: service, Minutes: 5, MaxCount: 1}}
 	st.Rules = []appointments.Rule{}
 	closes := time.Date(2000, 1, 1, 8, 0, 0, 0, time.UTC).Add(time.Duration(units*5) * time.Minute).Format("15:04")
