@@ -28,9 +28,7 @@ var DemoInvoiceRef = inbox.DemoRefs[0]
 func (e *env) inbox() *inbox.Service {
 	return &inbox.Service{DB: e.db, Blobs: e.blobs, Identity: e.identity, Limits: e.limits, Log: e.log,
 		Substitute: e.identity.SubstituteFor,
-		// Debits: registered with payments once its use case lands (TEAM.md
-		// contract einvoice → payments); until then the run's transfers are
-		// matched by payments.debit_matched jobs only.
+		Debits:     e.paymentDebits, // payments.go: expected debits (TEAM.md contract einvoice → payments)
 	}
 }
 
