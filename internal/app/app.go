@@ -49,6 +49,7 @@ func commands() map[string]command {
 		"import":   {"import services [FILE] [--source munich|leika|json] [--strict]: into the tenant's catalog", runImport},
 		"export":   {"export services: the tenant's catalog as JSON on stdout", runExport},
 		"catalog":  {"catalog find --json QUERY | catalog bench --json [--leika]", runCatalog},
+		"forms":    {"forms import-fim FILE [--service ID] [--audience citizen,business] [--publish] | forms list", runForms},
 		"payments": {"payments epc-qr --name N --iban I --amount A (--reference RF|--remittance T) --out F.png | camt [--json] FILE | import | remind | export", runPayments},
 		"loadtest": {"loadtest submissions --url URL [--url URL2] --clients N --duration D [--token T] [--data DIR | --database-url U]", runLoadtests},
 		"records":  {"e-files: records list [--json] [--closed] [--due DAY] | records export REF --out FILE.zip (xdomea 3.0.0)", runRecords},
@@ -84,6 +85,7 @@ var valueFlags = flagSet(
 	"source life-situation topic queries rounds",
 	"iban bic amount reference remittance info view",
 	"to from grace",
+	"service audience", // forms
 )
 
 func flagSet(lines ...string) map[string]bool {

@@ -120,13 +120,11 @@ func writeDemoSeal(e *env, tenantName string) error {
 
 // mailBaseURL is the public address of a tenant for links in mails.
 func (e *env) mailBaseURL(ctx context.Context, tenantID int64) string {
-	if t, err := e.identity.TenantByID(ctx, tenantID); err == nil && len(t.Hosts) > 0 {
-		return "https://" + t.Hosts[0]
+	t, err := e.identity.TenantByID(ctx, tenantID)
+	if err != nil {
+		return e.publicURL(nil)
 	}
-	if e.cfg.PublicURL != "" {
-		return e.cfg.PublicURL
-	}
-	return "http://" + e.cfg.Addr
+	return e.publicURL(t)
 }
 
 // caseModule builds the services (cheap: they hold only the stores).
@@ -381,8 +379,16 @@ func seedDemoCases(ctx context.Context, e *env, t *identity.Tenant) ([]string, e
 			return nil, fmt.Errorf("demo dog tax workflow: %w", err)
 		}
 	}
-	var citizen int64
+	var citizen, erika int64
 	e.db.R.QueryRowContext(ctx, `SELECT id FROM accounts WHERE tenant_id = $1 AND email = $2`, t.ID, DemoCitizen.Email).Scan(&citizen)
+	e.db.R.QueryRowContext(ctx, `SELECT id FROM accounts WHERE tenant_id = $1 AND email = $2`, t.ID, demoApplicant.Email).Scan(&erika)
+	if erika == 0 {
+		a, err := e.identity.CreateCitizen(ctx, sys, t.ID, "citizen", demoApplicant.Email, demoApplicant.Name, DemoPassword)
+		if err != nil {
+			return nil, fmt.Errorf("demo applicant: %w", err)
+		}
+		e.db.R.QueryRowContext(ctx, `SELECT id FROM accounts WHERE ref = $1`, a.Ref).Scan(&erika)
+	}
 	if citizen != 0 {
 		if c, err := m.mailbox.ConsentFor(ctx, t.ID, citizen); err == nil && c.Since == nil {
 			err := database.WithTx(ctx, e.db, func(tx *database.Tx) error {
@@ -393,7 +399,7 @@ func seedDemoCases(ctx context.Context, e *env, t *identity.Tenant) ([]string, e
 			}
 		}
 	}
-	closed, err := demoClosedCase(ctx, e, m, t, citizen)
+	closed, err := demoClosedCase(ctx, e, m, t, erika)
 	if err != nil {
 		return nil, fmt.Errorf("demo closed case: %w", err)
 	}
@@ -404,11 +410,21 @@ func seedDemoCases(ctx context.Context, e *env, t *identity.Tenant) ([]string, e
 	return lines, nil
 }
 
+// demoApplicant applied for the demo's closed case (so the demo citizen's
+// own applications stay his).
+var demoApplicant = struct{ Email, Name string }{"erika.mustermann@musterstadt.example", "Erika Mustermann"}
+
 // demoClosedCase gives the demo one finished dog tax case — submitted by
-// the demo citizen, claimed and decided by Frau Müller, closed — with its
-// e-file, unless the demo already has a closed e-file. It returns the
-// e-file's reference.
+// Erika Mustermann, claimed and decided by Frau Müller, closed — with its
+// e-file, unless the demo already has a closed e-file. No mail is sent for
+// this history (she has no consent: her decision is in the print list). It
+// returns the e-file's reference.
 func demoClosedCase(ctx context.Context, e *env, m *caseModule, t *identity.Tenant, citizen int64) (string, error) {
+	quiet := *m.mailbox
+	quiet.Quiet = true
+	cs := *m.cases
+	cs.Mailbox = &quiet
+	m = &caseModule{mailbox: &quiet, records: m.records, cases: &cs, sealer: m.sealer}
 	sys := identity.System(t.ID)
 	if files, err := m.records.List(ctx, sys, t.ID, records.Filter{Closed: true}); err != nil || len(files) > 0 {
 		if err == nil {
@@ -440,7 +456,7 @@ func demoClosedCase(ctx context.Context, e *env, m *caseModule, t *identity.Tena
 		return "", err
 	}
 	answers := forms.DogTaxAnswers(0)
-	answers["dog_name"], answers["given_name"], answers["family_name"] = "Luna", "Paul", "Beispiel"
+	answers["dog_name"], answers["given_name"], answers["family_name"] = "Luna", "Erika", "Mustermann"
 	app, err := e.formsService().Submit(ctx, paul, t.ID, forms.Submission{ServiceID: DemoServiceRef, Answers: answers, Lang: "de"})
 	if err != nil {
 		return "", err

@@ -17,7 +17,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/rathaus/rathaus/internal/cases"
-	"github.com/rathaus/rathaus/internal/einvoice/inbox"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/mailbox"
 	"github.com/rathaus/rathaus/internal/payments"
@@ -444,21 +443,4 @@ func seedDemoParkingPayment(ctx context.Context, e *env, t *identity.Tenant) err
 		}
 	}
 	return nil
-}
-
-// --- einvoice → payments ---
-
-// paymentDebits registers an e-invoice payment run's transfers with
-// payments as expected debits (in the run's transaction); a matched debit
-// on a statement then enqueues payments.debit_matched.
-func (e *env) paymentDebits(tx *database.Tx, tenantID int64, run string, debits []inbox.Debit) error {
-	out := make([]payments.ExpectedDebit, 0, len(debits))
-	for _, d := range debits {
-		amount, err := decimal.NewFromString(d.Amount)
-		if err != nil || (d.Currency != "" && d.Currency != "EUR") {
-			return fault.Invalid("debits", "invalid_amount", "min", "0.01", "max", "999999999.99")
-		}
-		out = append(out, payments.ExpectedDebit{EndToEndID: d.EndToEndID, Amount: amount})
-	}
-	return e.payments().ExpectDebits(tx, tenantID, run, out)
 }

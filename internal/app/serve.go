@@ -176,6 +176,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(e.blobMetrics.collectors()...)
+	reg.MustRegister(newOpsCollector(e))
 	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(renderError)

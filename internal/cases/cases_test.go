@@ -555,8 +555,11 @@ func TestSecondPersonSubstitutionAndBacklog(t *testing.T) {
 		if bl[0].Open != 3 || held[w.schmidt.Ref] != 3 || held[w.mueller.Ref] != 0 {
 			t.Fatalf("backlog holders: open %d %v", bl[0].Open, held)
 		}
-		if _, err := s.Backlogs(ctx, w.mueller, w.tn.ID); !errors.Is(err, fault.ErrForbidden) {
-			t.Fatalf("case worker backlog: %v", err)
+		if bl, err := s.Backlogs(ctx, w.mueller, w.tn.ID); err != nil || len(bl) != 0 {
+			t.Fatalf("case worker backlog: %v %v", bl, err)
+		}
+		if _, err := s.Backlogs(ctx, w.paul, w.tn.ID); !errors.Is(err, fault.ErrForbidden) {
+			t.Fatalf("citizen backlog: %v", err)
 		}
 		// Follow-up date and notes.
 		if err := s.FollowUp(ctx, w.schmidt, w.tn.ID, third.Ref, "2020-01-01"); !fault.HasCode(err, "follow_up_on", "date_in_past") {

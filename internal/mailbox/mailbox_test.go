@@ -240,9 +240,12 @@ func TestMailboxDeliveryConsentRepliesAndLinks(t *testing.T) {
 		if len(opened.Replies) != 1 || opened.Replies[0].Ref != reply.Ref {
 			t.Fatalf("thread: %+v", opened.Replies)
 		}
-		// Staff have no mailbox.
-		if _, err := w.s.Inbox(ctx, w.worker, w.t.ID); !errors.Is(err, fault.ErrNotFound) {
-			t.Fatalf("staff mailbox: %v", err)
+		// A staff member's mailbox is empty; an integration token has none.
+		if ms, err := w.s.Inbox(ctx, w.worker, w.t.ID); err != nil || len(ms) != 0 {
+			t.Fatalf("staff mailbox: %v %v", ms, err)
+		}
+		if _, err := w.s.Inbox(ctx, identity.Principal{TenantID: w.t.ID, Ref: "K-TOKEN", Kind: "token", Roles: []identity.Role{identity.RoleAdmin}}, w.t.ID); !errors.Is(err, fault.ErrNotFound) {
+			t.Fatalf("integration token's mailbox: %v", err)
 		}
 	})
 }

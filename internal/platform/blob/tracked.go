@@ -21,7 +21,8 @@ type hookedPutter interface {
 // e.blobs): a backend plus the blobs table.
 //
 // Every Put records the blob in the blobs table (or refreshes its
-// touched_at) before the object is placed, in a transaction of its own.
+// touched_at) before the object is placed: in a transaction of its own, or
+// in the caller's when Put gets a transaction's Context (tx.Context()).
 // Collect deletes an object only inside a transaction that holds the row
 // and finds it untouched for the grace period, so a Put that found the
 // bytes already stored cannot lose them to a concurrent clean-up before
