@@ -119,8 +119,11 @@ func TestPaymentJourneyInTheBrowser(t *testing.T) {
 				t.Errorf("import result %q", got)
 			}
 			axe(kasse, "statement imported")
-			visit(kasse, "/verwaltung/zahlungen?ansicht=bezahlt")
-			axe(kasse, "finance view")
+			for _, page := range []string{"/verwaltung/zahlungen?ansicht=bezahlt", "/verwaltung/zahlungen/aufgaben", "/verwaltung/zahlungen/aufgaben/" + payments.DemoTaskRef,
+				"/verwaltung/zahlungen/gebuehren", "/verwaltung/zahlungen/lastschrift"} {
+				visit(kasse, page)
+				axe(kasse, page)
+			}
 		}
 
 		// The case continues; Frau Müller decides.

@@ -83,7 +83,7 @@ var valueFlags = flagSet(
 	"addr data tenant role name out status limit account",
 	"host slug admin-email admin-name state public-url",
 	"source life-situation topic queries rounds",
-	"iban bic amount reference remittance info",
+	"iban bic amount reference remittance info view",
 	"to from grace",
 	"service audience", // forms
 	"url clients duration token database-url protections slots release-after",

@@ -120,6 +120,10 @@ func TestPaymentsCamtCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(stdout, `"valid": false`) {
 		t.Errorf("wrong file: exit %d %s", code, stdout)
 	}
+	// --json may stand before the subcommand, as for every command.
+	if out, _, code := in.run(t, "--json", "payments", "camt", filepath.Join(dir, "camt053.v2.minimal.xml")); code != 0 || !strings.Contains(out, `"message_id": "CAMT053RIB000000000001"`) {
+		t.Errorf("--json before the command: exit %d %s", code, out)
+	}
 	if _, _, code := in.run(t, "payments", "camt", filepath.Join(dir, "missing.xml")); code != 2 {
 		t.Errorf("missing file: exit %d, want 2", code)
 	}
@@ -421,5 +425,32 @@ func TestRemindersThroughTheMailbox(t *testing.T) {
 	e.db.R.QueryRow(`SELECT COUNT(*) FROM jobs WHERE kind = 'mail.send' AND payload LIKE '%gast@example.org%'`).Scan(&mails)
 	if n != 2 || inMailbox != 1 || mails != 1 {
 		t.Errorf("%d reminders: %d in the mailbox, %d mails", n, inMailbox, mails)
+	}
+}
+
+func TestPaymentsImportCommand(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	demoEnv(t, in)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "auszug.xml")
+	os.WriteFile(good, payments.GenerateStatement("CLI-1", "DE89370400440532013000", time.Now(), []payments.Credit{{Amount: "9.99", Name: "Unbekannt", ServicerRef: "C1"}}), 0o600)
+	bad := filepath.Join(dir, "kaputt.xml")
+	os.WriteFile(bad, []byte("<Document"), 0o600)
+	out, _, code := in.run(t, "payments", "import", good)
+	if code != 0 || !strings.Contains(out, "1 entries, 0 booked, 1 to the worklist") {
+		t.Errorf("import: exit %d %q", code, out)
+	}
+	out, _, code = in.run(t, "payments", "import", good)
+	if code != 0 || !strings.Contains(out, "duplicate: nothing booked") {
+		t.Errorf("second import: exit %d %q", code, out)
+	}
+	if _, stderr, code := in.run(t, "payments", "import", bad); code != 1 || !strings.Contains(stderr, "malformed_statement") {
+		t.Errorf("broken statement: exit %d %q", code, stderr)
+	}
+	if out, _, code := in.run(t, "payments", "export", "--view", "open"); code != 0 || !strings.HasPrefix(out, "zahlungsnummer;") {
+		t.Errorf("export: exit %d %q", code, out)
+	}
+	if _, _, code := in.run(t, "payments", "export", "--view", "someday"); code != 2 {
+		t.Errorf("export with a bad view: exit %d", code)
 	}
 }

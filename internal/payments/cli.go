@@ -23,16 +23,37 @@ import (
 //
 // It reports handled=false for other subcommands.
 func PureCommand(ctx context.Context, args []string, stdout, stderr io.Writer) (handled bool, err error) {
-	if len(args) == 0 {
-		return false, nil
-	}
-	switch args[0] {
+	sub, rest := subcommand(args)
+	switch sub {
 	case "epc-qr":
-		return true, epcQRCommand(args[1:], stdout, stderr)
+		return true, epcQRCommand(rest, stdout, stderr)
 	case "camt":
-		return true, camtCommand(args[1:], stdout, stderr)
+		return true, camtCommand(rest, stdout, stderr)
 	}
 	return false, nil
+}
+
+// valueFlags take a value (flags may stand before the subcommand).
+var valueFlags = map[string]bool{"name": true, "iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true,
+	"out": true, "data": true, "tenant": true, "addr": true, "view": true}
+
+// subcommand finds the first positional argument and returns it with the
+// other arguments in order.
+func subcommand(args []string) (string, []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, "-") {
+			if n := strings.TrimLeft(a, "-"); !strings.Contains(n, "=") && valueFlags[n] {
+				i++
+			}
+			continue
+		}
+		return a, append(append([]string{}, args[:i]...), args[i+1:]...)
+	}
+	return "", args
 }
 
 func epcQRCommand(args []string, stdout, stderr io.Writer) error {
