@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
 )
@@ -238,4 +239,97 @@ func TestFormPagesJourney(t *testing.T) {
 		t.Errorf("someone else's application: %d", resp.StatusCode)
 	}
 	_ = identity.SessionCookie
+}
+
+// TestFormBuilderJourney: the form manager creates a form in the directory,
+// builds it with form controls (steps, questions, options, a rule and a
+// condition — no JSON), previews and publishes it; a citizen applies; the
+// directory counts the submission. A stale builder page is refused.
+func TestFormBuilderJourney(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	m := newBrowser(t, s)
+	m.expect(m.post("/anmelden", url.Values{"email": {"formulare@musterstadt.example"}, "password": {DemoPassword}}), 303, "")
+	m.expect(m.get("/verwaltung/formulare"), 200, "")
+	if !strings.Contains(m.body, "Hundesteuer-Anmeldung") || !strings.Contains(m.body, "Gewerbeanmeldung") {
+		t.Fatalf("directory lacks the demo forms: %s", mainOf(m.body))
+	}
+	// A service of the catalog without a form yet.
+	svc := catalogRefByName(t, in, "Führungszeugnis")
+	resp := m.post("/verwaltung/formulare", url.Values{"name": {"Führungszeugnis beantragen"}, "service": {svc}, "channel": {"online"}})
+	m.expect(resp, 303, "/verwaltung/formulare/F-")
+	formPath := resp.Header.Get("Location")
+	m.expect(m.get(formPath+"/bearbeiten"), 200, "")
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(m.body)[1]
+	edit := func(v url.Values) *http.Response {
+		v.Set("version", version)
+		return m.post(formPath+"/bearbeiten", v)
+	}
+	m.expect(edit(url.Values{"action": {"meta"}, "title_de": {"Führungszeugnis"}, "title_en": {"Certificate of good conduct"}, "audience": {"citizen"}, "fee": {"13"}, "fee_de": {"je Zeugnis"}}), 303, "")
+	resp = edit(url.Values{"action": {"add_field"}, "step": {"0"}, "type": {"radio"}, "label": {"Art des Zeugnisses"}})
+	m.expect(resp, 303, formPath+"/feld?schritt=0&feld=art_des_zeugnisses")
+	m.expect(m.get(resp.Header.Get("Location")), 200, "")
+	m.expect(m.post(resp.Header.Get("Location"), url.Values{"version": {version}, "type": {"radio"}, "label_de": {"Art des Zeugnisses"}, "label_en": {"Kind of certificate"},
+		"required": {"yes"}, "options": {"privat = Privatführungszeugnis | private\nbehoerde = Behördenführungszeugnis | for an authority"}}), 303, "")
+	resp = edit(url.Values{"action": {"add_field"}, "step": {"0"}, "type": {"text"}, "label": {"Empfangende Behörde"}})
+	m.expect(resp, 303, "")
+	m.expect(m.post(resp.Header.Get("Location"), url.Values{"version": {version}, "type": {"text"}, "label_de": {"Empfangende Behörde"}, "required": {"yes"},
+		"max_length": {"80"}, "vis_field": {"art_des_zeugnisses"}, "vis_op": {"equals"}, "vis_value": {"behoerde"}}), 303, "")
+	// A rule that is not a number is refused at its input.
+	m.expect(m.post(resp.Header.Get("Location"), url.Values{"version": {version}, "type": {"text"}, "label_de": {"Empfangende Behörde"}, "max_length": {"viele"}}), 422, "")
+	if !strings.Contains(m.body, `href="#feld-max-length"`) {
+		t.Errorf("bad rule not linked: %s", mainOf(m.body))
+	}
+	m.expect(edit(url.Values{"action": {"add_step"}, "title": {"Zustellung"}}), 303, "")
+	m.expect(edit(url.Values{"action": {"add_field"}, "step": {"1"}, "type": {"yesno"}, "label": {"Soll das Zeugnis zugestellt werden?"}}), 303, "")
+	m.expect(edit(url.Values{"action": {"step_up"}, "step": {"1"}}), 303, "")
+	m.expect(edit(url.Values{"action": {"step_down"}, "step": {"0"}}), 303, "")
+	m.expect(m.get(formPath+"/bearbeiten"), 200, "")
+	if !strings.Contains(m.body, "Empfangende Behörde") || !strings.Contains(m.body, "mit Bedingung") || !strings.Contains(m.body, `value="13.00"`) {
+		t.Errorf("builder does not show the built form: %s", mainOf(m.body))
+	}
+	// A page of an older draft state: refused, nothing changed.
+	m.expect(m.post(formPath+"/bearbeiten", url.Values{"version": {"99"}, "action": {"step_remove"}, "step": {"0"}}), 409, "")
+	m.expect(m.get(formPath+"/vorschau"), 200, "")
+	if !strings.Contains(m.body, "Privatführungszeugnis") || !strings.Contains(m.body, "Empfangende Behörde") {
+		t.Errorf("preview lacks the questions: %s", mainOf(m.body))
+	}
+	m.expect(m.post(formPath+"/veroeffentlichen", url.Values{"version": {version}}), 303, formPath+"?hinweis=veroeffentlicht")
+
+	// The citizen applies through the new form (the condition works).
+	c := newBrowser(t, s)
+	c.expect(c.post("/anmelden", url.Values{"email": {DemoCitizen.Email}, "password": {DemoPassword}}), 303, "")
+	c.expect(c.get("/leistungen/"+svc), 200, "")
+	if !strings.Contains(c.body, `href="/antrag/`+svc+`"`) {
+		t.Fatal("service page does not offer the new form")
+	}
+	resp = c.post("/antrag/"+svc, nil)
+	c.expect(resp, 303, "/antrag/entwurf/")
+	base := "/antrag/entwurf/" + draftRE.FindStringSubmatch(resp.Header.Get("Location"))[1]
+	c.expect(c.post(base+"?schritt=angaben", url.Values{"action": {"next"}, "art_des_zeugnisses": {"behoerde"}}), 200, "") // reveals the authority question
+	c.expect(c.post(base+"?schritt=angaben", url.Values{"action": {"next"}, "art_des_zeugnisses": {"behoerde"}, "empfangende_behoerde": {"Landratsamt"}}), 303, base+"?schritt=zustellung")
+	c.expect(c.post(base+"?schritt=zustellung", url.Values{"action": {"next"}, "soll_das_zeugnis_zugestellt_werden": {"no"}}), 303, base+"/pruefen")
+	c.expect(c.post(base+"/absenden", nil), 303, "/antraege/A-")
+
+	m.expect(m.get("/verwaltung/formulare"), 200, "")
+	row := regexp.MustCompile(`(?s)Führungszeugnis beantragen</a>.*?kern-table__cell--numeric">(\d+)<br>`).FindStringSubmatch(m.body)
+	if row == nil || row[1] != "1" {
+		t.Errorf("directory does not count the submission: %v", row)
+	}
+}
+
+// catalogRefByName finds a service of the demo catalog by its name.
+func catalogRefByName(t *testing.T, in installation, name string) string {
+	t.Helper()
+	e := demoEnv(t, in)
+	tn, _ := e.identity.TenantBySlug(context.Background(), DemoSlug)
+	all, err := (&catalog.Catalog{DB: e.db}).All(context.Background(), tn.ID)
+	must(t, err)
+	for _, s := range all {
+		if strings.HasPrefix(s.Name, name) {
+			return s.ID
+		}
+	}
+	t.Fatalf("no service %q", name)
+	return ""
 }

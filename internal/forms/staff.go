@@ -316,6 +316,9 @@ func (h *Handler) handlePublish(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ref := r.PathValue("id")
+	if _, err := h.Forms.Form(r.Context(), p, t.ID, ref); err != nil {
+		return err // another tenant's form is not found, before the body counts
+	}
 	n, err := strconv.Atoi(r.PostForm.Get("version"))
 	if err != nil {
 		return fmt.Errorf("%w: version", fault.ErrBadRequest)
