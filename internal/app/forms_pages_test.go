@@ -9,12 +9,15 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/mail/mailtest"
 )
 
 // browser is a cookie-keeping client that does not follow redirects.
@@ -332,4 +335,94 @@ func catalogRefByName(t *testing.T, in installation, name string) string {
 	}
 	t.Fatalf("no service %q", name)
 	return ""
+}
+
+var tokenRE = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
+
+// TestAnonymousApplicationJourney: the loss report may be made without an
+// account. The visitor fills it in, saves it and gets a resume link by
+// mail (a link, no answers), continues in another browser (the first
+// browser's key stops working), confirms the e-mail address through a
+// second link and sends; the link is used up.
+func TestAnonymousApplicationJourney(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	smtp := mailtest.Start(t)
+	in.env = map[string]string{"RATHAUS_SMTP_URL": "smtp://" + smtp.Host + ":" + strconv.Itoa(smtp.Port) + "?tls=none"}
+	s := in.start(t, "demo")
+	a := newBrowser(t, s)
+	a.expect(a.get("/antrag/"+LostPropertyServiceRef), 200, "")
+	if !strings.Contains(a.body, "Antrag beginnen") {
+		t.Fatalf("no start without an account: %s", mainOf(a.body))
+	}
+	// The dog tax needs an account: starting it sends the visitor to sign in.
+	a.expect(a.post("/antrag/"+DemoServiceRef, nil), 303, "/anmelden?")
+	resp := a.post("/antrag/"+LostPropertyServiceRef, nil)
+	a.expect(resp, 303, "/antrag/entwurf/D-")
+	base := strings.TrimSuffix(resp.Header.Get("Location"), "/einwilligung")
+	secretDescription := "Schwarze Geldbörse mit Foto meiner Tochter"
+	a.expect(a.post(base+"?schritt=gegenstand", url.Values{"action": {"save"}, "category": {"wallet"}, "description": {secretDescription},
+		"lost_on": {"01.03.2026"}, "lost_where": {"Buslinie 7"}}), 303, base+"/gespeichert")
+	a.expect(a.get(base+"/gespeichert"), 200, "")
+	a.expect(a.post(base+"/link", url.Values{"email": {"kein-at"}}), 422, "")
+	a.expect(a.post(base+"/link", url.Values{"email": {"finder@example.org"}}), 303, base+"/gespeichert?hinweis=gesendet")
+	m, err := smtp.WaitFor("finder@example.org", "/antrag/fortsetzen?token=", 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Body, "Geldbörse") || strings.Contains(m.Body, "Buslinie") || strings.Contains(m.Body, "D-") {
+		t.Errorf("resume mail carries personal data or the draft:\n%s", m.Body)
+	}
+	token := tokenRE.FindStringSubmatch(m.Body)[1]
+
+	// Another browser resumes; the first one's key no longer opens the draft.
+	b := newBrowser(t, s)
+	b.expect(b.get("/antrag/fortsetzen?token="+token), 200, "")
+	b.expect(b.post("/antrag/fortsetzen", url.Values{"token": {token}}), 303, base)
+	b.expect(b.get(base+"?schritt=gegenstand"), 200, "")
+	if !strings.Contains(b.body, secretDescription) {
+		t.Fatal("resumed draft lost its answers")
+	}
+	if resp := a.get(base + "?schritt=gegenstand"); resp.StatusCode != 401 && resp.StatusCode != 404 && resp.StatusCode != 303 {
+		t.Errorf("old browser after resume: %d", resp.StatusCode)
+	}
+	if resp := b.post("/antrag/fortsetzen", url.Values{"token": {token}}); resp.StatusCode != 404 {
+		t.Errorf("resume link used twice: %d", resp.StatusCode)
+	}
+	b.expect(b.post(base+"?schritt=gegenstand", url.Values{"action": {"next"}, "category": {"wallet"}, "description": {secretDescription},
+		"lost_on": {"01.03.2026"}, "lost_where": {"Buslinie 7"}}), 303, base+"?schritt=kontakt")
+	b.expect(b.post(base+"?schritt=kontakt", url.Values{"action": {"next"}, "name": {"Fina Finder"}}), 303, base+"/pruefen")
+	b.expect(b.get(base+"/pruefen"), 200, "")
+	if strings.Contains(b.body, "/absenden") {
+		t.Fatal("an anonymous draft can be sent before its address is confirmed")
+	}
+	if resp := b.post(base+"/absenden", nil); resp.StatusCode != 422 {
+		t.Errorf("sending unconfirmed: %d", resp.StatusCode)
+	}
+	b.expect(b.post(base+"/email", url.Values{"email": {"fina@example.org"}}), 303, base+"/pruefen?hinweis=gesendet")
+	m, err = smtp.WaitFor("fina@example.org", "/antrag/bestaetigen?token=", 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Body, "Geldbörse") || strings.Contains(m.Body, "Fina") {
+		t.Errorf("confirmation mail carries personal data:\n%s", m.Body)
+	}
+	ctoken := tokenRE.FindStringSubmatch(m.Body)[1]
+	b.expect(b.get("/antrag/bestaetigen?token="+ctoken), 200, "")
+	b.expect(b.post("/antrag/bestaetigen", url.Values{"token": {ctoken}}), 303, base+"/pruefen?hinweis=confirmed")
+	b.expect(b.get(base+"/pruefen?hinweis=confirmed"), 200, "")
+	resp = b.post(base+"/absenden", nil)
+	b.expect(resp, 200, "")
+	ref := regexp.MustCompile(`A-[0-9A-Z]{4}-[0-9A-Z]{4}`).FindString(b.body)
+	if ref == "" || !strings.Contains(b.body, "fina@example.org") {
+		t.Fatalf("confirmation page: %s", mainOf(b.body))
+	}
+	e := demoEnv(t, in)
+	tn, _ := e.identity.TenantBySlug(context.Background(), DemoSlug)
+	app, err := e.formsService().Application(context.Background(), tn.ID, ref)
+	if err != nil || app.AccountID != 0 || app.Email != "fina@example.org" || app.Answers["description"] != secretDescription {
+		t.Errorf("anonymous application = %+v %v", app, err)
+	}
+	if _, ok := app.Answers["name"]; !ok {
+		t.Error("contact name not stored")
+	}
 }
