@@ -74,7 +74,7 @@ func formsViewModels() map[string][]any {
 				Fields: []forms.BuilderField{{Path: "a", Label: "Frage", Type: "text", Required: true, Conditional: true, Buttons: []forms.BuilderButton{{Ref: "F-1", Action: "field_remove", Field: "a", Label: "weg"}}}}}, {Index: 1, No: 2, Title: "B", Last: true}},
 			Problems: web.Form{Errors: []web.FieldError{{Field: "x", ID: "aufbau", Message: "fault.stale"}}}}},
 		"field": {forms.FieldPage{Ref: "F-1", Path: "a", Version: 2, Type: "text", Types: []string{"text"}, Prefills: forms.Prefills, Targets: [][2]string{{"b", "B"}}, MediaTypes: forms.MediaTypes,
-			Form: web.Form{Values: url.Values{"type": {"text"}, "accept": {"application/pdf"}, "vis_field": {"b"}, "vis_op": {"equals"}}, Errors: []web.FieldError{{Field: "max_length", ID: "feld-max-length", Message: "fault.not_integer"}}},
+			Form:       web.Form{Values: url.Values{"type": {"text"}, "accept": {"application/pdf"}, "vis_field": {"b"}, "vis_op": {"equals"}}, Errors: []web.FieldError{{Field: "max_length", ID: "feld-max-length", Message: "fault.not_integer"}}},
 			Problems:   web.Form{Errors: []web.FieldError{{Field: "max_length", ID: "feld-max-length", Message: "fault.not_integer"}}},
 			Conditions: []forms.ConditionInput{{Prefix: "vis", Legend: "forms.field.visible_if", Complex: true}, {Prefix: "req", Legend: "forms.field.required_if"}}, Ops: []string{"equals", "in"}, Preview: fields[:1]}},
 		"preview": {forms.PreviewPage{Ref: "F-1", Title: "Hund", Version: 1, StatusKey: "forms.version.published", Steps: []forms.PreviewStep{{Title: "A", Intro: "I", Fields: fields[2:4], Conditional: true}}}},
