@@ -63,6 +63,11 @@ func formsOffer(e *env) catalog.OfferFunc { return e.formsService().Offer }
 // catalog's "Bewohnerparkausweis").
 var ParkingServiceRef = catalog.Ref(catalog.SourceMunich, "1072043")
 
+// LostPropertyServiceRef is the demo city's loss report to the lost
+// property office (the Munich catalog's "Verlustmeldung und
+// Fundsachenbesichtigung"): it may be made without an account.
+var LostPropertyServiceRef = catalog.Ref(catalog.SourceMunich, "10338650")
+
 // TradeServiceRef is the demo city's trade registration (the Munich
 // catalog's "Gewerbe-Anmeldung"), whose form is the imported FIM schema.
 var TradeServiceRef = catalog.Ref(catalog.SourceMunich, "1063423")
@@ -83,7 +88,7 @@ const (
 func seedDemoForms(ctx context.Context, e *env, t *identity.Tenant) ([]string, error) {
 	fs := e.formsService()
 	sys := identity.System(t.ID)
-	for _, df := range []struct{ name, service string }{{"hundesteuer", DemoServiceRef}, {"bewohnerparken", ParkingServiceRef}} {
+	for _, df := range []struct{ name, service string }{{"hundesteuer", DemoServiceRef}, {"bewohnerparken", ParkingServiceRef}, {"fundbuero", LostPropertyServiceRef}} {
 		if ref, err := fs.FormOfService(ctx, t.ID, df.service); err != nil {
 			return nil, err
 		} else if ref != "" {

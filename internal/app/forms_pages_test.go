@@ -9,11 +9,15 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/mail/mailtest"
 )
 
 // browser is a cookie-keeping client that does not follow redirects.
@@ -238,4 +242,187 @@ func TestFormPagesJourney(t *testing.T) {
 		t.Errorf("someone else's application: %d", resp.StatusCode)
 	}
 	_ = identity.SessionCookie
+}
+
+// TestFormBuilderJourney: the form manager creates a form in the directory,
+// builds it with form controls (steps, questions, options, a rule and a
+// condition — no JSON), previews and publishes it; a citizen applies; the
+// directory counts the submission. A stale builder page is refused.
+func TestFormBuilderJourney(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	m := newBrowser(t, s)
+	m.expect(m.post("/anmelden", url.Values{"email": {"formulare@musterstadt.example"}, "password": {DemoPassword}}), 303, "")
+	m.expect(m.get("/verwaltung/formulare"), 200, "")
+	if !strings.Contains(m.body, "Hundesteuer-Anmeldung") || !strings.Contains(m.body, "Gewerbeanmeldung") {
+		t.Fatalf("directory lacks the demo forms: %s", mainOf(m.body))
+	}
+	// A service of the catalog without a form yet.
+	svc := catalogRefByName(t, in, "Führungszeugnis")
+	resp := m.post("/verwaltung/formulare", url.Values{"name": {"Führungszeugnis beantragen"}, "service": {svc}, "channel": {"online"}})
+	m.expect(resp, 303, "/verwaltung/formulare/F-")
+	formPath := resp.Header.Get("Location")
+	m.expect(m.get(formPath+"/bearbeiten"), 200, "")
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(m.body)[1]
+	edit := func(v url.Values) *http.Response {
+		v.Set("version", version)
+		return m.post(formPath+"/bearbeiten", v)
+	}
+	m.expect(edit(url.Values{"action": {"meta"}, "title_de": {"Führungszeugnis"}, "title_en": {"Certificate of good conduct"}, "audience": {"citizen"}, "fee": {"13"}, "fee_de": {"je Zeugnis"}}), 303, "")
+	resp = edit(url.Values{"action": {"add_field"}, "step": {"0"}, "type": {"radio"}, "label": {"Art des Zeugnisses"}})
+	m.expect(resp, 303, formPath+"/feld?schritt=0&feld=art_des_zeugnisses")
+	m.expect(m.get(resp.Header.Get("Location")), 200, "")
+	m.expect(m.post(resp.Header.Get("Location"), url.Values{"version": {version}, "type": {"radio"}, "label_de": {"Art des Zeugnisses"}, "label_en": {"Kind of certificate"},
+		"required": {"yes"}, "options": {"privat = Privatführungszeugnis | private\nbehoerde = Behördenführungszeugnis | for an authority"}}), 303, "")
+	resp = edit(url.Values{"action": {"add_field"}, "step": {"0"}, "type": {"text"}, "label": {"Empfangende Behörde"}})
+	m.expect(resp, 303, "")
+	m.expect(m.post(resp.Header.Get("Location"), url.Values{"version": {version}, "type": {"text"}, "label_de": {"Empfangende Behörde"}, "required": {"yes"},
+		"max_length": {"80"}, "vis_field": {"art_des_zeugnisses"}, "vis_op": {"equals"}, "vis_value": {"behoerde"}}), 303, "")
+	// A rule that is not a number is refused at its input.
+	m.expect(m.post(resp.Header.Get("Location"), url.Values{"version": {version}, "type": {"text"}, "label_de": {"Empfangende Behörde"}, "max_length": {"viele"}}), 422, "")
+	if !strings.Contains(m.body, `href="#feld-max-length"`) {
+		t.Errorf("bad rule not linked: %s", mainOf(m.body))
+	}
+	m.expect(edit(url.Values{"action": {"add_step"}, "title": {"Zustellung"}}), 303, "")
+	m.expect(edit(url.Values{"action": {"add_field"}, "step": {"1"}, "type": {"yesno"}, "label": {"Soll das Zeugnis zugestellt werden?"}}), 303, "")
+	m.expect(edit(url.Values{"action": {"step_up"}, "step": {"1"}}), 303, "")
+	m.expect(edit(url.Values{"action": {"step_down"}, "step": {"0"}}), 303, "")
+	m.expect(m.get(formPath+"/bearbeiten"), 200, "")
+	if !strings.Contains(m.body, "Empfangende Behörde") || !strings.Contains(m.body, "mit Bedingung") || !strings.Contains(m.body, `value="13.00"`) {
+		t.Errorf("builder does not show the built form: %s", mainOf(m.body))
+	}
+	// A page of an older draft state: refused, nothing changed.
+	m.expect(m.post(formPath+"/bearbeiten", url.Values{"version": {"99"}, "action": {"step_remove"}, "step": {"0"}}), 409, "")
+	m.expect(m.get(formPath+"/vorschau"), 200, "")
+	if !strings.Contains(m.body, "Privatführungszeugnis") || !strings.Contains(m.body, "Empfangende Behörde") {
+		t.Errorf("preview lacks the questions: %s", mainOf(m.body))
+	}
+	m.expect(m.post(formPath+"/veroeffentlichen", url.Values{"version": {version}}), 303, formPath+"?hinweis=veroeffentlicht")
+
+	// The citizen applies through the new form (the condition works).
+	c := newBrowser(t, s)
+	c.expect(c.post("/anmelden", url.Values{"email": {DemoCitizen.Email}, "password": {DemoPassword}}), 303, "")
+	c.expect(c.get("/leistungen/"+svc), 200, "")
+	if !strings.Contains(c.body, `href="/antrag/`+svc+`"`) {
+		t.Fatal("service page does not offer the new form")
+	}
+	resp = c.post("/antrag/"+svc, nil)
+	c.expect(resp, 303, "/antrag/entwurf/")
+	base := "/antrag/entwurf/" + draftRE.FindStringSubmatch(resp.Header.Get("Location"))[1]
+	c.expect(c.post(base+"?schritt=angaben", url.Values{"action": {"next"}, "art_des_zeugnisses": {"behoerde"}}), 200, "") // reveals the authority question
+	c.expect(c.post(base+"?schritt=angaben", url.Values{"action": {"next"}, "art_des_zeugnisses": {"behoerde"}, "empfangende_behoerde": {"Landratsamt"}}), 303, base+"?schritt=zustellung")
+	c.expect(c.post(base+"?schritt=zustellung", url.Values{"action": {"next"}, "soll_das_zeugnis_zugestellt_werden": {"no"}}), 303, base+"/pruefen")
+	c.expect(c.post(base+"/absenden", nil), 303, "/antraege/A-")
+
+	m.expect(m.get("/verwaltung/formulare"), 200, "")
+	row := regexp.MustCompile(`(?s)Führungszeugnis beantragen</a>.*?kern-table__cell--numeric">(\d+)<br>`).FindStringSubmatch(m.body)
+	if row == nil || row[1] != "1" {
+		t.Errorf("directory does not count the submission: %v", row)
+	}
+}
+
+// catalogRefByName finds a service of the demo catalog by its name.
+func catalogRefByName(t *testing.T, in installation, name string) string {
+	t.Helper()
+	e := demoEnv(t, in)
+	tn, _ := e.identity.TenantBySlug(context.Background(), DemoSlug)
+	all, err := (&catalog.Catalog{DB: e.db}).All(context.Background(), tn.ID)
+	must(t, err)
+	for _, s := range all {
+		if strings.HasPrefix(s.Name, name) {
+			return s.ID
+		}
+	}
+	t.Fatalf("no service %q", name)
+	return ""
+}
+
+var tokenRE = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
+
+// TestAnonymousApplicationJourney: the loss report may be made without an
+// account. The visitor fills it in, saves it and gets a resume link by
+// mail (a link, no answers), continues in another browser (the first
+// browser's key stops working), confirms the e-mail address through a
+// second link and sends; the link is used up.
+func TestAnonymousApplicationJourney(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	smtp := mailtest.Start(t)
+	in.env = map[string]string{"RATHAUS_SMTP_URL": "smtp://" + smtp.Host + ":" + strconv.Itoa(smtp.Port) + "?tls=none"}
+	s := in.start(t, "demo")
+	a := newBrowser(t, s)
+	a.expect(a.get("/antrag/"+LostPropertyServiceRef), 200, "")
+	if !strings.Contains(a.body, "Antrag beginnen") {
+		t.Fatalf("no start without an account: %s", mainOf(a.body))
+	}
+	// The dog tax needs an account: starting it sends the visitor to sign in.
+	a.expect(a.post("/antrag/"+DemoServiceRef, nil), 303, "/anmelden?")
+	resp := a.post("/antrag/"+LostPropertyServiceRef, nil)
+	a.expect(resp, 303, "/antrag/entwurf/D-")
+	base := strings.TrimSuffix(resp.Header.Get("Location"), "/einwilligung")
+	secretDescription := "Schwarze Geldbörse mit Foto meiner Tochter"
+	a.expect(a.post(base+"?schritt=gegenstand", url.Values{"action": {"save"}, "category": {"wallet"}, "description": {secretDescription},
+		"lost_on": {"01.03.2026"}, "lost_where": {"Buslinie 7"}}), 303, base+"/gespeichert")
+	a.expect(a.get(base+"/gespeichert"), 200, "")
+	a.expect(a.post(base+"/link", url.Values{"email": {"kein-at"}}), 422, "")
+	a.expect(a.post(base+"/link", url.Values{"email": {"finder@example.org"}}), 303, base+"/gespeichert?hinweis=gesendet")
+	m, err := smtp.WaitFor("finder@example.org", "/antrag/fortsetzen?token=", 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Body, "Geldbörse") || strings.Contains(m.Body, "Buslinie") || strings.Contains(m.Body, "D-") {
+		t.Errorf("resume mail carries personal data or the draft:\n%s", m.Body)
+	}
+	token := tokenRE.FindStringSubmatch(m.Body)[1]
+
+	// Another browser resumes; the first one's key no longer opens the draft.
+	b := newBrowser(t, s)
+	b.expect(b.get("/antrag/fortsetzen?token="+token), 200, "")
+	b.expect(b.post("/antrag/fortsetzen", url.Values{"token": {token}}), 303, base)
+	b.expect(b.get(base+"?schritt=gegenstand"), 200, "")
+	if !strings.Contains(b.body, secretDescription) {
+		t.Fatal("resumed draft lost its answers")
+	}
+	if resp := a.get(base + "?schritt=gegenstand"); resp.StatusCode != 401 && resp.StatusCode != 404 && resp.StatusCode != 303 {
+		t.Errorf("old browser after resume: %d", resp.StatusCode)
+	}
+	if resp := b.post("/antrag/fortsetzen", url.Values{"token": {token}}); resp.StatusCode != 404 {
+		t.Errorf("resume link used twice: %d", resp.StatusCode)
+	}
+	b.expect(b.post(base+"?schritt=gegenstand", url.Values{"action": {"next"}, "category": {"wallet"}, "description": {secretDescription},
+		"lost_on": {"01.03.2026"}, "lost_where": {"Buslinie 7"}}), 303, base+"?schritt=kontakt")
+	b.expect(b.post(base+"?schritt=kontakt", url.Values{"action": {"next"}, "name": {"Fina Finder"}}), 303, base+"/pruefen")
+	b.expect(b.get(base+"/pruefen"), 200, "")
+	if strings.Contains(b.body, "/absenden") {
+		t.Fatal("an anonymous draft can be sent before its address is confirmed")
+	}
+	if resp := b.post(base+"/absenden", nil); resp.StatusCode != 422 {
+		t.Errorf("sending unconfirmed: %d", resp.StatusCode)
+	}
+	b.expect(b.post(base+"/email", url.Values{"email": {"fina@example.org"}}), 303, base+"/pruefen?hinweis=gesendet")
+	m, err = smtp.WaitFor("fina@example.org", "/antrag/bestaetigen?token=", 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Body, "Geldbörse") || strings.Contains(m.Body, "Fina") {
+		t.Errorf("confirmation mail carries personal data:\n%s", m.Body)
+	}
+	ctoken := tokenRE.FindStringSubmatch(m.Body)[1]
+	b.expect(b.get("/antrag/bestaetigen?token="+ctoken), 200, "")
+	b.expect(b.post("/antrag/bestaetigen", url.Values{"token": {ctoken}}), 303, base+"/pruefen?hinweis=confirmed")
+	b.expect(b.get(base+"/pruefen?hinweis=confirmed"), 200, "")
+	resp = b.post(base+"/absenden", nil)
+	b.expect(resp, 200, "")
+	ref := regexp.MustCompile(`A-[0-9A-Z]{4}-[0-9A-Z]{4}`).FindString(b.body)
+	if ref == "" || !strings.Contains(b.body, "fina@example.org") {
+		t.Fatalf("confirmation page: %s", mainOf(b.body))
+	}
+	e := demoEnv(t, in)
+	tn, _ := e.identity.TenantBySlug(context.Background(), DemoSlug)
+	app, err := e.formsService().Application(context.Background(), tn.ID, ref)
+	if err != nil || app.AccountID != 0 || app.Email != "fina@example.org" || app.Answers["description"] != secretDescription {
+		t.Errorf("anonymous application = %+v %v", app, err)
+	}
+	if _, ok := app.Answers["name"]; !ok {
+		t.Error("contact name not stored")
+	}
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-//go:embed data/hundesteuer.json data/bewohnerparken.json data/S05000001296_fields.json
+//go:embed data/hundesteuer.json data/bewohnerparken.json data/fundbuero.json data/S05000001296_fields.json
 var demoFS embed.FS
 
 // DemoFIM returns the FIM schema of the Gewerbeanmeldung (S05000001296),
@@ -19,7 +19,8 @@ func DemoFIM() []byte {
 }
 
 // DemoForm returns one of the demo city's form definitions: "hundesteuer"
-// (dog tax registration) or "bewohnerparken" (resident parking permit).
+// (dog tax registration), "bewohnerparken" (resident parking permit) or
+// "fundbuero" (a loss report, which may be made without an account).
 func DemoForm(name string) (*Definition, error) {
 	b, err := demoFS.ReadFile("data/" + name + ".json")
 	if err != nil {

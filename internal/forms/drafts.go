@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -281,6 +282,7 @@ func (s *Service) SaveStep(ctx context.Context, v Visitor, tenantID int64, draft
 		if err != nil {
 			return err
 		}
+		before := append([]File(nil), cur.Files...)
 		for _, f := range step.Fields {
 			if f.Type == TypeFile || f.Type == TypeNote {
 				continue
@@ -299,7 +301,6 @@ func (s *Service) SaveStep(ctx context.Context, v Visitor, tenantID int64, draft
 			cur.Files = shiftFiles(cur.Files, in.RemoveItem, in.RemoveAt)
 		}
 		owner := "forms.draft:" + cur.Ref
-		before := append([]File(nil), cur.Files...)
 		for _, rm := range in.Remove {
 			kept := cur.Files[:0]
 			for _, f := range cur.Files {
@@ -388,13 +389,51 @@ func filesByField(files []File) map[string][]File {
 	return m
 }
 
+// rawAt returns the value at an answer path in raw answers ("g.h",
+// "vehicles.1.sub"), creating the objects on the way when create is set.
+func rawAt(a map[string]any, path string, create bool) (parent map[string]any, key string) {
+	parts := strings.Split(path, ".")
+	cur := a
+	for i := 0; i < len(parts)-1; i++ {
+		next := cur[parts[i]]
+		if i+1 < len(parts)-1 && isIndex(parts[i+1]) {
+			list, _ := next.([]any)
+			n, _ := strconv.Atoi(parts[i+1])
+			if n >= len(list) {
+				return nil, ""
+			}
+			m, _ := list[n].(map[string]any)
+			if m == nil {
+				return nil, ""
+			}
+			cur = m
+			i++
+			continue
+		}
+		m, _ := next.(map[string]any)
+		if m == nil {
+			if !create {
+				return nil, ""
+			}
+			m = map[string]any{}
+			cur[parts[i]] = m
+		}
+		cur = m
+	}
+	return cur, parts[len(parts)-1]
+}
+
 // addItem appends an empty entry to a repeated group (up to its maximum).
 func addItem(a map[string]any, d *Definition, path string) {
 	f := fieldAt(d, path)
-	if f == nil || !f.Repeat || strings.Contains(path, ".") {
-		return // entries of nested repeated groups are added inside their parent entry
+	if f == nil || !f.Repeat {
+		return
 	}
-	items, _ := a[path].([]any)
+	parent, key := rawAt(a, path, true)
+	if parent == nil {
+		return
+	}
+	items, _ := parent[key].([]any)
 	maxItems := DefaultMaxItems
 	if f.Rules.MaxItems != nil {
 		maxItems = *f.Rules.MaxItems
@@ -405,20 +444,24 @@ func addItem(a map[string]any, d *Definition, path string) {
 	if len(items) < maxItems {
 		items = append(items, map[string]any{})
 	}
-	a[path] = items
+	parent[key] = items
 }
 
 func removeItem(a map[string]any, path string, i int) {
-	items, _ := a[path].([]any)
+	parent, key := rawAt(a, path, false)
+	if parent == nil {
+		return
+	}
+	items, _ := parent[key].([]any)
 	if i < 0 || i >= len(items) {
 		return
 	}
 	items = append(items[:i:i], items[i+1:]...)
 	if len(items) == 0 {
-		delete(a, path)
+		delete(parent, key)
 		return
 	}
-	a[path] = items
+	parent[key] = items
 }
 
 // shiftFiles drops the files of a removed entry and renumbers the later

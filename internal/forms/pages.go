@@ -581,6 +581,12 @@ type CheckPage struct {
 	NoticeKey                       string
 }
 
+// Summary is the page's one error summary: the answers' problems, then the
+// e-mail address's.
+func (p CheckPage) Summary() web.Form {
+	return web.Form{Errors: append(append([]web.FieldError{}, p.Form.Errors...), p.EmailForm.Errors...)}
+}
+
 // CheckSection is one step's answers.
 type CheckSection struct {
 	StepID, Title, ChangeURL string

@@ -409,3 +409,79 @@ func BenchmarkReceiptPDF(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "bytes/pdf")
 }
+
+// TestDraftRepeatedGroups: entries of repeated groups are added and
+// removed through the page's buttons, nested ones too, and a removed
+// entry's files go with it.
+func TestDraftRepeatedGroups(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		w := newWorld(t, db, clk)
+		ctx := context.Background()
+		def := &Definition{Title: Text{"de": "Fahrzeuge"}, Steps: []Step{{ID: "s", Title: Text{"de": "S"}, Fields: []Field{
+			{ID: "cars", Type: TypeGroup, Repeat: true, Label: Text{"de": "Fahrzeug"}, Rules: Rules{MaxItems: ip(3)}, Fields: []Field{
+				{ID: "plate", Type: TypeText, Label: Text{"de": "Kennzeichen"}, Required: true},
+				{ID: "doc", Type: TypeFile, Label: Text{"de": "Schein"}},
+				{ID: "drivers", Type: TypeGroup, Repeat: true, Label: Text{"de": "Fahrer"}, Fields: []Field{{ID: "name", Type: TypeText, Label: Text{"de": "Name"}}}},
+			}}}}}}
+		f, err := w.s.CreateForm(ctx, w.manager, w.tenant.ID, NewForm{ServiceID: "L-CARS-0001", Def: def})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.Publish(ctx, w.manager, w.tenant.ID, f.Ref, 1); err != nil {
+			t.Fatal(err)
+		}
+		d, _, err := w.s.StartDraft(ctx, Visitor{P: w.citizen}, w.tenant.ID, "L-CARS-0001", "de")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := Visitor{P: w.citizen}
+		save := func(in StepInput) *Draft {
+			t.Helper()
+			got, _, err := w.s.SaveStep(ctx, v, w.tenant.ID, d.Ref, "s", in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		vals := func(plates ...string) map[string]any {
+			var list []any
+			for _, p := range plates {
+				list = append(list, map[string]any{"plate": p})
+			}
+			return map[string]any{"cars": list}
+		}
+		got := save(StepInput{Values: vals("A-1"), AddItem: "cars"})
+		if items := got.Answers["cars"].([]any); len(items) != 2 {
+			t.Fatalf("after add: %v", got.Answers)
+		}
+		got = save(StepInput{Values: vals("A-1", "B-2"), AddItem: "cars"})
+		got = save(StepInput{Values: vals("A-1", "B-2", "C-3"), AddItem: "cars"}) // at the maximum: stays 3
+		if items := got.Answers["cars"].([]any); len(items) != 3 {
+			t.Fatalf("beyond the maximum: %d entries", len(items))
+		}
+		got = save(StepInput{Values: vals("A-1", "B-2", "C-3"), AddItem: "cars.1.drivers"})
+		if drivers := got.Answers["cars"].([]any)[1].(map[string]any)["drivers"].([]any); len(drivers) != 2 {
+			t.Fatalf("nested add: %v", got.Answers)
+		}
+		got = save(StepInput{Values: vals("A-1", "B-2", "C-3"), Uploads: []Upload{{Field: "cars.2.doc", Name: "schein.pdf", Data: pdfBytes()}}})
+		if len(got.Files) != 1 || got.Files[0].Field != "cars.2.doc" {
+			t.Fatalf("upload: %+v", got.Files)
+		}
+		got = save(StepInput{Values: vals("A-1", "B-2", "C-3"), RemoveItem: "cars", RemoveAt: 0})
+		items := got.Answers["cars"].([]any)
+		if len(items) != 2 || items[0].(map[string]any)["plate"] != "B-2" || len(got.Files) != 1 || got.Files[0].Field != "cars.1.doc" {
+			t.Fatalf("after removing the first entry: %v %+v", items, got.Files)
+		}
+		got = save(StepInput{Values: vals("B-2", "C-3"), RemoveItem: "cars", RemoveAt: 1})
+		if len(got.Files) != 0 || w.count(t, `SELECT COUNT(*) FROM blob_refs WHERE owner = $1`, "forms.draft:"+d.Ref) != 0 {
+			t.Errorf("the removed entry's file is still kept: %+v", got.Files)
+		}
+		app, err := w.s.SubmitDraft(ctx, v, w.tenant.ID, d.Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cars := app.Answers["cars"].([]any); len(cars) != 1 {
+			t.Errorf("submitted %v", app.Answers)
+		}
+	})
+}

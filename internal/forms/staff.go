@@ -212,7 +212,7 @@ type FormPage struct {
 // VersionRow is a version as listed.
 type VersionRow struct {
 	VersionInfo
-	StatusKey          string
+	StatusKey           string
 	CanEdit, CanPublish bool
 }
 
@@ -316,6 +316,9 @@ func (h *Handler) handlePublish(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ref := r.PathValue("id")
+	if _, err := h.Forms.Form(r.Context(), p, t.ID, ref); err != nil {
+		return err // another tenant's form is not found, before the body counts
+	}
 	n, err := strconv.Atoi(r.PostForm.Get("version"))
 	if err != nil {
 		return fmt.Errorf("%w: version", fault.ErrBadRequest)
@@ -709,7 +712,9 @@ func (h *Handler) handleFieldSave(w http.ResponseWriter, r *http.Request) error 
 		return fmt.Errorf("field %q: %w", path, fault.ErrNotFound)
 	}
 	var bad web.Form
-	fail := func(field, id, key string) { bad.Errors = append(bad.Errors, web.FieldError{Field: field, ID: id, Message: key}) }
+	fail := func(field, id, key string) {
+		bad.Errors = append(bad.Errors, web.FieldError{Field: field, ID: id, Message: key})
+	}
 	fd.Type = FieldType(form.Get("type"))
 	fd.Label, fd.Help = text(form, "label"), text(form, "help")
 	fd.Required = form.Get("required") == "yes"

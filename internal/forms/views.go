@@ -196,7 +196,7 @@ func (b *viewBuilder) field(prefix string, f Field, raw map[string]any, local An
 			}
 			v.Entries = append(v.Entries, e)
 		}
-		v.CanAdd = len(items) < maxItems && !strings.Contains(prefix, ".")
+		v.CanAdd = len(items) < maxItems
 	case TypeFile:
 		maxItems := 1
 		if f.Rules.MaxItems != nil {
