@@ -49,6 +49,7 @@ func commands() map[string]command {
 		"import":   {"import services [FILE] [--source munich|leika|json] [--strict]: into the tenant's catalog", runImport},
 		"export":   {"export services: the tenant's catalog as JSON on stdout", runExport},
 		"catalog":  {"catalog find --json QUERY | catalog bench --json [--leika]", runCatalog},
+		"forms":    {"forms import-fim FILE [--service ID] [--audience citizen,business] [--publish] | forms list", runForms},
 		"payments": {"payments epc-qr --name N --iban I --amount A (--reference RF|--remittance T) --out F.png | camt [--json] FILE | import | remind | export", runPayments},
 		"loadtest": {"loadtest submissions --url URL [--url URL2] --clients N --duration D [--token T] [--data DIR | --database-url U]", runLoadtests},
 		"records":  {"e-files: records list [--json] [--closed] [--due DAY] | records export REF --out FILE.zip (xdomea 3.0.0)", runRecords},
@@ -76,11 +77,26 @@ func Run(ctx context.Context, args []string, io IO) error {
 
 // valueFlags are the flags that take a value, so that flags may also stand
 // before the command name ("rathaus --data d --json token list").
-var valueFlags = map[string]bool{"addr": true, "data": true, "tenant": true, "role": true, "name": true, "out": true, "status": true, "limit": true, "account": true,
-	"host": true, "slug": true, "admin-email": true, "admin-name": true, "state": true, "public-url": true,
-	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true,
-	"iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true,
-	"to": true, "from": true, "grace": true}
+var valueFlags = flagSet(
+	// One line per module (a name on two lines is harmless), so that modules
+	// add their flags without touching each other's lines.
+	"addr data tenant role name out status limit account",
+	"host slug admin-email admin-name state public-url",
+	"source life-situation topic queries rounds",
+	"iban bic amount reference remittance info",
+	"to from grace",
+	"service audience", // forms
+)
+
+func flagSet(lines ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range lines {
+		for _, f := range strings.Fields(l) {
+			m[f] = true
+		}
+	}
+	return m
+}
 
 // splitCommand finds the command name (the first positional argument) and
 // returns the other arguments in order.

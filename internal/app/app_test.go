@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -434,10 +433,6 @@ func TestAuditVerifyCLIDetectsTampering(t *testing.T) {
 	})
 }
 
-// blobsByRef is the backup's count of blobs listed by reference (the demo
-// stores several: receipts, the demo case's decision, its audit trail).
-var blobsByRef = regexp.MustCompile(`[1-9][0-9]* blobs by reference`)
-
 func TestBackupRestoreCLI(t *testing.T) {
 	eachInstallation(t, func(t *testing.T, in installation) {
 		s := in.start(t, "demo")
@@ -505,7 +500,7 @@ func TestBackupRestoreCLI(t *testing.T) {
 		// By reference: the archive lists the blobs; a restore onto the same
 		// store checks them, one onto an empty store refuses.
 		byRef := filepath.Join(t.TempDir(), "by-reference.tar.gz")
-		if out, errs, code := in.run(t, "backup", "--blobs-by-reference", "--out", byRef); code != 0 || !blobsByRef.MatchString(out) {
+		if out, errs, code := in.run(t, "backup", "--blobs-by-reference", "--out", byRef); code != 0 || !strings.Contains(out, " blobs by reference") || strings.Contains(out, " 0 blobs by reference") {
 			t.Fatalf("backup --blobs-by-reference: exit %d: %s %s", code, out, errs)
 		}
 		sameStore := newTarget(in.blobVars)

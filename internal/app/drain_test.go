@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -9,7 +10,7 @@ import (
 // After SIGTERM with RATHAUS_SHUTDOWN_DRAIN, the instance reports not ready
 // and asks for connections to close, but keeps serving until the drain ends.
 func TestShutdownDrainKeepsServingWhileNotReady(t *testing.T) {
-	in := installation{dir: t.TempDir(), blobVars: map[string]string{"RATHAUS_SHUTDOWN_DRAIN": "3s"}}
+	in := installation{dir: t.TempDir(), env: map[string]string{"RATHAUS_SHUTDOWN_DRAIN": "3s"}}
 	s := in.start(t, "serve")
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.stop() }()
@@ -44,5 +45,21 @@ func TestShutdownDrainKeepsServingWhileNotReady(t *testing.T) {
 	}
 	if _, err := http.Get(s.base + "/healthz"); err == nil {
 		t.Error("still accepting connections after the drain")
+	}
+}
+
+// /metrics carries what docs/operations.md says to alert on.
+func TestMetricsForAlerting(t *testing.T) {
+	in := installation{dir: t.TempDir(), env: map[string]string{"RATHAUS_METRICS_TOKEN": "operator-secret-for-the-test"}}
+	s := in.start(t, "serve")
+	resp, body := s.do(t, "GET", "/metrics", "operator-secret-for-the-test", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	for _, m := range []string{`rathaus_jobs{status="dead"}`, "rathaus_jobs_oldest_due_seconds", `rathaus_db_in_use_connections{pool="writer"}`,
+		`rathaus_db_wait_count_total{pool="reader"}`, "rathaus_db_up 1", "rathaus_blob_corrupt_total 0"} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
 	}
 }

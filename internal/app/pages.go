@@ -91,6 +91,7 @@ func mustSite() *shellSite {
 	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
 		web.NavEntry{Href: "/verwaltung/vorgaenge", Key: "cases.nav"}, web.NavEntry{Href: "/verwaltung/akten", Key: "records.nav"},
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
+		web.NavEntry{Href: "/verwaltung/formulare", Key: "forms.directory.title"},
 		web.NavEntry{Href: "/verwaltung/zahlungen", Key: "payments.nav.finance"},
 		web.NavEntry{Href: inbox.WorklistPath, Key: "einvoice.worklist.title"},
 		web.NavEntry{Href: "/verwaltung/einheiten", Key: "identity.units.title"},

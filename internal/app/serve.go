@@ -83,21 +83,25 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 			return err
 		}
 	}
-	var after func()
-	if before != nil {
-		if after, err = before(ctx, e); err != nil {
-			return err
-		}
-	}
+	// Listen first, so that the demo's address is known to the links its
+	// seeding mails (a demo decision's notification); requests are served
+	// only after the seeding.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (RATHAUS_ADDR / --addr): %w", cfg.Addr, err)
 	}
+	defer ln.Close()
 	if demo {
 		e.demoHosts = append(append([]string{}, loopbackHosts...), hosts...)
 		e.listenURL = listenURL(ln.Addr(), hosts)
 		if len(hosts) > 0 {
 			log.Warn("the demo city answers further host names: its passwords and tokens are published", "hosts", []string(hosts))
+		}
+	}
+	var after func()
+	if before != nil {
+		if after, err = before(ctx, e); err != nil {
+			return err
 		}
 	}
 	var ready atomic.Bool
@@ -114,8 +118,6 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 	q := e.jobs()
 	wg.Go(func() { q.Run(jctx, cfg.Workers) })
 	wg.Go(func() { catalogBackground(jctx, e) })
-	sctx, dh := drain(ctx, &ready, cfg.ShutdownDrain, h, log)
-	err = web.Serve(sctx, ln, dh, log, cfg.ShutdownTimeout)
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
@@ -132,7 +134,8 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 			}
 		})
 	}
-	err = web.Serve(ctx, ln, h, log, cfg.ShutdownTimeout)
+	sctx, dh := drain(ctx, &ready, cfg.ShutdownDrain, h, log)
+	err = web.Serve(sctx, ln, dh, log, cfg.ShutdownTimeout)
 	ready.Store(false)
 	stopJobs()
 	wg.Wait()
@@ -173,6 +176,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(e.blobMetrics.collectors()...)
+	reg.MustRegister(newOpsCollector(e))
 	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(renderError)

@@ -32,6 +32,7 @@ var staffTaskSets = []func() []StaffTask{
 	casesTasks,
 	paymentsTasks,
 	einvoiceTasks,
+	formsTasks,
 }
 
 // staffTasks are every registered task.

@@ -181,7 +181,7 @@ const (
 	MaxSteps        = 50
 	MaxFields       = 500 // in the whole form, nested fields included
 	MaxOptions      = 500
-	MaxDepth        = 4
+	MaxDepth        = 6
 	maxTextLen      = 5000
 	DefaultMaxText  = 200
 	DefaultMaxLong  = 5000

@@ -5,8 +5,18 @@ import (
 	"fmt"
 )
 
-//go:embed data/hundesteuer.json data/bewohnerparken.json
+//go:embed data/hundesteuer.json data/bewohnerparken.json data/S05000001296_fields.json
 var demoFS embed.FS
+
+// DemoFIM returns the FIM schema of the Gewerbeanmeldung (S05000001296),
+// which the demo imports as the business's form (see data/SOURCE.md).
+func DemoFIM() []byte {
+	b, err := demoFS.ReadFile("data/S05000001296_fields.json")
+	if err != nil {
+		panic(err) // embedded
+	}
+	return b
+}
 
 // DemoForm returns one of the demo city's form definitions: "hundesteuer"
 // (dog tax registration) or "bewohnerparken" (resident parking permit).

@@ -177,7 +177,7 @@ func formRow(tx *database.Tx, tenantID int64, formRef string) (int64, string, er
 // started from (0: no check); when a newer version exists the save is
 // refused as stale. It returns the draft's number.
 func (s *Service) SaveDraft(ctx context.Context, p identity.Principal, tenantID int64, formRef string, base int, def *Definition) (int, error) {
-	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+	if err := p.See(tenantID, ManagerRoles...); err != nil {
 		return 0, err
 	}
 	if err := def.Check(); err != nil {
@@ -227,7 +227,7 @@ func (s *Service) SaveDraft(ctx context.Context, p identity.Principal, tenantID 
 // published version is retired; applications keep the version they were
 // made with). The form must be assigned to a service.
 func (s *Service) Publish(ctx context.Context, p identity.Principal, tenantID int64, formRef string, n int) error {
-	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+	if err := p.See(tenantID, ManagerRoles...); err != nil {
 		return err
 	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
@@ -269,7 +269,7 @@ func (s *Service) Publish(ctx context.Context, p identity.Principal, tenantID in
 
 // UpdateForm changes a directory entry: its service and channel.
 func (s *Service) UpdateForm(ctx context.Context, p identity.Principal, tenantID int64, formRef, serviceID string, ch Channel, name string) error {
-	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+	if err := p.See(tenantID, ManagerRoles...); err != nil {
 		return err
 	}
 	v := &fault.Validation{}
@@ -310,7 +310,7 @@ func (s *Service) UpdateForm(ctx context.Context, p identity.Principal, tenantID
 
 // Form returns a directory entry with its versions (form managers).
 func (s *Service) Form(ctx context.Context, p identity.Principal, tenantID int64, formRef string) (*Form, error) {
-	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+	if err := p.See(tenantID, ManagerRoles...); err != nil {
 		return nil, err
 	}
 	var f Form
@@ -390,4 +390,79 @@ func (s *Service) FormOfService(ctx context.Context, tenantID int64, serviceID s
 		return "", nil
 	}
 	return r, err
+}
+
+// NewVersion stores def as a new draft version latest+1, whatever the
+// newest version is (an import makes a new version each time).
+func (s *Service) NewVersion(ctx context.Context, p identity.Principal, tenantID int64, formRef string, def *Definition) (int, error) {
+	if err := p.See(tenantID, ManagerRoles...); err != nil {
+		return 0, err
+	}
+	if err := def.Check(); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		id, _, err := formRow(tx, tenantID, formRef)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM form_versions WHERE form_id = $1`, id).Scan(&n); err != nil {
+			return err
+		}
+		n++
+		vi, err := insertVersion(tx, tenantID, id, n, def, p.Ref)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE forms SET updated_at = $1 WHERE id = $2`, tx.Now(), id); err != nil {
+			return err
+		}
+		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "form.version.create", ObjectType: "form", ObjectRef: formRef,
+			After: map[string]any{"version": n, "sha256": vi.SHA256}})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("new version of %s: %w", formRef, err)
+	}
+	return n, nil
+}
+
+// FIMImport says where an imported FIM schema goes.
+type FIMImport struct {
+	ServiceID string   // the catalog service of a new form ("" : assign later)
+	Audience  []string // who may apply (FIM does not say)
+}
+
+// ImportFIMDraft imports a FIM schema as a draft: the tenant's form of that
+// schema gets a new draft version, or a new form is created. It returns
+// the import report with the form and version.
+func (s *Service) ImportFIMDraft(ctx context.Context, p identity.Principal, tenantID int64, data []byte, opt FIMImport) (*ImportReport, error) {
+	if err := p.Require(tenantID, ManagerRoles...); err != nil {
+		return nil, err
+	}
+	def, rep, err := ImportFIM(data)
+	if err != nil {
+		return rep, fmt.Errorf("%w: %v", fault.ErrBadRequest, err)
+	}
+	def.Audience = opt.Audience
+	source := "fim:" + rep.FIMID
+	var formRef string
+	err = s.DB.R.QueryRowContext(ctx, `SELECT ref FROM forms WHERE tenant_id = $1 AND source = $2 ORDER BY id LIMIT 1`, tenantID, source).Scan(&formRef)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		f, err := s.CreateForm(ctx, p, tenantID, NewForm{ServiceID: opt.ServiceID, Name: rep.Title, Channel: ChannelOnline, Source: source, Def: def})
+		if err != nil {
+			return rep, err
+		}
+		rep.Form, rep.Version = f.Ref, 1
+	case err != nil:
+		return rep, err
+	default:
+		n, err := s.NewVersion(ctx, p, tenantID, formRef, def)
+		if err != nil {
+			return rep, err
+		}
+		rep.Form, rep.Version = formRef, n
+	}
+	return rep, nil
 }

@@ -25,7 +25,8 @@ var templateFS embed.FS
 const partials = "templates/partials.html"
 
 // PageNames are forms' page templates, added as "forms." + name.
-var PageNames = []string{"start", "consent", "step", "check", "saved", "resume", "confirm", "applications", "application"}
+var PageNames = []string{"start", "consent", "step", "check", "saved", "resume", "confirm", "applications", "application",
+	"directory", "form", "builder", "field", "preview"}
 
 // AddTemplates parses forms' page templates into r (at start-up).
 func AddTemplates(r *web.Renderer) error {
@@ -66,6 +67,7 @@ func (h *Handler) pageRoutes(rt *web.Router) {
 	rt.HandleFunc("GET /antraege/{id}/eingangsbestaetigung.pdf", h.page(h.handleReceiptPage))
 	rt.HandleFunc("POST /antraege/{id}/zurueckziehen", h.page(h.handleWithdraw))
 	rt.HandleFunc("POST /konto/einwilligungen/{id}/widerrufen", h.page(h.handleConsentWithdraw))
+	h.staffRoutes(rt)
 }
 
 // page sends a GET that needs a sign-in to the sign-in page and back.

@@ -364,7 +364,7 @@ func TestVersionsImmutable(t *testing.T) {
 		if err := w.s.Publish(ctx, w.manager, w.tenant.ID, w.form, 1); !errors.Is(err, fault.ErrConflict) {
 			t.Errorf("republishing version 1: %v", err)
 		}
-		if err := w.s.Publish(ctx, w.citizen, w.tenant.ID, w.form, 2); !errors.Is(err, fault.ErrForbidden) {
+		if err := w.s.Publish(ctx, w.citizen, w.tenant.ID, w.form, 2); !errors.Is(err, fault.ErrNotFound) {
 			t.Errorf("a citizen publishes: %v", err)
 		}
 		clk.Advance(time.Hour)

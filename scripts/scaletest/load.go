@@ -53,22 +53,24 @@ func (r *recorder) ack(a ack) {
 	r.mu.Unlock()
 }
 
-// failedBetween counts failed requests that started in [from, to) and in
-// none of the excluded windows.
+// failedBetween counts failed requests that ended in [from, to) and in none
+// of the excluded windows (a request in flight when an instance is killed
+// fails after the kill: it belongs to the kill).
 func (r *recorder) failedBetween(from, to time.Time, exclude ...[2]time.Time) (n int, examples []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 next:
 	for _, res := range r.results {
+		end := res.at.Add(res.dur)
 		for _, w := range exclude {
-			if !res.at.Before(w[0]) && res.at.Before(w[1]) {
+			if !end.Before(w[0]) && end.Before(w[1]) {
 				continue next
 			}
 		}
-		if res.failed && !res.at.Before(from) && res.at.Before(to) {
+		if res.failed && !end.Before(from) && end.Before(to) {
 			n++
 			if len(examples) < 5 {
-				examples = append(examples, res.kind+": "+res.detail)
+				examples = append(examples, fmt.Sprintf("%s (at %s, %.0f ms): %s", res.kind, res.at.Format("15:04:05.000"), ms(res.dur), res.detail))
 			}
 		}
 	}
@@ -231,7 +233,7 @@ func (l *load) documentWriter(ctx context.Context, c *http.Client) {
 }
 
 // start launches the workers; the returned function stops them and waits.
-func (l *load) start(readers int) (stop func()) {
+func (l *load) start(readers, docWriters int) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for range readers {
@@ -245,8 +247,10 @@ func (l *load) start(readers int) (stop func()) {
 		wg.Go(func() { l.catalogWriter(ctx, c, ref) })
 	}
 	wg.Go(func() { l.sessionUser(ctx) })
-	if l.docs != nil {
-		wg.Go(func() { l.documentWriter(ctx, newClient()) })
+	for range docWriters {
+		if l.docs != nil {
+			wg.Go(func() { l.documentWriter(ctx, newClient()) })
+		}
 	}
 	return func() { cancel(); wg.Wait() }
 }

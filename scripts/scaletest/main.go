@@ -69,21 +69,26 @@ type report struct {
 	BlobsMissing               int             `json:"blobs_missing"`
 	BlobsCorrupt               int             `json:"blobs_corrupt"`
 	Documents                  string          `json:"documents"`
-	LostExamples               []string        `json:"lost_examples"`
-	FailureExamples            []string        `json:"failure_examples"`
-	Notes                      []string        `json:"notes"`
+	DocumentsPerSecond         float64         `json:"documents_per_second"`
+	// Storage per application, measured in the database after the run.
+	BlobBytesPerApplication float64  `json:"blob_bytes_per_application"`
+	DBBytesPerApplication   float64  `json:"db_bytes_per_application"`
+	LostExamples            []string `json:"lost_examples"`
+	FailureExamples         []string `json:"failure_examples"`
+	Notes                   []string `json:"notes"`
 }
 
 func main() {
 	bin := flag.String("bin", "bin/rathaus", "rathaus binary")
 	pg := flag.String("pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL server URL (a database is created for the run)")
 	phase := flag.Duration("phase", 12*time.Second, "length of each load phase")
-	readers := flag.Int("readers", 4, "concurrent readers (plus writers, a session user and a document writer)")
+	readers := flag.Int("readers", 4, "concurrent readers (plus writers, a session user and the document writers)")
+	docWriters := flag.Int("doc-writers", 1, "concurrent document writers (applications with an upload)")
 	keep := flag.Bool("keep", false, "keep the work directory and the database")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("scale-test: ")
-	ok, err := run(*bin, *pg, *phase, *readers, *keep)
+	ok, err := run(*bin, *pg, *phase, *readers, *docWriters, *keep)
 	if err != nil {
 		log.Print(err)
 		os.Exit(2)
@@ -93,7 +98,7 @@ func main() {
 	}
 }
 
-func run(bin, pg string, phase time.Duration, readers int, keep bool) (bool, error) {
+func run(bin, pg string, phase time.Duration, readers, docWriters int, keep bool) (bool, error) {
 	ctx := context.Background()
 	var rb [4]byte
 	rand.Read(rb[:])
@@ -195,7 +200,7 @@ func run(bin, pg string, phase time.Duration, readers int, keep bool) (bool, err
 	}
 	l := &load{base: base, run: cl.run, services: services, token: adminToken, rec: &recorder{}, session: session, docs: docs}
 	loadStart := time.Now()
-	stop := l.start(readers)
+	stop := l.start(readers, docWriters)
 	pause := func(d time.Duration) { time.Sleep(d) }
 
 	pause(phase)
@@ -261,6 +266,9 @@ func run(bin, pg string, phase time.Duration, readers int, keep bool) (bool, err
 	rep.LoadSeconds = loadEnd.Sub(loadStart).Seconds()
 	rep.RequestsPerSecond = float64(rep.Requests) / rep.LoadSeconds
 	rep.KillRecoverySeconds = killEnd.Sub(killAt).Seconds()
+	stamp := func(t time.Time) string { return t.Format("15:04:05.000") }
+	rep.Notes = append(rep.Notes, fmt.Sprintf("timeline: load %s, SIGKILL %s, a back %s, rolling restart %s–%s, load end %s",
+		stamp(loadStart), stamp(killAt), stamp(killEnd), stamp(rollStart), stamp(rollEnd), stamp(loadEnd)))
 	rep.RollingRestartSeconds = rollEnd.Sub(rollStart).Seconds()
 
 	// Every acknowledged write, looked up in the database and the bucket.
@@ -283,6 +291,15 @@ func run(bin, pg string, phase time.Duration, readers int, keep bool) (bool, err
 	}
 	rep.LostExamples = append(rep.LostExamples, lost...)
 	rep.BlobsChecked, rep.BlobsMissing, rep.BlobsCorrupt = br.Checked, len(br.Missing), len(br.Corrupt)
+	rep.DocumentsPerSecond = float64(rep.AcknowledgedByKind["document"]) / rep.LoadSeconds
+	var apps int
+	var blobBytes, dbBytes float64
+	db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM applications`).Scan(&apps)
+	db.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE EXISTS (SELECT 1 FROM blob_refs r WHERE r.sha256 = b.sha256)`).Scan(&blobBytes)
+	db.R.QueryRowContext(ctx, `SELECT pg_total_relation_size('applications') + pg_total_relation_size('application_files') + pg_total_relation_size('blob_refs') + pg_total_relation_size('blobs')`).Scan(&dbBytes)
+	if apps > 0 {
+		rep.BlobBytesPerApplication, rep.DBBytesPerApplication = blobBytes/float64(apps), dbBytes/float64(apps)
+	}
 	if !keep {
 		var ks []string
 		store.Walk(ctx, func(k string) error { ks = append(ks, k); return nil })

@@ -71,7 +71,8 @@ func Collect(ctx context.Context, db *database.DB, store Store, grace time.Durat
 const CollectJobKind = "blob.collect"
 
 // CollectJob is the handler of CollectJobKind: it removes unreferenced
-// blobs in batches and schedules the next run every interval.
+// blobs in batches, aborts multipart uploads older than grace (an S3 store's
+// leftovers of cut connections) and schedules the next run every interval.
 func CollectJob(db *database.DB, store Store, grace, every time.Duration) jobs.Handler {
 	return func(ctx context.Context, j jobs.Job) (jobs.Finish, error) {
 		for range 20 {
@@ -81,6 +82,13 @@ func CollectJob(db *database.DB, store Store, grace, every time.Duration) jobs.H
 			}
 			if n < 500 {
 				break
+			}
+		}
+		if a, ok := store.(interface {
+			AbortStaleUploads(context.Context, time.Time) (int, error)
+		}); ok {
+			if _, err := a.AbortStaleUploads(ctx, db.Clock.Now().Add(-grace)); err != nil {
+				return nil, err
 			}
 		}
 		return func(tx *database.Tx) error { return ScheduleCollect(tx, every) }, nil

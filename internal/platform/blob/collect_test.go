@@ -271,3 +271,42 @@ func TestCopyVerifiesAndResumes(t *testing.T) {
 		}
 	})
 }
+
+// Some use cases put a blob inside their transaction (a decision rendered
+// while the case moves on). With the transaction's context the Put joins
+// it: no second transaction waiting for SQLite's single writer, and a
+// rollback takes the touch along.
+func TestPutInsideATransaction(t *testing.T) {
+	each(t, func(t *testing.T, db *database.DB, clk *clock.Fake, s blob.Store) {
+		ctx := context.Background()
+		tr := &blob.Tracked{Store: s, DB: db}
+		var key string
+		err := database.WithTx(ctx, db, func(tx *database.Tx) error {
+			k, size, err := tr.Put(tx.Context(), strings.NewReader("Bescheid, im Verfahrensschritt erzeugt"))
+			if err != nil {
+				return err
+			}
+			key = k
+			return blob.Keep(tx, 0, k, size, "application/pdf", "case:decision")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		noDanglingRefs(t, db, s)
+		boom := errors.New("step refused")
+		err = database.WithTx(ctx, db, func(tx *database.Tx) error {
+			if _, _, err := tr.Put(tx.Context(), strings.NewReader("verworfen")); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		var rows int
+		db.R.QueryRow(`SELECT COUNT(*) FROM blobs`).Scan(&rows)
+		if rows != 1 {
+			t.Errorf("%d blob rows, want only %s (the rolled-back touch is gone)", rows, key[:8])
+		}
+	})
+}

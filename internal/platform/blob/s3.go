@@ -346,3 +346,28 @@ func (s *S3) Walk(ctx context.Context, fn func(key string) error) error {
 	}
 	return ctx.Err()
 }
+
+// AbortStaleUploads aborts the multipart uploads under Prefix initiated
+// before cutoff: parts left by an upload whose connection was cut (the
+// object never appeared, but the parts use space). Collect's job calls it.
+func (s *S3) AbortStaleUploads(ctx context.Context, cutoff time.Time) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stale []string
+	for u := range s.Client.ListIncompleteUploads(ctx, s.Bucket, s.Prefix, true) {
+		if u.Err != nil {
+			return 0, s3Err("list incomplete uploads", u.Err)
+		}
+		if u.Initiated.Before(cutoff) {
+			stale = append(stale, u.Key)
+		}
+	}
+	n := 0
+	for _, key := range stale {
+		if err := s.Client.RemoveIncompleteUpload(ctx, s.Bucket, key); err != nil {
+			return n, s3Err("abort incomplete upload "+key, err)
+		}
+		n++
+	}
+	return n, nil
+}

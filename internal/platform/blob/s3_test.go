@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rathaus/rathaus/internal/platform/blob"
 	"github.com/rathaus/rathaus/internal/platform/blobtest"
@@ -155,6 +156,18 @@ func TestS3NetworkCutDuringUploadLeavesNothing(t *testing.T) {
 			}
 			if n := refCount(t, db); n != 0 {
 				t.Errorf("%s: %d references after a failed upload", tc.name, n)
+			}
+			// The parts of a cut multipart upload stay invisible until the
+			// clean-up aborts them (the client could not: the line was down).
+			n, err := s.AbortStaleUploads(ctx, time.Now().Add(time.Hour))
+			if err != nil {
+				t.Errorf("%s: abort stale uploads: %v", tc.name, err)
+			}
+			if tc.size > 16<<20 && n != 1 {
+				t.Errorf("%s: %d stale multipart uploads aborted, want 1", tc.name, n)
+			}
+			if n, _ := s.AbortStaleUploads(ctx, time.Now().Add(time.Hour)); n != 0 {
+				t.Errorf("%s: %d stale uploads left after the abort", tc.name, n)
 			}
 			// The same upload goes through now.
 			if _, err := saveDocument(ctx, db, tr, bytes.NewReader(data), "test:retry"); err != nil {

@@ -21,7 +21,8 @@ type hookedPutter interface {
 // e.blobs): a backend plus the blobs table.
 //
 // Every Put records the blob in the blobs table (or refreshes its
-// touched_at) before the object is placed, in a transaction of its own.
+// touched_at) before the object is placed: in a transaction of its own, or
+// in the caller's when Put gets a transaction's Context (tx.Context()).
 // Collect deletes an object only inside a transaction that holds the row
 // and finds it untouched for the grace period, so a Put that found the
 // bytes already stored cannot lose them to a concurrent clean-up before
@@ -45,6 +46,13 @@ func (t *Tracked) Put(ctx context.Context, r io.Reader) (key string, n int64, er
 		defer func() { t.Observe("put", n, time.Since(start), err) }()
 	}
 	hook := func(ctx context.Context, key string, size int64) error {
+		// Called inside a use case's transaction (ctx is tx.Context()), the
+		// row is touched in it: a second transaction would wait for the
+		// first forever on SQLite's single writer. Should the use case roll
+		// back, the object stays without a row, like any unreferenced blob.
+		if tx, ok := database.TxFrom(ctx, t.DB); ok {
+			return touch(tx, key, size, "")
+		}
 		return database.WithTx(ctx, t.DB, func(tx *database.Tx) error { return touch(tx, key, size, "") })
 	}
 	if hp, ok := t.Store.(hookedPutter); ok {

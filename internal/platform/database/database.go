@@ -22,6 +22,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"net/url"
 	"os"
@@ -33,6 +34,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -185,6 +187,20 @@ func (db *DB) Migrate(ctx context.Context) error {
 	opts := []goose.ProviderOption{goose.WithAllowOutofOrder(true)}
 	if db.Dialect == Postgres {
 		d = goose.DialectPostgres
+		// Several instances may start at once after an upgrade: an advisory
+		// lock lets one migrate while the others wait. The lock is per
+		// database and schema, so test schemas do not wait for each other.
+		var where string
+		if err := db.W.QueryRowContext(ctx, `SELECT current_database() || '.' || current_schema()`).Scan(&where); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte("rathaus migrations " + where))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 600))
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
 	}
 	p, err := goose.NewProvider(d, db.W, Migrations(db.Dialect), opts...)
 	if err != nil {
@@ -250,6 +266,22 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // Context returns the context the transaction was started with.
 func (tx *Tx) Context() context.Context { return tx.ctx }
 
+type txKey struct{}
+
+// TxFrom returns the transaction whose Context ctx is (or derives from), if
+// it belongs to db. Platform code that must write a row and may be called
+// both inside a use case's transaction and outside one (the blob store's
+// bookkeeping) joins the open transaction instead of waiting for a second
+// writer — on SQLite, with its single writer connection, that wait would
+// never end.
+func TxFrom(ctx context.Context, db *DB) (*Tx, bool) {
+	tx, ok := ctx.Value(txKey{}).(*Tx)
+	if !ok || tx.DB != db {
+		return nil, false
+	}
+	return tx, true
+}
+
 // WithTx runs fn in a write transaction: committed when fn returns nil,
 // rolled back otherwise (and on panic), so a use case either completes or
 // leaves no trace.
@@ -260,7 +292,8 @@ func WithTx(ctx context.Context, db *DB, fn func(tx *Tx) error) (err error) {
 	}
 	// Microseconds: the precision both engines store, so what is hashed or
 	// compared in Go equals what is read back.
-	tx := &Tx{Tx: stx, DB: db, now: db.Clock.Now().UTC().Truncate(time.Microsecond), ctx: ctx}
+	tx := &Tx{Tx: stx, DB: db, now: db.Clock.Now().UTC().Truncate(time.Microsecond)}
+	tx.ctx = context.WithValue(ctx, txKey{}, tx)
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()

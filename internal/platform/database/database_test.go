@@ -2,7 +2,10 @@ package database_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"net/url"
 	"testing"
 	"time"
 
@@ -75,4 +78,49 @@ func TestMigrateTwiceIsNoop(t *testing.T) {
 			t.Errorf("versions %d then %d, want equal and > 0", v1, v2)
 		}
 	})
+}
+
+// Two instances starting at once on an empty PostgreSQL schema: one
+// migrates, the other waits for the lock and finds nothing left to do.
+func TestConcurrentMigrationsOnPostgres(t *testing.T) {
+	base := dbtest.PostgresURL(t)
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	schema := fmt.Sprintf("t_concurrent_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	errs := make(chan error, 2)
+	dbs := make([]*database.DB, 2)
+	for i := range dbs {
+		db, err := database.Open(ctx, database.Options{URL: u.String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		dbs[i] = db
+	}
+	for _, db := range dbs {
+		go func() { errs <- db.Migrate(ctx) }()
+	}
+	for range dbs {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent migration: %v", err)
+		}
+	}
+	v, _ := dbs[0].Version(ctx)
+	var applied int
+	admin.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+schema+`.goose_db_version WHERE version_id = $1`, v).Scan(&applied)
+	if applied != 1 {
+		t.Errorf("the last migration was recorded %d times, want once", applied)
+	}
 }

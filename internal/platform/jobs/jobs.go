@@ -323,3 +323,42 @@ func Retry(ctx context.Context, db *database.DB, kind, key string) error {
 		return nil
 	})
 }
+
+// Stats are the queue's figures for monitoring.
+type Stats struct {
+	ByStatus map[string]int // queued, running, done, dead
+	// OldestDue is how long the oldest due, unclaimed job has waited (0:
+	// none waiting): growing means the workers do not keep up.
+	OldestDue time.Duration
+}
+
+// Stat counts the jobs by status and measures the wait of the oldest due job.
+func Stat(ctx context.Context, db *database.DB) (Stats, error) {
+	s := Stats{ByStatus: map[string]int{"queued": 0, "running": 0, "done": 0, "dead": 0}}
+	rows, err := db.R.QueryContext(ctx, `SELECT status, COUNT(*) FROM jobs GROUP BY status`)
+	if err != nil {
+		return s, err
+	}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			rows.Close()
+			return s, err
+		}
+		s.ByStatus[st] = n
+	}
+	rows.Close()
+	var oldest time.Time
+	now := db.Clock.Now()
+	// ORDER BY ... LIMIT 1, not MIN(): SQLite returns MIN() of a time column as text.
+	err = db.R.QueryRowContext(ctx, `SELECT run_at FROM jobs WHERE status = 'queued' AND run_at <= $1 ORDER BY run_at LIMIT 1`, now.UTC()).Scan(&oldest)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return s, err
+	default:
+		s.OldestDue = max(now.Sub(oldest), 0)
+	}
+	return s, nil
+}

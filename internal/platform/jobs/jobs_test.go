@@ -256,3 +256,22 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("Backoff(100) = %v, want 1h cap", Backoff(100))
 	}
 }
+
+func TestStat(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		database.WithTx(ctx, db, func(tx *database.Tx) error {
+			Enqueue(tx, "a", nil, Options{})
+			Enqueue(tx, "b", nil, Options{RunAt: tx.Now().Add(time.Hour)})
+			return nil
+		})
+		clk.Advance(90 * time.Second)
+		s, err := Stat(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.ByStatus["queued"] != 2 || s.ByStatus["dead"] != 0 || s.OldestDue != 90*time.Second {
+			t.Errorf("Stat = %+v, want 2 queued and the due one waiting 90 s", s)
+		}
+	})
+}
