@@ -206,10 +206,14 @@ func ByActorOrObject(ctx context.Context, db *database.DB, tenantID int64, refNa
 	return out, nil
 }
 
+// Querier is a transaction or a database handle.
+type Querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
 // ForObjects returns a tenant's entries about any of the object references,
-// oldest first, read in the caller's transaction so that it includes what
-// the transaction appended (the e-file takes a case's trail when it closes).
-func ForObjects(tx *database.Tx, tenantID int64, refs []string) ([]Entry, error) {
+// oldest first (the e-file takes a case's trail when it closes).
+func ForObjects(ctx context.Context, q Querier, tenantID int64, refs []string) ([]Entry, error) {
 	if len(refs) == 0 {
 		return []Entry{}, nil
 	}
@@ -222,7 +226,7 @@ func ForObjects(tx *database.Tx, tenantID int64, refs []string) ([]Entry, error)
 		args = append(args, r)
 		in += fmt.Sprintf("$%d", len(args))
 	}
-	rows, err := tx.QueryContext(tx.Context(), `SELECT `+entryCols+` FROM audit_events WHERE tenant_id = $1 AND object_ref IN (`+in+`) ORDER BY seq`, args...)
+	rows, err := q.QueryContext(ctx, `SELECT `+entryCols+` FROM audit_events WHERE tenant_id = $1 AND object_ref IN (`+in+`) ORDER BY seq`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit for objects: %w", err)
 	}

@@ -224,7 +224,15 @@ func (s *Service) DraftDecision(ctx context.Context, p identity.Principal, tenan
 }
 
 func (s *Service) draft(tx *database.Tx, a actor, c *Case, wf *Workflow, tenant *identity.Tenant, kind, reason string) (*Decision, error) {
-	ctx := tx.Context()
+	d, err := s.buildDraft(tx.Context(), a, c, wf, tenant, kind, reason)
+	if err != nil {
+		return nil, err
+	}
+	return d, s.insertDraft(tx, a, c, d)
+}
+
+// buildDraft fills the service's template (no database write).
+func (s *Service) buildDraft(ctx context.Context, a actor, c *Case, wf *Workflow, tenant *identity.Tenant, kind, reason string) (*Decision, error) {
 	if kind == "rejection" && strings.TrimSpace(reason) == "" {
 		return nil, fault.Invalid("reason", "required")
 	}
@@ -236,23 +244,28 @@ func (s *Service) draft(tx *database.Tx, a actor, c *Case, wf *Workflow, tenant 
 	if kind == "rejection" {
 		tpl = wf.Decision.Rejection
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE decisions SET status = 'discarded' WHERE case_id = $1 AND status IN ('draft', 'signed_off')`, c.id); err != nil {
-		return nil, err
-	}
 	var supersedes string
-	tx.QueryRowContext(ctx, `SELECT ref FROM decisions WHERE case_id = $1 AND status = 'sent' ORDER BY id DESC LIMIT 1`, c.id).Scan(&supersedes)
-	d := &Decision{Ref: ref.New("B"), Kind: kind, Status: DecisionDraft, Title: fill(tpl.Title, vals), Body: fill(tpl.Text, vals), LegalRemedies: wf.Decision.LegalRemedies,
-		Reason: strings.TrimSpace(reason), Supersedes: supersedes, DraftedBy: a.p.Ref, DraftedAt: tx.Now(), draftedByID: a.p.AccountID}
+	s.DB.R.QueryRowContext(ctx, `SELECT ref FROM decisions WHERE case_id = $1 AND status = 'sent' ORDER BY id DESC LIMIT 1`, c.id).Scan(&supersedes)
+	return &Decision{Ref: ref.New("B"), Kind: kind, Status: DecisionDraft, Title: fill(tpl.Title, vals), Body: fill(tpl.Text, vals), LegalRemedies: wf.Decision.LegalRemedies,
+		Reason: strings.TrimSpace(reason), Supersedes: supersedes, DraftedBy: a.p.Ref, DraftedAt: s.DB.Clock.Now().UTC().Truncate(time.Microsecond), draftedByID: a.p.AccountID}, nil
+}
+
+// insertDraft stores a built draft (earlier unsent drafts are discarded).
+func (s *Service) insertDraft(tx *database.Tx, a actor, c *Case, d *Decision) error {
+	ctx := tx.Context()
+	if _, err := tx.ExecContext(ctx, `UPDATE decisions SET status = 'discarded' WHERE case_id = $1 AND status IN ('draft', 'signed_off')`, c.id); err != nil {
+		return err
+	}
 	if err := tx.QueryRowContext(ctx, `INSERT INTO decisions (tenant_id, case_id, ref, kind, status, title, body, legal_remedies, reason, supersedes_ref, drafted_by, drafted_by_id, drafted_at)
 		VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		c.tenantID, c.id, d.Ref, kind, d.Title, d.Body, d.LegalRemedies, d.Reason, supersedes, d.DraftedBy, d.draftedByID, tx.Now()).Scan(&d.id); err != nil {
-		return nil, err
+		c.tenantID, c.id, d.Ref, d.Kind, d.Title, d.Body, d.LegalRemedies, d.Reason, d.Supersedes, d.DraftedBy, d.draftedByID, tx.Now()).Scan(&d.id); err != nil {
+		return err
 	}
-	if err := addEvent(tx, c, a.p, a.name, "decision_drafted", d.Title, map[string]any{"decision": d.Ref, "kind": kind, "supersedes": supersedes}); err != nil {
-		return nil, err
+	if err := addEvent(tx, c, a.p, a.name, "decision_drafted", d.Title, map[string]any{"decision": d.Ref, "kind": d.Kind, "supersedes": d.Supersedes}); err != nil {
+		return err
 	}
-	return d, audit.Append(tx, audit.Event{TenantID: c.tenantID, Actor: actorRef(a.p), Action: "decision.draft", ObjectType: "decision", ObjectRef: d.Ref,
-		After: map[string]any{"case": c.Ref, "kind": kind, "supersedes": supersedes}})
+	return audit.Append(tx, audit.Event{TenantID: c.tenantID, Actor: actorRef(a.p), Action: "decision.draft", ObjectType: "decision", ObjectRef: d.Ref,
+		After: map[string]any{"case": c.Ref, "kind": d.Kind, "supersedes": d.Supersedes}})
 }
 
 // SignOff is the second person's approval of a drafted decision: a
@@ -293,49 +306,90 @@ func (s *Service) SignOff(ctx context.Context, p identity.Principal, tenantID in
 	})
 }
 
-// sendDecision renders, seals and delivers the prepared decision of the
-// kind (or, when no second person is needed, one drafted now from the
-// reason); it becomes immutable.
-func (s *Service) sendDecision(tx *database.Tx, a actor, c *Case, wf *Workflow, tenant *identity.Tenant, kind, reason string) error {
-	ctx := tx.Context()
+// preparedDecision is a decision rendered, sealed and put into the blob
+// store before the transaction that sends it.
+type preparedDecision struct {
+	d      *Decision
+	inline bool // drafted for this step (no draft existed)
+	key    string
+	size   int64
+}
+
+// prepareDecision renders and seals the prepared decision of the kind —
+// or, when no second person is needed and none was drafted, one drafted
+// now from the reason — and puts the PDF into the blob store.
+func (s *Service) prepareDecision(ctx context.Context, a actor, c *Case, wf *Workflow, kind, reason string) (*preparedDecision, error) {
 	if s.Sealer == nil {
-		return ErrNoSeal
+		return nil, ErrNoSeal
 	}
-	d, err := scanDecision(tx.QueryRowContext(ctx, `SELECT `+decisionCols+` FROM decisions WHERE case_id = $1 AND status IN ('draft', 'signed_off') ORDER BY id DESC LIMIT 1`, c.id))
+	_, tenant, err := s.calendarOf(ctx, c.tenantID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := scanDecision(s.DB.R.QueryRowContext(ctx, `SELECT `+decisionCols+` FROM decisions WHERE case_id = $1 AND status IN ('draft', 'signed_off') ORDER BY id DESC LIMIT 1`, c.id))
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if d != nil && d.Kind != kind {
+		return nil, fault.Invalid("decision", "draft_of_other_kind")
+	}
+	pd := &preparedDecision{d: d}
+	if d == nil {
+		if wf.Decision.SecondPerson {
+			return nil, fault.Invalid("decision", "sign_off_required")
+		}
+		if pd.d, err = s.buildDraft(ctx, a, c, wf, tenant, kind, reason); err != nil {
+			return nil, err
+		}
+		pd.inline = true
+	}
+	if wf.Decision.SecondPerson && pd.d.Status != DecisionSignedOff {
+		return nil, fault.Invalid("decision", "sign_off_required")
+	}
+	_, app, err := s.placeholders(ctx, c, tenant, pd.d.Reason)
+	if err != nil {
+		return nil, err
+	}
+	now := s.DB.Clock.Now().UTC()
+	pdf, err := s.renderDecision(ctx, c, tenant, app, pd.d, now)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.Sealer.Seal(pdf, "Bescheid "+pd.d.Ref+" zum Vorgang "+c.Ref, now)
+	if err != nil {
+		return nil, err
+	}
+	if pd.key, pd.size, err = s.Blobs.Put(ctx, bytes.NewReader(sealed)); err != nil {
+		return nil, fmt.Errorf("store decision: %v: %w", err, fault.ErrUnavailable)
+	}
+	return pd, nil
+}
+
+// sendDecision delivers a prepared decision in tx: it must still be the
+// case's current draft (or, drafted inline, there must still be none); it
+// becomes immutable.
+func (s *Service) sendDecision(tx *database.Tx, a actor, c *Case, tenant *identity.Tenant, pd *preparedDecision) error {
+	ctx := tx.Context()
+	if pd == nil {
+		return fmt.Errorf("decision of %s not prepared: %w", c.Ref, fault.ErrConflict)
+	}
+	cur, err := scanDecision(tx.QueryRowContext(ctx, `SELECT `+decisionCols+` FROM decisions WHERE case_id = $1 AND status IN ('draft', 'signed_off') ORDER BY id DESC LIMIT 1`, c.id))
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	if d != nil && d.Kind != kind {
-		return fault.Invalid("decision", "draft_of_other_kind")
-	}
-	if d == nil {
-		if wf.Decision.SecondPerson {
-			return fault.Invalid("decision", "sign_off_required")
-		}
-		if d, err = s.draft(tx, a, c, wf, tenant, kind, reason); err != nil {
+	d := pd.d
+	switch {
+	case pd.inline && cur != nil, !pd.inline && (cur == nil || cur.Ref != d.Ref || cur.Status != d.Status):
+		return fmt.Errorf("the decision of %s changed meanwhile: %w", c.Ref, fault.ErrConflict)
+	case pd.inline:
+		if err := s.insertDraft(tx, a, c, d); err != nil {
 			return err
 		}
-	}
-	if wf.Decision.SecondPerson && d.Status != DecisionSignedOff {
-		return fault.Invalid("decision", "sign_off_required")
-	}
-	_, app, err := s.placeholders(ctx, c, tenant, d.Reason)
-	if err != nil {
-		return err
+	default:
+		d = cur
 	}
 	now := tx.Now()
-	pdf, err := s.renderDecision(ctx, c, tenant, app, d, now)
-	if err != nil {
-		return err
-	}
-	sealed, err := s.Sealer.Seal(pdf, "Bescheid "+d.Ref+" zum Vorgang "+c.Ref, now)
-	if err != nil {
-		return err
-	}
-	key, size, err := s.Blobs.Put(ctx, bytes.NewReader(sealed))
-	if err != nil {
-		return fmt.Errorf("store decision: %w", fault.ErrUnavailable)
-	}
+	key, size := pd.key, pd.size
 	name := "Bescheid-" + d.Ref + ".pdf"
 	sent, err := s.Mailbox.Send(tx, mailbox.Outgoing{TenantID: c.tenantID, AccountID: c.applicantAccountID, Kind: mailbox.KindDecision, SubjectRef: c.Ref, Formal: true,
 		Sender: s.sender(ctx, c, tenant), Title: d.Title, Actor: actorRef(a.p),

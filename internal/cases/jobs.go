@@ -61,6 +61,12 @@ func (s *Service) WithdrawnHandler() jobs.Handler {
 // Withdrawn closes the case of an application its applicant withdrew
 // (before it was decided) and files it.
 func (s *Service) Withdrawn(ctx context.Context, tenantID int64, applicationRef string) error {
+	var trail records.Trail
+	if c0, err := caseByApplication(ctx, s.DB.R, tenantID, applicationRef); err == nil && c0.ClosedAt == nil {
+		if trail, err = s.prepareTrail(ctx, c0); err != nil {
+			return err
+		}
+	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		c, err := caseByApplication(ctx, tx, tenantID, applicationRef)
 		if errors.Is(err, fault.ErrNotFound) {
@@ -81,7 +87,7 @@ func (s *Service) Withdrawn(ctx context.Context, tenantID int64, applicationRef 
 		if err := audit.Append(tx, audit.Event{TenantID: tenantID, Actor: "system", Action: "case.withdrawn", ObjectType: "case", ObjectRef: c.Ref}); err != nil {
 			return err
 		}
-		return s.fileCase(tx, sys, c)
+		return s.fileCase(tx, sys, c, trail)
 	})
 }
 
@@ -101,6 +107,10 @@ func (s *Service) RepliedHandler() jobs.Handler {
 // (the deadline resumes).
 func (s *Service) InformationReceived(ctx context.Context, r mailbox.Replied) error {
 	msg, err := s.Mailbox.Message(ctx, r.TenantID, r.Message)
+	if err != nil {
+		return err
+	}
+	prep, err := s.prepareEvent(ctx, r.TenantID, func() (*Case, error) { return caseByRef(ctx, s.DB.R, r.TenantID, r.Subject, "") }, EventInformationReceived)
 	if err != nil {
 		return err
 	}
@@ -155,7 +165,7 @@ func (s *Service) InformationReceived(ctx context.Context, r mailbox.Replied) er
 			return err
 		}
 		if t, ok := wf.Workflow.OnEvent(c.State, EventInformationReceived); ok {
-			return s.take(tx, sys, c, wf.Workflow, t, StepInput{}, true)
+			return s.take(tx, sys, c, wf.Workflow, t, StepInput{}, true, prep)
 		}
 		return nil
 	})
@@ -193,6 +203,10 @@ func (s *Service) SettledHandler() jobs.Handler {
 // PaymentSettled takes the declared payment_settled step of the case of
 // an application (nothing when the case does not wait for a payment).
 func (s *Service) PaymentSettled(ctx context.Context, tenantID int64, applicationRef, requestRef string) error {
+	prep, err := s.prepareEvent(ctx, tenantID, func() (*Case, error) { return caseByApplication(ctx, s.DB.R, tenantID, applicationRef) }, EventPaymentSettled)
+	if err != nil {
+		return err
+	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		c, err := caseByApplication(ctx, tx, tenantID, applicationRef)
 		if errors.Is(err, fault.ErrNotFound) {
@@ -210,8 +224,29 @@ func (s *Service) PaymentSettled(ctx context.Context, tenantID int64, applicatio
 			return err
 		}
 		if t, ok := wf.Workflow.OnEvent(c.State, EventPaymentSettled); ok {
-			return s.take(tx, sys, c, wf.Workflow, t, StepInput{}, true)
+			return s.take(tx, sys, c, wf.Workflow, t, StepInput{}, true, prep)
 		}
 		return nil
 	})
+}
+
+// prepareEvent prepares the blobs of the system step a case would take on
+// an event (none when it takes none).
+func (s *Service) prepareEvent(ctx context.Context, tenantID int64, find func() (*Case, error), event string) (*prepared, error) {
+	c, err := find()
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil || c.ClosedAt != nil {
+		return nil, err
+	}
+	wf, err := workflowVersion(ctx, s.DB.R, tenantID, c.ServiceRef, c.WorkflowVersion)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := wf.Workflow.OnEvent(c.State, event)
+	if !ok {
+		return nil, nil
+	}
+	return s.prepare(ctx, actor{p: identity.System(tenantID)}, c, wf.Workflow, t, StepInput{})
 }

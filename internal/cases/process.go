@@ -109,6 +109,16 @@ func (s *Service) Claim(ctx context.Context, p identity.Principal, tenantID int6
 	if !p.IsPerson() {
 		return fmt.Errorf("claim needs a person: %w", fault.ErrForbidden)
 	}
+	c0, wf0, err := s.stepOutside(ctx, a, tenantID, caseRef)
+	if err != nil {
+		return err
+	}
+	var prep *prepared
+	if t, ok := wf0.Workflow.Transition("claim"); ok && t.Allowed(c0.State, p, false) && c0.ClosedAt == nil {
+		if prep, err = s.prepare(ctx, a, c0, wf0.Workflow, t, StepInput{}); err != nil {
+			return err
+		}
+	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		c, wf, err := s.load(tx, a, tenantID, caseRef)
 		if err != nil {
@@ -120,10 +130,13 @@ func (s *Service) Claim(ctx context.Context, p identity.Principal, tenantID int6
 		if c.assigneeID == p.AccountID {
 			return nil
 		}
+		if err := unchanged(c0, c); err != nil {
+			return err
+		}
 		before := c.AssigneeRef
 		c.assigneeID = p.AccountID
 		if t, ok := wf.Workflow.Transition("claim"); ok && t.Allowed(c.State, p, false) {
-			if err := s.take(tx, a, c, wf.Workflow, t, StepInput{}, false); err != nil {
+			if err := s.take(tx, a, c, wf.Workflow, t, StepInput{}, false, prep); err != nil {
 				return err
 			}
 		} else if err := save(tx, c); err != nil {
@@ -219,23 +232,46 @@ func (s *Service) Step(ctx context.Context, p identity.Principal, tenantID int64
 	if err != nil {
 		return err
 	}
+	c0, wf0, err := s.stepOutside(ctx, a, tenantID, caseRef)
+	if err != nil {
+		return err
+	}
+	t, ok := wf0.Workflow.Transition(transitionID)
+	if !ok || t.On != "" {
+		return fault.Invalid("transition", "unknown")
+	}
+	if c0.ClosedAt != nil {
+		return fmt.Errorf("case %s is closed: %w", caseRef, fault.ErrConflict)
+	}
+	if !t.Allowed(c0.State, p, false) {
+		return fmt.Errorf("%s from %s: %w", t.ID, c0.State, ErrTransition)
+	}
+	if !p.IsPerson() && slices.Contains(t.Do, ActionRenderDecision) {
+		return fmt.Errorf("a decision needs a person: %w", fault.ErrForbidden)
+	}
+	if slices.Contains(t.Do, ActionRequestInformation) && strings.TrimSpace(in.Text) == "" {
+		return fault.Invalid("text", "required")
+	}
+	prep, err := s.prepare(ctx, a, c0, wf0.Workflow, t, in)
+	if err != nil {
+		return err
+	}
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		c, wf, err := s.load(tx, a, tenantID, caseRef)
 		if err != nil {
 			return err
 		}
-		t, ok := wf.Workflow.Transition(transitionID)
-		if !ok || t.On != "" {
-			return fault.Invalid("transition", "unknown")
+		if err := unchanged(c0, c); err != nil {
+			return err
 		}
-		return s.take(tx, a, c, wf.Workflow, t, in, false)
+		return s.take(tx, a, c, wf.Workflow, t, in, false, prep)
 	})
 }
 
 // take performs a transition in tx: checks, state change (with the
 // deadline paused or resumed), the declared actions, the applicant's
 // status, the timeline and the audit trail.
-func (s *Service) take(tx *database.Tx, a actor, c *Case, wf *Workflow, t Transition, in StepInput, system bool) error {
+func (s *Service) take(tx *database.Tx, a actor, c *Case, wf *Workflow, t Transition, in StepInput, system bool, prep *prepared) error {
 	ctx := tx.Context()
 	if c.ClosedAt != nil {
 		return fmt.Errorf("case %s is closed: %w", c.Ref, fault.ErrConflict)
@@ -298,7 +334,10 @@ func (s *Service) take(tx *database.Tx, a actor, c *Case, wf *Workflow, t Transi
 				return err
 			}
 		case ActionRenderDecision:
-			if err := s.sendDecision(tx, a, c, wf, tenant, t.Decision, in.Reason); err != nil {
+			if prep == nil {
+				prep = &prepared{}
+			}
+			if err := s.sendDecision(tx, a, c, tenant, prep.decision); err != nil {
 				return err
 			}
 		case ActionRequestPayment:
@@ -317,7 +356,84 @@ func (s *Service) take(tx *database.Tx, a actor, c *Case, wf *Workflow, t Transi
 		}
 	}
 	if file {
-		return s.fileCase(tx, a, c)
+		if prep == nil || prep.trail == nil {
+			return fmt.Errorf("closing %s not prepared: %w", c.Ref, fault.ErrConflict)
+		}
+		return s.fileCase(tx, a, c, *prep.trail)
+	}
+	return nil
+}
+
+// prepared is what a step puts into the blob store before its transaction
+// (blobs are stored first, then kept in the row's transaction): the sealed
+// decision and the e-file's audit trail.
+type prepared struct {
+	decision *preparedDecision
+	trail    *records.Trail
+}
+
+// prepare makes what the transition's actions store as blobs.
+func (s *Service) prepare(ctx context.Context, a actor, c *Case, wf *Workflow, t Transition, in StepInput) (*prepared, error) {
+	p := &prepared{}
+	if slices.Contains(t.Do, ActionRenderDecision) {
+		pd, err := s.prepareDecision(ctx, a, c, wf, t.Decision, in.Reason)
+		if err != nil {
+			return nil, err
+		}
+		p.decision = pd
+	}
+	if slices.Contains(t.Do, ActionFile) {
+		tr, err := s.prepareTrail(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		p.trail = &tr
+	}
+	return p, nil
+}
+
+// prepareTrail stores the case's audit trail for its e-file: the case, the
+// application, its decisions, questions and their messages.
+func (s *Service) prepareTrail(ctx context.Context, c *Case) (records.Trail, error) {
+	refs := []string{c.Ref, c.ApplicationRef}
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT ref, message_ref FROM decisions WHERE case_id = $1 UNION ALL SELECT ref, message_ref FROM information_requests WHERE case_id = $1`, c.id)
+	if err != nil {
+		return records.Trail{}, err
+	}
+	for rows.Next() {
+		var r, m string
+		rows.Scan(&r, &m)
+		refs = append(refs, r)
+		if m != "" {
+			refs = append(refs, m)
+		}
+	}
+	rows.Close()
+	if c.FileRef == "" {
+		return records.Trail{}, nil
+	}
+	return s.Records.PrepareTrail(ctx, c.tenantID, c.FileRef, refs)
+}
+
+// stepOutside reads the case for a step before its transaction (to
+// prepare its blobs); the transaction then checks nobody changed it.
+func (s *Service) stepOutside(ctx context.Context, a actor, tenantID int64, caseRef string) (*Case, *StoredWorkflow, error) {
+	c, err := caseByRef(ctx, s.DB.R, tenantID, caseRef, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.mayWork(c); err != nil {
+		return nil, nil, err
+	}
+	wf, err := workflowVersion(ctx, s.DB.R, tenantID, c.ServiceRef, c.WorkflowVersion)
+	return c, wf, err
+}
+
+// unchanged refuses a step whose case changed between preparing and
+// taking it.
+func unchanged(before, now *Case) error {
+	if before.Revision != now.Revision {
+		return fmt.Errorf("case %s changed meanwhile: %w", now.Ref, fault.ErrConflict)
 	}
 	return nil
 }
@@ -383,31 +499,17 @@ func (s *Service) requestInformation(tx *database.Tx, a actor, c *Case, tenant *
 	return addEvent(tx, c, a.p, a.name, "information_requested", text, map[string]any{"request": reqRef, "message": sent.Ref, "answer_due_on": due.String()})
 }
 
-// fileCase closes the e-file with the case's audit trail.
-func (s *Service) fileCase(tx *database.Tx, a actor, c *Case) error {
+// fileCase closes the e-file with the prepared audit trail.
+func (s *Service) fileCase(tx *database.Tx, a actor, c *Case, trail records.Trail) error {
 	if c.FileRef == "" {
 		return nil
 	}
-	refs := []string{c.Ref, c.ApplicationRef}
-	rows, err := tx.QueryContext(tx.Context(), `SELECT ref, message_ref FROM decisions WHERE case_id = $1 UNION ALL SELECT ref, message_ref FROM information_requests WHERE case_id = $1`, c.id)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var r, m string
-		rows.Scan(&r, &m)
-		refs = append(refs, r)
-		if m != "" {
-			refs = append(refs, m)
-		}
-	}
-	rows.Close()
 	meta := map[string]string{"state": c.State, "workflow_version": fmt.Sprint(c.WorkflowVersion)}
 	var kind, decisionRef string
 	if err := tx.QueryRowContext(tx.Context(), `SELECT kind, ref FROM decisions WHERE case_id = $1 AND status = 'sent' ORDER BY id DESC LIMIT 1`, c.id).Scan(&kind, &decisionRef); err == nil {
 		meta["outcome"], meta["decision"] = kind, decisionRef
 	}
-	if err := s.Records.Close(tx, records.Closing{TenantID: c.tenantID, FileRef: c.FileRef, ClosedAt: tx.Now(), Metadata: meta, AuditRefs: refs, Actor: actorRef(a.p)}); err != nil {
+	if err := s.Records.Close(tx, records.Closing{TenantID: c.tenantID, FileRef: c.FileRef, ClosedAt: tx.Now(), Metadata: meta, Trail: trail, Actor: actorRef(a.p)}); err != nil {
 		return err
 	}
 	return addEvent(tx, c, a.p, a.name, "filed", "", map[string]any{"file": c.FileRef})

@@ -159,10 +159,36 @@ type Closing struct {
 	FileRef  string
 	ClosedAt time.Time
 	Metadata map[string]string
-	// AuditRefs are the object references whose audit trail belongs to
-	// the file (the case, its application, decisions, messages).
-	AuditRefs []string
-	Actor     string
+	// Trail is the audit trail document made by PrepareTrail before the
+	// closing transaction (blobs are put into the store before it).
+	Trail Trail
+	Actor string
+}
+
+// Trail is a stored audit trail document.
+type Trail struct {
+	Key     string
+	Size    int64
+	Entries int
+}
+
+// PrepareTrail stores the audit trail of a case — every entry about the
+// given object references and the e-file, as of now — as a JSON document
+// in the blob store, for Close. It runs before the closing transaction.
+func (s *Service) PrepareTrail(ctx context.Context, tenantID int64, fileRef string, refs []string) (Trail, error) {
+	entries, err := audit.ForObjects(ctx, s.DB.R, tenantID, append(refs, fileRef))
+	if err != nil {
+		return Trail{}, err
+	}
+	b, err := json.MarshalIndent(map[string]any{"file": fileRef, "entries": entries}, "", "  ")
+	if err != nil {
+		return Trail{}, err
+	}
+	key, size, err := s.Blobs.Put(ctx, bytes.NewReader(b))
+	if err != nil {
+		return Trail{}, fmt.Errorf("store audit trail of %s: %v: %w", fileRef, err, fault.ErrUnavailable)
+	}
+	return Trail{Key: key, Size: size, Entries: len(entries)}, nil
 }
 
 // RetainUntil is the end of the retention period: the period starts at the
@@ -174,23 +200,14 @@ func RetainUntil(closed time.Time, years int) string {
 }
 
 // Close closes an e-file in the caller's transaction: the audit trail of
-// the case becomes its last document (JSON, hashed like the others), the
-// retention period starts and nothing can be added any more.
+// the case (PrepareTrail) becomes its last document, hashed like the
+// others, the retention period starts and nothing can be added any more.
 func (s *Service) Close(tx *database.Tx, c Closing) error {
 	ctx := tx.Context()
-	entries, err := audit.ForObjects(tx, c.TenantID, append(c.AuditRefs, c.FileRef))
-	if err != nil {
-		return err
+	if !blob.ValidKey(c.Trail.Key) {
+		return fmt.Errorf("close e-file %s: no audit trail prepared", c.FileRef)
 	}
-	trail, err := json.MarshalIndent(map[string]any{"file": c.FileRef, "entries": entries}, "", "  ")
-	if err != nil {
-		return err
-	}
-	key, size, err := s.Blobs.Put(ctx, bytes.NewReader(trail))
-	if err != nil {
-		return fmt.Errorf("close e-file %s: store audit trail: %w", c.FileRef, fault.ErrUnavailable)
-	}
-	if err := s.Add(tx, c.TenantID, c.FileRef, DocumentInput{Name: "audit-trail.json", Kind: "audit_trail", MediaType: "application/json", BlobKey: key, Size: size, CreatedAt: c.ClosedAt}); err != nil {
+	if err := s.Add(tx, c.TenantID, c.FileRef, DocumentInput{Name: "audit-trail.json", Kind: "audit_trail", MediaType: "application/json", BlobKey: c.Trail.Key, Size: c.Trail.Size, CreatedAt: c.ClosedAt}); err != nil {
 		return err
 	}
 	var years int
@@ -204,7 +221,7 @@ func (s *Service) Close(tx *database.Tx, c Closing) error {
 		return err
 	}
 	return audit.Append(tx, audit.Event{TenantID: c.TenantID, Actor: actorOr(c.Actor), Action: "records.file.close", ObjectType: "record_file", ObjectRef: c.FileRef,
-		After: map[string]any{"retain_until": until, "audit_entries": len(entries)}})
+		After: map[string]any{"retain_until": until, "audit_entries": c.Trail.Entries}})
 }
 
 func orEmpty(m map[string]string) map[string]string {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/blob"
 	"github.com/rathaus/rathaus/internal/platform/blobtest"
 	"github.com/rathaus/rathaus/internal/platform/calendar"
 	"github.com/rathaus/rathaus/internal/platform/clock"
@@ -62,7 +63,9 @@ func closedFile(t *testing.T, db *database.DB, clk *clock.Fake) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs := blobtest.Open(t) // a bucket of a real S3 server under make test-s3
+	// The installation's store records each Put in a transaction of its own,
+	// so a Put inside a use case's transaction would deadlock; tests use it.
+	blobs := &blob.Tracked{Store: blobtest.Open(t), DB: db} // a bucket of a real S3 server under make test-s3
 	s := &Service{DB: db, Blobs: blobs}
 	docs := map[string][]byte{
 		"Eingangsbestätigung.pdf": []byte("%PDF-1.7\nreceipt\n"),
@@ -95,8 +98,12 @@ func closedFile(t *testing.T, db *database.DB, clk *clock.Fake) fixture {
 		t.Fatal(err)
 	}
 	clk.Advance(48 * time.Hour)
+	trail, err := s.PrepareTrail(ctx, tn.ID, fileRef, []string{"C-AAAA-BBBB"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = database.WithTx(ctx, db, func(tx *database.Tx) error {
-		return s.Close(tx, Closing{TenantID: tn.ID, FileRef: fileRef, ClosedAt: tx.Now(), Metadata: map[string]string{"outcome": "approval"}, AuditRefs: []string{"C-AAAA-BBBB"}})
+		return s.Close(tx, Closing{TenantID: tn.ID, FileRef: fileRef, ClosedAt: tx.Now(), Metadata: map[string]string{"outcome": "approval"}, Trail: trail})
 	})
 	if err != nil {
 		t.Fatal(err)
