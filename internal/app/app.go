@@ -49,6 +49,8 @@ func commands() map[string]command {
 		"export":   {"export services: the tenant's catalog as JSON on stdout", runExport},
 		"catalog":  {"catalog find --json QUERY | catalog bench --json [--leika]", runCatalog},
 		"payments": {"payments epc-qr --name N --iban I --amount A (--reference RF|--remittance T) --out F.png | camt [--json] FILE | import | remind | export", runPayments},
+		"loadtest": {"loadtest submissions --url URL [--url URL2] --clients N --duration D [--token T] [--data DIR | --database-url U]", runLoadtests},
+		"records":  {"e-files: records list [--json] [--closed] [--due DAY] | records export REF --out FILE.zip (xdomea 3.0.0)", runRecords},
 		"version":  {"print the version", func(ctx context.Context, io IO, args []string) error { fmt.Fprintln(io.Stdout, Version); return nil }},
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/identity"
@@ -19,10 +21,70 @@ import (
 // catalog (one per process: it caches each tenant's finder).
 func mountCatalog(rt *web.Router, e *env, idh *identity.Handler) *catalog.Catalog {
 	c := &catalog.Catalog{DB: e.db}
-	(&catalog.Handler{Catalog: c, Identity: idh, Pages: site().r, Shell: shellFor}).Routes(rt)
+	e.catalog = c
+	(&catalog.Handler{Catalog: c, Identity: idh, Pages: site().r, Shell: shellFor,
+		Offers: []catalog.OfferFunc{formsOffer(e)}}).Routes(rt)
 	rt.Example("GET /leistungen/{id}", "/leistungen/"+DemoServiceRef)
 	rt.Example("GET /verwaltung/leistungen/{id}", "/verwaltung/leistungen/"+DemoServiceRef)
 	return c
+}
+
+// catalogHomeLinks: the assistant, for those who would rather be asked.
+func catalogHomeLinks() []HomeLink {
+	return []HomeLink{{Href: "/assistent", TitleKey: "catalog.assistant.title", TextKey: "catalog.home.assistant"}}
+}
+
+// homeCatalog fills the home page's catalog part: the tenant's most used
+// services and life situations (from the cached finder).
+func homeCatalog(r *http.Request, e *env, out *catalog.Home) error {
+	t := identity.TenantFrom(r.Context())
+	if t == nil || e.catalog == nil {
+		*out = catalog.Home{Popular: []catalog.HomeLink{}, LifeSituations: []catalog.HomeLink{}}
+		return nil
+	}
+	h, err := e.catalog.Home(r.Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	*out = h
+	return nil
+}
+
+// missFlushInterval is how often the counts of missed searches are
+// written (they are counted in memory so as never to slow a search).
+const missFlushInterval = time.Minute
+
+// catalogBackground builds the tenants' finders once the server listens
+// (so the first search does not wait for an index), then writes the
+// counted missed searches every minute and once more at shutdown.
+func catalogBackground(ctx context.Context, e *env) {
+	c := e.catalog
+	if c == nil {
+		return
+	}
+	start := time.Now()
+	if err := c.Warm(ctx); err != nil && ctx.Err() == nil {
+		e.log.Warn("catalog warm-up", "err", err)
+	} else if err == nil {
+		e.log.Info("catalog ready", "duration_ms", time.Since(start).Milliseconds())
+	}
+	tick := time.NewTicker(missFlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if err := c.FlushMisses(fctx); err != nil {
+				e.log.Warn("flush missed searches", "err", err)
+			}
+			cancel()
+			return
+		case <-tick.C:
+			if err := c.FlushMisses(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("flush missed searches", "err", err)
+			}
+		}
+	}
 }
 
 // DemoServiceRef is the reference of the demo city's dog tax service

@@ -37,10 +37,10 @@ var demoUnits = []string{"Hauptamt", "Bürgerbüro", "Ordnungsamt", "Steueramt",
 
 // DemoCitizen is the demo's citizen login (a confirmed account with the
 // demo password), for journeys that need an applicant.
-var DemoCitizen = struct{ Email, Name string }{"buerger@musterstadt.example", "Paul Bürger"}
+var DemoCitizen = struct{ Email, Name string }{"buerger@musterstadt.example", "Paul Beispiel"}
 
 // DemoToken is the documented personal API token of the demo person with
-// role r (DemoToken("citizen") is Paul Bürger's): it acts as that person.
+// role r (DemoToken("citizen") is Paul Beispiel's): it acts as that person.
 func DemoToken(r identity.Role) string { return "rh_demo_" + string(r) + "_musterstadt" }
 
 // DemoIntegrationToken is the demo's integration token (role admin, no
@@ -120,7 +120,7 @@ func seedDemo(ctx context.Context, e *env) (bool, error) {
 type demoModule func(ctx context.Context, e *env, t *identity.Tenant) (lines []string, err error)
 
 // demoModules run in order after the city, its staff and its catalog exist.
-var demoModules = []demoModule{}
+var demoModules = []demoModule{seedDemoForms, seedDemoCases, seedDemoPayments}
 
 func runDemo(ctx context.Context, io IO, args []string) error {
 	return serve(ctx, io, args, "demo", func(ctx context.Context, e *env) (func(), error) {

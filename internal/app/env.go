@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/rathaus/rathaus/internal/catalog"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/blob"
 	"github.com/rathaus/rathaus/internal/platform/clock"
@@ -33,6 +35,10 @@ type env struct {
 	listenURL string
 	// metrics serves the installation's metrics (built with the handler).
 	metrics http.Handler
+	forms   *forms.Service // formsService(): built on first use
+	// catalog is the process's catalog (it caches each tenant's finder);
+	// set when the handler is built.
+	catalog *catalog.Catalog
 }
 
 // open opens the database and blob store and migrates the schema.

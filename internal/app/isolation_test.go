@@ -53,6 +53,9 @@ var isolationFixtures = map[string]fixture{
 	"PUT /api/v1/staff/{id}/roles":               staffFixture,
 	"DELETE /api/v1/account/tokens/{id}":         personalTokenFixture,
 	"POST /konto/tokens/{id}/widerrufen":         personalTokenFixture,
+	"GET /api/v1/applications/{id}":              applicationFixture,
+	"GET /api/v1/applications/{id}/receipt":      applicationFixture,
+	"POST /api/v1/applications/{id}/withdraw":    applicationFixture,
 }
 
 // personalTokenFixture makes a personal token of a staff member of the

@@ -7,11 +7,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/feedback"
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/mailbox"
+	"github.com/rathaus/rathaus/internal/payments"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
 	"github.com/rathaus/rathaus/internal/platform/web"
+	"github.com/rathaus/rathaus/internal/records"
 )
 
 // site is the web shell: catalogs, assets and templates, parsed once — when
@@ -35,7 +40,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), feedback.Messages()} {
+	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), feedback.Messages(), forms.Messages(), cases.Messages(), mailbox.Messages(), records.Messages(), payments.Messages()} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
 		}
@@ -48,7 +53,7 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, feedback.AddTemplates} {
+	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, feedback.AddTemplates, cases.AddTemplates, mailbox.AddTemplates, records.AddTemplates, payments.AddTemplates} {
 		if err := add(r); err != nil {
 			panic(err)
 		}
@@ -59,9 +64,12 @@ func mustSite() *shellSite {
 	r.Nav[web.AreaCitizen] = append(r.Nav[web.AreaCitizen],
 		web.NavEntry{Href: "/leistungen", Key: "catalog.finder.title"},
 		web.NavEntry{Href: "/assistent", Key: "catalog.assistant.title"},
-		web.NavEntry{Href: "/konto", Key: "identity.account.title"})
+		web.NavEntry{Href: "/konto", Key: "identity.account.title"},
+		web.NavEntry{Href: "/postfach", Key: "mailbox.nav"})
 	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
+		web.NavEntry{Href: "/verwaltung/vorgaenge", Key: "cases.nav"}, web.NavEntry{Href: "/verwaltung/akten", Key: "records.nav"},
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
+		web.NavEntry{Href: "/verwaltung/zahlungen", Key: "payments.nav.finance"},
 		web.NavEntry{Href: "/verwaltung/einheiten", Key: "identity.units.title"},
 		web.NavEntry{Href: "/verwaltung/mitarbeitende", Key: "identity.staff.title"},
 		web.NavEntry{Href: "/verwaltung/tokens", Key: "identity.tokens.title"},
@@ -99,14 +107,20 @@ func shellFor(r *http.Request) web.Shell {
 	return web.Shell{Tenant: name}
 }
 
-// HomePage is the view model of the home page.
+// HomePage is the view model of the home page: the question first (the
+// finder's search box), then what the catalog and the modules offer.
 type HomePage struct {
 	Street, Postcode, City string
 	Today                  time.Time
+	Catalog                catalog.Home
+	Links                  []HomeLink // from homeLinkSets (home.go)
 }
 
 func (p *pages) handleHome(w http.ResponseWriter, r *http.Request) error {
-	v := HomePage{Today: p.env.db.Clock.Now()}
+	v := HomePage{Today: p.env.db.Clock.Now(), Links: homeLinks()}
+	if err := homeCatalog(r, p.env, &v.Catalog); err != nil {
+		return err
+	}
 	if t := identity.TenantFrom(r.Context()); t != nil {
 		a := t.Settings.Address
 		v.Street, v.Postcode, v.City = a.Street, a.Postcode, a.City

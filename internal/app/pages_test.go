@@ -35,7 +35,7 @@ func shellViewModels() map[string][]any {
 	invalid.Fail("email", "feedback-email", "fault.invalid_email")
 	legal := [][]string{{"Stadt Musterstadt", "Marktplatz 1"}, {"<b>nicht fett</b>"}}
 	return map[string][]any{
-		"home":                   {HomePage{Street: "Marktplatz 1", Postcode: "91052", City: "Musterstadt", Today: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}, HomePage{}},
+		"home":                   {HomePage{Street: "Marktplatz 1", Postcode: "91052", City: "Musterstadt", Today: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Catalog: homeCatalogExample(), Links: homeLinks()}, HomePage{}},
 		"error":                  {errorPage(404), errorPage(403), errorPage(413), errorPage(422), errorPage(500), errorPage(418), errorPage(503)},
 		"legal":                  {LegalPage{TitleKey: "legal.imprint.title", TextLang: "de", Paragraphs: legal}, LegalPage{TitleKey: "legal.privacy.title", TextLang: "de"}},
 		"feedback.accessibility": {feedback.AccessibilityPage{TextLang: "de", Paragraphs: legal}, feedback.AccessibilityPage{TextLang: "de", Form: invalid}},

@@ -113,6 +113,7 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 	var wg sync.WaitGroup
 	q := e.jobs()
 	wg.Go(func() { q.Run(jctx, cfg.Workers) })
+	wg.Go(func() { catalogBackground(jctx, e) })
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
@@ -158,6 +159,8 @@ func listenURL(addr net.Addr, hosts []string) string {
 func (e *env) jobs() *jobs.Queue {
 	q := jobs.New(e.db, e.log)
 	q.Register(mail.JobKind, mail.JobHandler(e.mail))
+	registerCaseJobs(q, e)
+	registerPayments(q, e)
 	return q
 }
 
@@ -209,6 +212,9 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	})
 	idh.Routes(rt)
 	mountCatalog(rt, e, idh)
+	mountForms(rt, e, idh)
+	mountCases(rt, e, idh)
+	mountPayments(rt, e, idh)
 	(&adminHandler{env: e, id: idh}).Routes(rt)
 	mountPages(rt, e, idh)
 	mountFeedback(rt, e, idh)

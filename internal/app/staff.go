@@ -26,7 +26,7 @@ type StaffTask struct {
 // staffTaskSets lists each module's tasks, in the order the landing page
 // shows them. A module adds one function in its own file of this package
 // and one entry here.
-var staffTaskSets = []func() []StaffTask{identityTasks, catalogTasks}
+var staffTaskSets = []func() []StaffTask{identityTasks, catalogTasks, casesTasks, paymentsTasks}
 
 // staffTasks are every registered task.
 func staffTasks() []StaffTask {
@@ -66,6 +66,7 @@ func catalogTasks() []StaffTask {
 	return []StaffTask{
 		{Roles: []identity.Role{identity.RoleUnitHead, identity.RoleAdmin}, Href: "/verwaltung/digitalisierung", TitleKey: "catalog.digitisation.title", TextKey: "catalog.task.digitisation"},
 		{Roles: []identity.Role{identity.RoleFormManager, identity.RoleAdmin}, Href: "/leistungen", TitleKey: "catalog.task.edit.title", TextKey: "catalog.task.edit"},
+		{Roles: []identity.Role{identity.RoleFormManager, identity.RoleAdmin}, Href: "/verwaltung/suchanfragen", TitleKey: "catalog.misses.title", TextKey: "catalog.task.misses"},
 	}
 }
 

@@ -143,10 +143,10 @@ func ParseWorkflow(b []byte) (*Workflow, error) {
 	dec.DisallowUnknownFields()
 	var w Workflow
 	if err := dec.Decode(&w); err != nil {
-		return nil, fault.Invalid("document", "invalid_json")
+		return nil, fault.Invalid("document", "workflow_invalid_json")
 	}
 	if dec.More() {
-		return nil, fault.Invalid("document", "invalid_json")
+		return nil, fault.Invalid("document", "workflow_invalid_json")
 	}
 	if err := w.Validate(); err != nil {
 		return nil, err
@@ -371,3 +371,9 @@ func StandardWorkflow() *Workflow {
 // StandardWorkflowJSON is the embedded declaration as written (docs, the
 // admin page's starting point).
 func StandardWorkflowJSON() []byte { return slices.Clone(standardWorkflow) }
+
+//go:embed workflows/hundesteuer.json
+var dogTaxWorkflow []byte
+
+// DemoDogTaxWorkflow is the demo city's declaration for the dog tax.
+func DemoDogTaxWorkflow() []byte { return slices.Clone(dogTaxWorkflow) }

@@ -330,8 +330,16 @@ func TestPages(t *testing.T) {
 		ref := hundesteuerRef()
 
 		t.Run("finder", func(t *testing.T) {
-			for _, q := range []string{"", "'; DROP TABLE services; --", "<b>x</b>", strings.Repeat("ä", 3000)} {
-				rec := s.do(t, "GET", hostA, "/leistungen?q="+url.QueryEscape(q), "", "")
+			for _, q := range []string{"", "'; DROP TABLE services; --", "<b>x</b>", strings.Repeat("ä", 3000), "Собака Hund 犬 🐕", "Hund\x00steuer\xff", strings.Repeat("Hund ", 2000), "%00%ff", "\u202eHund"} {
+				rec := s.do(t, "GET", hostA, "/leistungen?q="+url.QueryEscape(q)+"&lebenslage="+url.QueryEscape(q), "", "")
+				if rec.Code != 200 {
+					t.Errorf("q=%.20q with life situation: status %d", q, rec.Code)
+				}
+				rec = s.do(t, "GET", hostA, "/api/v1/services?q="+url.QueryEscape(q), "", "")
+				if rec.Code != 200 {
+					t.Errorf("API q=%.20q: status %d", q, rec.Code)
+				}
+				rec = s.do(t, "GET", hostA, "/leistungen?q="+url.QueryEscape(q), "", "")
 				if rec.Code != 200 {
 					t.Errorf("q=%.20q: status %d", q, rec.Code)
 				}
@@ -343,7 +351,7 @@ func TestPages(t *testing.T) {
 			if links := all(doc, "a", "href", "/leistungen/"+ref); len(links) != 1 || text(links[0]) != "Hundesteuer" {
 				t.Errorf("no result link to the Hundesteuer page")
 			}
-			if n := len(all(doc, "input", "name", "q", "value", "Hund anmelden")); n != 1 {
+			if n := len(all(doc, "input", "name", "q", "type", "search", "value", "Hund anmelden")); n != 1 {
 				t.Errorf("search field keeps the query: %d", n)
 			}
 			facets := all(doc, "a", "href", "/leistungen?lebenslage=Tierhaltung&q=Hund+anmelden")
@@ -353,8 +361,11 @@ func TestPages(t *testing.T) {
 			rec = s.do(t, "GET", hostA, "/leistungen?q=Hund+anmelden&lebenslage=Tierhaltung", "", "")
 			doc = parse(t, rec)
 			for _, a := range all(doc, "a", "href", "") {
-				if h, _ := attr(a, "href"); strings.HasPrefix(h, "/leistungen/L-") && h != "/leistungen/"+ref {
-					t.Errorf("filtered list shows %s outside Tierhaltung", h)
+				if h, _ := attr(a, "href"); strings.HasPrefix(h, "/leistungen/L-") {
+					st, err := s.c.Get(context.Background(), s.a.ID, strings.TrimPrefix(h, "/leistungen/"))
+					if err != nil || !contains(st.LifeSituations, "Tierhaltung") {
+						t.Errorf("filtered list shows %s outside Tierhaltung (%v)", h, err)
+					}
 				}
 			}
 			if n := len(all(doc, "a", "aria-current", "true", "href", "/leistungen?q=Hund+anmelden")); n != 1 {

@@ -59,9 +59,12 @@ func (h *Handler) Routes(rt *web.Router) {
 	}
 	rt.HandleFunc("GET /leistungen", h.handleFinderPage)
 	rt.HandleFunc("GET /leistungen/{id}", h.handleServicePage)
+	rt.HandleFunc("POST /leistungen/nichts-passendes", h.handleNothingFitting)
 	rt.HandleFunc("GET /assistent", h.handleAssistant)
 	rt.HandleFunc("POST /assistent", h.handleAssistant)
 	rt.HandleFunc("GET /verwaltung/digitalisierung", h.handleDigitisation)
+	rt.HandleFunc("GET /verwaltung/suchanfragen", h.handleMisses)
+	rt.HandleFunc("POST /verwaltung/suchanfragen", h.handleMisses)
 	rt.HandleFunc("GET /verwaltung/leistungen/{id}", h.handleEdit)
 	rt.HandleFunc("POST /verwaltung/leistungen/{id}", h.handleEdit)
 }

@@ -66,6 +66,10 @@ func (c *Catalog) Import(ctx context.Context, p identity.Principal, tenantID int
 		if err != nil {
 			return err
 		}
+		known, err := storedKeys(tx, tenantID)
+		if err != nil {
+			return err
+		}
 		for i := range res.Services {
 			if i%256 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -78,9 +82,11 @@ func (c *Catalog) Import(ctx context.Context, p identity.Principal, tenantID int
 				rep.Covered++
 				continue
 			}
-			old, err := findForImport(tx, tenantID, s)
-			if err != nil {
-				return err
+			var old *StoredService
+			if known[s.ID] || (s.ExternalID != "" && known[s.Source+"\x00"+s.ExternalID]) {
+				if old, err = findForImport(tx, tenantID, s); err != nil {
+					return err
+				}
 			}
 			switch {
 			case old == nil:
@@ -118,6 +124,30 @@ func (c *Catalog) Import(ctx context.Context, p identity.Principal, tenantID int
 	}
 	rep.Revision = rev
 	return rep, nil
+}
+
+// storedKeys are the references and the source+external ids of the
+// tenant's stored services: an imported service matching neither is new
+// and needs no lookup (a federal list of 5,000 entries imports in one
+// pass of inserts).
+func storedKeys(tx *database.Tx, tenantID int64) (map[string]bool, error) {
+	rows, err := tx.QueryContext(tx.Context(), `SELECT ref, source, external_id FROM services WHERE tenant_id = $1`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("stored services: %w", err)
+	}
+	defer rows.Close()
+	keys := map[string]bool{}
+	for rows.Next() {
+		var ref, source, ext string
+		if err := rows.Scan(&ref, &source, &ext); err != nil {
+			return nil, fmt.Errorf("stored services: %w", err)
+		}
+		keys[ref] = true
+		if ext != "" {
+			keys[source+"\x00"+ext] = true
+		}
+	}
+	return keys, rows.Err()
 }
 
 // ownLeikaKeys are the LeiKa keys the tenant's own services (every source
@@ -364,21 +394,36 @@ func (c *Catalog) Versions(ctx context.Context, p identity.Principal, tenantID i
 // credited, plus the city's own dog tax) unless the tenant already has
 // services. Safe to call at every start.
 func SeedDemo(ctx context.Context, c *Catalog, tenantID int64) error {
-	var n int
-	if err := c.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE tenant_id = $1`, tenantID).Scan(&n); err != nil {
+	var own, federal int
+	if err := c.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE tenant_id = $1 AND source <> $2`, tenantID, SourceLeika).Scan(&own); err != nil {
 		return fmt.Errorf("seed demo catalog: %w", err)
 	}
-	if n > 0 {
-		return nil
-	}
-	services, rep, err := DemoCatalog(ctx)
-	if err != nil {
+	if err := c.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE tenant_id = $1 AND source = $2`, tenantID, SourceLeika).Scan(&federal); err != nil {
 		return fmt.Errorf("seed demo catalog: %w", err)
 	}
-	res := &ImportResult{Services: services, Read: rep.Munich.Read + rep.Own.Read, Skipped: append(append([]Skipped{}, rep.Munich.Skipped...), rep.Own.Skipped...)}
 	sys := identity.System(tenantID)
-	if _, err := c.Import(ctx, sys, tenantID, SourceDemo, res); err != nil {
-		return fmt.Errorf("seed demo catalog: %w", err)
+	if own == 0 {
+		services, rep, err := DemoCatalog(ctx)
+		if err != nil {
+			return fmt.Errorf("seed demo catalog: %w", err)
+		}
+		res := &ImportResult{Services: services, Read: rep.Munich.Read + rep.Own.Read, Skipped: append(append([]Skipped{}, rep.Munich.Skipped...), rep.Own.Skipped...)}
+		if _, err := c.Import(ctx, sys, tenantID, SourceDemo, res); err != nil {
+			return fmt.Errorf("seed demo catalog: %w", err)
+		}
+	}
+	if federal == 0 {
+		// The federal catalogue, so that matters the city does not handle
+		// itself (bulky waste, building permits, housing benefit, …) are
+		// found and point to the responsible authority; entries whose key a
+		// city service carries are left out (Covered).
+		res, err := FederalCatalog(ctx)
+		if err != nil {
+			return fmt.Errorf("seed demo catalog: %w", err)
+		}
+		if _, err := c.Import(ctx, sys, tenantID, SourceLeika, res); err != nil {
+			return fmt.Errorf("seed demo catalog: federal catalogue: %w", err)
+		}
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ var templateFS embed.FS
 var messageFS embed.FS
 
 // Pages are the catalog's page templates (templates/NAME.html).
-var Pages = []string{"catalog_finder", "catalog_service", "catalog_assistant", "catalog_digitisation", "catalog_edit"}
+var Pages = []string{"catalog_finder", "catalog_service", "catalog_assistant", "catalog_digitisation", "catalog_edit", "catalog_misses"}
 
 // AddTemplates parses the catalog's pages into the renderer (at start-up:
 // a broken template stops the program there).
@@ -74,6 +74,9 @@ type FinderHit struct {
 	Name, URL, Summary string
 	AvailabilityKey    string
 	Online             bool
+	// Federal: an entry of the federal catalogue the city does not handle
+	// itself; the page says so and links the federal portal.
+	Federal bool
 }
 
 // FinderPage is the view model of GET /leistungen.
@@ -88,6 +91,18 @@ type FinderPage struct {
 	Topics         []FacetLink
 	ClearURL       string
 	Credit         string
+	// PortalURL is linked for federal hits.
+	PortalURL string
+	// When nothing fits: a corrected query ("did you mean") with its URL,
+	// the assistant started with the query, and the town hall's contact.
+	Suggestion, SuggestionURL string
+	AssistantURL              string
+	Contact                   Contact
+}
+
+// Contact is how to reach the town hall when the finder does not help.
+type Contact struct {
+	Name, Street, Postcode, City, Email string
 }
 
 func finderURL(q, ls, topic string) string {
@@ -121,7 +136,22 @@ func (h *Handler) handleFinderPage(w http.ResponseWriter, r *http.Request) error
 	q := strings.TrimSpace(cutQuery(qv.Get("q")))
 	ls, topic := cutQuery(qv.Get("lebenslage")), cutQuery(qv.Get("thema"))
 	v := FinderPage{Query: q, LifeSituation: ls, Topic: topic, Searched: q != "", ClearURL: finderURL(q, "", ""), Credit: Credit,
-		Hits: []FinderHit{}, LifeSituations: []FacetLink{}, Topics: []FacetLink{}}
+		Hits: []FinderHit{}, LifeSituations: []FacetLink{}, Topics: []FacetLink{}, PortalURL: FederalPortal,
+		AssistantURL: "/assistent?" + url.Values{"q": {q}}.Encode(),
+		Contact:      Contact{Name: t.Name, Street: t.Settings.Address.Street, Postcode: t.Settings.Address.Postcode, City: t.Settings.Address.City, Email: t.Settings.MailFrom}}
+	if q == "" && ls != "" {
+		// Browsing a life situation (from the home page): its services.
+		f, err := h.Catalog.Finder(r.Context(), t.ID)
+		if err != nil {
+			return err
+		}
+		v.Searched = true
+		for _, s := range f.ByLifeSituation(ls, MaxLimit) {
+			v.Hits = append(v.Hits, FinderHit{Name: s.Name, URL: serviceURL(s.ID), Summary: s.Summary,
+				AvailabilityKey: availabilityKey(s.Availability), Online: s.Availability.Online(), Federal: s.IsFederal()})
+		}
+		v.Total = len(v.Hits)
+	}
 	if q != "" {
 		f, err := h.Catalog.Finder(r.Context(), t.ID)
 		if err != nil {
@@ -135,10 +165,21 @@ func (h *Handler) handleFinderPage(w http.ResponseWriter, r *http.Request) error
 			res = f.Find(Query{Text: q, Limit: MaxLimit, LifeSituation: ls, Topic: topic})
 		}
 		v.Total = res.Total
+		federal := false
 		for _, hit := range res.Hits {
 			s, _ := f.Service(hit.ID)
 			v.Hits = append(v.Hits, FinderHit{Name: s.Name, URL: serviceURL(s.ID), Summary: s.Summary,
-				AvailabilityKey: availabilityKey(s.Availability), Online: s.Availability.Online()})
+				AvailabilityKey: availabilityKey(s.Availability), Online: s.Availability.Online(), Federal: s.IsFederal()})
+			federal = federal || s.IsFederal()
+		}
+		if federal {
+			v.Credit += "; " + FederalCredit
+		}
+		if res.Suggestion != "" && !strings.EqualFold(res.Suggestion, q) {
+			v.Suggestion, v.SuggestionURL = res.Suggestion, finderURL(res.Suggestion, "", "")
+		}
+		if all.Total == 0 {
+			h.Catalog.RecordMiss(t.ID, q, MissNone)
 		}
 		for _, fc := range all.Facets.LifeSituations {
 			v.LifeSituations = append(v.LifeSituations, FacetLink{Value: fc.Value, Count: fc.Count, Active: fc.Value == ls, URL: finderURL(q, toggle(fc.Value, ls), topic)})
@@ -273,6 +314,13 @@ func (h *Handler) handleServicePage(w http.ResponseWriter, r *http.Request) erro
 			return fmt.Errorf("service page %s: offers: %w", s.ID, err)
 		}
 		v.Offers = append(v.Offers, os...)
+	}
+	for _, o := range v.Offers {
+		if o.Kind == "apply" {
+			// The city's own online form replaces the source's links to
+			// other portals (Munich's, or a placeholder).
+			v.OnlineLinks = nil
+		}
 	}
 	pc := strings.TrimSpace(r.URL.Query().Get("plz"))
 	if pc != "" {

@@ -85,3 +85,11 @@ func RecordConsent(tx *database.Tx, tenantID, accountID int64, actor string, con
 	}
 	return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: actor, Action: action, ObjectType: "account", ObjectRef: actor, After: map[string]string{"source": source}})
 }
+
+// At is when the choice in force was made (zero when none was).
+func (c Consent) At() time.Time {
+	if c.Since == nil {
+		return time.Time{}
+	}
+	return *c.Since
+}

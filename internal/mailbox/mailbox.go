@@ -223,7 +223,7 @@ func (s *Service) notify(tx *database.Tx, tenantID, accountID, messageID int64) 
 		from = "rathaus@localhost"
 	}
 	key := ref.New("M")
-	text := fmt.Sprintf("Guten Tag,\n\nin Ihrem Postfach bei %s liegt eine neue Nachricht für Sie.\n\nÖffnen Sie sie hier (nach der Anmeldung):\n%s/postfach/link/%s\n\nDer Link gilt einmal und 30 Tage. Sie finden die Nachricht auch jederzeit unter %s/postfach.\n\n---\n\nYou have a new message in your mailbox at %s. Open it (after signing in): %s/postfach/link/%s\n",
+	text := fmt.Sprintf("Guten Tag,\n\nin Ihrem Postfach bei %s liegt eine neue Nachricht für Sie.\n\nÖffnen Sie sie hier (nach der Anmeldung):\n%s/nachricht/%s\n\nDer Link gilt einmal und 30 Tage. Sie finden die Nachricht auch jederzeit unter %s/postfach.\n\n---\n\nYou have a new message in your mailbox at %s. Open it (after signing in): %s/nachricht/%s\n",
 		t.Name, base, secret, base, t.Name, base, secret)
 	return jobs.Enqueue(tx, mail.JobKind, mail.Message{From: from, To: email, Subject: "Neue Nachricht in Ihrem Postfach / New message in your mailbox", Text: text, ID: strings.ToLower(key) + "@rathaus"},
 		jobs.Options{Key: key, TenantID: tenantID})
@@ -477,6 +477,14 @@ func (s *Service) Reply(ctx context.Context, p identity.Principal, tenantID int6
 	if err := owner(p, tenantID); err != nil {
 		return nil, err
 	}
+	// The message first: someone else's is not found, whatever the input.
+	orig, err := s.ownMessage(ctx, s.DB.R, p, tenantID, msgRef)
+	if err != nil {
+		return nil, err
+	}
+	if !orig.RepliesAllowed || orig.Direction != "outbound" {
+		return nil, fmt.Errorf("message %s takes no replies: %w", msgRef, fault.ErrConflict)
+	}
 	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
 	v := &fault.Validation{}
 	if body == "" && len(files) == 0 {
@@ -486,7 +494,7 @@ func (s *Service) Reply(ctx context.Context, p identity.Principal, tenantID int6
 		v.Add("body", "too_long", "max", MaxBodyChars)
 	}
 	if len(files) > MaxFiles {
-		v.Add("files", "too_many_files", "max", MaxFiles)
+		v.Add("files", "files_too_many", "max", MaxFiles)
 	}
 	var docs []Document
 	for i, f := range files {
@@ -504,14 +512,6 @@ func (s *Service) Reply(ctx context.Context, p identity.Principal, tenantID int6
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
-	}
-	// Check the message before storing anything.
-	orig, err := s.ownMessage(ctx, s.DB.R, p, tenantID, msgRef)
-	if err != nil {
-		return nil, err
-	}
-	if !orig.RepliesAllowed || orig.Direction != "outbound" {
-		return nil, fmt.Errorf("message %s takes no replies: %w", msgRef, fault.ErrConflict)
 	}
 	for i, f := range files { // all valid here: docs[i] is files[i]
 		key, _, err := s.Blobs.Put(ctx, bytes.NewReader(f.Data))
@@ -638,4 +638,22 @@ func (s *Service) LinkValid(ctx context.Context, tenantID int64, secret string) 
 	s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM mailbox_links WHERE token_hash = $1 AND tenant_id = $2 AND used_at IS NULL AND expires_at > $3`,
 		hashToken(secret), tenantID, s.DB.Clock.Now().UTC()).Scan(&n)
 	return n == 1
+}
+
+// Paragraphs splits the body at blank lines into paragraphs of lines (the
+// template escapes each line).
+func (m Message) Paragraphs() [][]string {
+	var out [][]string
+	for _, block := range strings.Split(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n\n") {
+		var lines []string
+		for _, l := range strings.Split(block, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 0 {
+			out = append(out, lines)
+		}
+	}
+	return out
 }

@@ -97,7 +97,7 @@ func (w *world) runJobs(t *testing.T) {
 	}
 }
 
-var linkRE = regexp.MustCompile(`/postfach/link/([A-Za-z0-9_-]+)`)
+var linkRE = regexp.MustCompile(`/nachricht/([A-Za-z0-9_-]+)`)
 
 func TestMailboxDeliveryConsentRepliesAndLinks(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {

@@ -112,3 +112,11 @@ func (s *Service) MarkPrinted(ctx context.Context, p identity.Principal, tenantI
 		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "mailbox.printed", ObjectType: "print_job", ObjectRef: jobRef})
 	})
 }
+
+// PrintedTime is when the job was printed (zero while open).
+func (j PrintJob) PrintedTime() time.Time {
+	if j.PrintedAt == nil {
+		return time.Time{}
+	}
+	return *j.PrintedAt
+}

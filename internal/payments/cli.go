@@ -110,7 +110,7 @@ func describe(err error) string {
 		msg := map[string]string{"invalid_iban": "not a valid IBAN (length and check digits)", "invalid_rf": "not a valid RF creditor reference (ISO 11649 check digits)",
 			"invalid_amount": "must be 0.01 to 999999999.99 with at most two decimals", "invalid_bic": "not a BIC (8 or 11 characters)",
 			"required": "is required", "too_long": fmt.Sprintf("is too long (at most %v characters)", e.Args["max"]),
-			"reference_or_remittance": "give either --reference or --remittance", "invalid_text": "must not contain line breaks",
+			"reference_or_remittance": "give either --reference or --remittance", "no_line_breaks": "must not contain line breaks",
 			"payload_too_long": "the payload exceeds 331 bytes", "invalid_purpose": "must be a four-letter purpose code"}[e.Code]
 		if msg == "" {
 			msg = e.Code

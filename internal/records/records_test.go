@@ -196,7 +196,7 @@ func TestEFileAndXdomeaHandover(t *testing.T) {
 				Kennzeichen string `xml:"AllgemeineMetadaten>Kennzeichen"`
 				Vorgang     struct {
 					Dokument []struct {
-						Datei string `xml:"Version>Format>Primaerdokument>Dateiname"`
+						Datei  string `xml:"Version>Format>Primaerdokument>Dateiname"`
 						Felder []feld `xml:"AnwendungsspezifischeErweiterung>Feld"`
 					} `xml:"Dokument"`
 				} `xml:"Akteninhalt>Vorgang"`

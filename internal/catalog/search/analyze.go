@@ -68,6 +68,16 @@ var foldReplacer = strings.NewReplacer(
 // fold maps a lower-case word to ASCII without umlauts and with
 // transliterations undone: "fuehrerschein", "führerschein" → "fuhrerschein".
 func fold(w string) string {
+	plain := true
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c >= 0x80 || (c == 'e' && i > 0 && (w[i-1] == 'a' || w[i-1] == 'o' || w[i-1] == 'u')) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return w
+	}
 	w = foldReplacer.Replace(w)
 	if strings.Contains(w, "ae") || strings.Contains(w, "oe") || strings.Contains(w, "ue") {
 		var b strings.Builder

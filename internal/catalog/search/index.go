@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Document is what the index knows of one service. Fields are weighted
@@ -67,6 +68,9 @@ type Index struct {
 	phrases  *phraseIndex
 
 	scratch sync.Pool
+	// cache holds word → *expansion; cached counts the entries.
+	cache, partsCache sync.Map
+	cached            atomic.Int64
 }
 
 type posting struct {
@@ -219,7 +223,7 @@ func (ix *Index) Len() int { return len(ix.docs) }
 
 // known reports whether a folded word is a word of the documents or of
 // the dictionary.
-func (ix *Index) known(l *language, w string) bool { return ix.lex[w] || l.isWord(w) }
+func (ix *Index) known(l *language, w string) bool { return ix.lex[w] || l.isFoldedWord(w) }
 
 // shortParts are three-letter words allowed as compound parts.
 var shortParts = map[string]bool{"amt": true, "tag": true, "rat": true, "weg": true, "bau": true, "tod": true, "kfz": true, "eid": true, "pkw": true, "lkw": true, "kur": true, "kita": true, "ehe": true, "see": true, "uhr": true, "bus": true, "arzt": true}
@@ -243,6 +247,18 @@ func (ix *Index) isPart(l *language, p string, final bool) bool {
 		}
 	}
 	return false
+}
+
+// parts is decompose, cached per index.
+func (ix *Index) parts(l *language, w string) []string {
+	if v, ok := ix.partsCache.Load(w); ok {
+		return v.([]string)
+	}
+	p := ix.decompose(l, w)
+	if ix.cached.Add(1) <= maxCached {
+		ix.partsCache.Store(w, p)
+	}
+	return p
 }
 
 // decompose splits a folded compound into known words (of the documents or

@@ -119,6 +119,8 @@ const (
 // groupDamp scales each further reference entry of the same group.
 var groupDamp = 0.5
 
+var namedBoost float32 = 1.5
+
 // synKnown scales synonyms of words the index knows itself.
 var synKnown float32 = 0.15
 
@@ -137,11 +139,47 @@ func (e *expander) addStem(c *concept, st string, w float32) bool {
 	return false
 }
 
-// expandWord adds the index terms a query word stands for to c: its stem,
+// expansion is the cached reading of one query word at weight 1.
+type expansion struct {
+	terms     []qterm
+	corrected string
+}
+
+// maxCached bounds the per-index cache of word expansions.
+const maxCached = 50000
+
+// expandWord adds the terms of word (see expand) to c, through the
+// index's cache: citizens ask with the same words again and again.
+func (e *expander) expandWord(c *concept, word string, w float32, depth int) {
+	key := word
+	if depth > 0 {
+		key = "\x00" + word
+	}
+	var x *expansion
+	if v, ok := e.ix.cache.Load(key); ok {
+		x = v.(*expansion)
+	} else {
+		var tmp concept
+		sub := &expander{ix: e.ix, l: e.l, corrected: map[string]string{}}
+		sub.expand(&tmp, word, 1, depth)
+		x = &expansion{terms: tmp.terms, corrected: sub.corrected[word]}
+		if e.ix.cached.Add(1) <= maxCached {
+			e.ix.cache.Store(key, x)
+		}
+	}
+	for _, t := range x.terms {
+		c.add(t.id, t.w*w)
+	}
+	if x.corrected != "" && e.corrected != nil {
+		e.corrected[word] = x.corrected
+	}
+}
+
+// expand adds the index terms a query word stands for to c: its stem,
 // its infinitive, words of its family, the parts of a compound, its
 // synonyms, its translation when it is English, and — for words neither
 // the index nor the dictionary knows — close spellings and completions.
-func (e *expander) expandWord(c *concept, word string, w float32, depth int) {
+func (e *expander) expand(c *concept, word string, w float32, depth int) {
 	ix, l := e.ix, e.l
 	st := stem(word)
 	if weakWords[st] {
@@ -159,13 +197,13 @@ func (e *expander) expandWord(c *concept, word string, w float32, depth int) {
 		if ist := stem(inf); ist != st {
 			e.addStem(c, ist, w*wLemma)
 		}
-		for _, d := range l.derive(inf) {
-			if dst := stem(d); dst != st {
+		for _, dst := range l.derivedStems(inf) {
+			if dst != st {
 				e.addStem(c, dst, w*wDerived)
 			}
 		}
 	}
-	if parts := ix.decompose(l, ft); len(parts) > 1 {
+	if parts := ix.parts(l, ft); len(parts) > 1 {
 		whole := known || l.isWord(ft)
 		understood = true
 		pw := float32(wPartKnown)
@@ -210,15 +248,15 @@ func (e *expander) expandWord(c *concept, word string, w float32, depth int) {
 					sinf = syn + "en"
 				}
 				if sinf != "" {
-					for _, d := range l.derive(sinf) {
-						e.addStem(c, stem(d), w*sw*wDerived)
+					for _, dst := range l.derivedStems(sinf) {
+						e.addStem(c, dst, w*sw*wDerived)
 					}
 				}
 			}
 			if !e.addStem(c, syn, w*sw) && depth == 0 && len(syn) >= 8 {
 				// a compound synonym the index does not know whole: its
 				// head stands for it, its modifiers hint
-				if parts := ix.decompose(l, syn); len(parts) > 1 {
+				if parts := ix.parts(l, syn); len(parts) > 1 {
 					for i, p := range parts {
 						pw := float32(0.3)
 						if i == len(parts)-1 {
@@ -554,7 +592,7 @@ func (ix *Index) Search(q Query) Result {
 				}
 			}
 			if all {
-				raw *= 1.25
+				raw *= namedBoost
 			}
 		}
 		cands = append(cands, scored{d, raw, cov})
@@ -573,7 +611,7 @@ func (ix *Index) Search(q Query) Result {
 	if len(bestRef) > 0 {
 		for i := range cands {
 			d := &ix.docs[cands[i].doc]
-			if r, ok := bestRef[d.Group]; ok && !d.Reference && cands[i].raw < r*1.0001 && cands[i].raw > r*0.3 {
+			if r, ok := bestRef[d.Group]; ok && !d.Reference && cands[i].raw < r*1.0001 {
 				cands[i].raw = r * 1.0001
 				cands[i].cov = max(cands[i].cov, 0)
 			}
@@ -585,6 +623,19 @@ func (ix *Index) Search(q Query) Result {
 		}
 		return cands[a].doc < cands[b].doc
 	})
+	// Only candidates near the best can end up in the result (the floor
+	// below); the rest need no sorting.
+	var best float32
+	for _, c := range cands {
+		best = max(best, c.raw)
+	}
+	kept := cands[:0]
+	for _, c := range cands {
+		if c.raw >= best*0.1 {
+			kept = append(kept, c)
+		}
+	}
+	cands = kept
 	// Several reference entries of one matter (a federal object and its
 	// Verrichtungen: "Wohngeld", "Wohngeld Änderung", …) are one answer:
 	// the second and later yield their place to other matters.

@@ -112,7 +112,7 @@ func (p Payment) Validate() error {
 	}
 	for _, f := range []struct{ field, s string }{{"name", p.Name}, {"remittance", p.Remittance}, {"information", p.Information}} {
 		if strings.ContainsAny(f.s, "\r\n") || !utf8.ValidString(f.s) {
-			v.Add(f.field, "invalid_text")
+			v.Add(f.field, "no_line_breaks")
 		}
 	}
 	return v.Err()

@@ -121,7 +121,7 @@ func TestPayloadRefuses(t *testing.T) {
 		{func(p *Payment) { p.BIC = "COBA" }, "bic", "invalid_bic"},
 		{func(p *Payment) { p.Name = "" }, "name", "required"},
 		{func(p *Payment) { p.Name = strings.Repeat("x", 71) }, "name", "too_long"},
-		{func(p *Payment) { p.Name = "Stadt\nBCD" }, "name", "invalid_text"},
+		{func(p *Payment) { p.Name = "Stadt\nBCD" }, "name", "no_line_breaks"},
 		{func(p *Payment) { p.Amount = amount("0.001") }, "amount", "invalid_amount"},
 		{func(p *Payment) { p.Amount = amount("1000000000") }, "amount", "invalid_amount"},
 		{func(p *Payment) { p.Amount = amount("-5") }, "amount", "invalid_amount"},

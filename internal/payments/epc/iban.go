@@ -77,3 +77,7 @@ func ValidBIC(s string) bool {
 	}
 	return true
 }
+
+// Mod97 is the ISO 7064 MOD 97-10 remainder of s (letters as 10..35), for
+// other check-digit schemes built on it (SEPA creditor identifiers).
+func Mod97(s string) int { return mod97(s) }

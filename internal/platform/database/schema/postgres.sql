@@ -47,6 +47,31 @@ api_tokens.secret_hash text NOT NULL
 api_tokens.created_at timestamp with time zone NOT NULL
 api_tokens.revoked_at timestamp with time zone
 api_tokens.account_id bigint
+application_files.id bigint NOT NULL
+application_files.application_id bigint NOT NULL
+application_files.tenant_id bigint NOT NULL
+application_files.position integer NOT NULL
+application_files.field text NOT NULL
+application_files.name text NOT NULL
+application_files.media_type text NOT NULL
+application_files.size bigint NOT NULL
+application_files.sha256 text NOT NULL
+applications.id bigint NOT NULL
+applications.tenant_id bigint NOT NULL
+applications.ref text NOT NULL
+applications.form_version_id bigint NOT NULL
+applications.service_id text NOT NULL
+applications.account_id bigint
+applications.account_ref text NOT NULL DEFAULT ''::text
+applications.account_kind text NOT NULL DEFAULT ''::text
+applications.email text NOT NULL DEFAULT ''::text
+applications.answers text NOT NULL
+applications.receipt_pdf text NOT NULL
+applications.receipt_json text NOT NULL
+applications.status text NOT NULL
+applications.lang text NOT NULL DEFAULT 'de'::text
+applications.submitted_at timestamp with time zone NOT NULL
+applications.updated_at timestamp with time zone NOT NULL
 appointment_bookings.id bigint NOT NULL
 appointment_bookings.tenant_id bigint NOT NULL
 appointment_bookings.ref text NOT NULL
@@ -372,6 +397,27 @@ finance_tasks.resolution text NOT NULL DEFAULT ''::text
 finance_tasks.created_at timestamp with time zone NOT NULL
 finance_tasks.resolved_at timestamp with time zone
 finance_tasks.resolved_by text NOT NULL DEFAULT ''::text
+form_versions.id bigint NOT NULL
+form_versions.tenant_id bigint NOT NULL
+form_versions.form_id bigint NOT NULL
+form_versions.version integer NOT NULL
+form_versions.status text NOT NULL
+form_versions.definition text NOT NULL
+form_versions.sha256 text NOT NULL
+form_versions.created_at timestamp with time zone NOT NULL
+form_versions.created_by text NOT NULL
+form_versions.updated_at timestamp with time zone NOT NULL
+form_versions.published_at timestamp with time zone
+form_versions.published_by text NOT NULL DEFAULT ''::text
+forms.id bigint NOT NULL
+forms.tenant_id bigint NOT NULL
+forms.ref text NOT NULL
+forms.service_id text NOT NULL DEFAULT ''::text
+forms.name text NOT NULL
+forms.channel text NOT NULL DEFAULT 'online'::text
+forms.source text NOT NULL DEFAULT ''::text
+forms.created_at timestamp with time zone NOT NULL
+forms.updated_at timestamp with time zone NOT NULL
 information_requests.id bigint NOT NULL
 information_requests.case_id bigint NOT NULL
 information_requests.ref text NOT NULL
@@ -581,6 +627,11 @@ responsibilities.match_key text NOT NULL
 responsibilities.unit_ref text NOT NULL
 responsibilities.updated_at timestamp with time zone NOT NULL
 responsibilities.updated_by text NOT NULL
+search_misses.tenant_id bigint NOT NULL
+search_misses.month text NOT NULL
+search_misses.words text NOT NULL
+search_misses.kind text NOT NULL
+search_misses.searches integer NOT NULL
 sepa_mandates.id bigint NOT NULL
 sepa_mandates.tenant_id bigint NOT NULL
 sepa_mandates.ref text NOT NULL

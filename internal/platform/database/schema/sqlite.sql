@@ -47,6 +47,31 @@ api_tokens.secret_hash TEXT NOT NULL
 api_tokens.created_at DATETIME NOT NULL
 api_tokens.revoked_at DATETIME
 api_tokens.account_id INTEGER
+application_files.id INTEGER
+application_files.application_id INTEGER NOT NULL
+application_files.tenant_id INTEGER NOT NULL
+application_files.position INTEGER NOT NULL
+application_files.field TEXT NOT NULL
+application_files.name TEXT NOT NULL
+application_files.media_type TEXT NOT NULL
+application_files.size INTEGER NOT NULL
+application_files.sha256 TEXT NOT NULL
+applications.id INTEGER
+applications.tenant_id INTEGER NOT NULL
+applications.ref TEXT NOT NULL
+applications.form_version_id INTEGER NOT NULL
+applications.service_id TEXT NOT NULL
+applications.account_id INTEGER
+applications.account_ref TEXT NOT NULL DEFAULT ''
+applications.account_kind TEXT NOT NULL DEFAULT ''
+applications.email TEXT NOT NULL DEFAULT ''
+applications.answers TEXT NOT NULL
+applications.receipt_pdf TEXT NOT NULL
+applications.receipt_json TEXT NOT NULL
+applications.status TEXT NOT NULL
+applications.lang TEXT NOT NULL DEFAULT 'de'
+applications.submitted_at DATETIME NOT NULL
+applications.updated_at DATETIME NOT NULL
 appointment_bookings.id INTEGER
 appointment_bookings.tenant_id INTEGER NOT NULL
 appointment_bookings.ref TEXT NOT NULL
@@ -372,6 +397,27 @@ finance_tasks.resolution TEXT NOT NULL DEFAULT ''
 finance_tasks.created_at DATETIME NOT NULL
 finance_tasks.resolved_at DATETIME
 finance_tasks.resolved_by TEXT NOT NULL DEFAULT ''
+form_versions.id INTEGER
+form_versions.tenant_id INTEGER NOT NULL
+form_versions.form_id INTEGER NOT NULL
+form_versions.version INTEGER NOT NULL
+form_versions.status TEXT NOT NULL
+form_versions.definition TEXT NOT NULL
+form_versions.sha256 TEXT NOT NULL
+form_versions.created_at DATETIME NOT NULL
+form_versions.created_by TEXT NOT NULL
+form_versions.updated_at DATETIME NOT NULL
+form_versions.published_at DATETIME
+form_versions.published_by TEXT NOT NULL DEFAULT ''
+forms.id INTEGER
+forms.tenant_id INTEGER NOT NULL
+forms.ref TEXT NOT NULL
+forms.service_id TEXT NOT NULL DEFAULT ''
+forms.name TEXT NOT NULL
+forms.channel TEXT NOT NULL DEFAULT 'online'
+forms.source TEXT NOT NULL DEFAULT ''
+forms.created_at DATETIME NOT NULL
+forms.updated_at DATETIME NOT NULL
 information_requests.id INTEGER
 information_requests.case_id INTEGER NOT NULL
 information_requests.ref TEXT NOT NULL
@@ -581,6 +627,11 @@ responsibilities.match_key TEXT NOT NULL
 responsibilities.unit_ref TEXT NOT NULL
 responsibilities.updated_at DATETIME NOT NULL
 responsibilities.updated_by TEXT NOT NULL
+search_misses.tenant_id INTEGER NOT NULL
+search_misses.month TEXT NOT NULL
+search_misses.words TEXT NOT NULL
+search_misses.kind TEXT NOT NULL
+search_misses.searches INTEGER NOT NULL
 sepa_mandates.id INTEGER
 sepa_mandates.tenant_id INTEGER NOT NULL
 sepa_mandates.ref TEXT NOT NULL

@@ -1,0 +1,203 @@
+package app
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/clock"
+	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/ref"
+)
+
+func init() {
+	for pattern, fix := range map[string]fixture{
+		"GET /api/v1/cases/{id}":                                       caseFixture,
+		"POST /api/v1/cases/{id}/assignment":                           caseFixture,
+		"POST /api/v1/cases/{id}/claim":                                caseFixture,
+		"POST /api/v1/cases/{id}/decisions":                            caseFixture,
+		"POST /api/v1/cases/{id}/decisions/{decision}/sign-off":        caseFixture,
+		"PUT /api/v1/cases/{id}/follow-up":                             caseFixture,
+		"POST /api/v1/cases/{id}/notes":                                caseFixture,
+		"POST /api/v1/cases/{id}/steps":                                caseFixture,
+		"GET /verwaltung/vorgaenge/{id}":                               caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/bescheid":                     caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/bescheid/{decision}/freigabe": caseFixture,
+		"GET /verwaltung/vorgaenge/{id}/dokumente/{doc}":               caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/notiz":                        caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/schritt":                      caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/uebernehmen":                  caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/wiedervorlage":                caseFixture,
+		"POST /verwaltung/vorgaenge/{id}/zuweisen":                     caseFixture,
+		"GET /antraege/{id}/stand":                                     applicationFixture,
+		"GET /api/v1/applications/{id}/progress":                       applicationFixture,
+		"GET /api/v1/mailbox/{id}":                                     messageFixture,
+		"POST /api/v1/mailbox/{id}/replies":                            messageFixture,
+		"GET /postfach/{id}":                                           messageFixture,
+		"POST /postfach/{id}/antwort":                                  messageFixture,
+		"GET /postfach/{id}/dokumente/{doc}":                           messageFixture,
+		"GET /api/v1/records/{id}":                                     recordFixture,
+		"GET /verwaltung/akten/{id}":                                   recordFixture,
+		"GET /verwaltung/akten/{id}/aussonderung":                      recordFixture,
+		"POST /verwaltung/akten/{id}/aussonderung":                     recordFixture,
+		"GET /api/v1/workflows/{id}":                                   serviceFixture,
+		"PUT /api/v1/workflows/{id}":                                   serviceFixture,
+		"GET /verwaltung/ablaeufe/{id}":                                serviceFixture,
+		"POST /verwaltung/ablaeufe/{id}":                               serviceFixture,
+		"POST /verwaltung/abwesenheit/{id}/beenden":                    absenceFixture,
+		"GET /verwaltung/druckauftraege/{id}/dokument":                 printJobFixture,
+		"POST /verwaltung/druckauftraege/{id}/gedruckt":                printJobFixture,
+	} {
+		isolationFixtures[pattern] = fix
+	}
+}
+
+// insertRef runs an INSERT … RETURNING id for the fixtures below.
+func insertRef(t *testing.T, e *env, q string, args ...any) int64 {
+	t.Helper()
+	var id int64
+	must(t, database.WithTx(context.Background(), e.db, func(tx *database.Tx) error {
+		return tx.QueryRowContext(tx.Context(), q, args...).Scan(&id)
+	}))
+	return id
+}
+
+// caseFixture is a case of the tenant in one of its units (the requester
+// is neither a member of it nor of the tenant).
+func caseFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	r := ref.New("C")
+	unit := unitFixture(t, e, tn)
+	insertRef(t, e, `INSERT INTO cases (tenant_id, ref, application_ref, service_ref, service_name, workflow_version, unit_ref, state, submitted_at, opened_at, state_since, due_at)
+		VALUES ($1, $2, $3, $4, 'Fixture', 1, $5, 'received', $6, $6, $6, $6) RETURNING id`, tn.ID, r, ref.New("A"), serviceFixture(t, e, tn), unit, e.db.Clock.Now().UTC())
+	return r
+}
+
+// messageFixture is a message in another citizen's mailbox of the tenant.
+func messageFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	var account int64
+	e.db.R.QueryRow(`SELECT id FROM accounts WHERE ref = $1`, citizenFixture(t, e, tn)).Scan(&account)
+	r := ref.New("N")
+	insertRef(t, e, `INSERT INTO mailbox_messages (tenant_id, ref, account_id, direction, kind, sender, title, body, delivery, replies_allowed, created_at, made_available_at)
+		VALUES ($1, $2, $3, 'outbound', 'information_request', 'Fixture', 'Fixture', 'Fixture', 'electronic', TRUE, $4, $4) RETURNING id`, tn.ID, r, account, e.db.Clock.Now().UTC())
+	return r
+}
+
+func recordFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	r := ref.New("F")
+	insertRef(t, e, `INSERT INTO record_files (tenant_id, ref, case_ref, application_ref, title, service_ref, service_name, unit_ref, unit_name, opened_at, closed_at, retention_years, retain_until, status, created_at)
+		VALUES ($1, $2, $3, $4, 'Fixture', 'L-0000-0000', 'Fixture', '', '', $5, $5, 1, '2000-12-31', 'kept', $5) RETURNING id`, tn.ID, r, ref.New("C"), ref.New("A"), e.db.Clock.Now().UTC())
+	return r
+}
+
+func absenceFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	now := e.db.Clock.Now()
+	a, err := e.identity.SetAbsence(context.Background(), identity.System(tn.ID), tn.ID, staffFixture(t, e, tn), now.Add(24*3600e9), now.Add(48*3600e9), "")
+	must(t, err)
+	return a.Ref
+}
+
+func printJobFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	msg := messageFixture(t, e, tn)
+	var id int64
+	e.db.R.QueryRow(`SELECT id FROM mailbox_messages WHERE ref = $1`, msg).Scan(&id)
+	r := ref.New("P")
+	insertRef(t, e, `INSERT INTO print_jobs (tenant_id, ref, message_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id`, tn.ID, r, id, e.db.Clock.Now().UTC())
+	return strings.TrimSpace(r)
+}
+
+// login signs a demo person in and returns the session cookie.
+func login(t *testing.T, e *env, email string) *http.Cookie {
+	t.Helper()
+	tn, err := e.identity.TenantBySlug(context.Background(), DemoSlug)
+	must(t, err)
+	cookie, _, err := e.identity.Login(context.Background(), tn.ID, identity.LoginInput{Email: email, Password: DemoPassword, Addr: "test-" + email})
+	must(t, err)
+	return &http.Cookie{Name: identity.SessionCookie, Value: cookie}
+}
+
+func getPage(t *testing.T, s *server, path string, c *http.Cookie) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.base+path, nil)
+	req.AddCookie(c)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	must(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// TestCasePagesRender opens every page of cases, mailbox and records as
+// the demo people who may see them and checks each structurally.
+func TestCasePagesRender(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	e, err := open(context.Background(), mustConfigDir(in.dir), discardLogger(), clock.System{})
+	must(t, err)
+	defer e.close()
+	pages := []struct {
+		who, path string
+	}{
+		{"mueller@musterstadt.example", "/verwaltung/vorgaenge"},
+		{"mueller@musterstadt.example", "/verwaltung/vorgaenge?bearbeitung=me&frist=overdue&sortierung=submitted&lang=en"},
+		{"mueller@musterstadt.example", "/verwaltung/abwesenheit"},
+		{"mueller@musterstadt.example", "/verwaltung/druckauftraege"},
+		{"mueller@musterstadt.example", "/verwaltung/akten"},
+		{"leitung@musterstadt.example", "/verwaltung/rueckstand"},
+		{"leitung@musterstadt.example", "/verwaltung/abwesenheit"},
+		{"admin@musterstadt.example", "/verwaltung/zustaendigkeiten"},
+		{"formulare@musterstadt.example", "/verwaltung/ablaeufe"},
+		{"formulare@musterstadt.example", "/verwaltung/ablaeufe/" + DemoServiceRef},
+		{"archiv@musterstadt.example", "/verwaltung/akten?abgeschlossen=1"},
+		{DemoCitizen.Email, "/postfach"},
+		{DemoCitizen.Email, "/postfach/einstellungen"},
+	}
+	cookies := map[string]*http.Cookie{}
+	for _, p := range pages {
+		if cookies[p.who] == nil {
+			cookies[p.who] = login(t, e, p.who)
+		}
+		code, body := getPage(t, s, p.path, cookies[p.who])
+		if code != 200 {
+			t.Errorf("%s as %s: %d\n%.500s", p.path, p.who, code, body)
+			continue
+		}
+		lang := "de"
+		if strings.Contains(p.path, "lang=en") {
+			lang = "en"
+		}
+		checkPage(t, body, lang)
+	}
+	// The demo maps the dog tax's office to the Steueramt and declares its workflow.
+	_, body := getPage(t, s, "/verwaltung/zustaendigkeiten", cookies["admin@musterstadt.example"])
+	if !strings.Contains(string(body), "Stadtkasse – Steuern und Abgaben") {
+		t.Errorf("responsibilities page lacks the demo mapping")
+	}
+	_, body = getPage(t, s, "/verwaltung/ablaeufe/"+DemoServiceRef, cookies["formulare@musterstadt.example"])
+	if !strings.Contains(string(body), "Ablauf Version 1") {
+		t.Errorf("workflow page lacks version 1")
+	}
+	// A citizen sees no staff page; staff have no mailbox.
+	if code, _ := getPage(t, s, "/verwaltung/vorgaenge", cookies[DemoCitizen.Email]); code != 404 && code != 403 {
+		t.Errorf("citizen on the inbox: %d", code)
+	}
+	if code, _ := getPage(t, s, "/postfach", cookies["mueller@musterstadt.example"]); code != 404 {
+		t.Errorf("case worker's mailbox: %d", code)
+	}
+	// An invalid workflow is refused at the field, nothing stored.
+	form := "document=" + url.QueryEscape(`{"format":"rathaus-workflow","name":"x"}`)
+	req, _ := http.NewRequest("POST", s.base+"/verwaltung/ablaeufe/"+DemoServiceRef, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(cookies["formulare@musterstadt.example"])
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	must(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 422 || !strings.Contains(string(b), "deadline_days") {
+		t.Errorf("invalid workflow: %d", resp.StatusCode)
+	}
+	checkPage(t, b, "de")
+}
