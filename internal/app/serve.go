@@ -215,7 +215,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	mountForms(rt, e, idh)
 	mountCases(rt, e, idh)
 	mountPayments(rt, e, idh)
-	(&adminHandler{env: e, id: idh}).Routes(rt)
+	mountOperations(rt, e, idh)
 	mountPages(rt, e, idh)
 	mountFeedback(rt, e, idh)
 

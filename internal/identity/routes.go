@@ -266,23 +266,16 @@ func (h *Handler) handleTenant(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) admin(r *http.Request) (Principal, *Tenant, error) {
-	p, t, err := h.PrincipalFrom(r)
-	if err != nil {
-		return p, t, err
-	}
-	return p, t, p.Require(t.ID, RoleAdmin)
-}
-
 func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request) error {
-	_, t, err := h.admin(r)
+	p, t, err := h.PrincipalFrom(r)
 	if err != nil {
 		return err
 	}
-	if t.Settings.OIDC == nil {
-		t.Settings.OIDC = []OIDCProvider{}
+	st, err := h.Svc.Settings(r.Context(), p, t.ID)
+	if err != nil {
+		return err
 	}
-	web.WriteJSON(w, 200, t.Settings)
+	web.WriteJSON(w, 200, st)
 	return nil
 }
 
