@@ -269,11 +269,23 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 // ErrNotEmpty: restore refuses to overwrite an installation with data.
 var ErrNotEmpty = errors.New("restore: the target installation already has data (restore needs an empty data directory or database)")
 
-// Restore reads a backup from r into the empty db and blob store.
-func Restore(ctx context.Context, db *database.DB, blobs blob.Store, r io.Reader) (*Manifest, error) {
+// ErrUnreadable: the file is not a (complete, intact) rathaus backup.
+var ErrUnreadable = errors.New("unreadable backup")
+
+// Check reads a whole backup without touching any installation: gzip, tar,
+// manifest and every entry. The CLI runs it before it opens (and so
+// creates) the target, so an unreadable file leaves nothing behind.
+func Check(r io.Reader) (*Manifest, error) {
+	m, _, _, err := read(r)
+	return m, err
+}
+
+// read unpacks a backup into memory: the manifest, the tables' rows and
+// the blobs.
+func read(r io.Reader) (*Manifest, map[string][]byte, map[string][]byte, error) {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
-		return nil, fmt.Errorf("restore: not a rathaus backup (gzip): %w", err)
+		return nil, nil, nil, fmt.Errorf("restore: not a rathaus backup (gzip): %v: %w", err, ErrUnreadable)
 	}
 	tr := tar.NewReader(gz)
 	tables := map[string][]byte{}
@@ -285,17 +297,17 @@ func Restore(ctx context.Context, db *database.DB, blobs blob.Store, r io.Reader
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("restore: broken archive: %w", err)
+			return nil, nil, nil, fmt.Errorf("restore: broken archive: %v: %w", err, ErrUnreadable)
 		}
 		b, err := io.ReadAll(tr)
 		if err != nil {
-			return nil, fmt.Errorf("restore: broken archive: %w", err)
+			return nil, nil, nil, fmt.Errorf("restore: broken archive: %v: %w", err, ErrUnreadable)
 		}
 		switch {
 		case h.Name == "manifest.json":
 			m = &Manifest{}
 			if err := json.Unmarshal(b, m); err != nil {
-				return nil, fmt.Errorf("restore: manifest: %w", err)
+				return nil, nil, nil, fmt.Errorf("restore: manifest: %v: %w", err, ErrUnreadable)
 			}
 		case strings.HasPrefix(h.Name, "db/") && strings.HasSuffix(h.Name, ".jsonl"):
 			tables[strings.TrimSuffix(strings.TrimPrefix(h.Name, "db/"), ".jsonl")] = b
@@ -303,8 +315,25 @@ func Restore(ctx context.Context, db *database.DB, blobs blob.Store, r io.Reader
 			blobData[strings.TrimPrefix(h.Name, "blobs/")] = b
 		}
 	}
+	if err := gz.Close(); err != nil {
+		return nil, nil, nil, fmt.Errorf("restore: broken archive: %v: %w", err, ErrUnreadable)
+	}
 	if m == nil || m.Format != format {
-		return nil, errors.New("restore: not a rathaus backup (no manifest of format 1)")
+		return nil, nil, nil, fmt.Errorf("restore: not a rathaus backup (no manifest of format 1): %w", ErrUnreadable)
+	}
+	for _, t := range m.Tables {
+		if _, ok := tables[t.Name]; !ok && t.Rows > 0 {
+			return nil, nil, nil, fmt.Errorf("restore: table %s missing from the archive: %w", t.Name, ErrUnreadable)
+		}
+	}
+	return m, tables, blobData, nil
+}
+
+// Restore reads a backup from r into the empty db and blob store.
+func Restore(ctx context.Context, db *database.DB, blobs blob.Store, r io.Reader) (*Manifest, error) {
+	m, tables, blobData, err := read(r)
+	if err != nil {
+		return nil, err
 	}
 	if m.Dialect != string(db.Dialect) {
 		return nil, fmt.Errorf("restore: backup is from %s, target is %s (cross-engine restore is not supported yet)", m.Dialect, db.Dialect)
@@ -322,7 +351,7 @@ func Restore(ctx context.Context, db *database.DB, blobs blob.Store, r io.Reader
 			return nil, fmt.Errorf("restore blob %s: %w", key, err)
 		}
 		if got != key {
-			return nil, fmt.Errorf("restore blob %s: content hashes to %s: %w", key, got, blob.ErrCorrupt)
+			return nil, fmt.Errorf("restore blob %s: content hashes to %s: %w: %w", key, got, blob.ErrCorrupt, ErrUnreadable)
 		}
 	}
 	err = database.WithTx(ctx, db, func(tx *database.Tx) error {
@@ -403,10 +432,10 @@ func restoreTable(ctx context.Context, tx *database.Tx, t Table, data []byte) er
 	for dec.More() {
 		var row []any
 		if err := dec.Decode(&row); err != nil {
-			return fmt.Errorf("row %d: %w", n+1, err)
+			return fmt.Errorf("row %d: %v: %w", n+1, err, ErrUnreadable)
 		}
 		if len(row) != len(cols) {
-			return fmt.Errorf("row %d: %d values for %d columns", n+1, len(row), len(cols))
+			return fmt.Errorf("row %d: %d values for %d columns: %w", n+1, len(row), len(cols), ErrUnreadable)
 		}
 		for i := range row {
 			v, err := decodeValue(row[i])
@@ -421,7 +450,7 @@ func restoreTable(ctx context.Context, tx *database.Tx, t Table, data []byte) er
 		n++
 	}
 	if n != t.Rows {
-		return fmt.Errorf("%d rows in file, manifest says %d", n, t.Rows)
+		return fmt.Errorf("%d rows in file, manifest says %d: %w", n, t.Rows, ErrUnreadable)
 	}
 	return nil
 }
