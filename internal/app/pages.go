@@ -3,6 +3,7 @@ package app
 import (
 	"io/fs"
 	"net/http"
+	"strings"
 	"strconv"
 	"sync"
 	"time"
@@ -58,6 +59,7 @@ func mustSite() *shellSite {
 			panic(err)
 		}
 	}
+	r.Fill = fillShell
 	r.Credits = append(r.Credits,
 		web.Credit{Text: "Leistungsbeschreibungen: © Landeshauptstadt München (EUPL-1.2, via it-at-m/eappointment)"},
 		web.Credit{Text: "Lebenslagen und LeiKa-Schlüssel: OZG-Datenbank NRW (MIT)"})
@@ -105,6 +107,31 @@ func shellFor(r *http.Request) web.Shell {
 		name = t.Name
 	}
 	return web.Shell{Tenant: name}
+}
+
+// fillShell completes every page's shell (web.Renderer.Fill): the tenant's
+// name and the town hall's address from its settings — the same on every
+// page — and whether the browser carries a session cookie (the header then
+// links the account instead of the sign-in; a stale cookie is sent to the
+// sign-in by the account page).
+func fillShell(r *http.Request, s *web.Shell) {
+	if t := identity.TenantFrom(r.Context()); t != nil {
+		s.Tenant = t.Name
+		a := t.Settings.Address
+		lines := []string{t.Name}
+		if a.Street != "" {
+			lines = append(lines, a.Street)
+		}
+		if pc := strings.TrimSpace(a.Postcode + " " + a.City); pc != "" {
+			lines = append(lines, pc)
+		}
+		if len(lines) > 1 {
+			s.Address = lines
+		}
+	}
+	if c, err := r.Cookie(identity.SessionCookie); err == nil && c.Value != "" {
+		s.SignedIn = true
+	}
 }
 
 // HomePage is the view model of the home page: the question first (the

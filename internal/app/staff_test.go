@@ -203,3 +203,23 @@ func TestPersonalAnswersAreNeverStored(t *testing.T) {
 		t.Errorf("kern.css with a session: Cache-Control %q", resp.Header.Get("Cache-Control"))
 	}
 }
+
+// TestHeaderAndFooterOnEveryPage: visitors find "Anmelden" in the header,
+// signed-in people their account; the town hall's address is in the footer
+// of pages of every module, the same everywhere.
+func TestHeaderAndFooterOnEveryPage(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	session := identity.SessionCookie + "=" + signIn(t, s, DemoCitizen.Email, DemoPassword)
+	const address = "<address class=\"kern-body rh-address\">Musterstadt<br>Marktplatz 1<br>91052 Musterstadt</address>"
+	for _, path := range []string{"/", "/impressum", "/barrierefreiheit", "/leistungen", "/leistungen/" + DemoServiceRef, "/anmelden", "/registrieren", "/gibt-es-nicht"} {
+		_, body := s.request(t, "GET", "", path, nil, "")
+		if !strings.Contains(body, `<a class="kern-link" href="/anmelden">Anmelden</a>`) || !strings.Contains(body, address) {
+			t.Errorf("%s for a visitor: sign-in link %v, address %v", path, strings.Contains(body, `href="/anmelden">Anmelden`), strings.Contains(body, address))
+		}
+		_, body = s.request(t, "GET", "", path, nil, session)
+		if strings.Contains(body, `href="/anmelden">Anmelden`) || !strings.Contains(body, `href="/konto">Mein Konto</a>`) || !strings.Contains(body, address) {
+			t.Errorf("%s signed in: the header still offers the sign-in, or the address is missing", path)
+		}
+	}
+}
