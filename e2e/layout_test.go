@@ -20,7 +20,7 @@ func TestLayoutLinesUp(t *testing.T) {
 	ctx := tab(t, browser, true)
 	type edges struct {
 		Brand, Nav, H1, Main float64
-		SignIn, Address    bool
+		SignIn, Address      bool
 	}
 	for _, width := range Widths {
 		for _, path := range []string{"/", "/impressum", "/leistungen", "/anmelden"} {

@@ -3,8 +3,8 @@ package app
 import (
 	"io/fs"
 	"net/http"
-	"strings"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
