@@ -223,3 +223,48 @@ func TestHeaderAndFooterOnEveryPage(t *testing.T) {
 		}
 	}
 }
+
+// TestPersonalTokensOnTheAccountPage: a citizen signed in creates a token
+// on /konto, sees the secret once (no-store), uses it as themselves, and
+// revokes it there; nobody else's token can be revoked through the page.
+func TestPersonalTokensOnTheAccountPage(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	session := identity.SessionCookie + "=" + signIn(t, s, DemoCitizen.Email, DemoPassword)
+	resp, body := s.request(t, "POST", "", "/konto/tokens", url.Values{"name": {""}}, session)
+	if resp.StatusCode != 422 || !strings.Contains(body, `href="#token-name"`) {
+		t.Errorf("token without a name: %d", resp.StatusCode)
+	}
+	resp, body = s.request(t, "POST", "", "/konto/tokens", url.Values{"name": {"Steuer-App"}}, session)
+	secret := regexpFind(t, `<code>(rh_[a-z2-7]+)</code>`, body)
+	if resp.StatusCode != 201 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	_, me := s.do(t, "GET", "/api/v1/me", secret, "")
+	_, paul := s.do(t, "GET", "/api/v1/me", DemoToken("citizen"), "")
+	var a, b identity.Me
+	json.Unmarshal(me, &a)
+	json.Unmarshal(paul, &b)
+	if a.ID == "" || a.ID != b.ID || a.Kind != "citizen" {
+		t.Errorf("the new token acts as %+v, want Paul %+v", a, b)
+	}
+	_, page := s.request(t, "GET", "", "/konto", nil, session)
+	ref := regexpFind(t, `action="/konto/tokens/(K-[0-9A-Z-]+)/widerrufen"><button[^>]*><span class="kern-label">Token Steuer-App`, page)
+	// Karla's token is not Paul's to revoke.
+	var karla []identity.Token
+	_, kb := s.do(t, "GET", "/api/v1/tokens", DemoToken(identity.RoleAdmin), "")
+	json.Unmarshal(kb, &karla)
+	for _, k := range karla {
+		if k.AccountName == "Karla Kasse" {
+			if resp, _ := s.request(t, "POST", "", "/konto/tokens/"+k.Ref+"/widerrufen", url.Values{}, session); resp.StatusCode != 404 {
+				t.Errorf("Paul revoking Karla's token: %d, want 404", resp.StatusCode)
+			}
+		}
+	}
+	if resp, _ := s.request(t, "POST", "", "/konto/tokens/"+ref+"/widerrufen", url.Values{}, session); resp.StatusCode != 303 {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if resp, _ := s.do(t, "GET", "/api/v1/me", secret, ""); resp.StatusCode != 401 {
+		t.Errorf("revoked token: %d, want 401", resp.StatusCode)
+	}
+}
