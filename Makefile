@@ -3,7 +3,7 @@ GO ?= go
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 DATASETS ?= $(abspath ../shared/data)
 
-.PHONY: run test test-postgres conformance fuzz e2e build vet check
+.PHONY: run test test-postgres test-s3 scale-test conformance fuzz e2e build vet check
 
 ## run: the demo city Musterstadt on http://127.0.0.1:8080 (data in ./rathaus-data)
 run:
@@ -17,6 +17,14 @@ test:
 ## test-postgres: the same tests, storage tests also on PostgreSQL (mandatory here)
 test-postgres:
 	RATHAUS_TEST_POSTGRES_URL='$(PG_URL)' RATHAUS_REQUIRE_POSTGRES=1 $(GO) test -count=1 ./...
+
+## test-s3: blob contract tests on both backends and the storage tests of every package using platform/blobtest, against a real S3 server (SeaweedFS, built once into ~/.cache/rathaus); PG_URL= to leave PostgreSQL out
+test-s3:
+	PG_URL='$(PG_URL)' ./scripts/test-s3.sh
+
+## scale-test: two instances on one PostgreSQL and one SeaweedFS behind haproxy; load, SIGKILL, rolling restart; JSON report on the last line, exit 1 if a write was lost or the restart failed requests
+scale-test:
+	PG_URL='$(PG_URL)' ./scripts/scale-test.sh
 
 ## conformance: agreement with official verdicts and public data sets in ../shared/data
 conformance:

@@ -42,8 +42,9 @@ func commands() map[string]command {
 		"token":    {"API tokens: token create --role ROLE --name NAME | token create --account EMAIL | token list | token revoke ID", runToken},
 		"audit":    {"audit trail: audit verify | audit list", runAudit},
 		"jobs":     {"background jobs: jobs list [--status dead] | jobs retry KIND KEY", runJobs},
-		"backup":   {"backup --out FILE: database and blobs into one archive", runBackup},
+		"backup":   {"backup --out FILE [--blobs-by-reference]: database and blobs into one archive", runBackup},
 		"restore":  {"restore FILE: into an empty data directory / database", runRestore},
+		"blobs":    {"blob store: blobs verify | blobs migrate --to URL [--from URL] | blobs collect", runBlobs},
 		"einvoice": {"e-invoices: einvoice validate [--json] PATH...", runEinvoice},
 		"import":   {"import services [FILE] [--source munich|leika|json] [--strict]: into the tenant's catalog", runImport},
 		"export":   {"export services: the tenant's catalog as JSON on stdout", runExport},
@@ -78,7 +79,8 @@ func Run(ctx context.Context, args []string, io IO) error {
 var valueFlags = map[string]bool{"addr": true, "data": true, "tenant": true, "role": true, "name": true, "out": true, "status": true, "limit": true, "account": true,
 	"host": true, "slug": true, "admin-email": true, "admin-name": true, "state": true, "public-url": true,
 	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true,
-	"iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true}
+	"iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true,
+	"to": true, "from": true, "grace": true}
 
 // splitCommand finds the command name (the first positional argument) and
 // returns the other arguments in order.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/rathaus/rathaus/internal/platform/blob"
+	"github.com/rathaus/rathaus/internal/platform/blobtest"
 	"github.com/rathaus/rathaus/internal/platform/cli"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
@@ -29,12 +29,18 @@ import (
 // leg, that CLI commands and servers of a test share.
 type installation struct {
 	dir, url string
+	// blobVars point the installation at a fresh prefix of the test bucket
+	// under make test-s3 (RATHAUS_TEST_BLOB_URL); nil: blobs in dir.
+	blobVars map[string]string
 	// env holds further variables (RATHAUS_DEMO=1, ...).
 	env map[string]string
 }
 
 func (in installation) getenv(k string) string {
 	if v, ok := in.env[k]; ok {
+		return v
+	}
+	if v, ok := in.blobVars[k]; ok {
 		return v
 	}
 	switch k {
@@ -56,6 +62,9 @@ func eachInstallation(t *testing.T, fn func(t *testing.T, in installation)) {
 		if db.Dialect == database.Postgres {
 			in.url = db.OpenOptions().URL
 		}
+		if os.Getenv(blobtest.URL) != "" {
+			in.blobVars = s3Vars(t)
+		}
 		fn(t, in)
 	})
 }
@@ -75,7 +84,7 @@ type server struct {
 	stop  func() error
 }
 
-func (in installation) start(t *testing.T, args ...string) *server {
+func (in installation) start(t testing.TB, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -428,22 +437,28 @@ func TestBackupRestoreCLI(t *testing.T) {
 	eachInstallation(t, func(t *testing.T, in installation) {
 		s := in.start(t, "demo")
 		s.stop()
-		// A blob as a later domain would store it.
-		bs, _ := blob.NewDir(filepath.Join(in.dir, "blobs"))
-		key, _, _ := bs.Put(context.Background(), strings.NewReader("Bescheid Hundesteuer 2026"))
+		// A document as a domain stores it (the installation's store:
+		// a directory, or S3 under make test-s3).
+		e := openEnv(t, in, nil)
+		key := keepDocument(t, e, 0, "Bescheid Hundesteuer 2026", "test:bescheid")
+		e.close()
 		archive := filepath.Join(t.TempDir(), "musterstadt.tar.gz")
 		if _, errs, code := in.run(t, "backup", "--out", archive); code != 0 {
 			t.Fatalf("backup exit %d: %s", code, errs)
 		}
-		var target installation
-		eachTarget := func() installation {
-			if in.url == "" {
-				return installation{dir: t.TempDir()}
+		newTarget := func(blobVars map[string]string) installation {
+			target := installation{dir: t.TempDir(), blobVars: blobVars}
+			if in.url != "" {
+				db := dbtest.OpenPostgres(t, clock.System{})
+				target.url = db.OpenOptions().URL
 			}
-			db := dbtest.OpenPostgres(t, clock.System{})
-			return installation{dir: t.TempDir(), url: db.OpenOptions().URL}
+			return target
 		}
-		target = eachTarget()
+		var fresh map[string]string
+		if in.blobVars != nil {
+			fresh = s3Vars(t)
+		}
+		target := newTarget(fresh)
 		if out, errs, code := target.run(t, "restore", archive); code != 0 {
 			t.Fatalf("restore exit %d: %s %s", code, out, errs)
 		}
@@ -453,15 +468,19 @@ func TestBackupRestoreCLI(t *testing.T) {
 		if out, _, code := target.run(t, "audit", "verify"); code != 0 {
 			t.Errorf("audit chain after restore: exit %d %s", code, out)
 		}
-		tb, _ := blob.NewDir(filepath.Join(target.dir, "blobs"))
-		f, err := tb.Open(context.Background(), key)
+		te := openEnv(t, target, nil)
+		f, err := te.blobs.Open(context.Background(), key)
 		if err != nil {
 			t.Fatalf("blob after restore: %v", err)
 		}
 		b, _ := io.ReadAll(f)
 		f.Close()
+		te.close()
 		if string(b) != "Bescheid Hundesteuer 2026" {
 			t.Errorf("blob = %q", b)
+		}
+		if out, _, code := target.run(t, "blobs", "verify"); code != 0 {
+			t.Errorf("blobs verify after restore: exit %d %s", code, out)
 		}
 		// The restored installation serves the demo token (a demo
 		// database: only with RATHAUS_DEMO=1).
@@ -477,6 +496,29 @@ func TestBackupRestoreCLI(t *testing.T) {
 		}
 		if _, _, code := target.run(t, "restore", filepath.Join(t.TempDir(), "missing.tar.gz")); code != 2 {
 			t.Errorf("restore of a missing file: exit %d, want 2", code)
+		}
+		// By reference: the archive lists the blobs; a restore onto the same
+		// store checks them, one onto an empty store refuses.
+		byRef := filepath.Join(t.TempDir(), "by-reference.tar.gz")
+		if out, errs, code := in.run(t, "backup", "--blobs-by-reference", "--out", byRef); code != 0 || !strings.Contains(out, "1 blobs by reference") {
+			t.Fatalf("backup --blobs-by-reference: exit %d: %s %s", code, out, errs)
+		}
+		sameStore := newTarget(in.blobVars)
+		if in.blobVars == nil {
+			sameStore.blobVars = map[string]string{"RATHAUS_BLOB_URL": "file://" + filepath.Join(in.dir, "blobs")}
+		}
+		if out, errs, code := sameStore.run(t, "restore", byRef); code != 0 {
+			t.Errorf("restore by reference onto the same store: exit %d: %s %s", code, out, errs)
+		}
+		empty := newTarget(fresh)
+		if in.blobVars != nil {
+			empty.blobVars = s3Vars(t)
+		}
+		if out, errs, code := empty.runWith(t, nil, "restore", byRef); code != 1 || !strings.Contains(errs+out, key) {
+			t.Errorf("restore by reference without the blobs: exit %d: %s %s", code, out, errs)
+		}
+		if n := countRows(t, empty)["tenants"]; n != 0 {
+			t.Errorf("refused restore left %d tenants", n)
 		}
 	})
 }

@@ -393,6 +393,70 @@ func seedDemoCases(ctx context.Context, e *env, t *identity.Tenant) ([]string, e
 			}
 		}
 	}
+	closed, err := demoClosedCase(ctx, e, m, t, citizen)
+	if err != nil {
+		return nil, fmt.Errorf("demo closed case: %w", err)
+	}
 	lines := []string{"case processing: dog tax cases go to the Steueramt; decisions are sealed with the demo's test CA (" + filepath.Join(demoSealDir(e), "ca.pem") + ")"}
+	if closed != "" {
+		lines = append(lines, "records: closed demo case with its e-file "+closed+" (rathaus records export "+closed+" --out FILE.zip)")
+	}
 	return lines, nil
+}
+
+// demoClosedCase gives the demo one finished dog tax case — submitted by
+// the demo citizen, claimed and decided by Frau Müller, closed — with its
+// e-file, unless the demo already has a closed e-file. It returns the
+// e-file's reference.
+func demoClosedCase(ctx context.Context, e *env, m *caseModule, t *identity.Tenant, citizen int64) (string, error) {
+	sys := identity.System(t.ID)
+	if files, err := m.records.List(ctx, sys, t.ID, records.Filter{Closed: true}); err != nil || len(files) > 0 {
+		if err == nil {
+			return files[0].Ref, nil
+		}
+		return "", err
+	}
+	if citizen == 0 || m.sealer == nil {
+		return "", nil
+	}
+	person := func(id int64) (identity.Principal, error) {
+		pp, err := e.identity.PersonByID(ctx, t.ID, id)
+		if err != nil {
+			return identity.Principal{}, err
+		}
+		return identity.Principal{TenantID: t.ID, AccountID: id, Ref: pp.Ref, Kind: pp.Kind, Roles: pp.Roles}, nil
+	}
+	paul, err := person(citizen)
+	if err != nil {
+		return "", err
+	}
+	var worker int64
+	e.db.R.QueryRowContext(ctx, `SELECT id FROM accounts WHERE tenant_id = $1 AND email = $2`, t.ID, "mueller@musterstadt.example").Scan(&worker)
+	if worker == 0 {
+		return "", nil
+	}
+	mueller, err := person(worker)
+	if err != nil {
+		return "", err
+	}
+	answers := forms.DogTaxAnswers(0)
+	answers["dog_name"], answers["given_name"], answers["family_name"] = "Luna", "Paul", "Beispiel"
+	app, err := e.formsService().Submit(ctx, paul, t.ID, forms.Submission{ServiceID: DemoServiceRef, Answers: answers, Lang: "de"})
+	if err != nil {
+		return "", err
+	}
+	c, err := m.cases.Open(ctx, t.ID, app.Ref)
+	if err != nil {
+		return "", err
+	}
+	if err := m.cases.Claim(ctx, mueller, t.ID, c.Ref); err != nil {
+		return "", err
+	}
+	if err := m.cases.Step(ctx, mueller, t.ID, c.Ref, "approve", cases.StepInput{Reason: "Die Jahressteuer für den ersten Hund beträgt 96 Euro."}); err != nil {
+		return "", err
+	}
+	if err := m.cases.Step(ctx, mueller, t.ID, c.Ref, "close", cases.StepInput{}); err != nil {
+		return "", err
+	}
+	return c.FileRef, nil
 }

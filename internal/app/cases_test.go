@@ -1,17 +1,28 @@
 package app
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/ref"
+	"github.com/rathaus/rathaus/internal/platform/seal"
 )
 
 func init() {
@@ -200,4 +211,185 @@ func TestCasePagesRender(t *testing.T) {
 		t.Errorf("invalid workflow: %d", resp.StatusCode)
 	}
 	checkPage(t, b, "de")
+}
+
+// TestDogTaxCaseThroughTheProgram: the demo's closed case has an e-file
+// whose xdomea hand-over validates; Paul submits through the API, the job
+// opens the case in the Steueramt, Frau Müller claims and decides through
+// the API, the sealed decision arrives in Paul's mailbox and verifies
+// (also with pdfsig), and closing the case closes its e-file.
+func TestDogTaxCaseThroughTheProgram(t *testing.T) {
+	eachInstallation(t, func(t *testing.T, in installation) {
+		s := in.start(t, "demo")
+		// The demo's closed case and its hand-over package.
+		out, _, code := in.run(t, "records", "list", "--json", "--closed")
+		var files []struct {
+			Ref       string `json:"ref"`
+			Status    string `json:"status"`
+			Documents []struct {
+				Name   string `json:"name"`
+				SHA256 string `json:"sha256"`
+			} `json:"documents"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &files) != nil || len(files) == 0 || files[0].Status != "kept" {
+			t.Fatalf("records list --closed: %d %s", code, out)
+		}
+		zipFile := filepath.Join(t.TempDir(), "aussonderung.zip")
+		if _, errOut, code := in.run(t, "records", "export", files[0].Ref, "--out", zipFile); code != 0 {
+			t.Fatalf("records export: %d %s", code, errOut)
+		}
+		checkHandover(t, zipFile, files[0].Documents)
+		if _, _, code := in.run(t, "records", "export", "F-0000-0000", "--out", zipFile); code != 1 {
+			t.Fatalf("export of an unknown file: exit %d, want 1", code)
+		}
+
+		paul, mueller := DemoToken("citizen"), DemoToken(identity.RoleCaseWorker)
+		body, _ := json.Marshal(map[string]any{"service": DemoServiceRef, "answers": forms.DogTaxAnswers(7)})
+		resp, b := s.do(t, "POST", "/api/v1/applications", paul, string(body))
+		var app struct {
+			Reference string `json:"reference"`
+		}
+		if resp.StatusCode != 201 || json.Unmarshal(b, &app) != nil {
+			t.Fatalf("submit: %d %s", resp.StatusCode, b)
+		}
+		// The forms.submitted job opens the case in the Steueramt's inbox.
+		var caseRef string
+		deadline := time.Now().Add(20 * time.Second)
+		for caseRef == "" && time.Now().Before(deadline) {
+			_, b := s.do(t, "GET", "/api/v1/cases", mueller, "")
+			var rows []struct {
+				ID          string `json:"id"`
+				Application string `json:"application"`
+			}
+			json.Unmarshal(b, &rows)
+			for _, r := range rows {
+				if r.Application == app.Reference {
+					caseRef = r.ID
+				}
+			}
+			if caseRef == "" {
+				time.Sleep(100 * time.Millisecond) // polling the server's job queue
+			}
+		}
+		if caseRef == "" {
+			t.Fatal("no case for the application in the Steueramt's inbox")
+		}
+		// Not from this state; then claim and decide.
+		if resp, b := s.do(t, "POST", "/api/v1/cases/"+caseRef+"/steps", mueller, `{"transition":"close"}`); resp.StatusCode != 403 {
+			t.Fatalf("close from received: %d %s", resp.StatusCode, b)
+		}
+		if resp, b := s.do(t, "POST", "/api/v1/cases/"+caseRef+"/claim", mueller, ""); resp.StatusCode != 204 {
+			t.Fatalf("claim: %d %s", resp.StatusCode, b)
+		}
+		if resp, b := s.do(t, "POST", "/api/v1/cases/"+caseRef+"/steps", DemoIntegrationToken, `{"transition":"approve","reason":"x"}`); resp.StatusCode != 404 && resp.StatusCode != 403 {
+			t.Fatalf("integration token decides: %d %s", resp.StatusCode, b)
+		}
+		if resp, b := s.do(t, "POST", "/api/v1/cases/"+caseRef+"/steps", mueller, `{"transition":"approve","reason":"Die Steuer beträgt 96 Euro im Jahr."}`); resp.StatusCode != 204 {
+			t.Fatalf("approve: %d %s", resp.StatusCode, b)
+		}
+		// Paul's status and mailbox.
+		_, b = s.do(t, "GET", "/api/v1/applications/"+app.Reference+"/progress", paul, "")
+		var pr struct {
+			Status    string `json:"status"`
+			Decisions []struct {
+				Message  string `json:"message"`
+				Delivery string `json:"delivery"`
+			} `json:"decisions"`
+		}
+		if json.Unmarshal(b, &pr) != nil || pr.Status != "decided" || len(pr.Decisions) != 1 || pr.Decisions[0].Delivery != "electronic" {
+			t.Fatalf("progress: %s", b)
+		}
+		_, b = s.do(t, "GET", "/api/v1/mailbox/"+pr.Decisions[0].Message, paul, "")
+		var msg struct {
+			Documents []struct {
+				ID     string `json:"id"`
+				Sealed bool   `json:"sealed"`
+			} `json:"documents"`
+			FirstOpenedAt *time.Time `json:"first_opened_at"`
+		}
+		if json.Unmarshal(b, &msg) != nil || len(msg.Documents) != 1 || !msg.Documents[0].Sealed || msg.FirstOpenedAt == nil {
+			t.Fatalf("decision message: %s", b)
+		}
+		resp, pdf := s.do(t, "GET", "/postfach/"+pr.Decisions[0].Message+"/dokumente/"+msg.Documents[0].ID, paul, "")
+		if resp.StatusCode != 200 || !bytes.HasPrefix(pdf, []byte("%PDF")) {
+			t.Fatalf("decision PDF: %d", resp.StatusCode)
+		}
+		sealer, err := seal.LoadFiles(filepath.Join(in.dir, "seal", "seal.pem"), filepath.Join(in.dir, "seal", "seal.key"), "", "", filepath.Join(in.dir, "seal", "ca.pem"))
+		must(t, err)
+		if v := sealer.Verify(pdf, time.Now()); !v.Valid {
+			t.Fatalf("decision seal: %+v", v)
+		}
+		if _, err := exec.LookPath("pdfsig"); err == nil {
+			f := filepath.Join(t.TempDir(), "bescheid.pdf")
+			os.WriteFile(f, pdf, 0o600)
+			out, _ := exec.Command("pdfsig", f).CombinedOutput()
+			if !strings.Contains(string(out), "Signature is Valid.") {
+				t.Fatalf("pdfsig:\n%s", out)
+			}
+		}
+		// Closing files the case.
+		if resp, b := s.do(t, "POST", "/api/v1/cases/"+caseRef+"/steps", mueller, `{"transition":"close"}`); resp.StatusCode != 204 {
+			t.Fatalf("close: %d %s", resp.StatusCode, b)
+		}
+		out, _, _ = in.run(t, "records", "list", "--json", "--closed")
+		json.Unmarshal([]byte(out), &files)
+		if len(files) != 2 {
+			t.Fatalf("closed e-files after closing: %d", len(files))
+		}
+	})
+}
+
+// checkHandover unzips a hand-over package, validates its 0503 message
+// with xmllint against the xdomea 3.0.0 schema and compares every
+// document's SHA-256 with the e-file's.
+func checkHandover(t *testing.T, zipFile string, docs []struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}) {
+	t.Helper()
+	zr, err := zip.OpenReader(zipFile)
+	must(t, err)
+	defer zr.Close()
+	dir := t.TempDir()
+	sums := map[string]bool{}
+	var message string
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		os.WriteFile(filepath.Join(dir, f.Name), b, 0o600)
+		if strings.Contains(f.Name, "0503") && strings.HasSuffix(f.Name, ".xml") {
+			message = f.Name
+			continue
+		}
+		sum := sha256.Sum256(b)
+		sums[hex.EncodeToString(sum[:])] = true
+	}
+	if message == "" {
+		t.Fatal("no 0503 message in the zip")
+	}
+	for _, d := range docs {
+		if !sums[d.SHA256] {
+			t.Fatalf("document %s (%s) not in the zip with its hash", d.Name, d.SHA256)
+		}
+	}
+	if len(sums) != len(docs) {
+		t.Fatalf("zip has %d documents, the e-file %d", len(sums), len(docs))
+	}
+	xsd, _ := filepath.Abs(filepath.Join(repoRootDir(), "..", "shared", "data", "records", "xdomea-3.0.0", "schemas", "xdomea-Nachrichten-AussonderungDurchfuehren.xsd"))
+	if _, err := os.Stat(xsd); err != nil {
+		t.Logf("xdomea schemas not found at %s: validation skipped", xsd)
+		return
+	}
+	if _, err := exec.LookPath("xmllint"); err != nil {
+		t.Fatal("xmllint missing (apt-get install libxml2-utils)")
+	}
+	if out, err := exec.Command("xmllint", "--noout", "--schema", xsd, filepath.Join(dir, message)).CombinedOutput(); err != nil {
+		t.Fatalf("xmllint: %v\n%.2000s", err, out)
+	}
+}
+
+func repoRootDir() string {
+	wd, _ := os.Getwd()
+	return filepath.Dir(filepath.Dir(wd))
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/rathaus/rathaus/internal/audit"
-	"github.com/rathaus/rathaus/internal/einvoice"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/backup"
 	"github.com/rathaus/rathaus/internal/platform/cli"
@@ -290,8 +289,10 @@ func runJobs(ctx context.Context, io IO, args []string) error {
 
 func runBackup(ctx context.Context, io IO, args []string) error {
 	var out string
+	var byRef bool
 	e, pos, err := openCmd(ctx, "backup", args, io, func(fs *flag.FlagSet) {
 		fs.StringVar(&out, "out", "", "archive `file` to write (.tar.gz)")
+		fs.BoolVar(&byRef, "blobs-by-reference", false, "list the blobs (SHA-256, size) instead of copying them; restore checks them in the store")
 	})
 	if err != nil {
 		return err
@@ -305,7 +306,7 @@ func runBackup(ctx context.Context, io IO, args []string) error {
 		return cli.Usagef("backup: cannot write %s: %v", out, err)
 	}
 	defer os.Remove(tmp.Name())
-	m, err := backup.Create(ctx, e.db, e.blobs, tmp)
+	m, err := backup.CreateWith(ctx, e.db, e.blobs.Backend(), tmp, backup.Options{BlobsByReference: byRef})
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -329,7 +330,11 @@ func summary(io IO, cfg config.Config, msg string, m *backup.Manifest) error {
 	for _, t := range m.Tables {
 		rows += t.Rows
 	}
-	fmt.Fprintf(io.Stdout, "%s: %d tables, %d rows, %d blobs (%s, schema %d)\n", msg, len(m.Tables), rows, m.Blobs, m.Dialect, m.Version)
+	ref := ""
+	if m.BlobsByReference {
+		ref = " by reference"
+	}
+	fmt.Fprintf(io.Stdout, "%s: %d tables, %d rows, %d blobs%s, %d bytes (%s, schema %d)\n", msg, len(m.Tables), rows, m.Blobs, ref, m.BlobBytes, m.Dialect, m.Version)
 	return nil
 }
 
@@ -391,11 +396,8 @@ func restoreFile(ctx context.Context, e *env, path string) (*backup.Manifest, er
 		return nil, err
 	}
 	defer f.Close()
-	return backup.Restore(ctx, e.db, e.blobs, f)
+	return backup.Restore(ctx, e.db, e.blobs.Backend(), f)
 }
 
 // runEinvoice hands the arguments to the e-invoice validator; it needs no
 // database (the validator is a pure package).
-func runEinvoice(ctx context.Context, io IO, args []string) error {
-	return einvoice.Command(ctx, args, io.Stdout, io.Stderr)
-}

@@ -120,7 +120,12 @@ func seedDemo(ctx context.Context, e *env) (bool, error) {
 type demoModule func(ctx context.Context, e *env, t *identity.Tenant) (lines []string, err error)
 
 // demoModules run in order after the city, its staff and its catalog exist.
-var demoModules = []demoModule{seedDemoForms, seedDemoCases, seedDemoPayments}
+var demoModules = []demoModule{
+	seedDemoForms,
+	seedDemoCases,
+	seedDemoPayments,
+	seedDemoEinvoice,
+}
 
 func runDemo(ctx context.Context, io IO, args []string) error {
 	return serve(ctx, io, args, "demo", func(ctx context.Context, e *env) (func(), error) {

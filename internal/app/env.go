@@ -20,12 +20,15 @@ import (
 
 // env is an opened installation: stores and domain services.
 type env struct {
-	cfg      config.Config
-	log      *slog.Logger
-	db       *database.DB
-	blobs    blob.Store
-	identity *identity.Service
-	mail     mail.Sender
+	cfg config.Config
+	log *slog.Logger
+	db  *database.DB
+	// blobs is the installation's store (directory or S3 bucket), recording
+	// each Put in the blobs table; domains Put, then blob.Keep in their tx.
+	blobs       *blob.Tracked
+	blobMetrics *blobMetrics
+	identity    *identity.Service
+	mail        mail.Sender
 	// limits is the installation's shared rate limiter (off with
 	// RATHAUS_RATE_LIMITS=off, logged at start-up).
 	limits *ratelimit.Limiter
@@ -33,12 +36,12 @@ type env struct {
 	// demo's address for mailed links (both set by serve in demo mode).
 	demoHosts []string
 	listenURL string
-	// metrics serves the installation's metrics (built with the handler).
-	metrics http.Handler
-	forms   *forms.Service // formsService(): built on first use
+	forms     *forms.Service // formsService(): built on first use
 	// catalog is the process's catalog (it caches each tenant's finder);
 	// set when the handler is built.
 	catalog *catalog.Catalog
+	// metrics serves the installation's metrics (built with the handler).
+	metrics http.Handler
 }
 
 // open opens the database and blob store and migrates the schema.
@@ -51,7 +54,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock.Cl
 		db.Close()
 		return nil, err
 	}
-	blobs, err := blob.NewDir(filepath.Join(cfg.DataDir, "blobs"))
+	blobs, bm, err := openBlobs(ctx, cfg, db, log)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -70,7 +73,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, clk clock.Cl
 		log.Warn("rate limits are switched off (RATHAUS_RATE_LIMITS=off): only for load tests")
 	}
 	limits := ratelimit.New(db, cfg.RateLimits)
-	return &env{cfg: cfg, log: log, db: db, blobs: blobs, identity: &identity.Service{DB: db, Limiter: limits}, mail: sender,
+	return &env{cfg: cfg, log: log, db: db, blobs: blobs, blobMetrics: bm, identity: &identity.Service{DB: db, Limiter: limits}, mail: sender,
 		limits: limits}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/forms"
+	"github.com/rathaus/rathaus/internal/forms/clamav"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/web"
@@ -16,6 +17,13 @@ import (
 func (e *env) formsService() *forms.Service {
 	if e.forms == nil {
 		e.forms = &forms.Service{DB: e.db, Blobs: e.blobs, Identity: e.identity, Limits: e.limits}
+		if e.cfg.Clamd != "" {
+			s, err := clamav.New(e.cfg.Clamd) // checked by config.Load already
+			if err != nil {
+				panic(err)
+			}
+			e.forms.Scanner = s
+		}
 	}
 	return e.forms
 }
@@ -24,6 +32,7 @@ func (e *env) formsService() *forms.Service {
 func mountForms(rt *web.Router, e *env, idh *identity.Handler) {
 	h := &forms.Handler{Forms: e.formsService(), Identity: idh, Catalog: &catalog.Catalog{DB: e.db}, Pages: site().r, Shell: shellFor, BaseURL: e.baseURL}
 	h.Routes(rt)
+	idh.AccountSections = append(idh.AccountSections, h.AccountSections)
 }
 
 // formsOffer is the catalog's "Online beantragen" for services with a

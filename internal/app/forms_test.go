@@ -19,35 +19,17 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
-// formsFixtureService is the service of the fixtures' published form.
-const formsFixtureService = "L-F1XT-0000"
+// formsFixtureService is the service of the fixtures' published form in a
+// tenant (each tenant its own, so another tenant's is not found).
+func formsFixtureService(tn *identity.Tenant) string {
+	return "L-F1XT-" + strings.ToUpper(strings.ReplaceAll(tn.Slug, "-", "")[:4])
+}
 
 // applicationFixture makes an application of tenant tn by a citizen of tn
 // who is not the one making the requests.
 func applicationFixture(t *testing.T, e *env, tn *identity.Tenant) string {
-	ctx := context.Background()
-	fs := e.formsService()
-	sys := identity.System(tn.ID)
-	if ref, err := fs.FormOfService(ctx, tn.ID, formsFixtureService); err != nil {
-		t.Fatal(err)
-	} else if ref == "" {
-		def, err := forms.DemoForm("hundesteuer")
-		must(t, err)
-		f, err := fs.CreateForm(ctx, sys, tn.ID, forms.NewForm{ServiceID: formsFixtureService, Def: def})
-		must(t, err)
-		must(t, fs.Publish(ctx, sys, tn.ID, f.Ref, 1))
-	}
-	owner := "U-F1XT-" + strings.ToUpper(strings.ReplaceAll(tn.Slug, "-", "")[:4])
-	var id int64
-	err := e.db.R.QueryRow(`SELECT id FROM accounts WHERE ref = $1`, owner).Scan(&id)
-	if err != nil {
-		must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
-			return tx.QueryRowContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, created_at) VALUES ($1, $2, 'citizen', $3, 'Fixture', $4) RETURNING id`,
-				tn.ID, owner, "fixture-applicant@"+tn.Slug+".example", tx.Now()).Scan(&id)
-		}))
-	}
-	p := identity.Principal{TenantID: tn.ID, AccountID: id, Ref: owner, Kind: "citizen"}
-	app, err := fs.Submit(ctx, p, tn.ID, forms.Submission{ServiceID: formsFixtureService, Answers: forms.DogTaxAnswers(1)})
+	svc := formsFixtureForm(t, e, tn)
+	app, err := e.formsService().Submit(context.Background(), formsFixtureOwner(t, e, tn), tn.ID, forms.Submission{ServiceID: svc, Answers: forms.DogTaxAnswers(1)})
 	must(t, err)
 	return app.Ref
 }
@@ -184,4 +166,63 @@ func TestApplicationsAPI(t *testing.T) {
 			t.Errorf("service page does not offer the own form (or still links the placeholder): %d", resp.StatusCode)
 		}
 	})
+}
+
+// formsFixtureOwner returns a citizen of tn who is not the requester.
+func formsFixtureOwner(t *testing.T, e *env, tn *identity.Tenant) identity.Principal {
+	ctx := context.Background()
+	owner := "U-F1XT-" + strings.ToUpper(strings.ReplaceAll(tn.Slug, "-", "")[:4])
+	var id int64
+	if err := e.db.R.QueryRow(`SELECT id FROM accounts WHERE ref = $1`, owner).Scan(&id); err != nil {
+		must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+			return tx.QueryRowContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, created_at) VALUES ($1, $2, 'citizen', $3, 'Fixture', $4) RETURNING id`,
+				tn.ID, owner, "fixture-applicant@"+tn.Slug+".example", tx.Now()).Scan(&id)
+		}))
+	}
+	return identity.Principal{TenantID: tn.ID, AccountID: id, Ref: owner, Kind: "citizen"}
+}
+
+// formsFixtureForm publishes the fixtures' form in tn and returns its service.
+func formsFixtureForm(t *testing.T, e *env, tn *identity.Tenant) string {
+	ctx := context.Background()
+	fs := e.formsService()
+	if ref, err := fs.FormOfService(ctx, tn.ID, formsFixtureService(tn)); err != nil {
+		t.Fatal(err)
+	} else if ref == "" {
+		def, err := forms.DemoForm("hundesteuer")
+		must(t, err)
+		f, err := fs.CreateForm(ctx, identity.System(tn.ID), tn.ID, forms.NewForm{ServiceID: formsFixtureService(tn), Def: def})
+		must(t, err)
+		must(t, fs.Publish(ctx, identity.System(tn.ID), tn.ID, f.Ref, 1))
+	}
+	return formsFixtureService(tn)
+}
+
+// draftFixture makes a draft of another citizen of tn.
+func draftFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	svc := formsFixtureForm(t, e, tn)
+	d, _, err := e.formsService().StartDraft(context.Background(), forms.Visitor{P: formsFixtureOwner(t, e, tn)}, tn.ID, svc, "de")
+	must(t, err)
+	return d.Ref
+}
+
+// consentFixture makes a prefill consent of another citizen of tn.
+func consentFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	ctx := context.Background()
+	p := formsFixtureOwner(t, e, tn)
+	must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE accounts SET profile = $1 WHERE id = $2`, `{"given_name":"Fix"}`, p.AccountID)
+		return err
+	}))
+	d, _, err := e.formsService().StartDraft(ctx, forms.Visitor{P: p}, tn.ID, formsFixtureForm(t, e, tn), "de")
+	must(t, err)
+	must(t, e.formsService().DecidePrefill(ctx, p, tn.ID, d.Ref, true))
+	cs, err := e.formsService().Consents(ctx, p, tn.ID)
+	must(t, err)
+	return cs[0].Ref
+}
+
+// serviceFormFixture is a service with a published form (public pages).
+func serviceFormFixture(t *testing.T, e *env, tn *identity.Tenant) string {
+	return formsFixtureForm(t, e, tn)
 }

@@ -23,6 +23,8 @@ type fixture func(t *testing.T, e *env, tn *identity.Tenant) string
 var publicObjects = map[string]bool{
 	"GET /api/v1/services/{id}": true,
 	"GET /leistungen/{id}":      true,
+	"GET /antrag/{id}":          true, // a service's form: public
+	"POST /antrag/{id}":         true, // any citizen may start an application
 }
 
 // isolationFixtures says, for every route with an id, how to make an
@@ -42,20 +44,36 @@ var isolationFixtures = map[string]fixture{
 		must(t, err)
 		return tok.Ref
 	},
-	"POST /verwaltung/mitarbeitende/{id}/rollen": staffFixture,
-	"GET /api/v1/services/{id}":                  serviceFixture,
-	"GET /api/v1/accounts/{id}":                  citizenFixture,
-	"PUT /api/v1/services/{id}":                  serviceFixture,
-	"GET /api/v1/services/{id}/versions":         serviceFixture,
-	"GET /leistungen/{id}":                       serviceFixture,
-	"GET /verwaltung/leistungen/{id}":            serviceFixture,
-	"POST /verwaltung/leistungen/{id}":           serviceFixture,
-	"PUT /api/v1/staff/{id}/roles":               staffFixture,
-	"DELETE /api/v1/account/tokens/{id}":         personalTokenFixture,
-	"POST /konto/tokens/{id}/widerrufen":         personalTokenFixture,
-	"GET /api/v1/applications/{id}":              applicationFixture,
-	"GET /api/v1/applications/{id}/receipt":      applicationFixture,
-	"POST /api/v1/applications/{id}/withdraw":    applicationFixture,
+	"POST /verwaltung/mitarbeitende/{id}/rollen":  staffFixture,
+	"GET /api/v1/services/{id}":                   serviceFixture,
+	"GET /api/v1/accounts/{id}":                   citizenFixture,
+	"PUT /api/v1/services/{id}":                   serviceFixture,
+	"GET /api/v1/services/{id}/versions":          serviceFixture,
+	"GET /leistungen/{id}":                        serviceFixture,
+	"GET /verwaltung/leistungen/{id}":             serviceFixture,
+	"POST /verwaltung/leistungen/{id}":            serviceFixture,
+	"PUT /api/v1/staff/{id}/roles":                staffFixture,
+	"DELETE /api/v1/account/tokens/{id}":          personalTokenFixture,
+	"POST /konto/tokens/{id}/widerrufen":          personalTokenFixture,
+	"GET /api/v1/applications/{id}":               applicationFixture,
+	"GET /api/v1/applications/{id}/receipt":       applicationFixture,
+	"POST /api/v1/applications/{id}/withdraw":     applicationFixture,
+	"GET /antrag/{id}":                            serviceFormFixture,
+	"POST /antrag/{id}":                           serviceFormFixture,
+	"GET /antrag/entwurf/{id}":                    draftFixture,
+	"POST /antrag/entwurf/{id}":                   draftFixture,
+	"GET /antrag/entwurf/{id}/einwilligung":       draftFixture,
+	"POST /antrag/entwurf/{id}/einwilligung":      draftFixture,
+	"GET /antrag/entwurf/{id}/pruefen":            draftFixture,
+	"POST /antrag/entwurf/{id}/absenden":          draftFixture,
+	"POST /antrag/entwurf/{id}/email":             draftFixture,
+	"GET /antrag/entwurf/{id}/gespeichert":        draftFixture,
+	"POST /antrag/entwurf/{id}/link":              draftFixture,
+	"POST /antrag/entwurf/{id}/verwerfen":         draftFixture,
+	"GET /antraege/{id}":                          applicationFixture,
+	"GET /antraege/{id}/eingangsbestaetigung.pdf": applicationFixture,
+	"POST /antraege/{id}/zurueckziehen":           applicationFixture,
+	"POST /konto/einwilligungen/{id}/widerrufen":  consentFixture,
 }
 
 // personalTokenFixture makes a personal token of a staff member of the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/catalog"
+	"github.com/rathaus/rathaus/internal/einvoice/inbox"
 	"github.com/rathaus/rathaus/internal/feedback"
 	"github.com/rathaus/rathaus/internal/forms"
 	"github.com/rathaus/rathaus/internal/identity"
@@ -41,7 +42,17 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, domain := range []fs.FS{identity.Messages, catalog.Messages(), feedback.Messages(), forms.Messages(), cases.Messages(), mailbox.Messages(), records.Messages(), payments.Messages()} {
+	for _, domain := range []fs.FS{
+		identity.Messages,
+		catalog.Messages(),
+		feedback.Messages(),
+		forms.Messages(),
+		cases.Messages(),
+		mailbox.Messages(),
+		records.Messages(),
+		payments.Messages(),
+		inbox.Messages(),
+	} {
 		if err := cat.Load(domain); err != nil {
 			panic(err)
 		}
@@ -54,7 +65,17 @@ func mustSite() *shellSite {
 	if err != nil {
 		panic(err)
 	}
-	for _, add := range []func(*web.Renderer) error{identity.AddPages, catalog.AddTemplates, feedback.AddTemplates, cases.AddTemplates, mailbox.AddTemplates, records.AddTemplates, payments.AddTemplates} {
+	for _, add := range []func(*web.Renderer) error{
+		identity.AddPages,
+		catalog.AddTemplates,
+		feedback.AddTemplates,
+		forms.AddTemplates,
+		cases.AddTemplates,
+		mailbox.AddTemplates,
+		records.AddTemplates,
+		payments.AddTemplates,
+		inbox.AddTemplates,
+	} {
 		if err := add(r); err != nil {
 			panic(err)
 		}
@@ -66,12 +87,14 @@ func mustSite() *shellSite {
 	r.Nav[web.AreaCitizen] = append(r.Nav[web.AreaCitizen],
 		web.NavEntry{Href: "/leistungen", Key: "catalog.finder.title"},
 		web.NavEntry{Href: "/assistent", Key: "catalog.assistant.title"},
-		web.NavEntry{Href: "/konto", Key: "identity.account.title"},
-		web.NavEntry{Href: "/postfach", Key: "mailbox.nav"})
+		web.NavEntry{Href: "/antraege", Key: "forms.applications.title"},
+		web.NavEntry{Href: "/postfach", Key: "mailbox.nav"},
+		web.NavEntry{Href: "/konto", Key: "identity.account.title"})
 	r.Nav[web.AreaStaff] = append(r.Nav[web.AreaStaff],
 		web.NavEntry{Href: "/verwaltung/vorgaenge", Key: "cases.nav"}, web.NavEntry{Href: "/verwaltung/akten", Key: "records.nav"},
 		web.NavEntry{Href: "/verwaltung/digitalisierung", Key: "catalog.digitisation.title"},
 		web.NavEntry{Href: "/verwaltung/zahlungen", Key: "payments.nav.finance"},
+		web.NavEntry{Href: inbox.WorklistPath, Key: "einvoice.worklist.title"},
 		web.NavEntry{Href: "/verwaltung/einheiten", Key: "identity.units.title"},
 		web.NavEntry{Href: "/verwaltung/mitarbeitende", Key: "identity.staff.title"},
 		web.NavEntry{Href: "/verwaltung/tokens", Key: "identity.tokens.title"},

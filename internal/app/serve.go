@@ -130,7 +130,8 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 			}
 		})
 	}
-	err = web.Serve(ctx, ln, h, log, cfg.ShutdownTimeout)
+	sctx, dh := drain(ctx, &ready, cfg.ShutdownDrain, h, log)
+	err = web.Serve(sctx, ln, dh, log, cfg.ShutdownTimeout)
 	ready.Store(false)
 	stopJobs()
 	wg.Wait()
@@ -161,6 +162,8 @@ func (e *env) jobs() *jobs.Queue {
 	q.Register(mail.JobKind, mail.JobHandler(e.mail))
 	registerCaseJobs(q, e)
 	registerPayments(q, e)
+	e.registerBlobJobs(context.Background(), q)
+	e.einvoiceJobs(q)
 	return q
 }
 
@@ -168,6 +171,7 @@ func (e *env) jobs() *jobs.Queue {
 func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(e.blobMetrics.collectors()...)
 	metrics := web.NewMetrics(reg)
 
 	rt := web.NewRouter(renderError)
@@ -215,6 +219,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	mountForms(rt, e, idh)
 	mountCases(rt, e, idh)
 	mountPayments(rt, e, idh)
+	mountEinvoice(rt, e, idh)
 	mountOperations(rt, e, idh)
 	mountPages(rt, e, idh)
 	mountFeedback(rt, e, idh)

@@ -26,7 +26,13 @@ type StaffTask struct {
 // staffTaskSets lists each module's tasks, in the order the landing page
 // shows them. A module adds one function in its own file of this package
 // and one entry here.
-var staffTaskSets = []func() []StaffTask{identityTasks, catalogTasks, casesTasks, paymentsTasks}
+var staffTaskSets = []func() []StaffTask{
+	identityTasks,
+	catalogTasks,
+	casesTasks,
+	paymentsTasks,
+	einvoiceTasks,
+}
 
 // staffTasks are every registered task.
 func staffTasks() []StaffTask {

@@ -14,7 +14,7 @@ import (
 	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/mailbox"
-	"github.com/rathaus/rathaus/internal/platform/blob"
+	"github.com/rathaus/rathaus/internal/platform/blobtest"
 	"github.com/rathaus/rathaus/internal/platform/calendar"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
@@ -124,10 +124,7 @@ func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world {
 	}
 	all, _ := cat.All(ctx, tn.ID)
 	w.serviceID = all[0].ID
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := blobtest.Open(t) // a bucket of a real S3 server under make test-s3
 	ca, _ := seal.NewTestCA("Stadt Musterstadt", clk.Now())
 	sealer, _ := ca.IssueSeal("Stadt Musterstadt – Siegel", "Stadt Musterstadt", clk.Now(), 2*365*24*time.Hour)
 	mb := &mailbox.Service{DB: db, Identity: ids, Blobs: blobs, Verify: sealer.Verify, BaseURL: func(context.Context, int64) string { return "https://musterstadt.example" }}

@@ -148,6 +148,10 @@ type Submission struct {
 	// Email is the confirmed address of an anonymous applicant (pages
 	// only, after the confirmation link was followed).
 	Email string
+
+	// draft, when the submission comes from one, is deleted (and its
+	// uploads released) in the submission's transaction.
+	draft *Draft
 }
 
 // Submit validates and stores an application with its files, receipt PDF,
@@ -268,7 +272,29 @@ func (s *Service) submit(ctx context.Context, tenantID int64, person *identity.P
 		if err := s.receipts(ctx, app, v, tenantName, applicant, fee); err != nil {
 			return nil, err
 		}
-		err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error { return s.store(tx, app, v, answersJSON) })
+		err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+			if err := s.store(tx, app, v, answersJSON); err != nil {
+				return err
+			}
+			if in.draft != nil {
+				// Deleting the draft in the same transaction makes sending it
+				// twice (a double click, two tabs) store one application.
+				res, err := tx.ExecContext(ctx, `DELETE FROM form_drafts WHERE id = $1`, in.draft.ID)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n != 1 {
+					return fmt.Errorf("draft %s was sent already: %w", in.draft.Ref, fault.ErrConflict)
+				}
+				if err := releaseUnused(tx, in.draft.Files, nil, "forms.draft:"+in.draft.Ref); err != nil {
+					return err
+				}
+			}
+			if s.beforeCommit != nil {
+				return s.beforeCommit(tx)
+			}
+			return nil
+		})
 		if database.IsUniqueViolation(err) && attempt < 3 {
 			continue // a reference drawn twice (40 random bits): draw again
 		}
@@ -411,13 +437,7 @@ func (s *Service) store(tx *database.Tx, app *Application, v *version, answers [
 		After: map[string]any{"service": app.ServiceID, "form": app.FormRef, "form_version": app.FormVersion, "files": len(app.Files), "receipt_pdf": app.ReceiptPDF, "receipt_json": app.ReceiptJSON}}); err != nil {
 		return err
 	}
-	if err := jobs.Enqueue(tx, JobSubmitted, JobPayload{TenantID: app.TenantID, Application: app.Ref}, jobs.Options{Key: app.Ref, TenantID: app.TenantID}); err != nil {
-		return err
-	}
-	if s.beforeCommit != nil {
-		return s.beforeCommit(tx)
-	}
-	return nil
+	return jobs.Enqueue(tx, JobSubmitted, JobPayload{TenantID: app.TenantID, Application: app.Ref}, jobs.Options{Key: app.Ref, TenantID: app.TenantID})
 }
 
 // Hash returns the hex SHA-256 of b (definitions are stored with theirs).

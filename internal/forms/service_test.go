@@ -13,6 +13,7 @@ import (
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/blob"
+	"github.com/rathaus/rathaus/internal/platform/blobtest"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
@@ -30,7 +31,7 @@ type world struct {
 	manager identity.Principal
 	service string
 	form    string
-	blobs   *blob.Dir
+	blobs   blob.Store
 }
 
 const dogService = "L-DOG0-TAX0"
@@ -45,10 +46,7 @@ func newWorldTB(t testing.TB, db *database.DB, clk *clock.Fake) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := blobtest.Open(t) // a bucket of a real S3 server under make test-s3
 	w := &world{s: &Service{DB: db, Blobs: dir, Identity: id}, db: db, clk: clk, tenant: tn, service: dogService, blobs: dir}
 	w.citizen = w.account(t, "citizen", "paul@example.org", "Paul Beispiel")
 	w.manager = identity.Principal{TenantID: tn.ID, Ref: "U-FORM-MGR0", Kind: "staff", Roles: []identity.Role{identity.RoleFormManager}}

@@ -53,7 +53,8 @@ type Check struct {
 
 // Validate checks answers against the definition and returns the canonical
 // answers and the files in field order, or a *fault.Validation naming every
-// invalid field by its path ("hunde.0.rasse", "anschrift.postcode").
+// invalid field by its path ("hunde.0.rasse", "anschrift.postcode") — with
+// the canonical answers of the fields that are valid.
 func Validate(d *Definition, raw map[string]any, c Check) (Answers, []File, error) {
 	vs := &validator{d: d, c: c, v: &fault.Validation{}, today: Today(c.Now)}
 	if raw == nil {
@@ -61,7 +62,9 @@ func Validate(d *Definition, raw map[string]any, c Check) (Answers, []File, erro
 	}
 	out := vs.object("", d.topFields(), raw, nil, nil)
 	if err := vs.v.Err(); err != nil {
-		return nil, nil, err
+		// The valid part is returned too: the pages decide visibility
+		// and show the summary from it.
+		return out, vs.files, err
 	}
 	return out, vs.files, nil
 }

@@ -34,7 +34,9 @@ var (
 	ErrTokenInvalid   = fmt.Errorf("link invalid or expired: %w", fault.ErrNotFound)
 )
 
-// Profile is what a citizen or business lets the city reuse to prefill forms.
+// Profile is what a citizen or business lets the city reuse to prefill
+// forms — only with their consent, which forms records per service and
+// value (and shows on the account page, where it can be withdrawn).
 type Profile struct {
 	GivenName  string `json:"given_name,omitempty"`
 	FamilyName string `json:"family_name,omitempty"`
@@ -44,7 +46,6 @@ type Profile struct {
 	City       string `json:"city,omitempty"`
 	Phone      string `json:"phone,omitempty"`
 	BirthDate  string `json:"birth_date,omitempty"` // YYYY-MM-DD
-	PrefillOK  bool   `json:"prefill_consent"`      // consent to reuse for prefilling
 }
 
 // Token lifetimes.

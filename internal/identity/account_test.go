@@ -358,7 +358,7 @@ func TestExportAndDeleteAccount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.s.UpdateProfile(ctx, sess, Profile{GivenName: "Paul", FamilyName: "Beispiel", Postcode: "91052", PrefillOK: true}); err != nil {
+		if err := w.s.UpdateProfile(ctx, sess, Profile{GivenName: "Paul", FamilyName: "Beispiel", Postcode: "91052"}); err != nil {
 			t.Fatal(err)
 		}
 		// A case worker reads the account: allowed, and logged.

@@ -28,6 +28,8 @@ type AccountPage struct {
 	// Tokens are the person's own API tokens; TokenForm creates one.
 	Tokens    []Token
 	TokenForm PageForm
+	// Sections are other modules' parts of the page (AccountSections).
+	Sections []AccountSection
 }
 
 // PasskeyRow is one registered passkey as listed on the account page.
@@ -49,9 +51,6 @@ func profileValues(p Profile) url.Values {
 	v := url.Values{
 		"given_name": {p.GivenName}, "family_name": {p.FamilyName}, "company": {p.Company},
 		"street": {p.Street}, "postcode": {p.Postcode}, "city": {p.City}, "phone": {p.Phone}, "birth_date": {p.BirthDate},
-	}
-	if p.PrefillOK {
-		v.Set("prefill_consent", "yes")
 	}
 	return v
 }
@@ -95,6 +94,13 @@ func (h *Handler) accountPage(r *http.Request, sess *Session, profile *PageForm,
 	}
 	p := AccountPage{Name: d.Account.Name, Email: d.Account.Email, Kind: sess.Kind, Trust: sess.Trust, Provider: sess.Provider,
 		Staff: sess.Kind == "staff", EIDs: d.EIDs, Passkeys: keys, PasskeyScript: PasskeyScriptPath, Tokens: toks}
+	for _, sec := range h.AccountSections {
+		ss, err := sec(r, sess.Principal())
+		if err != nil {
+			return AccountPage{}, err
+		}
+		p.Sections = append(p.Sections, ss...)
+	}
 	if t := TenantFrom(r.Context()); t != nil {
 		for _, prov := range t.Settings.OIDC {
 			if prov.Name == sess.Provider && prov.Label != "" {
@@ -142,7 +148,7 @@ var profileFields = [][2]string{
 func validateProfile(f PageForm, now time.Time) (Profile, PageForm) {
 	get := func(k string) string { return strings.TrimSpace(f.Value(k)) }
 	p := Profile{GivenName: get("given_name"), FamilyName: get("family_name"), Company: get("company"), Street: get("street"),
-		Postcode: get("postcode"), City: get("city"), Phone: get("phone"), BirthDate: get("birth_date"), PrefillOK: f.Value("prefill_consent") == "yes"}
+		Postcode: get("postcode"), City: get("city"), Phone: get("phone"), BirthDate: get("birth_date")}
 	if v := p.Validate(now); v != nil {
 		f.fromValidation(v, profileFields)
 	}

@@ -269,7 +269,7 @@ func TestAccountPages(t *testing.T) {
 		s.citizen(t, "paul@example.org", "lange-geheime-phrase")
 		c := s.login(t, "paul@example.org", "lange-geheime-phrase")
 
-		bad := url.Values{"given_name": {"Paul"}, "postcode": {"123"}, "birth_date": {"23.04.1980"}, "prefill_consent": {"yes"}}
+		bad := url.Values{"given_name": {"Paul"}, "postcode": {"123"}, "birth_date": {"23.04.1980"}}
 		w := s.do(t, "POST", "/konto/profil", bad, c)
 		root := doc(t, w.Body.Bytes())
 		if diff := cmp.Diff([]string{"#profile-postcode", "#profile-birth-date"}, summaryLinks(root)); w.Code != 422 || diff != "" {
@@ -278,12 +278,12 @@ func TestAccountPages(t *testing.T) {
 		if v, _ := inputValue(root, "profile-postcode"); v != "123" {
 			t.Errorf("postcode not kept: %q", v)
 		}
-		if _, checked := attr(byID(root, "profile-prefill"), "checked"); !checked {
-			t.Error("consent not kept")
+		if byID(root, "profile-prefill") != nil {
+			t.Error("a profile-wide prefill consent is offered (consent is per service, recorded by forms)")
 		}
 		checkPage(t, w.Body.Bytes(), "de")
 
-		good := url.Values{"given_name": {"Paul"}, "family_name": {"Beispiel"}, "street": {"Marktplatz 2"}, "postcode": {"91052"}, "city": {"Musterstadt"}, "birth_date": {"1980-04-23"}, "prefill_consent": {"yes"}}
+		good := url.Values{"given_name": {"Paul"}, "family_name": {"Beispiel"}, "street": {"Marktplatz 2"}, "postcode": {"91052"}, "city": {"Musterstadt"}, "birth_date": {"1980-04-23"}}
 		w = s.do(t, "POST", "/konto/profil", good, c)
 		if w.Code != 303 || w.Header().Get("Location") != "/konto?hinweis=profile_saved" {
 			t.Fatalf("profile: %d", w.Code)
@@ -296,7 +296,7 @@ func TestAccountPages(t *testing.T) {
 		if err := json.Unmarshal(w.Body.Bytes(), &data); err != nil {
 			t.Fatal(err)
 		}
-		want := Profile{GivenName: "Paul", FamilyName: "Beispiel", Street: "Marktplatz 2", Postcode: "91052", City: "Musterstadt", BirthDate: "1980-04-23", PrefillOK: true}
+		want := Profile{GivenName: "Paul", FamilyName: "Beispiel", Street: "Marktplatz 2", Postcode: "91052", City: "Musterstadt", BirthDate: "1980-04-23"}
 		if diff := cmp.Diff(want, data.Profile); diff != "" || data.Account.Email != "paul@example.org" {
 			t.Errorf("exported profile (-want +got):\n%s", diff)
 		}

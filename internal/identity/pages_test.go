@@ -350,8 +350,10 @@ func viewModels() map[string][]any {
 		"forgot":        {ForgotPage{Form: newForm(nil)}, ForgotPage{Form: invalid("email", "forgot-email", "identity.forgot.error.email", nil)}},
 		"reset":         {ResetPage{Form: newForm(nil), Token: "abc"}, ResetPage{Form: invalid("password2", "reset-password2", "identity.register.error.password2", nil), Token: "abc"}, ResetPage{Invalid: true}},
 		"account": {
-			AccountPage{Name: "Paul", Email: "paul@example.org", Kind: "citizen", Trust: TrustNone, Provider: "password", Profile: newForm(profileValues(Profile{GivenName: "Paul", PrefillOK: true})),
-				Notice: "identity.notice.profile_saved", PasskeyScript: PasskeyScriptPath},
+			AccountPage{Name: "Paul", Email: "paul@example.org", Kind: "citizen", Trust: TrustNone, Provider: "password", Profile: newForm(profileValues(Profile{GivenName: "Paul"})),
+				Notice: "identity.notice.profile_saved", PasskeyScript: PasskeyScriptPath,
+				Sections: []AccountSection{{ID: "antraege", Title: "Meine Anträge", Items: []AccountItem{{Text: "Hundesteuer", Href: "/antraege/A-1", Detail: "eingegangen"}}, Link: "/antraege", LinkText: "Alle"},
+					{ID: "einwilligungen", Title: "Einwilligungen", Empty: "Keine", Items: []AccountItem{{Text: "Hundesteuer", Action: "/konto/einwilligungen/C-1/widerrufen", ActionText: "Widerrufen"}}}}},
 			AccountPage{Name: "Firma", Kind: "business", Trust: TrustSubstantial, Provider: "bayernid", EIDs: []string{"bayernid"},
 				Profile: invalid("postcode", "profile-postcode", "fault.invalid_postcode", url.Values{"postcode": {"12"}}),
 				Delete:  invalid("confirm", "delete-confirm", "identity.delete.error.confirm", nil), PasskeyScript: PasskeyScriptPath,

@@ -25,6 +25,9 @@ type Handler struct {
 	// answers (loopback names and `rathaus demo --host NAME`); nil outside
 	// the demo. Every other tenant answers only its configured hosts.
 	DemoHosts []string
+	// AccountSections add other modules' parts to the account page
+	// (applications, consents), registered by the composition root.
+	AccountSections []AccountSectionFunc
 }
 
 // isDemoHost reports whether host is one of DemoHosts.

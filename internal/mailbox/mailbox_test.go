@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rathaus/rathaus/internal/identity"
-	"github.com/rathaus/rathaus/internal/platform/blob"
+	"github.com/rathaus/rathaus/internal/platform/blobtest"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
@@ -55,10 +55,7 @@ func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := blobtest.Open(t) // a bucket of a real S3 server under make test-s3
 	srv := mailtest.Start(t)
 	q := jobs.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	q.Register(mail.JobKind, mail.JobHandler(&mail.SMTP{Host: srv.Host, Port: srv.Port, TLS: 2}))

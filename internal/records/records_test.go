@@ -19,7 +19,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/identity"
-	"github.com/rathaus/rathaus/internal/platform/blob"
+	"github.com/rathaus/rathaus/internal/platform/blobtest"
 	"github.com/rathaus/rathaus/internal/platform/calendar"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
@@ -62,10 +62,7 @@ func closedFile(t *testing.T, db *database.DB, clk *clock.Fake) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := blobtest.Open(t) // a bucket of a real S3 server under make test-s3
 	s := &Service{DB: db, Blobs: blobs}
 	docs := map[string][]byte{
 		"Eingangsbestätigung.pdf": []byte("%PDF-1.7\nreceipt\n"),

@@ -294,7 +294,7 @@ func quoteNumber(n string) string {
 // Assign routes an invoice in clarification (or a new one nobody checked
 // yet) to a unit: finance only.
 func (s *Service) Assign(ctx context.Context, p identity.Principal, tenantID int64, ref string, version int, unitRef string) (*Invoice, error) {
-	if err := p.See(tenantID, readAll...); err != nil {
+	if _, err := s.Get(ctx, p, tenantID, ref); err != nil {
 		return nil, err
 	}
 	if !p.Has(identity.RoleFinance) {

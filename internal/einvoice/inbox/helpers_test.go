@@ -7,7 +7,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
 	"github.com/rathaus/rathaus/internal/identity"
-	"github.com/rathaus/rathaus/internal/platform/blob"
+	"github.com/rathaus/rathaus/internal/platform/blobtest"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
@@ -29,7 +29,9 @@ type world struct {
 
 const demoLeitweg = "09162000-MUSTERSTADT-10"
 
-func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world {
+func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world { return newWorldTB(t, db, clk) }
+
+func newWorldTB(t testing.TB, db *database.DB, clk *clock.Fake) *world {
 	t.Helper()
 	ctx := context.Background()
 	ids := &identity.Service{DB: db}
@@ -39,10 +41,7 @@ func newWorld(t *testing.T, db *database.DB, clk *clock.Fake) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := blobtest.Open(t) // a bucket of a real S3 server under make test-s3
 	w := &world{s: &Service{DB: db, Blobs: blobs, Identity: ids}, db: db, clk: clk, t: tn, system: identity.System(tn.ID)}
 	sys := identity.System(tn.ID)
 	u1, err := ids.CreateUnit(ctx, sys, tn.ID, "Bauamt", "")
@@ -110,3 +109,16 @@ func leitwegCheck(body string) string { return leitweg.CheckDigits(body) }
 func (w *world) principal(p interface{}) identity.Principal { return p.(identity.Principal) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+type identityTenant = identity.Tenant
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func scheduleNow(w *world, mb *Mailbox) error {
+	return database.WithTx(context.Background(), w.db, func(tx *database.Tx) error { return SchedulePoll(tx, w.t.ID, tx.Now(), mb.Interval) })
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/blob"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/ratelimit"
 	"github.com/rathaus/rathaus/internal/platform/ref"
 )
 
@@ -41,6 +43,9 @@ type Submission struct {
 	// SenderEmail is the address a mailed invoice came from (answered on
 	// rejection).
 	SenderEmail string
+	// ref, when set, is the reference to give the invoice (the demo city's
+	// fixed examples); otherwise a random one is drawn.
+	ref string
 }
 
 // Rejection is an invoice the official rules reject (or that is not an
@@ -78,6 +83,10 @@ func (r *Rejection) Errors() []Message {
 	}
 	return out
 }
+
+// supplierRule bounds what one business account hands in: 300 files an
+// hour (validation is the expensive part of the intake).
+var supplierRule = ratelimit.Rule{Name: "einvoice.supplier_submit", Limit: 300, Window: time.Hour}
 
 // mayReceive: finance staff and tokens, business accounts (a supplier
 // sending its own invoice) and the system (the mail job).
@@ -136,6 +145,12 @@ func (s *Service) Submit(ctx context.Context, p identity.Principal, tenantID int
 			s.auditRefusal(ctx, tenantID, p.Ref, "einvoice.refused", "", map[string]any{"reason": ProblemCode(err), "channel": sub.Channel})
 		}
 		return nil, err
+	}
+	if p.Kind == "business" && s.Limits != nil {
+		// Suppliers are outside the city: their intake is bounded.
+		if err := s.Limits.Allow(ctx, supplierRule, fmt.Sprint(tenantID), p.Ref); err != nil {
+			return nil, err
+		}
 	}
 	if len(sub.Data) == 0 {
 		return nil, fault.Invalid("invoice", "required")
@@ -299,7 +314,11 @@ func (s *Service) receive(ctx context.Context, p identity.Principal, tenantID in
 	if err != nil {
 		return nil, fmt.Errorf("store original: %w: %w", fault.ErrUnavailable, err)
 	}
-	inv := &Invoice{Ref: ref.New("R"), tenantID: tenantID, Channel: rc.sub.Channel, Kind: string(rc.doc.Kind), Version: 1,
+	r := rc.sub.ref
+	if r == "" {
+		r = ref.New("R")
+	}
+	inv := &Invoice{Ref: r, tenantID: tenantID, Channel: rc.sub.Channel, Kind: string(rc.doc.Kind), Version: 1,
 		Unit: unit, LeitwegID: rc.doc.BuyerReference, RoutingProblem: problem, Supplier: f.supplierName, Number: f.number,
 		IssueDate: f.issue, DueDate: f.due, DiscountUntil: f.discountUntil, DiscountPercent: f.discountPercent,
 		Amount: f.amount, Currency: f.currency, IBAN: f.iban, CreditsNumber: f.credits, Hash: key,

@@ -239,6 +239,8 @@ func (s *Service) SetRoute(ctx context.Context, p identity.Principal, tenantID i
 			return err
 		case owner != tenantID:
 			return fault.Invalid("leitweg_id", "leitweg_taken")
+		case before == unitRef:
+			return nil // unchanged: nothing to record
 		default:
 			if _, err := tx.ExecContext(ctx, `UPDATE einvoice_routes SET unit_ref = $1 WHERE leitweg_id = $2 AND tenant_id = $3`, unitRef, r.LeitwegID, tenantID); err != nil {
 				return err

@@ -104,7 +104,9 @@ func (s *Service) CreatePaymentRun(ctx context.Context, p identity.Principal, t 
 	now := s.DB.Clock.Now()
 	run := &PaymentRun{Ref: ref.New("Z"), Currency: "EUR", CreatedBy: p.Ref, Payments: []Payment{}, Skipped: []Skipped{}, Netted: []string{}}
 	plans, skipped := planRun(approved, today(now))
-	run.Skipped = skipped
+	if skipped != nil {
+		run.Skipped = skipped
+	}
 	if len(plans) == 0 {
 		return nil, fault.Invalid("invoices", "nothing_to_pay")
 	}

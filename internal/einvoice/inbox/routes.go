@@ -34,7 +34,7 @@ func (h *Handler) Routes(rt *web.Router) {
 	one := exampleInvoice()
 	rt.API(web.Operation{Method: "POST", Path: "/api/v1/einvoices", ID: "submitEinvoice", Tag: "einvoice", Auth: []string{"finance", "business"}, Status: 201,
 		Summary:      "Hand in an e-invoice (XRechnung/EN 16931 XML, or a ZUGFeRD / Factur-X PDF) as the body. Judged by the official rules: a rejected one is a 422 listing every rule with its explanation and is not stored; the same supplier, number and amount again is a 409",
-		RequestTypes: []string{TypeXML, TypePDF}, Response: receipt(one)}, h.handleSubmit)
+		RequestTypes: []string{TypeXML, TypePDF}, Response: receipt(one), MaxBody: einvoice.MaxSize + 1<<10}, h.handleSubmit)
 	rt.API(web.Operation{Method: "GET", Path: "/api/v1/einvoices", ID: "listEinvoices", Tag: "einvoice", Auth: []string{"finance", "admin", "records_officer", "staff", "business"},
 		Summary: "A worklist of invoices (list=mine|new|clarification|approved|in_payment|paid|rejected)",
 		Query:   []web.Param{{Name: "list", Description: "which list (default new)", Type: "string"}}, Response: []Invoice{one}}, h.handleList)

@@ -1,6 +1,7 @@
 // Package backup writes and restores a complete copy of one installation:
 // every table of the database (rows in a portable, typed JSON form) and every
-// blob, in one tar.gz file.
+// blob (or, by reference, the list of blob keys and sizes), in one tar.gz
+// file. Works the same for a directory store and an S3 bucket.
 //
 // Consistency: the rows are read inside one read transaction (a snapshot on
 // both engines); blobs are content-addressed and never change, so copying
@@ -8,8 +9,9 @@
 // missing for a row in the snapshot — blobs are stored before their row).
 //
 // Restore goes into an empty installation only: it migrates to the backup's
-// schema version, inserts all rows in one transaction (parents before
-// children), restores and re-verifies each blob, then migrates forward.
+// schema version, restores and re-verifies each blob, inserts all rows in
+// one transaction (parents before children, following the foreign keys —
+// blob_refs after blobs), then migrates forward.
 // If anything fails, the transaction rolls back and nothing is half-restored.
 package backup
 
@@ -18,8 +20,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +46,11 @@ type Manifest struct {
 	CreatedAt time.Time `json:"created_at"`
 	Tables    []Table   `json:"tables"` // in restore order
 	Blobs     int       `json:"blobs"`
+	BlobBytes int64     `json:"blob_bytes"`
+	// BlobsByReference: the archive lists the blobs (key = SHA-256, size)
+	// instead of holding them; they stay in the object store, and restore
+	// checks that each one is there and intact.
+	BlobsByReference bool `json:"blobs_by_reference"`
 }
 
 // Table is one table's place in the backup.
@@ -51,17 +60,53 @@ type Table struct {
 	Rows    int      `json:"rows"`
 }
 
-const format = 1
+// header opens a format-2 archive, so restore can check the dialect and the
+// target before the first blob arrives (blobs are streamed, not buffered).
+type header struct {
+	Format           int       `json:"format"`
+	Dialect          string    `json:"dialect"`
+	Version          int64     `json:"schema_version"`
+	CreatedAt        time.Time `json:"created_at"`
+	BlobsByReference bool      `json:"blobs_by_reference"`
+}
 
-// Create writes a backup of db and blobs to w.
+// blobRef is one line of blobs.jsonl in a by-reference backup.
+type blobRef struct {
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Format 1 (manifest last, no header) is still restored; Create writes 2:
+// header.json, db/*.jsonl, blobs/KEY... (or blobs.jsonl), manifest.json.
+const format = 2
+
+// Options for CreateWith.
+type Options struct {
+	// BlobsByReference lists blobs by key and size instead of copying them
+	// (for an object store that is itself replicated or versioned).
+	BlobsByReference bool
+}
+
+// Create writes a backup of db and blobs to w, blobs included.
 func Create(ctx context.Context, db *database.DB, blobs blob.Store, w io.Writer) (*Manifest, error) {
+	return CreateWith(ctx, db, blobs, w, Options{})
+}
+
+// CreateWith writes a backup of db and blobs to w. Each blob is read
+// verified (a corrupt blob fails the backup rather than preserving altered
+// bytes) and streamed into the archive, never held whole in memory.
+func CreateWith(ctx context.Context, db *database.DB, blobs blob.Store, w io.Writer, o Options) (*Manifest, error) {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	version, err := db.Version(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
-	m := &Manifest{Format: format, Dialect: string(db.Dialect), Version: version, CreatedAt: db.Clock.Now().UTC()}
+	m := &Manifest{Format: format, Dialect: string(db.Dialect), Version: version, CreatedAt: db.Clock.Now().UTC(), BlobsByReference: o.BlobsByReference}
+	hb, _ := json.Marshal(header{Format: format, Dialect: m.Dialect, Version: version, CreatedAt: m.CreatedAt, BlobsByReference: o.BlobsByReference})
+	if err := writeFile(tw, "header.json", hb); err != nil {
+		return nil, err
+	}
 	tx, err := db.R.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: isolation(db)})
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
@@ -81,19 +126,47 @@ func Create(ctx context.Context, db *database.DB, blobs blob.Store, w io.Writer)
 		}
 		m.Tables = append(m.Tables, t)
 	}
-	err = blobs.Walk(ctx, func(key string) error {
-		f, err := blobs.Open(ctx, key)
-		if err != nil {
-			return fmt.Errorf("backup blob %s: %w", key, err)
+	tx.Rollback()
+	if o.BlobsByReference {
+		var list bytes.Buffer
+		enc := json.NewEncoder(&list)
+		err = blobs.Walk(ctx, func(key string) error {
+			size, err := blobs.Stat(ctx, key)
+			if err != nil {
+				return fmt.Errorf("backup blob %s: %w", key, err)
+			}
+			m.Blobs++
+			m.BlobBytes += size
+			return enc.Encode(blobRef{SHA256: key, Size: size})
+		})
+		if err == nil {
+			err = writeFile(tw, "blobs.jsonl", list.Bytes())
 		}
-		defer f.Close()
-		b, err := io.ReadAll(f)
-		if err != nil {
-			return err
-		}
-		m.Blobs++
-		return writeFile(tw, "blobs/"+key, b)
-	})
+	} else {
+		err = blobs.Walk(ctx, func(key string) error {
+			f, err := blobs.Open(ctx, key)
+			if err != nil {
+				return fmt.Errorf("backup blob %s: %w", key, err)
+			}
+			defer f.Close()
+			size, err := f.Seek(0, io.SeekEnd)
+			if err == nil {
+				_, err = f.Seek(0, io.SeekStart)
+			}
+			if err != nil {
+				return fmt.Errorf("backup blob %s: %w", key, err)
+			}
+			if err := tw.WriteHeader(&tar.Header{Name: "blobs/" + key, Mode: 0o600, Size: size, ModTime: time.Unix(0, 0)}); err != nil {
+				return err
+			}
+			if _, err := io.Copy(tw, f); err != nil {
+				return fmt.Errorf("backup blob %s: %w", key, err)
+			}
+			m.Blobs++
+			m.BlobBytes += size
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -269,45 +342,83 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 // ErrNotEmpty: restore refuses to overwrite an installation with data.
 var ErrNotEmpty = errors.New("restore: the target installation already has data (restore needs an empty data directory or database)")
 
-// ErrUnreadable: the file is not a (complete, intact) rathaus backup.
-var ErrUnreadable = errors.New("unreadable backup")
-
-// Check reads a whole backup without touching any installation: gzip, tar,
-// manifest and every entry. The CLI runs it before it opens (and so
-// creates) the target, so an unreadable file leaves nothing behind.
-func Check(r io.Reader) (*Manifest, error) {
-	m, _, _, err := read(r)
-	return m, err
-}
-
-// read unpacks a backup into memory: the manifest, the tables' rows and
-// the blobs.
-func read(r io.Reader) (*Manifest, map[string][]byte, map[string][]byte, error) {
+// Restore reads a backup from r into the empty db and blob store. Blobs
+// are streamed into the store as they come and each is checked against its
+// key; a by-reference backup instead requires every listed blob to be in
+// the store already and intact. The rows are inserted only when all blobs
+// are in place, in one transaction.
+func Restore(ctx context.Context, db *database.DB, blobs blob.Store, r io.Reader) (*Manifest, error) {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("restore: not a rathaus backup (gzip): %v: %w", err, ErrUnreadable)
+		return nil, fmt.Errorf("restore: not a rathaus backup (gzip): %w", err)
 	}
 	tr := tar.NewReader(gz)
 	tables := map[string][]byte{}
-	blobData := map[string][]byte{}
+	blobData := map[string][]byte{} // format 1 only: blobs before the manifest
+	var refs []blobRef
 	var m *Manifest
-	for {
+	var hd *header
+	restored := 0
+	checkTarget := func(f int, dialect string, version int64) error {
+		if f != 1 && f != format {
+			return fmt.Errorf("restore: not a rathaus backup (format %d)", f)
+		}
+		if dialect != string(db.Dialect) {
+			return fmt.Errorf("restore: backup is from %s, target is %s (cross-engine restore is not supported yet)", dialect, db.Dialect)
+		}
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants`).Scan(&n); err == nil && n > 0 {
+			return ErrNotEmpty
+		}
+		return migrateTo(ctx, db, version)
+	}
+	for first := true; ; first = false {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("restore: broken archive: %v: %w", err, ErrUnreadable)
+			return nil, fmt.Errorf("restore: broken archive: %w", err)
+		}
+		if first && h.Name == "header.json" {
+			hd = &header{}
+			if b, err := io.ReadAll(io.LimitReader(tr, 1<<20)); err != nil || json.Unmarshal(b, hd) != nil {
+				return nil, errors.New("restore: broken archive header")
+			}
+			if err := checkTarget(hd.Format, hd.Dialect, hd.Version); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if key, ok := strings.CutPrefix(h.Name, "blobs/"); ok && hd != nil {
+			got, _, err := blobs.Put(ctx, tr)
+			if err != nil {
+				return nil, fmt.Errorf("restore blob %s: %w", key, err)
+			}
+			if got != key {
+				return nil, fmt.Errorf("restore blob %s: content hashes to %s: %w", key, got, blob.ErrCorrupt)
+			}
+			restored++
+			continue
 		}
 		b, err := io.ReadAll(tr)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("restore: broken archive: %v: %w", err, ErrUnreadable)
+			return nil, fmt.Errorf("restore: broken archive: %w", err)
 		}
 		switch {
 		case h.Name == "manifest.json":
 			m = &Manifest{}
 			if err := json.Unmarshal(b, m); err != nil {
-				return nil, nil, nil, fmt.Errorf("restore: manifest: %v: %w", err, ErrUnreadable)
+				return nil, fmt.Errorf("restore: manifest: %w", err)
+			}
+		case h.Name == "blobs.jsonl":
+			dec := json.NewDecoder(bytes.NewReader(b))
+			for dec.More() {
+				var br blobRef
+				if err := dec.Decode(&br); err != nil || !blob.ValidKey(br.SHA256) {
+					return nil, errors.New("restore: broken blob list")
+				}
+				refs = append(refs, br)
 			}
 		case strings.HasPrefix(h.Name, "db/") && strings.HasSuffix(h.Name, ".jsonl"):
 			tables[strings.TrimSuffix(strings.TrimPrefix(h.Name, "db/"), ".jsonl")] = b
@@ -315,44 +426,33 @@ func read(r io.Reader) (*Manifest, map[string][]byte, map[string][]byte, error) 
 			blobData[strings.TrimPrefix(h.Name, "blobs/")] = b
 		}
 	}
-	if err := gz.Close(); err != nil {
-		return nil, nil, nil, fmt.Errorf("restore: broken archive: %v: %w", err, ErrUnreadable)
+	if m == nil || m.Format != 1 && m.Format != format || hd != nil && m.Format != hd.Format {
+		return nil, errors.New("restore: not a rathaus backup (no manifest, or the archive is cut short)")
 	}
-	if m == nil || m.Format != format {
-		return nil, nil, nil, fmt.Errorf("restore: not a rathaus backup (no manifest of format 1): %w", ErrUnreadable)
-	}
-	for _, t := range m.Tables {
-		if _, ok := tables[t.Name]; !ok && t.Rows > 0 {
-			return nil, nil, nil, fmt.Errorf("restore: table %s missing from the archive: %w", t.Name, ErrUnreadable)
+	if hd == nil {
+		if err := checkTarget(m.Format, m.Dialect, m.Version); err != nil {
+			return nil, err
+		}
+		for key, b := range blobData {
+			got, _, err := blobs.Put(ctx, bytes.NewReader(b))
+			if err != nil {
+				return nil, fmt.Errorf("restore blob %s: %w", key, err)
+			}
+			if got != key {
+				return nil, fmt.Errorf("restore blob %s: content hashes to %s: %w", key, got, blob.ErrCorrupt)
+			}
+			restored++
 		}
 	}
-	return m, tables, blobData, nil
-}
-
-// Restore reads a backup from r into the empty db and blob store.
-func Restore(ctx context.Context, db *database.DB, blobs blob.Store, r io.Reader) (*Manifest, error) {
-	m, tables, blobData, err := read(r)
-	if err != nil {
-		return nil, err
-	}
-	if m.Dialect != string(db.Dialect) {
-		return nil, fmt.Errorf("restore: backup is from %s, target is %s (cross-engine restore is not supported yet)", m.Dialect, db.Dialect)
-	}
-	var n int
-	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants`).Scan(&n); err == nil && n > 0 {
-		return nil, ErrNotEmpty
-	}
-	if err := migrateTo(ctx, db, m.Version); err != nil {
-		return nil, err
-	}
-	for key, b := range blobData {
-		got, _, err := blobs.Put(ctx, bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("restore blob %s: %w", key, err)
+	if m.BlobsByReference {
+		if len(refs) != m.Blobs {
+			return nil, fmt.Errorf("restore: the blob list has %d entries, the manifest says %d", len(refs), m.Blobs)
 		}
-		if got != key {
-			return nil, fmt.Errorf("restore blob %s: content hashes to %s: %w: %w", key, got, blob.ErrCorrupt, ErrUnreadable)
+		if err := verifyRefs(ctx, blobs, refs); err != nil {
+			return nil, err
 		}
+	} else if restored != m.Blobs {
+		return nil, fmt.Errorf("restore: %d blobs in the archive, the manifest says %d", restored, m.Blobs)
 	}
 	err = database.WithTx(ctx, db, func(tx *database.Tx) error {
 		for _, t := range m.Tables {
@@ -385,6 +485,38 @@ func Restore(ctx context.Context, db *database.DB, blobs blob.Store, r io.Reader
 		return nil, err
 	}
 	return m, db.Migrate(ctx)
+}
+
+// ErrBlobsMissing: a by-reference backup names blobs the store lacks or
+// holds altered.
+var ErrBlobsMissing = errors.New("restore: blobs of the backup are missing from the store or altered")
+
+// verifyRefs re-hashes every listed blob in the store.
+func verifyRefs(ctx context.Context, blobs blob.Store, refs []blobRef) error {
+	var bad []string
+	for _, br := range refs {
+		f, err := blobs.Open(ctx, br.SHA256)
+		if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrCorrupt) {
+			bad = append(bad, br.SHA256)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("restore: check blob %s: %w", br.SHA256, err)
+		}
+		n, _ := f.Seek(0, io.SeekEnd)
+		f.Close()
+		if n != br.Size {
+			bad = append(bad, br.SHA256)
+		}
+	}
+	if len(bad) > 0 {
+		show := bad
+		if len(show) > 5 {
+			show = show[:5]
+		}
+		return fmt.Errorf("%w: %d of %d (%s ...)", ErrBlobsMissing, len(bad), len(refs), strings.Join(show, ", "))
+	}
+	return nil
 }
 
 func contains(xs []string, s string) bool {
@@ -432,10 +564,10 @@ func restoreTable(ctx context.Context, tx *database.Tx, t Table, data []byte) er
 	for dec.More() {
 		var row []any
 		if err := dec.Decode(&row); err != nil {
-			return fmt.Errorf("row %d: %v: %w", n+1, err, ErrUnreadable)
+			return fmt.Errorf("row %d: %w", n+1, err)
 		}
 		if len(row) != len(cols) {
-			return fmt.Errorf("row %d: %d values for %d columns: %w", n+1, len(row), len(cols), ErrUnreadable)
+			return fmt.Errorf("row %d: %d values for %d columns", n+1, len(row), len(cols))
 		}
 		for i := range row {
 			v, err := decodeValue(row[i])
@@ -450,7 +582,70 @@ func restoreTable(ctx context.Context, tx *database.Tx, t Table, data []byte) er
 		n++
 	}
 	if n != t.Rows {
-		return fmt.Errorf("%d rows in file, manifest says %d: %w", n, t.Rows, ErrUnreadable)
+		return fmt.Errorf("%d rows in file, manifest says %d", n, t.Rows)
 	}
 	return nil
+}
+
+// ErrUnreadable: the file is not a complete, intact rathaus backup.
+var ErrUnreadable = errors.New("unreadable backup")
+
+// Check reads a whole backup without touching any installation — gzip,
+// tar, the manifest, every entry to its end and every blob against its
+// key — so the CLI can refuse an unreadable, truncated or altered file
+// before it opens (and so creates) the target. It streams: blobs are
+// hashed, not held.
+func Check(r io.Reader) (*Manifest, error) {
+	bad := func(msg string, err error) error {
+		if err != nil {
+			return fmt.Errorf("restore: %s: %v: %w", msg, err, ErrUnreadable)
+		}
+		return fmt.Errorf("restore: %s: %w", msg, ErrUnreadable)
+	}
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, bad("not a rathaus backup (gzip)", err)
+	}
+	tr := tar.NewReader(gz)
+	var m *Manifest
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, bad("broken archive", err)
+		}
+		if key, ok := strings.CutPrefix(h.Name, "blobs/"); ok {
+			sum := sha256.New()
+			if _, err := io.Copy(sum, tr); err != nil {
+				return nil, bad("broken archive", err)
+			}
+			if got := hex.EncodeToString(sum.Sum(nil)); got != key {
+				return nil, bad("blob "+key+" hashes to "+got, nil)
+			}
+			continue
+		}
+		if h.Name != "manifest.json" {
+			if _, err := io.Copy(io.Discard, tr); err != nil {
+				return nil, bad("broken archive", err)
+			}
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(tr, 64<<20))
+		if err != nil {
+			return nil, bad("broken archive", err)
+		}
+		m = &Manifest{}
+		if err := json.Unmarshal(b, m); err != nil {
+			return nil, bad("manifest", err)
+		}
+	}
+	if err := gz.Close(); err != nil {
+		return nil, bad("broken archive", err)
+	}
+	if m == nil || m.Format != 1 && m.Format != format {
+		return nil, bad("not a rathaus backup (no manifest, or the archive is cut short)", nil)
+	}
+	return m, nil
 }

@@ -54,7 +54,8 @@ func seed(t *testing.T, db *database.DB, blobs blob.Store) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_hosts (host, tenant_id) VALUES ('musterstadt.example', $1)`, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO blobs (sha256, size, content_type, created_at) VALUES ($1, 17, 'application/pdf', $2)`, key, tx.Now()); err != nil {
+		// blob_refs references blobs: restore must insert blobs first.
+		if err := blob.Keep(tx, id, key, 17, "application/pdf", "test:bescheid"); err != nil {
 			return err
 		}
 		return jobs.Enqueue(tx, "mail.send", map[string]string{"to": "x"}, jobs.Options{Key: "k1", TenantID: id})
@@ -116,7 +117,8 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	})
 }
 
-// rewrite copies a backup archive, replacing one file's content.
+// rewrite copies a backup archive, replacing one file's content (a nil
+// result drops the file).
 func rewrite(t *testing.T, in []byte, name string, content func([]byte) []byte) []byte {
 	t.Helper()
 	gr, err := gzip.NewReader(bytes.NewReader(in))
@@ -137,7 +139,9 @@ func rewrite(t *testing.T, in []byte, name string, content func([]byte) []byte) 
 		}
 		b, _ := io.ReadAll(tr)
 		if h.Name == name {
-			b = content(b)
+			if b = content(b); b == nil {
+				continue
+			}
 		}
 		writeFile(tw, h.Name, b)
 	}

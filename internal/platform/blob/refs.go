@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -84,6 +85,25 @@ func Unreferenced(tx *database.Tx, cutoff time.Time, limit int) ([]string, error
 			return nil, err
 		}
 		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// Tenants lists the tenants whose rows keep key (for the audit entry of a
+// corrupt blob).
+func Tenants(ctx context.Context, db *database.DB, key string) ([]int64, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT DISTINCT tenant_id FROM blob_refs WHERE sha256 = $1 AND tenant_id IS NOT NULL ORDER BY tenant_id`, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
 	}
 	return out, rows.Err()
 }

@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
+	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/rathaus/rathaus/internal/platform/blob"
@@ -17,6 +15,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
 // Faults of a real object store (SeaweedFS under make test-s3): wrong
@@ -51,94 +50,10 @@ func TestS3RefusesWrongCredentialsAndMissingBucket(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP connections to target; cut() closes every connection
-// and refuses new ones until restore(); with cutAfter set, the cut happens
-// once that many bytes went upstream (a network cut in the middle of an
-// upload, which the client's retries cannot get through).
-type proxy struct {
-	ln       net.Listener
-	target   string
-	mu       sync.Mutex
-	conns    []net.Conn
-	down     atomic.Bool
-	cutAfter atomic.Int64 // bytes upstream (over all connections) before a cut
-	sent     atomic.Int64
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if p.down.Load() {
-				c.Close()
-				continue
-			}
-			go p.serve(c)
-		}
-	}()
-	return p
-}
-
-func (p *proxy) addr() string { return p.ln.Addr().String() }
-
-func (p *proxy) serve(c net.Conn) {
-	u, err := net.Dial("tcp", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns = append(p.conns, c, u)
-	p.mu.Unlock()
-	go func() { io.Copy(c, u); c.Close() }()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := c.Read(buf)
-		if n > 0 {
-			if limit := p.cutAfter.Load(); limit > 0 && p.sent.Add(int64(n)) > limit {
-				p.cut() // the line stays down until restore
-				return
-			}
-			if _, werr := u.Write(buf[:n]); werr != nil {
-				break
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	u.Close()
-}
-
-func (p *proxy) restore() {
-	p.cutAfter.Store(0)
-	p.sent.Store(0)
-	p.down.Store(false)
-}
-
-func (p *proxy) cut() {
-	p.down.Store(true)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func throughProxy(t *testing.T) (*blob.S3, *proxy) {
+func throughProxy(t *testing.T) (*blob.S3, *blobtest.Line) {
 	c := blobtest.Config(t, blobtest.S3URL(t))
-	p := newProxy(t, c.Endpoint)
-	c.Endpoint = p.addr()
+	p := blobtest.NewLine(t, c.Endpoint)
+	c.Endpoint = p.Addr()
 	s, err := blob.NewS3(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
@@ -189,10 +104,13 @@ func TestS3UnreachableIsUnavailable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.cut()
+		p.Cut()
 		_, err = saveDocument(ctx, db, tr, strings.NewReader("Antrag während des Ausfalls"), "test:during")
 		if !errors.Is(err, fault.ErrUnavailable) {
 			t.Errorf("Put with the object store unreachable: %v, want ErrUnavailable", err)
+		}
+		if got := web.StatusOf(err); got != http.StatusServiceUnavailable {
+			t.Errorf("HTTP status of a request failing so: %d, want 503", got)
 		}
 		if _, err := tr.Open(ctx, key); !errors.Is(err, fault.ErrUnavailable) {
 			t.Errorf("Open with the object store unreachable: %v, want ErrUnavailable", err)
@@ -201,7 +119,7 @@ func TestS3UnreachableIsUnavailable(t *testing.T) {
 			t.Errorf("%d references, want only the one from before the cut", refCount(t, db))
 		}
 		c := blobtest.Config(t, blobtest.S3URL(t))
-		c.Endpoint = p.addr()
+		c.Endpoint = p.Addr()
 		if _, err := blob.NewS3(ctx, c); !errors.Is(err, fault.ErrUnavailable) {
 			t.Errorf("start-up with the object store unreachable: %v, want ErrUnavailable", err)
 		}
@@ -222,12 +140,12 @@ func TestS3NetworkCutDuringUploadLeavesNothing(t *testing.T) {
 		} {
 			s, p := throughProxy(t)
 			tr := &blob.Tracked{Store: s, DB: db}
-			p.cutAfter.Store(tc.cutAt)
+			p.CutAfter(tc.cutAt)
 			_, err := saveDocument(ctx, db, tr, newStream(tc.seed, tc.size), "test:cut")
 			if !errors.Is(err, fault.ErrUnavailable) {
 				t.Fatalf("%s: Put cut after %d bytes: %v, want ErrUnavailable", tc.name, tc.cutAt, err)
 			}
-			p.restore() // the network is back
+			p.Restore() // the network is back
 			if ks := keys(t, s); len(ks) != 0 {
 				t.Errorf("%s: the cut upload left objects %v", tc.name, ks)
 			}

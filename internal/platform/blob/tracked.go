@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/rathaus/rathaus/internal/platform/database"
 )
@@ -33,17 +34,23 @@ type Tracked struct {
 	Store
 	DB        *database.DB
 	OnCorrupt func(ctx context.Context, key string)
+	// Observe, if set, is told about every Put and Open (for metrics).
+	Observe func(op string, bytes int64, d time.Duration, err error)
 }
 
 // Put touches the blob's row, then stores the content.
-func (t *Tracked) Put(ctx context.Context, r io.Reader) (string, int64, error) {
+func (t *Tracked) Put(ctx context.Context, r io.Reader) (key string, n int64, err error) {
+	if t.Observe != nil {
+		start := time.Now()
+		defer func() { t.Observe("put", n, time.Since(start), err) }()
+	}
 	hook := func(ctx context.Context, key string, size int64) error {
 		return database.WithTx(ctx, t.DB, func(tx *database.Tx) error { return touch(tx, key, size, "") })
 	}
 	if hp, ok := t.Store.(hookedPutter); ok {
 		return hp.putWith(ctx, r, hook)
 	}
-	key, n, err := t.Store.Put(ctx, r)
+	key, n, err = t.Store.Put(ctx, r)
 	if err != nil {
 		return "", 0, err
 	}
@@ -52,9 +59,18 @@ func (t *Tracked) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 
 // Open verifies the blob; a corrupt one is reported to OnCorrupt.
 func (t *Tracked) Open(ctx context.Context, key string) (io.ReadSeekCloser, error) {
+	start := time.Now()
 	f, err := t.Store.Open(ctx, key)
 	if errors.Is(err, ErrCorrupt) && t.OnCorrupt != nil {
 		t.OnCorrupt(context.WithoutCancel(ctx), key)
+	}
+	if t.Observe != nil {
+		var n int64
+		if err == nil {
+			n, _ = f.Seek(0, io.SeekEnd)
+			f.Seek(0, io.SeekStart)
+		}
+		t.Observe("open", n, time.Since(start), err)
 	}
 	return f, err
 }

@@ -83,6 +83,9 @@ func ParseURL(raw string) (Location, error) {
 // String is the address without credentials.
 func (l Location) String() string {
 	if l.S3 == nil {
+		if abs, err := filepath.Abs(l.Dir); err == nil {
+			return "file://" + abs
+		}
 		return "file://" + l.Dir
 	}
 	q := url.Values{"endpoint": {l.S3.Endpoint}, "region": {l.S3.Region}, "tls": {strconv.FormatBool(l.S3.TLS)}}

@@ -17,8 +17,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
@@ -133,4 +137,96 @@ func Alter(t testing.TB, s blob.Store, key string, content []byte) {
 	default:
 		t.Fatalf("blobtest.Alter: unknown store %T", s)
 	}
+}
+
+// Line is a TCP connection to the object store that a test can cut: Cut
+// closes every connection and refuses new ones until Restore; CutAfter(n)
+// cuts once n bytes went upstream (a network failure in the middle of an
+// upload, which the client's retries cannot get through).
+type Line struct {
+	ln       net.Listener
+	target   string
+	mu       sync.Mutex
+	conns    []net.Conn
+	down     atomic.Bool
+	cutAfter atomic.Int64
+	sent     atomic.Int64
+}
+
+// NewLine listens on a local port and forwards to target (host:port).
+func NewLine(t testing.TB, target string) *Line {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &Line{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close(); l.Cut() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if l.down.Load() {
+				c.Close()
+				continue
+			}
+			go l.serve(c)
+		}
+	}()
+	return l
+}
+
+// Addr is the address to use instead of the target's.
+func (l *Line) Addr() string { return l.ln.Addr().String() }
+
+func (l *Line) serve(c net.Conn) {
+	u, err := net.Dial("tcp", l.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	l.mu.Lock()
+	l.conns = append(l.conns, c, u)
+	l.mu.Unlock()
+	go func() { io.Copy(c, u); c.Close() }()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if limit := l.cutAfter.Load(); limit > 0 && l.sent.Add(int64(n)) > limit {
+				l.Cut()
+				return
+			}
+			if _, werr := u.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	u.Close()
+}
+
+// CutAfter arms a cut once n more bytes went upstream.
+func (l *Line) CutAfter(n int64) { l.sent.Store(0); l.cutAfter.Store(n) }
+
+// Restore lets connections through again.
+func (l *Line) Restore() {
+	l.cutAfter.Store(0)
+	l.sent.Store(0)
+	l.down.Store(false)
+}
+
+// Cut closes every connection and refuses new ones.
+func (l *Line) Cut() {
+	l.down.Store(true)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		c.Close()
+	}
+	l.conns = nil
 }

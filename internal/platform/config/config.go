@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rathaus/rathaus/internal/platform/blob"
 )
 
 // Config is the whole configuration.
@@ -29,13 +31,24 @@ type Config struct {
 	LogLevel        slog.Level    // RATHAUS_LOG_LEVEL: debug, info, warn, error
 	MaxBodyBytes    int64         // RATHAUS_MAX_BODY_BYTES: larger requests get 413
 	ShutdownTimeout time.Duration // RATHAUS_SHUTDOWN_TIMEOUT: graceful stop limit
-	JSON            bool          // --json: stdout holds only JSON
-	Workers         int           // RATHAUS_WORKERS: background job workers per process
-	SMTPURL         string        // RATHAUS_SMTP_URL: smtp://user:pass@host:587; unset: mail goes to DATA/outbox
+	// ShutdownDrain (RATHAUS_SHUTDOWN_DRAIN, default 0): after SIGTERM,
+	// /readyz answers 503 and the server keeps serving this long before it
+	// stops accepting, so a load balancer takes the instance out first.
+	ShutdownDrain time.Duration
+	JSON          bool   // --json: stdout holds only JSON
+	Workers       int    // RATHAUS_WORKERS: background job workers per process
+	SMTPURL       string // RATHAUS_SMTP_URL: smtp://user:pass@host:587; unset: mail goes to DATA/outbox
 	// PublicURL (RATHAUS_PUBLIC_URL, e.g. https://service.musterstadt.de) is
 	// the address of the default tenant in links sent by mail and in eID
 	// callbacks; tenants with configured hosts use their first host.
 	PublicURL string
+	// BlobURL (RATHAUS_BLOB_URL) is where blobs live: unset for
+	// DATA/blobs, s3://BUCKET?endpoint=HOST:PORT&region=R&tls=true|false for
+	// an S3-compatible object store (checked by blob.ParseURL at start-up),
+	// with S3AccessKey / S3SecretKey (RATHAUS_S3_ACCESS_KEY / _SECRET_KEY).
+	BlobURL     string
+	S3AccessKey string
+	S3SecretKey string
 	// RateLimits (RATHAUS_RATE_LIMITS=off to switch off) enforces the
 	// shared rate limits; load harnesses switch them off and say so.
 	RateLimits bool
@@ -52,6 +65,9 @@ type Config struct {
 	// Demo (RATHAUS_DEMO=1) lets `rathaus serve` serve a database that
 	// holds the demo city, whose passwords and tokens are published.
 	Demo bool
+	// Clamd (RATHAUS_CLAMD: tcp://host:3310 or unix:/run/clamav/clamd.ctl)
+	// is the ClamAV daemon that scans uploads; unset: no malware scan.
+	Clamd string
 	// Getenv reads further variables that depend on data, such as eID
 	// client secrets (RATHAUS_OIDC_SECRET_<TENANT>_<PROVIDER>).
 	Getenv func(string) string
@@ -115,6 +131,15 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 	}
 	c.DatabaseURL = getenv("RATHAUS_DATABASE_URL")
 	c.SMTPURL = getenv("RATHAUS_SMTP_URL")
+	c.BlobURL = getenv("RATHAUS_BLOB_URL")
+	c.S3AccessKey = getenv("RATHAUS_S3_ACCESS_KEY")
+	c.S3SecretKey = getenv("RATHAUS_S3_SECRET_KEY")
+	if v := getenv("RATHAUS_CLAMD"); v != "" {
+		if u, err := url.Parse(v); err != nil || !(u.Scheme == "tcp" && u.Host != "" || u.Scheme == "unix" && (u.Path != "" || u.Opaque != "")) {
+			return &Error{"RATHAUS_CLAMD", fmt.Sprintf("%q is not tcp://host:port or unix:/path/to/clamd.ctl", v)}
+		}
+		c.Clamd = v
+	}
 	c.Getenv = getenv
 	if v := getenv("RATHAUS_PUBLIC_URL"); v != "" {
 		u, err := url.Parse(v)
@@ -178,6 +203,13 @@ func (c *Config) fromEnv(getenv func(string) string) error {
 		}
 		c.ShutdownTimeout = d
 	}
+	if v := getenv("RATHAUS_SHUTDOWN_DRAIN"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 5*time.Minute {
+			return &Error{"RATHAUS_SHUTDOWN_DRAIN", fmt.Sprintf("%q is not a duration between 0s and 5m such as 3s", v)}
+		}
+		c.ShutdownDrain = d
+	}
 	if v := getenv("RATHAUS_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 256 {
@@ -201,6 +233,15 @@ func (c *Config) validate() error {
 		return &Error{"RATHAUS_DATA_DIR / --data", "must not be empty"}
 	}
 	c.DataDir = filepath.Clean(c.DataDir)
+	if c.BlobURL != "" {
+		loc, err := blob.ParseURL(c.BlobURL)
+		if err != nil {
+			return &Error{"RATHAUS_BLOB_URL", err.Error()}
+		}
+		if loc.S3 != nil && (c.S3AccessKey == "" || c.S3SecretKey == "") {
+			return &Error{"RATHAUS_S3_ACCESS_KEY / RATHAUS_S3_SECRET_KEY", "both must be set for an s3:// RATHAUS_BLOB_URL"}
+		}
+	}
 	if c.DatabaseURL != "" {
 		u, err := url.Parse(c.DatabaseURL)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" && u.Query().Get("host") == "" {

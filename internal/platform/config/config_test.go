@@ -36,6 +36,19 @@ func TestFlagsOverrideEnv(t *testing.T) {
 	}
 }
 
+func TestBlobURL(t *testing.T) {
+	c, _, err := Load("rathaus", nil, env(map[string]string{
+		"RATHAUS_BLOB_URL":      "s3://akten?endpoint=s3.intern:9000&region=eu-central-1&tls=true",
+		"RATHAUS_S3_ACCESS_KEY": "ak", "RATHAUS_S3_SECRET_KEY": "sk",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BlobURL == "" || c.S3AccessKey != "ak" || c.S3SecretKey != "sk" {
+		t.Errorf("got %+v", c)
+	}
+}
+
 func TestMalformedNamesVariable(t *testing.T) {
 	tests := []struct {
 		env  map[string]string
@@ -50,6 +63,13 @@ func TestMalformedNamesVariable(t *testing.T) {
 		{map[string]string{"RATHAUS_SHUTDOWN_TIMEOUT": "-1s"}, nil, "RATHAUS_SHUTDOWN_TIMEOUT"},
 		{map[string]string{"RATHAUS_WORKERS": "many"}, nil, "RATHAUS_WORKERS"},
 		{nil, []string{"--data", " "}, "RATHAUS_DATA_DIR / --data"},
+		{map[string]string{"RATHAUS_SHUTDOWN_DRAIN": "forever"}, nil, "RATHAUS_SHUTDOWN_DRAIN"},
+		{map[string]string{"RATHAUS_BLOB_URL": "ftp://x"}, nil, "RATHAUS_BLOB_URL"},
+		{map[string]string{"RATHAUS_BLOB_URL": "s3://b"}, nil, "RATHAUS_BLOB_URL"},
+		{map[string]string{"RATHAUS_BLOB_URL": "s3://b?endpoint=h:1&tls=maybe"}, nil, "RATHAUS_BLOB_URL"},
+		{map[string]string{"RATHAUS_BLOB_URL": "s3://b?endpoint=h:1&endpiont=x"}, nil, "RATHAUS_BLOB_URL"},
+		{map[string]string{"RATHAUS_BLOB_URL": "s3://key:secret@b?endpoint=h:1"}, nil, "RATHAUS_BLOB_URL"},
+		{map[string]string{"RATHAUS_BLOB_URL": "s3://b?endpoint=h:1"}, nil, "RATHAUS_S3_ACCESS_KEY / RATHAUS_S3_SECRET_KEY"},
 	}
 	for _, tt := range tests {
 		_, _, err := Load("rathaus", tt.args, env(tt.env), io.Discard)

@@ -15,6 +15,12 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 )
 
+// Section is a titled block of label/value rows.
+type Section struct {
+	Title  string
+	Fields [][2]string
+}
+
 // Doc is one letter.
 type Doc struct {
 	Sender    []string // lines of the authority's address block
@@ -26,6 +32,10 @@ type Doc struct {
 	// Paragraphs are separated by blank lines; single newlines break lines.
 	Paragraphs []string
 	Fields     [][2]string // label, value rows after the paragraphs
+	// Sections are titled blocks of label/value rows after the fields (a
+	// readable view of a record, e.g. an invoice's business groups); a
+	// label too long for its column gets a line of its own.
+	Sections []Section
 	// Closing paragraphs come after the fields (legal remedies notice).
 	Closing []string
 	Footer  string
@@ -88,6 +98,19 @@ func Render(d Doc) ([]byte, error) {
 		for _, f := range d.Fields {
 			w.field(f[0], f[1])
 		}
+		w.gap(8)
+	}
+	for _, sec := range d.Sections {
+		w.gap(6)
+		w.font("bold", 12)
+		w.wrapped(sec.Title)
+		w.gap(2)
+		w.font("regular", 10)
+		for _, f := range sec.Fields {
+			w.sectionField(f[0], f[1])
+		}
+	}
+	if len(d.Sections) > 0 {
 		w.gap(8)
 	}
 	w.font("regular", 9.5)
@@ -196,6 +219,44 @@ func (w *writer) field(label, value string) {
 		return
 	}
 	labelW := 170.0
+	lines, err := w.pdf.SplitText(clean(value), pageW-2*margin-labelW)
+	if err != nil || len(lines) == 0 {
+		lines = []string{clean(value)}
+	}
+	h := w.size * lineGap
+	w.need(h * float64(len(lines)))
+	w.pdf.SetXY(margin, w.y)
+	w.font("bold", w.size)
+	if w.err == nil {
+		w.err = w.pdf.Cell(nil, clean(label))
+	}
+	w.font("regular", w.size)
+	for _, l := range lines {
+		w.pdf.SetXY(margin+labelW, w.y)
+		if w.err == nil {
+			w.err = w.pdf.Cell(nil, l)
+		}
+		w.y += h
+	}
+}
+
+// sectionField is field for section rows: the label wraps in its column,
+// a very long one is on a line of its own above the value.
+func (w *writer) sectionField(label, value string) {
+	if w.err != nil {
+		return
+	}
+	const labelW = 190.0
+	w.font("bold", w.size)
+	lw, err := w.pdf.MeasureTextWidth(clean(label))
+	w.font("regular", w.size)
+	if err != nil || lw > labelW-8 {
+		w.font("bold", w.size)
+		w.wrapped(label)
+		w.font("regular", w.size)
+		w.wrapped(value)
+		return
+	}
 	lines, err := w.pdf.SplitText(clean(value), pageW-2*margin-labelW)
 	if err != nil || len(lines) == 0 {
 		lines = []string{clean(value)}

@@ -397,6 +397,29 @@ finance_tasks.resolution text NOT NULL DEFAULT ''::text
 finance_tasks.created_at timestamp with time zone NOT NULL
 finance_tasks.resolved_at timestamp with time zone
 finance_tasks.resolved_by text NOT NULL DEFAULT ''::text
+form_draft_links.id bigint NOT NULL
+form_draft_links.draft_id bigint NOT NULL
+form_draft_links.purpose text NOT NULL
+form_draft_links.token_hash text NOT NULL
+form_draft_links.email text NOT NULL DEFAULT ''::text
+form_draft_links.expires_at timestamp with time zone NOT NULL
+form_draft_links.used_at timestamp with time zone
+form_drafts.id bigint NOT NULL
+form_drafts.tenant_id bigint NOT NULL
+form_drafts.ref text NOT NULL
+form_drafts.service_id text NOT NULL
+form_drafts.form_version_id bigint NOT NULL
+form_drafts.account_id bigint
+form_drafts.secret_hash text NOT NULL DEFAULT ''::text
+form_drafts.answers text NOT NULL DEFAULT '{}'::text
+form_drafts.files text NOT NULL DEFAULT '[]'::text
+form_drafts.email text NOT NULL DEFAULT ''::text
+form_drafts.email_confirmed_at timestamp with time zone
+form_drafts.prefill text NOT NULL DEFAULT ''::text
+form_drafts.lang text NOT NULL DEFAULT 'de'::text
+form_drafts.created_at timestamp with time zone NOT NULL
+form_drafts.updated_at timestamp with time zone NOT NULL
+form_drafts.expires_at timestamp with time zone NOT NULL
 form_versions.id bigint NOT NULL
 form_versions.tenant_id bigint NOT NULL
 form_versions.form_id bigint NOT NULL
@@ -550,6 +573,14 @@ payments_received.method text NOT NULL DEFAULT ''::text
 payments_received.confidence text NOT NULL DEFAULT ''::text
 payments_received.created_at timestamp with time zone NOT NULL
 payments_received.created_by text NOT NULL
+prefill_consents.id bigint NOT NULL
+prefill_consents.tenant_id bigint NOT NULL
+prefill_consents.ref text NOT NULL
+prefill_consents.account_id bigint NOT NULL
+prefill_consents.service_id text NOT NULL
+prefill_consents.fields text NOT NULL
+prefill_consents.granted_at timestamp with time zone NOT NULL
+prefill_consents.withdrawn_at timestamp with time zone
 print_jobs.id bigint NOT NULL
 print_jobs.tenant_id bigint NOT NULL
 print_jobs.ref text NOT NULL

@@ -397,6 +397,29 @@ finance_tasks.resolution TEXT NOT NULL DEFAULT ''
 finance_tasks.created_at DATETIME NOT NULL
 finance_tasks.resolved_at DATETIME
 finance_tasks.resolved_by TEXT NOT NULL DEFAULT ''
+form_draft_links.id INTEGER
+form_draft_links.draft_id INTEGER NOT NULL
+form_draft_links.purpose TEXT NOT NULL
+form_draft_links.token_hash TEXT NOT NULL
+form_draft_links.email TEXT NOT NULL DEFAULT ''
+form_draft_links.expires_at DATETIME NOT NULL
+form_draft_links.used_at DATETIME
+form_drafts.id INTEGER
+form_drafts.tenant_id INTEGER NOT NULL
+form_drafts.ref TEXT NOT NULL
+form_drafts.service_id TEXT NOT NULL
+form_drafts.form_version_id INTEGER NOT NULL
+form_drafts.account_id INTEGER
+form_drafts.secret_hash TEXT NOT NULL DEFAULT ''
+form_drafts.answers TEXT NOT NULL DEFAULT '{}'
+form_drafts.files TEXT NOT NULL DEFAULT '[]'
+form_drafts.email TEXT NOT NULL DEFAULT ''
+form_drafts.email_confirmed_at DATETIME
+form_drafts.prefill TEXT NOT NULL DEFAULT ''
+form_drafts.lang TEXT NOT NULL DEFAULT 'de'
+form_drafts.created_at DATETIME NOT NULL
+form_drafts.updated_at DATETIME NOT NULL
+form_drafts.expires_at DATETIME NOT NULL
 form_versions.id INTEGER
 form_versions.tenant_id INTEGER NOT NULL
 form_versions.form_id INTEGER NOT NULL
@@ -550,6 +573,14 @@ payments_received.method TEXT NOT NULL DEFAULT ''
 payments_received.confidence TEXT NOT NULL DEFAULT ''
 payments_received.created_at DATETIME NOT NULL
 payments_received.created_by TEXT NOT NULL
+prefill_consents.id INTEGER
+prefill_consents.tenant_id INTEGER NOT NULL
+prefill_consents.ref TEXT NOT NULL
+prefill_consents.account_id INTEGER NOT NULL
+prefill_consents.service_id TEXT NOT NULL
+prefill_consents.fields TEXT NOT NULL
+prefill_consents.granted_at DATETIME NOT NULL
+prefill_consents.withdrawn_at DATETIME
 print_jobs.id INTEGER
 print_jobs.tenant_id INTEGER NOT NULL
 print_jobs.ref TEXT NOT NULL
