@@ -129,7 +129,7 @@ func TestPaymentJourneyInTheBrowser(t *testing.T) {
 		if err := chromedp.Do(mueller, chromedp.SendKeys(chromedp.CSS("#fall-reason"), "Gebühr bezahlt, Voraussetzungen erfüllt.")); err != nil {
 			t.Fatal(err)
 		}
-		press(t, mueller, `form:has(#fall-reason) button[type=submit]`, `document.readyState === "complete" && document.querySelector("#fall-reason") === null`)
+		press(t, mueller, `form:has(#fall-reason) button[type=submit]`, `document.readyState === "complete" && location.search.includes("hinweis=")`)
 		waitCase(t, prog.base, appRef, "decided")
 		visit(paul, "/zahlungen/"+req.Ref)
 		if got := text(paul, "main"); !strings.Contains(got, "Bezahlt") {

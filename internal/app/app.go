@@ -76,11 +76,25 @@ func Run(ctx context.Context, args []string, io IO) error {
 
 // valueFlags are the flags that take a value, so that flags may also stand
 // before the command name ("rathaus --data d --json token list").
-var valueFlags = map[string]bool{"addr": true, "data": true, "tenant": true, "role": true, "name": true, "out": true, "status": true, "limit": true, "account": true,
-	"host": true, "slug": true, "admin-email": true, "admin-name": true, "state": true, "public-url": true,
-	"source": true, "life-situation": true, "topic": true, "queries": true, "rounds": true,
-	"iban": true, "bic": true, "amount": true, "reference": true, "remittance": true, "info": true,
-	"to": true, "from": true, "grace": true}
+var valueFlags = flagSet(
+	// One line per module (a name on two lines is harmless), so that modules
+	// add their flags without touching each other's lines.
+	"addr data tenant role name out status limit account",
+	"host slug admin-email admin-name state public-url",
+	"source life-situation topic queries rounds",
+	"iban bic amount reference remittance info",
+	"to from grace",
+)
+
+func flagSet(lines ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range lines {
+		for _, f := range strings.Fields(l) {
+			m[f] = true
+		}
+	}
+	return m
+}
 
 // splitCommand finds the command name (the first positional argument) and
 // returns the other arguments in order.

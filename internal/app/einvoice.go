@@ -10,9 +10,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/rathaus/rathaus/internal/einvoice"
 	"github.com/rathaus/rathaus/internal/einvoice/inbox"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/payments"
 	"github.com/rathaus/rathaus/internal/platform/cli"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
@@ -26,11 +29,23 @@ var DemoInvoiceRef = inbox.DemoRefs[0]
 
 // inbox builds the e-invoice inbox service on the installation's stores.
 func (e *env) inbox() *inbox.Service {
+	pay := e.payments()
 	return &inbox.Service{DB: e.db, Blobs: e.blobs, Identity: e.identity, Limits: e.limits, Log: e.log,
 		Substitute: e.identity.SubstituteFor,
-		// Debits: registered with payments once its use case lands (TEAM.md
-		// contract einvoice → payments); until then the run's transfers are
-		// matched by payments.debit_matched jobs only.
+		// The run's transfers are registered with payments in the run's
+		// transaction; a matching debit on a bank statement comes back as
+		// payments.debit_matched (einvoiceJobs).
+		Debits: func(tx *database.Tx, tenantID int64, run string, debits []inbox.Debit) error {
+			exp := make([]payments.ExpectedDebit, 0, len(debits))
+			for _, d := range debits {
+				amt, err := decimal.NewFromString(d.Amount)
+				if err != nil {
+					return fmt.Errorf("debit %s: %w", d.EndToEndID, err)
+				}
+				exp = append(exp, payments.ExpectedDebit{EndToEndID: d.EndToEndID, Amount: amt})
+			}
+			return pay.ExpectDebits(tx, tenantID, run, exp)
+		},
 	}
 }
 
@@ -61,12 +76,8 @@ func (e *env) einvoiceAddress(t *identity.Tenant) string {
 // from payments, and the mailbox poll.
 func (e *env) einvoiceJobs(q *jobs.Queue) {
 	svc := e.inbox()
-	q.Register("payments.debit_matched", func(ctx context.Context, j jobs.Job) (jobs.Finish, error) {
-		var p struct {
-			TenantID   int64  `json:"tenant_id"`
-			Run        string `json:"run"`
-			EndToEndID string `json:"end_to_end_id"`
-		}
+	q.Register(payments.DebitMatchedJob, func(ctx context.Context, j jobs.Job) (jobs.Finish, error) {
+		var p payments.DebitMatched
 		if err := json.Unmarshal(j.Payload, &p); err != nil {
 			return nil, fmt.Errorf("payments.debit_matched %s: bad payload: %w", j.Key, err)
 		}

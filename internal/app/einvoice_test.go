@@ -14,11 +14,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
 
 	"github.com/rathaus/rathaus/internal/einvoice/inbox"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/payments"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 )
@@ -190,6 +192,40 @@ func TestEinvoiceAPI(t *testing.T) {
 		t.Fatalf("payment file: %d %s", resp.StatusCode, file)
 	}
 	lintPain(t, file)
+	// The run's debits are registered with payments; the bank statement
+	// (camt.053) shows them, payments matches them and enqueues
+	// payments.debit_matched, the server's job workers mark the invoices paid.
+	var expected int
+	must(t, e.db.R.QueryRow(`SELECT COUNT(*) FROM expected_debits WHERE run = $1`, run.Ref).Scan(&expected))
+	if expected != 2 {
+		t.Errorf("%d expected debits registered with payments", expected)
+	}
+	var debits []payments.Credit
+	for _, p := range run.Payments {
+		debits = append(debits, payments.Credit{Amount: p.Amount, Debit: true, Name: p.Creditor, IBAN: "DE02120300000000202051", EndToEndID: p.EndToEndID, Text: "Rechnung"})
+	}
+	stmt := payments.GenerateStatement("STMT-"+run.Ref, "DE89370400440532013000", time.Now(), debits)
+	req, _ := http.NewRequest("POST", s.base+"/api/v1/bank-statements", bytes.NewReader(stmt))
+	req.Header.Set("Content-Type", "application/xml")
+	req.Header.Set("Authorization", "Bearer "+token)
+	sresp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	sbody, _ := io.ReadAll(sresp.Body)
+	sresp.Body.Close()
+	if sresp.StatusCode != 201 {
+		t.Fatalf("statement import: %d %s", sresp.StatusCode, sbody)
+	}
+	paid := false
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !paid; {
+		_, body := s.do(t, "GET", "/api/v1/einvoices/"+id, token, "")
+		paid = bytes.Contains(body, []byte(`"status":"paid"`))
+		if !paid {
+			time.Sleep(100 * time.Millisecond) // polling another process's job worker
+		}
+	}
+	if !paid {
+		t.Error("matched debit did not mark the invoice paid")
+	}
 	// A supplier with a business account hands in its own invoice and sees
 	// only what it sent.
 	must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
@@ -203,8 +239,8 @@ func TestEinvoiceAPI(t *testing.T) {
 		t.Fatalf("supplier submit: %d %v", resp.StatusCode, doc)
 	}
 	own := doc["id"].(string)
-	if resp, _ := s.do(t, "GET", "/api/v1/einvoices/"+own, supplier, ""); resp.StatusCode != 200 {
-		t.Errorf("supplier reads its invoice: %d", resp.StatusCode)
+	if resp, body := s.do(t, "GET", "/api/v1/einvoices/"+own, supplier, ""); resp.StatusCode != 200 || bytes.Contains(body, []byte(`"actor"`)) || !bytes.Contains(body, []byte(`"status":"new"`)) {
+		t.Errorf("supplier reads its invoice (status, not the city's workflow): %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := s.do(t, "GET", "/api/v1/einvoices/"+id, supplier, ""); resp.StatusCode != 404 {
 		t.Errorf("supplier reads another's invoice: %d", resp.StatusCode)
@@ -338,6 +374,43 @@ func TestEinvoicePages(t *testing.T) {
 	if st, _, _ := page("GET", "/verwaltung/rechnungen", citizenSession(t, e, tn), "", nil); st != 403 {
 		t.Errorf("citizen: %d", st)
 	}
+	// A supplier hands in through its own page and is told the reference.
+	must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, password_hash, email_verified_at, created_at) VALUES ($1, 'U-L1EF-0002', 'business', 'buchhaltung@blitz.example', 'Blitz KG', $2, $3, $3)`,
+			tn.ID, identity.HashPassword("blitz-sauberes-passwort"), tx.Now())
+		return err
+	}))
+	supplier, _, err := e.identity.Login(ctx, tn.ID, identity.LoginInput{Email: "buchhaltung@blitz.example", Password: "blitz-sauberes-passwort", Addr: "test"})
+	must(t, err)
+	if st, _, html := page("GET", "/rechnungen/einreichen", supplier, "", nil); st != 200 || !strings.Contains(html, `name="invoice"`) {
+		t.Errorf("supplier page %d", st)
+	}
+	b.Reset()
+	mw = multipart.NewWriter(&b)
+	fw, _ = mw.CreateFormFile("invoice", "re.xml")
+	fw.Write(inbox.SampleXML(inbox.DefaultSample("BLITZ-1")))
+	mw.Close()
+	st, to, _ := page("POST", "/rechnungen/einreichen", supplier, mw.FormDataContentType(), &b)
+	if st != 303 || !strings.HasPrefix(to, "/rechnungen/einreichen?eingegangen=R-") {
+		t.Fatalf("supplier upload %d %s", st, to)
+	}
+	if st, _, html := page("GET", to, supplier, "", nil); st != 200 || !strings.Contains(html, "Ihre Rechnung ist eingegangen") {
+		t.Errorf("supplier notice %d", st)
+	}
+	if st, _, _ := page("GET", "/verwaltung/rechnungen/"+strings.TrimPrefix(to, "/rechnungen/einreichen?eingegangen="), supplier, "", nil); st != 403 && st != 404 {
+		t.Errorf("supplier in the staff pages: %d", st)
+	}
+	// The CLI pays the demo's approved invoice (netted with its credit note).
+	must(t, s.stop())
+	file := filepath.Join(t.TempDir(), "pain.001.xml")
+	out, errOut, code := in.run(t, "einvoice", "payment-run", "--data", in.dir, "--out", file, "--json")
+	var run inbox.PaymentRun
+	if code != 0 || json.Unmarshal([]byte(out), &run) != nil || run.Count != 1 || run.ControlSum != "5997.60" || len(run.Netted) != 1 {
+		t.Fatalf("payment-run: exit %d %s %s", code, out, errOut)
+	}
+	data, err := os.ReadFile(file)
+	must(t, err)
+	lintPain(t, data)
 }
 
 // BenchmarkEinvoiceAPI is the intake through the HTTP API of a running

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/cases"
 	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/mailbox"
 	"github.com/rathaus/rathaus/internal/payments"
 	"github.com/rathaus/rathaus/internal/payments/provider/demo"
 	"github.com/rathaus/rathaus/internal/platform/calendar"
@@ -68,9 +69,22 @@ func (e *env) payments() *payments.Service {
 		err := e.db.R.QueryRowContext(ctx, `SELECT email, name FROM accounts WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL`, tenantID, accountID).Scan(&c.Email, &c.Name)
 		return c, err
 	}
-	// The mailbox will deliver these once it is wired here; until then
-	// an e-mail through the durable mail job (sent after commit).
+	// A payer with an account gets the message in the mailbox (which
+	// notifies them by mail without personal data); an applicant without
+	// one an e-mail through the durable mail job (sent after commit).
 	s.Notify = func(tx *database.Tx, tenantID int64, to payments.Contact, subject, text, key string) error {
+		if to.AccountID != 0 {
+			m, err := e.caseModule()
+			if err != nil {
+				return err
+			}
+			_, err = m.mailbox.Send(tx, mailbox.Outgoing{TenantID: tenantID, AccountID: to.AccountID, Kind: mailbox.KindMessage, SubjectRef: key,
+				Sender: "Stadtkasse", Title: subject, Body: text, Actor: "system"})
+			return err
+		}
+		if to.Email == "" {
+			return nil
+		}
 		t, err := e.identity.TenantByID(tx.Context(), tenantID)
 		if err != nil {
 			return err

@@ -308,6 +308,34 @@ func TestPaymentsOverHTTP(t *testing.T) {
 	if r2, _ = s.do(t, "GET", "/api/v1/payment-requests", "rh_demo_citizen_musterstadt", ""); r2.StatusCode != 403 {
 		t.Errorf("citizen lists requests: %d", r2.StatusCode)
 	}
+	// The fee page: refused at the fields, then saved.
+	postFees := func(form url.Values) *http.Response {
+		req, _ := http.NewRequest("POST", s.base+"/verwaltung/zahlungen/gebuehren", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer "+fin)
+		resp, err := noRedirect.Do(req)
+		must(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	fee := url.Values{"service_id": {DemoServiceRef}, "purpose": {"Hundesteuer"}, "fee_kind": {"fixed"}, "amount": {"75,001"}, "timing": {"after_submission"}, "due_days": {"30"}, "reminder_days": {"14"}}
+	if resp := postFees(fee); resp.StatusCode != 422 {
+		t.Errorf("fee with three decimals: %d", resp.StatusCode)
+	}
+	fee.Set("amount", "75,00")
+	fee.Set("service_id", "L-NOPE-NOPE")
+	if resp := postFees(fee); resp.StatusCode != 422 {
+		t.Errorf("fee of an unknown service: %d", resp.StatusCode)
+	}
+	fee.Set("service_id", DemoServiceRef)
+	if resp := postFees(fee); resp.StatusCode != 303 {
+		t.Errorf("fee saved: %d", resp.StatusCode)
+	}
+	_, b = s.do(t, "GET", "/api/v1/payment-settings/"+DemoServiceRef, fin, "")
+	var st payments.Settings
+	if json.Unmarshal(b, &st) != nil || st.FeeKind != payments.FeeFixed || st.Amount.StringFixed(2) != "75.00" || st.DueDays != 30 {
+		t.Errorf("settings after the page: %s", b)
+	}
 }
 
 // TestStatementFolder: files in the watched folder are imported by the
@@ -362,5 +390,36 @@ func TestStatementFolder(t *testing.T) {
 	}
 	if !next {
 		t.Error("the folder job did not schedule its next look")
+	}
+}
+
+// TestRemindersThroughTheMailbox: an overdue request of a payer with an
+// account is reminded in the mailbox; one of an applicant without an
+// account by the mail job.
+func TestRemindersThroughTheMailbox(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	e, err := open(ctx, mustConfigDir(t.TempDir()), discardLogger(), clk)
+	must(t, err)
+	defer e.close()
+	tn, err := e.identity.CreateTenant(ctx, identity.Tenant{Slug: "musterstadt", Name: "Musterstadt", IsDefault: true, Settings: identity.Settings{FederalState: "BY",
+		MailFrom: "rathaus@musterstadt.example", Creditor: identity.Creditor{Name: "Stadtkasse", IBAN: "DE89370400440532013000"}}})
+	must(t, err)
+	var account int64
+	must(t, e.db.R.QueryRow(`SELECT id FROM accounts WHERE ref = $1`, citizenFixture(t, e, tn)).Scan(&account))
+	svc := e.payments()
+	sys := identity.System(tn.ID)
+	_, err = svc.Create(ctx, sys, payments.NewRequest{TenantID: tn.ID, PayerAccountID: account, Amount: decimal.RequireFromString("30.50"), Purpose: "Bewohnerparkausweis", DueDate: "2026-03-10", ReminderDays: 3})
+	must(t, err)
+	_, err = svc.Create(ctx, sys, payments.NewRequest{TenantID: tn.ID, PayerEmail: "gast@example.org", Amount: decimal.RequireFromString("5.00"), Purpose: "Kopien", DueDate: "2026-03-10", ReminderDays: 3})
+	must(t, err)
+	clk.Set(time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC))
+	n, err := svc.Remind(ctx, e.tenantBaseURL)
+	must(t, err)
+	var inMailbox, mails int
+	e.db.R.QueryRow(`SELECT COUNT(*) FROM mailbox_messages WHERE account_id = $1 AND title LIKE 'Zahlungserinnerung%'`, account).Scan(&inMailbox)
+	e.db.R.QueryRow(`SELECT COUNT(*) FROM jobs WHERE kind = 'mail.send' AND payload LIKE '%gast@example.org%'`).Scan(&mails)
+	if n != 2 || inMailbox != 1 || mails != 1 {
+		t.Errorf("%d reminders: %d in the mailbox, %d mails", n, inMailbox, mails)
 	}
 }

@@ -83,21 +83,25 @@ func serve(ctx context.Context, io IO, args []string, name string, before func(c
 			return err
 		}
 	}
-	var after func()
-	if before != nil {
-		if after, err = before(ctx, e); err != nil {
-			return err
-		}
-	}
+	// Listen first, so that the demo's address is known to the links its
+	// seeding mails (a demo decision's notification); requests are served
+	// only after the seeding.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (RATHAUS_ADDR / --addr): %w", cfg.Addr, err)
 	}
+	defer ln.Close()
 	if demo {
 		e.demoHosts = append(append([]string{}, loopbackHosts...), hosts...)
 		e.listenURL = listenURL(ln.Addr(), hosts)
 		if len(hosts) > 0 {
 			log.Warn("the demo city answers further host names: its passwords and tokens are published", "hosts", []string(hosts))
+		}
+	}
+	var after func()
+	if before != nil {
+		if after, err = before(ctx, e); err != nil {
+			return err
 		}
 	}
 	var ready atomic.Bool

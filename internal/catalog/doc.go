@@ -9,7 +9,9 @@
 // availability, whether appointments can be booked, the responsible units
 // and offices, target groups, yearly case volume, life situations and
 // topics. The pure core holds types, validation, imports and export, the
-// in-memory Finder, the Assistant dialogue and the CLI functions. On top of
+// in-memory Finder (over the search engine in package catalog/search,
+// which does all text analysis and ranking), the Assistant dialogue and
+// the CLI functions. On top of
 // it, Catalog stores every tenant's services (store.go, usecases.go) and
 // Handler serves the JSON API and the pages: the finder (/leistungen), the
 // service page (/leistungen/{id}, with microdata for search engines and
@@ -64,6 +66,14 @@
 //   - Find never fails or panics: empty, overlong (cut at MaxQueryBytes),
 //     hostile (SQL, full-text syntax, HTML) or unknown queries give an empty
 //     or ordinary result; at most MaxLimit hits, scores in [0,1], best first.
+//   - Federal entries (source "leika") whose LeiKa key one of the
+//     tenant's own services carries are not imported and not indexed; the
+//     tenant's own service ranks above federal entries of the same LeiKa
+//     object.
+//   - Missed searches are kept as words only (MissWords: no numbers, at
+//     most eight words), per tenant and month, and shown from
+//     MinMissSearches searches on; counting never blocks a search and
+//     never touches a rate limit.
 //   - The Assistant is pure: all dialogue state travels in AssistantState
 //     (a hidden form field via Encode), it asks at most two questions and
 //     uses no external AI service.
@@ -72,7 +82,8 @@
 //
 // Everyone, without an account or token, may search the catalog, read
 // services and use the assistant. Form managers and admins of the tenant
-// edit services and import catalogs (the CLI acts as the tenant's system
+// edit services, import catalogs, read the missed searches and add
+// citizens' phrases to services (the CLI acts as the tenant's system
 // principal); any staff member reads a service's history; unit heads and
 // admins see the digitisation degree, and unit heads enter case volumes
 // (a new version like any edit). A principal of another tenant, or

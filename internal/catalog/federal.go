@@ -17,20 +17,27 @@ const demoFederal = "data/leika_federal.csv.gz"
 const FederalCredit = "Bundesweite Leistungen: LeiKa/OZG-Umsetzungskatalog (OZG-Datenbank NRW, MIT)"
 
 // FederalCatalog returns the services of the embedded federal LeiKa list
-// (about 5,250). It is parsed once per process; callers get a copy of the
-// slice header and must not modify the services.
+// (about 5,250), parsed anew on each call (~0.1 s): it is needed for
+// seeding and benchmarks, and a process should not keep a second copy of
+// thousands of services beside its index.
 func FederalCatalog(ctx context.Context) (*ImportResult, error) {
-	res, err := federalOnce()
-	if err != nil {
-		return nil, err
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return res, nil
+	return parseFederal()
 }
 
-var federalOnce = sync.OnceValues(func() (*ImportResult, error) {
+// embeddedFederalNames maps the LeiKa objects of the embedded federal list
+// to their names (see federalNames), computed once.
+var embeddedFederalNames = sync.OnceValue(func() map[string][]string {
+	res, err := parseFederal()
+	if err != nil {
+		return map[string][]string{}
+	}
+	return namesByObject(res.Services)
+})
+
+func parseFederal() (*ImportResult, error) {
 	data, err := demoFS.ReadFile(demoFederal)
 	if err != nil {
 		return nil, fmt.Errorf("federal catalogue: %w", err)
@@ -44,7 +51,7 @@ var federalOnce = sync.OnceValues(func() (*ImportResult, error) {
 		return nil, fmt.Errorf("federal catalogue: %w", err)
 	}
 	return res, nil
-})
+}
 
 // IsFederal reports whether s is an entry of the federal list rather than a
 // service the city itself offers.

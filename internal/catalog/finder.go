@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"context"
 	"unicode/utf8"
 
 	"github.com/rathaus/rathaus/internal/catalog/search"
@@ -126,18 +125,15 @@ func NewFinder(services []Service, phrases ...string) *Finder {
 // federal entries come from services when they hold any, else from the
 // embedded federal catalogue.
 func federalNames(services []Service) map[string][]string {
-	var fed []Service
 	for i := range services {
 		if services[i].IsFederal() {
-			fed = services
-			break
+			return namesByObject(services)
 		}
 	}
-	if fed == nil {
-		if res, err := FederalCatalog(context.Background()); err == nil {
-			fed = res.Services
-		}
-	}
+	return embeddedFederalNames()
+}
+
+func namesByObject(fed []Service) map[string][]string {
 	out := map[string][]string{}
 	for i := range fed {
 		s := &fed[i]

@@ -939,3 +939,94 @@ func (h *Handler) pageCollect(w http.ResponseWriter, r *http.Request) error {
 	w.Write(res.File)
 	return nil
 }
+
+// FeesPage is the view model of the fee settings page.
+type FeesPage struct {
+	Settings []Settings
+	Form     web.Form
+}
+
+// Field is an input of the fee form.
+func (f FeesPage) Field(name, id, label, typ string) Field {
+	return Field{Form: f.Form, Name: name, ID: id, Label: label, Type: typ}
+}
+
+// Choice is a radio option of the fee form.
+type Choice struct {
+	Name, Value, ID, Label string
+	Checked                bool
+}
+
+// Timings are the options of the timing radio group.
+func (f FeesPage) Timings() []Choice {
+	return choices(f.Form, "timing", []string{AfterSubmission, BeforeSubmission, NoPayment})
+}
+
+// Kinds are the options of the fee kind radio group.
+func (f FeesPage) Kinds() []Choice {
+	return choices(f.Form, "fee_kind", []string{FeeFixed, FeePerQuantity})
+}
+
+func choices(f web.Form, name string, values []string) []Choice {
+	var out []Choice
+	for i, v := range values {
+		out = append(out, Choice{Name: name, Value: v, ID: "fee-" + name + "-" + v, Label: "payments.fees." + name + "." + v, Checked: f.Value(name) == v || (f.Value(name) == "" && i == 0)})
+	}
+	return out
+}
+
+func (h *Handler) pageFees(w http.ResponseWriter, r *http.Request) error {
+	p, t, done, err := h.staff(w, r, financeRoles...)
+	if done || err != nil {
+		return err
+	}
+	render := func(status int, f web.Form) error {
+		all, err := h.Svc.AllSettings(r.Context(), p, t.ID)
+		if err != nil {
+			return err
+		}
+		if f.Values == nil {
+			f.Values = url.Values{"due_days": {"14"}, "reminder_days": {"7"}}
+		}
+		return h.Pages.Render(w, r, status, "payments_fees", h.shell(r, web.AreaStaff), FeesPage{Settings: all, Form: f})
+	}
+	if r.Method == http.MethodGet {
+		return render(http.StatusOK, web.Form{})
+	}
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	f := web.Form{Values: r.PostForm}
+	v := &fault.Validation{}
+	amount := parseMoney("amount", f.Value("amount"), v)
+	due, errDue := strconv.Atoi(strings.TrimSpace(f.Value("due_days")))
+	remind, errRemind := strconv.Atoi(strings.TrimSpace(f.Value("reminder_days")))
+	if errDue != nil {
+		v.Add("due_days", "out_of_range", "min", 0, "max", 365)
+	}
+	if errRemind != nil {
+		v.Add("reminder_days", "out_of_range", "min", 1, "max", 365)
+	}
+	service := strings.TrimSpace(f.Value("service_id"))
+	if h.Svc.ServiceExists != nil {
+		if ok, err := h.Svc.ServiceExists(r.Context(), t.ID, service); err != nil {
+			return err
+		} else if !ok {
+			v.Add("service_id", "unknown_service")
+		}
+	}
+	if err := v.Err(); err == nil {
+		_, err = h.Svc.PutSettings(r.Context(), p, t.ID, Settings{ServiceID: service, Timing: f.Value("timing"), FeeKind: f.Value("fee_kind"), Amount: amount,
+			Purpose: f.Value("purpose"), Unit: strings.TrimSpace(f.Value("unit")), CostCentre: strings.TrimSpace(f.Value("cost_centre")), DueDays: due, ReminderDays: remind})
+		if err == nil {
+			http.Redirect(w, r, "/verwaltung/zahlungen/gebuehren", http.StatusSeeOther)
+			return nil
+		}
+		v, _ = fault.AsValidation(err)
+		if v == nil {
+			return err
+		}
+	}
+	f.AddFault(v, "fee-")
+	return render(http.StatusUnprocessableEntity, f)
+}

@@ -13,8 +13,9 @@ import (
 )
 
 // Notifier delivers a message to a payer inside tx (so it is sent exactly
-// when the change commits). The mailbox module will be one; until it is
-// wired, the composition root sends an e-mail through the mail job.
+// when the change commits): the composition root puts it into the payer's
+// mailbox (which notifies them without personal data), or mails it to an
+// applicant without an account through the mail job.
 // Messages carry no personal data beyond the link: the notice page shows
 // the rest to whoever may see it.
 type Notifier func(tx *database.Tx, tenantID int64, to Contact, subject, text, key string) error
@@ -76,20 +77,21 @@ func (s *Service) Remind(ctx context.Context, baseURL func(tenantID int64) strin
 				return nil // paid or reminded meanwhile
 			}
 			n := r.Reminders + 1
-			if r.PayerEmail != "" && s.Notify != nil {
+			reachable := r.PayerEmail != "" || r.PayerAccountID != 0
+			if reachable && s.Notify != nil {
 				link := r.URL()
 				if baseURL != nil {
 					link = baseURL(r.TenantID) + link
 				}
 				text := fmt.Sprintf("Guten Tag,\n\nfür Ihr Anliegen ist eine Zahlung noch offen (Erinnerung %d). Den Zahlungshinweis mit Betrag, Bankverbindung und QR-Code finden Sie hier:\n%s\n\nHaben Sie schon bezahlt? Dann betrachten Sie diese Nachricht bitte als gegenstandslos.\n\n---\nReminder: a payment for your request is still open. Payment notice: %s\n", n, link, link)
-				if err := s.Notify(tx, r.TenantID, Contact{Email: r.PayerEmail, Name: r.PayerName}, "Zahlungserinnerung / Payment reminder", text,
+				if err := s.Notify(tx, r.TenantID, Contact{AccountID: r.PayerAccountID, Email: r.PayerEmail, Name: r.PayerName}, "Zahlungserinnerung / Payment reminder", text,
 					fmt.Sprintf("remind-%s-%d", r.Ref, n)); err != nil {
 					return err
 				}
 			}
 			sent++
 			return audit.Append(tx, audit.Event{TenantID: r.TenantID, Actor: "system", Action: "payment.remind", ObjectType: "payment_request", ObjectRef: r.Ref,
-				After: map[string]any{"reminder": n, "notified": r.PayerEmail != ""}})
+				After: map[string]any{"reminder": n, "notified": reachable}})
 		})
 		if err != nil {
 			return sent, fmt.Errorf("remind %s: %w", r.Ref, err)

@@ -15,7 +15,7 @@ var messageFS embed.FS
 
 // Pages are the payments page templates (templates/NAME.html).
 var Pages = []string{"payments_notice", "payments_online", "payments_demo", "payments_mine", "payments_finance", "payments_statements",
-	"payments_tasks", "payments_task", "payments_mandates"}
+	"payments_tasks", "payments_task", "payments_mandates", "payments_fees"}
 
 // AddTemplates parses the payments pages into the renderer.
 func AddTemplates(r *web.Renderer) error {

@@ -98,6 +98,8 @@ func (h *Handler) Routes(rt *web.Router) {
 	rt.HandleFunc("GET /verwaltung/zahlungen/aufgaben", h.pageTasks)
 	rt.HandleFunc("GET /verwaltung/zahlungen/aufgaben/{id}", h.pageTask)
 	rt.HandleFunc("POST /verwaltung/zahlungen/aufgaben/{id}", h.pageTask)
+	rt.HandleFunc("GET /verwaltung/zahlungen/gebuehren", h.pageFees)
+	rt.HandleFunc("POST /verwaltung/zahlungen/gebuehren", h.pageFees)
 	rt.HandleFunc("GET /verwaltung/zahlungen/lastschrift", h.pageMandates)
 	rt.HandleFunc("POST /verwaltung/zahlungen/lastschrift", h.pageMandates)
 	rt.HandleFunc("POST /verwaltung/zahlungen/lastschrift/einzug", h.pageCollect)

@@ -41,7 +41,9 @@ func (s *Service) providerNames() []string {
 	return names
 }
 
-// Contact is how a payer is reached.
+// Contact is how a payer is reached: their account's mailbox, else an
+// e-mail address.
 type Contact struct {
+	AccountID   int64
 	Email, Name string
 }

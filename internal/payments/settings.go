@@ -252,3 +252,41 @@ func firstUnit(us []string) string {
 	}
 	return ""
 }
+
+// AllSettings lists every service's payment settings (staff).
+func (s *Service) AllSettings(ctx context.Context, p identity.Principal, tenantID int64) ([]Settings, error) {
+	if err := p.Require(tenantID, viewerRoles...); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT service_id FROM payment_settings WHERE tenant_id = $1 ORDER BY purpose, service_id`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := []Settings{}
+	for _, id := range ids {
+		st, err := readSettings(ctx, s.DB.R, tenantID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *st)
+	}
+	return out, nil
+}
+
+// AmountText is the fee for display ("30.00", or the rule's first step).
+func (st Settings) AmountText() string {
+	if st.FeeKind == FeeStepped && st.Rule != nil && len(st.Rule.Steps) > 0 {
+		return st.Rule.Steps[0].Amount.StringFixed(2)
+	}
+	return st.Amount.StringFixed(2)
+}

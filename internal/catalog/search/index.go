@@ -48,6 +48,9 @@ var fields = [...]field{
 
 const k1 = 2.5
 
+// indexLemma weighs the infinitive of an inflected verb in a document.
+var indexLemma float32 = 0.8
+
 // Index is an immutable in-memory index over documents, safe for
 // concurrent use.
 type Index struct {
@@ -123,6 +126,7 @@ func New(docs []Document, extraPhrases []string) *Index {
 		return st
 	}
 	partsCache := map[string][]string{}
+	lemmaCache := map[string]string{}
 	surfaceCount := map[int32]map[string]int{}
 	postings := map[int32][]posting{}
 	ix.nameTerms = make([][]int32, len(docs))
@@ -135,6 +139,19 @@ func New(docs []Document, extraPhrases []string) *Index {
 				st := stemOf(t)
 				id := ix.termID(st)
 				wtf[id] += norm
+				// An inflected verb also stands for its infinitive
+				// ("gestohlen" → stehlen), as queries are read.
+				if inf, ok := lemmaCache[t]; ok || len(t) >= 4 {
+					if !ok {
+						inf = l.lemma(t)
+						lemmaCache[t] = inf
+					}
+					if inf != "" {
+						if ist := stemOf(inf); ist != st {
+							wtf[ix.termID(ist)] += indexLemma * norm
+						}
+					}
+				}
 				if j == 0 || j == 1 {
 					m := surfaceCount[id]
 					if m == nil {

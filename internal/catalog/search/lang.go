@@ -20,29 +20,79 @@ import (
 var dataFS embed.FS
 
 // language holds the general German resources the finder reads queries
-// and documents with. It knows nothing of any catalog.
+// and documents with. It knows nothing of any catalog. Its tables are
+// strings in one block with offsets (strTable) rather than maps of
+// strings: some 400,000 entries would otherwise be pointers the garbage
+// collector walks on every cycle, which showed as 100 ms marking phases
+// and slow requests during them.
 type language struct {
 	// words are the folded base forms of the Hunspell dictionary: the
 	// parts compounds are split into.
-	words map[string]struct{}
-	// synsets are OpenThesaurus' synonym sets, each a list of terms whose
-	// words are folded stems joined by spaces; byStem maps a one-word
-	// term's stem to the sets it is in.
-	synsets [][]string
-	byStem  map[string][]int32
-	// verbs maps folded inflected verb forms ("gezogen", "meldet an") to
-	// infinitives (lower case, not folded: stem folds).
-	verbs map[string]string
-	// english holds "english\tdeutsch;deutsch" lines, sorted, for binary
-	// search (kept as one block of text to save memory).
-	english []string
+	words strTable
+	// terms are OpenThesaurus' terms as folded stems joined by spaces
+	// (sorted); a synonym set is a run of term ids in setTerms
+	// (setOff[i]..setOff[i+1]); termSets lists the sets of each term
+	// (termOff[t]..termOff[t+1]).
+	terms             strTable
+	setTerms, setOff  []uint32
+	termSets, termOff []uint32
+	// verbForms are folded inflected verb forms ("gezogen", "meldet an"),
+	// sorted; verbInf[i] is the index of form i's infinitive (lower case,
+	// not folded: stem folds) in infinitives.
+	verbForms, infinitives strTable
+	verbInf                []uint32
+	// english holds "english\tdeutsch;deutsch" lines, sorted.
+	english strTable
 	// ablaut maps the infinitive of a strong verb to its nouns (ziehen →
-	// zug), lower case.
+	// zug), lower case; a few dozen entries.
 	ablaut map[string][]string
 	// derived caches derivedStems (bounded: the resources are finite, the
 	// words of queries are not).
 	derived  sync.Map
 	nDerived atomic.Int64
+}
+
+// strTable is a list of strings stored as one string and offsets: no
+// pointer per entry.
+type strTable struct {
+	blob string
+	off  []uint32 // len = entries + 1
+}
+
+func newStrTable(entries []string) strTable {
+	var b strings.Builder
+	off := make([]uint32, 0, len(entries)+1)
+	for _, e := range entries {
+		off = append(off, uint32(b.Len()))
+		b.WriteString(e)
+	}
+	off = append(off, uint32(b.Len()))
+	return strTable{blob: b.String(), off: off}
+}
+
+func (t *strTable) len() int { return max(0, len(t.off)-1) }
+
+func (t *strTable) get(i int) string { return t.blob[t.off[i]:t.off[i+1]] }
+
+// find returns the index of s in a sorted table, or -1.
+func (t *strTable) find(s string) int {
+	n := t.len()
+	i := sort.Search(n, func(i int) bool { return t.get(i) >= s })
+	if i < n && t.get(i) == s {
+		return i
+	}
+	return -1
+}
+
+// prefixed returns the first entry of a sorted table starting with p, or
+// -1.
+func (t *strTable) prefixed(p string) int {
+	n := t.len()
+	i := sort.Search(n, func(i int) bool { return t.get(i) >= p })
+	if i < n && strings.HasPrefix(t.get(i), p) {
+		return i
+	}
+	return -1
 }
 
 // derivedStems returns the stems of derive(inf), cached.
@@ -60,8 +110,7 @@ func (l *language) derivedStems(inf string) []string {
 	return out
 }
 
-// Lang returns the language resources, loaded on first use (about
-// 0.2 s and 40 MB; see the package documentation).
+// Lang returns the language resources, loaded on first use (about 0.3 s).
 var lang = sync.OnceValue(func() *language {
 	l, err := loadLanguage()
 	if err != nil {
@@ -93,11 +142,25 @@ func readGz(name string, each func(line string)) error {
 	return sc.Err()
 }
 
+func sortedUnique(in []string) []string {
+	sort.Strings(in)
+	out := in[:0]
+	for i, s := range in {
+		if i == 0 || s != in[i-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func loadLanguage() (*language, error) {
-	l := &language{words: map[string]struct{}{}, byStem: map[string][]int32{}, verbs: map[string]string{}, ablaut: map[string][]string{}}
-	if err := readGz("words.txt.gz", func(w string) { l.words[fold(w)] = struct{}{} }); err != nil {
+	l := &language{ablaut: map[string][]string{}}
+	var words []string
+	if err := readGz("words.txt.gz", func(w string) { words = append(words, fold(w)) }); err != nil {
 		return nil, err
 	}
+	l.words = newStrTable(sortedUnique(words))
+
 	stemCache := map[string]string{}
 	stemOf := func(w string) string {
 		s, ok := stemCache[w]
@@ -107,8 +170,9 @@ func loadLanguage() (*language, error) {
 		}
 		return s
 	}
+	var sets [][]string
+	var all []string
 	err := readGz("thesaurus.txt.gz", func(line string) {
-		id := int32(len(l.synsets))
 		var set []string
 		for _, term := range strings.Split(line, ";") {
 			ws := tokenize(term, 0)
@@ -119,30 +183,67 @@ func loadLanguage() (*language, error) {
 			for i, w := range ws {
 				st[i] = stemOf(w)
 			}
-			set = append(set, strings.Join(st, " "))
-			if len(st) == 1 {
-				l.byStem[st[0]] = append(l.byStem[st[0]], id)
-			}
+			t := strings.Join(st, " ")
+			set = append(set, t)
+			all = append(all, t)
 		}
-		l.synsets = append(l.synsets, set)
+		sets = append(sets, set)
 	})
 	if err != nil {
 		return nil, err
 	}
+	l.terms = newStrTable(sortedUnique(all))
+	byTerm := make([][]uint32, l.terms.len())
+	l.setOff = append(l.setOff, 0)
+	for id, set := range sets {
+		for _, t := range set {
+			ti := l.terms.find(t)
+			l.setTerms = append(l.setTerms, uint32(ti))
+			byTerm[ti] = append(byTerm[ti], uint32(id))
+		}
+		l.setOff = append(l.setOff, uint32(len(l.setTerms)))
+	}
+	l.termOff = append(l.termOff, 0)
+	for _, ss := range byTerm {
+		l.termSets = append(l.termSets, ss...)
+		l.termOff = append(l.termOff, uint32(len(l.termSets)))
+	}
+
+	type verb struct{ form, inf string }
+	var verbs []verb
 	err = readGz("verbs.txt.gz", func(line string) {
-		form, inf, ok := strings.Cut(line, "\t")
-		if ok {
-			l.verbs[fold(form)] = inf
+		if form, inf, ok := strings.Cut(line, "\t"); ok {
+			verbs = append(verbs, verb{fold(form), inf})
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = readGz("english.txt.gz", func(line string) { l.english = append(l.english, line) })
-	if err != nil {
+	sort.SliceStable(verbs, func(a, b int) bool { return verbs[a].form < verbs[b].form })
+	var forms, infs []string
+	infIndex := map[string]uint32{}
+	for i, v := range verbs {
+		if i > 0 && v.form == verbs[i-1].form {
+			continue // the first reading of a form
+		}
+		forms = append(forms, v.form)
+		k, ok := infIndex[v.inf]
+		if !ok {
+			k = uint32(len(infs))
+			infIndex[v.inf] = k
+			infs = append(infs, v.inf)
+		}
+		l.verbInf = append(l.verbInf, k)
+	}
+	l.verbForms, l.infinitives = newStrTable(forms), newStrTable(infs)
+
+	var english []string
+	if err := readGz("english.txt.gz", func(line string) { english = append(english, line) }); err != nil {
 		return nil, err
 	}
-	sort.Strings(l.english) // already sorted by the generator; cheap then
+	sort.Strings(english) // already sorted by the generator; cheap then
+	l.english = newStrTable(english)
+
 	der, err := dataFS.ReadFile("data/derivations.txt")
 	if err != nil {
 		return nil, err
@@ -160,40 +261,74 @@ func loadLanguage() (*language, error) {
 }
 
 // isWord reports whether the dictionary knows the word (folded or not).
-func (l *language) isWord(w string) bool {
-	_, ok := l.words[fold(w)]
-	return ok
+func (l *language) isWord(w string) bool { return l.words.find(fold(w)) >= 0 }
+
+// isInflected reports whether a folded word is a dictionary word or one
+// with a plural or case ending ("welpen" → welpe, "kindern" → kind).
+func (l *language) isInflected(w string) bool {
+	if l.isFoldedWord(w) {
+		return true
+	}
+	for _, end := range []string{"n", "en", "e", "s", "es", "er", "ern", "nen"} {
+		if b, ok := strings.CutSuffix(w, end); ok && len(b) >= 3 && l.isFoldedWord(b) {
+			return true
+		}
+	}
+	return false
 }
 
 // isFoldedWord is isWord for a word already folded.
-func (l *language) isFoldedWord(w string) bool {
-	_, ok := l.words[w]
-	return ok
-}
+func (l *language) isFoldedWord(w string) bool { return l.words.find(w) >= 0 }
 
 // translate returns the German words for an English word or two-word
 // phrase (lower case), best first.
 func (l *language) translate(en string) []string {
 	key := en + "\t"
-	i := sort.SearchStrings(l.english, key)
-	if i < len(l.english) && strings.HasPrefix(l.english[i], key) {
-		return strings.Split(l.english[i][len(key):], ";")
+	if i := l.english.prefixed(key); i >= 0 {
+		return strings.Split(l.english.get(i)[len(key):], ";")
 	}
 	return nil
 }
 
 // lemma returns the infinitive (lower case) of an inflected verb form, or
 // "".
-func (l *language) lemma(form string) string { return l.verbs[fold(form)] }
+func (l *language) lemma(form string) string {
+	if i := l.verbForms.find(fold(form)); i >= 0 {
+		return l.infinitives.get(int(l.verbInf[i]))
+	}
+	return ""
+}
+
+// phraseSynonyms returns the words (stems) of the multi-word synonyms of
+// a stem ("umziehen" → "den Wohnsitz wechseln" → wohnsitz, wechsel).
+func (l *language) phraseSynonyms(st string) []string {
+	ti := l.terms.find(st)
+	if ti < 0 {
+		return nil
+	}
+	var out []string
+	for _, id := range l.termSets[l.termOff[ti]:l.termOff[ti+1]] {
+		for _, m := range l.setTerms[l.setOff[id]:l.setOff[id+1]] {
+			if t := l.terms.get(int(m)); strings.Contains(t, " ") {
+				out = append(out, strings.Fields(t)...)
+			}
+		}
+	}
+	return out
+}
 
 // synonyms returns the one-word synonyms (stems) of a stem and the number
 // of synonym sets the stem is in (its ambiguity).
 func (l *language) synonyms(st string) ([]string, int) {
-	ids := l.byStem[st]
+	ti := l.terms.find(st)
+	if ti < 0 {
+		return nil, 0
+	}
+	ids := l.termSets[l.termOff[ti]:l.termOff[ti+1]]
 	var out []string
 	for _, id := range ids {
-		for _, t := range l.synsets[id] {
-			if t != st && !strings.Contains(t, " ") {
+		for _, m := range l.setTerms[l.setOff[id]:l.setOff[id+1]] {
+			if t := l.terms.get(int(m)); t != st && !strings.Contains(t, " ") {
 				out = append(out, t)
 			}
 		}

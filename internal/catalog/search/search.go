@@ -121,6 +121,9 @@ var groupDamp = 0.5
 
 var namedBoost float32 = 1.5
 
+// wPhraseWord scales a word of a multi-word synonym.
+var wPhraseWord float32 = 0.5
+
 // synKnown scales synonyms of words the index knows itself.
 var synKnown float32 = 0.15
 
@@ -187,7 +190,7 @@ func (e *expander) expand(c *concept, word string, w float32, depth int) {
 	}
 	ft := fold(word)
 	known := e.addStem(c, st, w)
-	understood := known || l.isWord(ft)
+	understood := known || l.isInflected(ft)
 	inf := l.lemma(word)
 	if inf == "" && strings.HasSuffix(word, "en") && l.isWord(word) {
 		inf = word
@@ -253,18 +256,18 @@ func (e *expander) expand(c *concept, word string, w float32, depth int) {
 					}
 				}
 			}
-			if !e.addStem(c, syn, w*sw) && depth == 0 && len(syn) >= 8 {
-				// a compound synonym the index does not know whole: its
-				// head stands for it, its modifiers hint
+			if !e.addStem(c, syn, w*sw) && depth == 0 && len(syn) >= 8 && !known {
+				// a compound synonym the index does not know whole stands
+				// for its head (a Strafzettel is a Zettel)
 				if parts := ix.parts(l, syn); len(parts) > 1 {
-					for i, p := range parts {
-						pw := float32(0.3)
-						if i == len(parts)-1 {
-							pw = wHead
-						}
-						e.addStem(c, stem(p), w*sw*pw)
-					}
+					e.addStem(c, stem(parts[len(parts)-1]), w*sw*0.5)
 				}
+			}
+		}
+		// the content words of multi-word synonyms, as hints
+		for _, pw := range l.phraseSynonyms(s) {
+			if len(pw) >= 4 && !stopwords[pw] && !weakWords[pw] {
+				e.addStem(c, pw, w*sw*wPhraseWord)
 			}
 		}
 	}

@@ -173,6 +173,19 @@ func TestSubmitRouting(t *testing.T) {
 		if !fault.HasCode(err, "leitweg_id", "leitweg_other_recipient") {
 			t.Errorf("invoice for another tenant: %v", err)
 		}
+		// The worklist counts agree with the lists, for finance and unit staff.
+		for _, p := range []identity.Principal{w.clerkA, w.worker, w.outsider} {
+			counts, err := w.s.Counts(ctx, p, w.t.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, wl := range Worklists {
+				l, err := w.s.List(ctx, p, w.t.ID, wl)
+				if err != nil || len(l) != counts[wl] {
+					t.Errorf("%s list %s: %d invoices, count %d (%v)", p.Ref, wl, len(l), counts[wl], err)
+				}
+			}
+		}
 		// Tenant B cannot see tenant A's invoices.
 		if _, err := w.s.Get(ctx, identity.System(b.ID), w.t.ID, got.Ref); !errors.Is(err, fault.ErrNotFound) {
 			t.Errorf("other tenant reads: %v", err)

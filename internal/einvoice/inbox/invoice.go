@@ -179,3 +179,14 @@ func (inv *Invoice) Open() bool {
 	}
 	return true
 }
+
+// ForSupplier is what the supplier who sent the invoice sees of it: its
+// status and the verdict, not the city's internal workflow (who signed,
+// booking data, routing).
+func (inv Invoice) ForSupplier() Invoice {
+	out := inv
+	out.Steps = []StepRecord{}
+	out.CostCentre, out.BudgetLine, out.Unit, out.UnitName, out.RoutingProblem, out.NettedWith = "", "", "", "", "", ""
+	out.Document = nil
+	return out
+}

@@ -245,7 +245,7 @@ func (s *Service) ReceiveMail(ctx context.Context, t *identity.Tenant, raw []byt
 	sys := identity.System(t.ID)
 	sys.Ref = "mail"
 	var refs []string
-	var reasons []string
+	var reasons, refusedFiles []string
 	outcome := OutcomeIgnored
 	if perr != nil {
 		s.auditRefusal(ctx, t.ID, sys.Ref, "einvoice.refused", "", map[string]any{"reason": "unreadable_mail", "channel": ChannelEmail, "size": len(raw)})
@@ -258,6 +258,7 @@ func (s *Service) ReceiveMail(ctx context.Context, t *identity.Tenant, raw []byt
 			case err == nil:
 				refs = append(refs, inv.Ref)
 			case errors.As(err, &rej):
+				refusedFiles = append(refusedFiles, safeName(a.Name))
 				for _, e := range rej.Errors() {
 					txt := e.TextDE
 					if txt == "" {
@@ -270,6 +271,7 @@ func (s *Service) ReceiveMail(ctx context.Context, t *identity.Tenant, raw []byt
 			case errors.Is(err, fault.ErrUnavailable):
 				return "", err // try again on the next poll
 			default:
+				refusedFiles = append(refusedFiles, safeName(a.Name))
 				reasons = append(reasons, fmt.Sprintf("%s: %s", safeName(a.Name), refusalText(err)))
 			}
 		}
@@ -297,8 +299,7 @@ func (s *Service) ReceiveMail(ctx context.Context, t *identity.Tenant, raw []byt
 				return nil
 			}
 		}
-		number := m.Subject
-		return enqueueRejectionMail(tx, t, m.From, number, key[:16], reasons)
+		return enqueueRejectionMail(tx, t, m.From, strings.Join(refusedFiles, ", "), key[:16], reasons)
 	})
 	if database.IsUniqueViolation(err) {
 		return OutcomeSeen, nil

@@ -3,6 +3,7 @@ package inbox
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"mime"
@@ -210,6 +211,7 @@ type UploadPage struct {
 	Supplier bool // a business account's page
 	// Allowed: the person may hand in invoices here (else the page says who may).
 	Allowed   bool
+	Received  string // the reference of the invoice just handed in
 	Address   string
 	Form      web.Form
 	Rejected  []RuleRow
@@ -237,6 +239,11 @@ func (h *Handler) handleUploadForm(w http.ResponseWriter, r *http.Request) error
 	}
 	area, action, supplier := h.uploadArea(r)
 	v := UploadPage{Action: action, Supplier: supplier, Allowed: mayReceive(p, t.ID, ChannelUpload) == nil && supplier == (p.Kind == "business")}
+	if ref := r.URL.Query().Get("eingegangen"); supplier && v.Allowed && ref != "" && len(ref) < 20 {
+		if inv, err := h.Svc.Get(r.Context(), p, t.ID, ref); err == nil {
+			v.Received = inv.Ref
+		}
+	}
 	if h.MailAddress != nil {
 		v.Address = h.MailAddress(t)
 	}
@@ -382,6 +389,9 @@ func (InvoicePage) StepKey(s Step) string { return "einvoice.step." + string(s) 
 func (InvoicePage) DateOf(s string) time.Time { return dateOf(s) }
 
 func (h *Handler) invoicePage(r *http.Request, p identity.Principal, t *identity.Tenant, ref string) (InvoicePage, error) {
+	if p.Kind == "business" || p.Kind == "citizen" {
+		return InvoicePage{}, fmt.Errorf("invoice page %s: %w", ref, fault.ErrNotFound) // staff pages
+	}
 	inv, err := h.Svc.Get(r.Context(), p, t.ID, ref)
 	if err != nil {
 		return InvoicePage{}, err
@@ -532,6 +542,9 @@ func (h *Handler) handleOriginal(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if p.Kind == "business" || p.Kind == "citizen" {
+		return fault.ErrNotFound
+	}
 	inv, data, err := h.Svc.Original(r.Context(), p, t.ID, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -548,6 +561,9 @@ func (h *Handler) handlePDF(w http.ResponseWriter, r *http.Request) error {
 	p, t, err := h.principal(r)
 	if err != nil {
 		return err
+	}
+	if p.Kind == "business" || p.Kind == "citizen" {
+		return fault.ErrNotFound
 	}
 	inv, err := h.Svc.Get(r.Context(), p, t.ID, r.PathValue("id"))
 	if err != nil {

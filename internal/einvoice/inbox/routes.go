@@ -198,6 +198,10 @@ func (h *Handler) handleList(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]Invoice, 0, len(invs))
 	for _, inv := range invs {
+		if p.Kind == "business" {
+			out = append(out, inv.ForSupplier())
+			continue
+		}
 		out = append(out, *inv)
 	}
 	web.WriteJSON(w, http.StatusOK, out)
@@ -214,6 +218,10 @@ func (h *Handler) handleGet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("ETag", etag(inv.Version))
+	if p.Kind == "business" {
+		web.WriteJSON(w, http.StatusOK, inv.ForSupplier())
+		return nil
+	}
 	web.WriteJSON(w, http.StatusOK, inv)
 	return nil
 }

@@ -45,6 +45,13 @@ func (t *Tracked) Put(ctx context.Context, r io.Reader) (key string, n int64, er
 		defer func() { t.Observe("put", n, time.Since(start), err) }()
 	}
 	hook := func(ctx context.Context, key string, size int64) error {
+		// Called inside a use case's transaction (ctx is tx.Context()), the
+		// row is touched in it: a second transaction would wait for the
+		// first forever on SQLite's single writer. Should the use case roll
+		// back, the object stays without a row, like any unreferenced blob.
+		if tx, ok := database.TxFrom(ctx, t.DB); ok {
+			return touch(tx, key, size, "")
+		}
 		return database.WithTx(ctx, t.DB, func(tx *database.Tx) error { return touch(tx, key, size, "") })
 	}
 	if hp, ok := t.Store.(hookedPutter); ok {

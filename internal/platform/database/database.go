@@ -250,6 +250,22 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // Context returns the context the transaction was started with.
 func (tx *Tx) Context() context.Context { return tx.ctx }
 
+type txKey struct{}
+
+// TxFrom returns the transaction whose Context ctx is (or derives from), if
+// it belongs to db. Platform code that must write a row and may be called
+// both inside a use case's transaction and outside one (the blob store's
+// bookkeeping) joins the open transaction instead of waiting for a second
+// writer — on SQLite, with its single writer connection, that wait would
+// never end.
+func TxFrom(ctx context.Context, db *DB) (*Tx, bool) {
+	tx, ok := ctx.Value(txKey{}).(*Tx)
+	if !ok || tx.DB != db {
+		return nil, false
+	}
+	return tx, true
+}
+
 // WithTx runs fn in a write transaction: committed when fn returns nil,
 // rolled back otherwise (and on panic), so a use case either completes or
 // leaves no trace.
@@ -260,7 +276,8 @@ func WithTx(ctx context.Context, db *DB, fn func(tx *Tx) error) (err error) {
 	}
 	// Microseconds: the precision both engines store, so what is hashed or
 	// compared in Go equals what is read back.
-	tx := &Tx{Tx: stx, DB: db, now: db.Clock.Now().UTC().Truncate(time.Microsecond), ctx: ctx}
+	tx := &Tx{Tx: stx, DB: db, now: db.Clock.Now().UTC().Truncate(time.Microsecond)}
+	tx.ctx = context.WithValue(ctx, txKey{}, tx)
 	defer func() {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()

@@ -125,6 +125,29 @@ func (s *Server) Wait(n int, timeout time.Duration) ([]Received, error) {
 	return append([]Received(nil), s.msgs...), nil
 }
 
+// WaitFor blocks until a message for recipient whose body contains substr
+// has arrived (other mail of the installation, such as the demo's own
+// notifications, does not count), or the timeout passed.
+func (s *Server) WaitFor(recipient, substr string, timeout time.Duration) (Received, error) {
+	deadline := time.Now().Add(timeout)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		for _, m := range s.msgs {
+			for _, to := range m.To {
+				if strings.EqualFold(to, recipient) && strings.Contains(m.Body, substr) {
+					return m, nil
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return Received{}, errors.New("mailtest: timeout waiting for a message to " + recipient)
+		}
+		go func() { time.Sleep(20 * time.Millisecond); s.cond.Broadcast() }()
+		s.cond.Wait()
+	}
+}
+
 type backend struct{ s *Server }
 
 func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
