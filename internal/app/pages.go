@@ -155,6 +155,28 @@ func fillShell(r *http.Request, s *web.Shell) {
 	if c, err := r.Cookie(identity.SessionCookie); err == nil && c.Value != "" {
 		s.SignedIn = true
 	}
+	if s.Area == web.AreaStaff {
+		p, known := identity.PrincipalOf(r.Context())
+		s.NavAllowed = func(href string) bool { return staffLinkAllowed(href, p, known) }
+	}
+}
+
+// staffLinkAllowed: a link of the staff navigation is shown when a staff
+// task with that address is offered to the person (staff.go), or when no
+// task names the address; a role-bound page is hidden while the person is
+// unknown.
+func staffLinkAllowed(href string, p identity.Principal, known bool) bool {
+	bound := false
+	for _, t := range staffTasks() {
+		if t.Href != href {
+			continue
+		}
+		if len(t.Roles) == 0 || known && p.Has(t.Roles...) {
+			return true
+		}
+		bound = true
+	}
+	return !bound
 }
 
 // HomePage is the view model of the home page: the question first (the

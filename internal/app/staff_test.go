@@ -74,6 +74,18 @@ func TestStaffLandingShowsEachRoleWhatItCanDo(t *testing.T) {
 					t.Errorf("task %s answers %s with %d", h, person.Role, resp.StatusCode)
 				}
 			}
+			// The staff navigation links only what the person may open.
+			nav := body[strings.Index(body, `<nav class="rh-nav"`):]
+			nav = nav[:strings.Index(nav, "</nav>")]
+			navLinks := regexp.MustCompile(`href="(/verwaltung[^"]*)"`).FindAllStringSubmatch(nav, -1)
+			if len(navLinks) == 0 {
+				t.Errorf("no staff navigation")
+			}
+			for _, m := range navLinks {
+				if resp, _ := get(t, s, "GET", m[1], "", "Cookie", cookie); resp.StatusCode != 200 {
+					t.Errorf("navigation link %s answers %s with %d", m[1], person.Role, resp.StatusCode)
+				}
+			}
 			if admin := slices.Contains(hrefs, "/verwaltung/mitarbeitende"); admin != (person.Role == identity.RoleAdmin) {
 				t.Errorf("staff administration offered: %v", admin)
 			}

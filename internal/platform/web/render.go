@@ -34,6 +34,9 @@ type Shell struct {
 	// shown in the footer of every page. Both are filled by Renderer.Fill.
 	SignedIn bool
 	Address  []string
+	// NavAllowed, when set, leaves out navigation entries the person may
+	// not open (a staff member without the role of a page).
+	NavAllowed func(href string) bool
 }
 
 // Area is the part of the site a page belongs to (marked in the header).
@@ -122,6 +125,9 @@ func (v View) Nav() []NavLink {
 	var links []NavLink
 	best := -1
 	for _, e := range v.nav[v.Area] {
+		if v.NavAllowed != nil && !v.NavAllowed(e.Href) {
+			continue
+		}
 		links = append(links, NavLink{Href: e.Href, Label: v.p.T(e.Key)})
 		p := pathOnly(v.Path)
 		if p == e.Href || (e.Href != "/" && strings.HasPrefix(p, e.Href+"/")) {
