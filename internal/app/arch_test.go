@@ -32,6 +32,7 @@ var allowedDomainImports = map[string][]string{
 	"kpi":          {"audit", "identity"},
 	"appointments": {"audit", "identity", "catalog"},
 	"feedback":     {"identity"},
+	"operations":   {"audit", "identity"},
 }
 
 // tableOwners says which package owns (reads and writes) each table. One

@@ -162,6 +162,18 @@ func runToken(ctx context.Context, io IO, args []string) error {
 	return cli.Usagef("token: unknown subcommand %q (create, list, revoke)", pos[0])
 }
 
+// cell fits a value into a table cell: one line, at most n characters.
+func cell(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 // cliFault turns a refused input into a usage error (exit 2) naming each
 // field and code; other errors pass unchanged.
 func cliFault(op string, err error) error {
@@ -214,7 +226,19 @@ func runAudit(ctx context.Context, io IO, args []string) error {
 		if err != nil {
 			return err
 		}
-		return printJSON(io.Stdout, list)
+		if e.cfg.JSON {
+			return printJSON(io.Stdout, list)
+		}
+		tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEQ\tAT (UTC)\tACTOR\tACTION\tOBJECT")
+		for _, en := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", en.Seq, en.At.UTC().Format("2006-01-02 15:04:05"), cell(en.Actor, 24), cell(en.Action, 32), cell(strings.TrimSpace(en.ObjectType+" "+en.ObjectRef), 40))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(io.Stderr, "the newest %d entries of %s (--json for every field)\n", len(list), t.Slug)
+		return nil
 	}
 	return cli.Usagef("audit: unknown subcommand %q (verify, list)", pos[0])
 }
@@ -237,7 +261,19 @@ func runJobs(ctx context.Context, io IO, args []string) error {
 		if err != nil {
 			return err
 		}
-		return printJSON(io.Stdout, list)
+		if e.cfg.JSON {
+			return printJSON(io.Stdout, list)
+		}
+		if len(list) == 0 {
+			fmt.Fprintf(io.Stdout, "no %s jobs\n", status)
+			return nil
+		}
+		tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KIND\tKEY\tSTATUS\tATTEMPTS\tRUN AT (UTC)\tLAST ERROR")
+		for _, j := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", j.Kind, cell(j.Key, 40), j.Status, j.Attempts, j.MaxAttempts, j.RunAt.UTC().Format("2006-01-02 15:04:05"), cell(j.LastError, 60))
+		}
+		return tw.Flush()
 	case "retry":
 		if len(pos) != 3 {
 			return cli.Usagef("jobs retry KIND KEY")
@@ -302,25 +338,65 @@ func summary(io IO, cfg config.Config, msg string, m *backup.Manifest) error {
 	return nil
 }
 
+// runRestore restores an archive into an empty installation. The whole
+// archive is read and checked before the installation is opened, so an
+// unreadable or broken file exits 2 and creates nothing; a restore that
+// fails later rolls back, and a data directory this command created is
+// removed again.
 func runRestore(ctx context.Context, io IO, args []string) error {
-	e, pos, err := openCmd(ctx, "restore", args, io)
+	cfg, pos, err := load("restore", args, io)
 	if err != nil {
 		return err
 	}
-	defer e.close()
 	if len(pos) != 1 {
 		return cli.Usagef("restore FILE")
 	}
-	f, err := os.Open(pos[0])
+	if err := checkBackup(pos[0]); err != nil {
+		return err
+	}
+	_, statErr := os.Stat(cfg.DataDir)
+	created := errors.Is(statErr, os.ErrNotExist)
+	e, err := open(ctx, cfg, newLogger(io.Stderr, cfg.LogLevel), clock.System{})
+	if err != nil {
+		return err
+	}
+	m, err := restoreFile(ctx, e, pos[0])
+	e.close()
+	if err != nil {
+		if created {
+			if rerr := os.RemoveAll(cfg.DataDir); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+		if errors.Is(err, backup.ErrUnreadable) || errors.Is(err, backup.ErrNotEmpty) {
+			return cli.Usagef("%v; nothing restored", err)
+		}
+		return err
+	}
+	return summary(io, cfg, "restored from "+pos[0], m)
+}
+
+// checkBackup reads the whole archive once: unreadable input is a usage
+// error (exit 2) before anything is opened.
+func checkBackup(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return cli.Usagef("restore: %v", err)
 	}
 	defer f.Close()
-	m, err := backup.Restore(ctx, e.db, e.blobs.Backend(), f)
-	if err != nil {
-		return err
+	if _, err := backup.Check(f); err != nil {
+		return cli.Usagef("%s: %v; nothing restored", path, err)
 	}
-	return summary(io, e.cfg, "restored from "+pos[0], m)
+	return nil
+}
+
+func restoreFile(ctx context.Context, e *env, path string) (*backup.Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return backup.Restore(ctx, e.db, e.blobs.Backend(), f)
 }
 
 // runEinvoice hands the arguments to the e-invoice validator; it needs no

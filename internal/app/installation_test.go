@@ -2,9 +2,13 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -260,5 +264,66 @@ func TestMailRequestsAreRateLimited(t *testing.T) {
 	}
 	if last != 429 {
 		t.Errorf("eleventh feedback in an hour: %d, want 429", last)
+	}
+}
+
+// TestRestoreOfAnUnreadableFileLeavesNothing: garbage, a truncated backup
+// and a missing file all exit 2 before anything is created — no data
+// directory, no schema.
+func TestRestoreOfAnUnreadableFileLeavesNothing(t *testing.T) {
+	// The file system side (a data directory); the database side, a
+	// broken archive rolling back on both engines, is
+	// TestRestoreOfBrokenBackupLeavesNothing.
+	{
+		src := installation{dir: t.TempDir()}
+		src.start(t, "demo").stop()
+		good := filepath.Join(t.TempDir(), "good.tar.gz")
+		if _, errs, code := src.run(t, "backup", "--out", good); code != 0 {
+			t.Fatalf("backup: %s", errs)
+		}
+		data, err := os.ReadFile(good)
+		must(t, err)
+		dir := t.TempDir()
+		truncated := filepath.Join(dir, "truncated.tar.gz")
+		must(t, os.WriteFile(truncated, data[:len(data)/2], 0o600))
+		garbage := filepath.Join(dir, "garbage.tar.gz")
+		must(t, os.WriteFile(garbage, []byte("kein Archiv"), 0o600))
+		for _, file := range []string{garbage, truncated, filepath.Join(dir, "missing.tar.gz")} {
+			target := installation{dir: filepath.Join(t.TempDir(), "neu")}
+			if _, errs, code := target.run(t, "restore", file); code != 2 {
+				t.Errorf("restore %s: exit %d (%s), want 2", filepath.Base(file), code, errs)
+			}
+			if _, err := os.Stat(target.dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("restore %s left %s behind: %v", filepath.Base(file), target.dir, err)
+			}
+		}
+		// The intact backup restores.
+		target := installation{dir: filepath.Join(t.TempDir(), "neu")}
+		if out, errs, code := target.run(t, "restore", good); code != 0 || !strings.Contains(out, "restored") {
+			t.Errorf("restore of the intact backup: exit %d %s %s", code, out, errs)
+		}
+	}
+}
+
+// TestListsAreReadableTables: `audit list` and `jobs list` print aligned
+// tables for people and JSON with --json.
+func TestListsAreReadableTables(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	in.start(t, "demo").stop()
+	out, _, code := in.run(t, "audit", "list")
+	if code != 0 || !strings.HasPrefix(out, "SEQ") || !strings.Contains(out, "tenant.create") || strings.Contains(out, "{") {
+		t.Errorf("audit list:\n%s", out)
+	}
+	out, _, code = in.run(t, "audit", "list", "--json")
+	var entries []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &entries) != nil || len(entries) == 0 {
+		t.Errorf("audit list --json: %s", out)
+	}
+	out, _, code = in.run(t, "jobs", "list", "--status", "done")
+	if code != 0 || !strings.HasPrefix(out, "KIND") {
+		t.Errorf("jobs list:\n%s", out)
+	}
+	if out, _, _ := in.run(t, "jobs", "list", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("jobs list --json (no dead jobs): %s", out)
 	}
 }

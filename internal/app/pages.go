@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,6 +83,7 @@ func mustSite() *shellSite {
 			panic(err)
 		}
 	}
+	r.Fill = fillShell
 	r.Credits = append(r.Credits,
 		web.Credit{Text: "Leistungsbeschreibungen: © Landeshauptstadt München (EUPL-1.2, via it-at-m/eappointment)"},
 		web.Credit{Text: "Lebenslagen und LeiKa-Schlüssel: OZG-Datenbank NRW (MIT)"})
@@ -134,6 +136,53 @@ func shellFor(r *http.Request) web.Shell {
 		name = t.Name
 	}
 	return web.Shell{Tenant: name}
+}
+
+// fillShell completes every page's shell (web.Renderer.Fill): the tenant's
+// name and the town hall's address from its settings — the same on every
+// page — and whether the browser carries a session cookie (the header then
+// links the account instead of the sign-in; a stale cookie is sent to the
+// sign-in by the account page).
+func fillShell(r *http.Request, s *web.Shell) {
+	if t := identity.TenantFrom(r.Context()); t != nil {
+		s.Tenant = t.Name
+		a := t.Settings.Address
+		lines := []string{t.Name}
+		if a.Street != "" {
+			lines = append(lines, a.Street)
+		}
+		if pc := strings.TrimSpace(a.Postcode + " " + a.City); pc != "" {
+			lines = append(lines, pc)
+		}
+		if len(lines) > 1 {
+			s.Address = lines
+		}
+	}
+	if c, err := r.Cookie(identity.SessionCookie); err == nil && c.Value != "" {
+		s.SignedIn = true
+	}
+	if s.Area == web.AreaStaff {
+		p, known := identity.PrincipalOf(r.Context())
+		s.NavAllowed = func(href string) bool { return staffLinkAllowed(href, p, known) }
+	}
+}
+
+// staffLinkAllowed: a link of the staff navigation is shown when a staff
+// task with that address is offered to the person (staff.go), or when no
+// task names the address; a role-bound page is hidden while the person is
+// unknown.
+func staffLinkAllowed(href string, p identity.Principal, known bool) bool {
+	bound := false
+	for _, t := range staffTasks() {
+		if t.Href != href {
+			continue
+		}
+		if len(t.Roles) == 0 || known && p.Has(t.Roles...) {
+			return true
+		}
+		bound = true
+	}
+	return !bound
 }
 
 // HomePage is the view model of the home page: the question first (the

@@ -227,7 +227,7 @@ func (e *env) handler(ready *atomic.Bool) (http.Handler, *web.Router) {
 	mountPayments(rt, e, idh)
 	mountEinvoice(rt, e, idh)
 	mountAppointments(rt, e, idh)
-	(&adminHandler{env: e, id: idh}).Routes(rt)
+	mountOperations(rt, e, idh)
 	mountPages(rt, e, idh)
 	mountFeedback(rt, e, idh)
 

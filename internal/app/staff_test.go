@@ -74,6 +74,18 @@ func TestStaffLandingShowsEachRoleWhatItCanDo(t *testing.T) {
 					t.Errorf("task %s answers %s with %d", h, person.Role, resp.StatusCode)
 				}
 			}
+			// The staff navigation links only what the person may open.
+			nav := body[strings.Index(body, `<nav class="rh-nav"`):]
+			nav = nav[:strings.Index(nav, "</nav>")]
+			navLinks := regexp.MustCompile(`href="(/verwaltung[^"]*)"`).FindAllStringSubmatch(nav, -1)
+			if len(navLinks) == 0 {
+				t.Errorf("no staff navigation")
+			}
+			for _, m := range navLinks {
+				if resp, _ := get(t, s, "GET", m[1], "", "Cookie", cookie); resp.StatusCode != 200 {
+					t.Errorf("navigation link %s answers %s with %d", m[1], person.Role, resp.StatusCode)
+				}
+			}
 			if admin := slices.Contains(hrefs, "/verwaltung/mitarbeitende"); admin != (person.Role == identity.RoleAdmin) {
 				t.Errorf("staff administration offered: %v", admin)
 			}
@@ -201,5 +213,70 @@ func TestPersonalAnswersAreNeverStored(t *testing.T) {
 	resp, _ := s.request(t, "GET", "", site().assets.URL("kern.css"), nil, session)
 	if !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
 		t.Errorf("kern.css with a session: Cache-Control %q", resp.Header.Get("Cache-Control"))
+	}
+}
+
+// TestHeaderAndFooterOnEveryPage: visitors find "Anmelden" in the header,
+// signed-in people their account; the town hall's address is in the footer
+// of pages of every module, the same everywhere.
+func TestHeaderAndFooterOnEveryPage(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	session := identity.SessionCookie + "=" + signIn(t, s, DemoCitizen.Email, DemoPassword)
+	const address = "<address class=\"kern-body rh-address\">Musterstadt<br>Marktplatz 1<br>91052 Musterstadt</address>"
+	for _, path := range []string{"/", "/impressum", "/barrierefreiheit", "/leistungen", "/leistungen/" + DemoServiceRef, "/anmelden", "/registrieren", "/gibt-es-nicht"} {
+		_, body := s.request(t, "GET", "", path, nil, "")
+		if !strings.Contains(body, `<a class="kern-link" href="/anmelden">Anmelden</a>`) || !strings.Contains(body, address) {
+			t.Errorf("%s for a visitor: sign-in link %v, address %v", path, strings.Contains(body, `href="/anmelden">Anmelden`), strings.Contains(body, address))
+		}
+		_, body = s.request(t, "GET", "", path, nil, session)
+		if strings.Contains(body, `href="/anmelden">Anmelden`) || !strings.Contains(body, `href="/konto">Mein Konto</a>`) || !strings.Contains(body, address) {
+			t.Errorf("%s signed in: the header still offers the sign-in, or the address is missing", path)
+		}
+	}
+}
+
+// TestPersonalTokensOnTheAccountPage: a citizen signed in creates a token
+// on /konto, sees the secret once (no-store), uses it as themselves, and
+// revokes it there; nobody else's token can be revoked through the page.
+func TestPersonalTokensOnTheAccountPage(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	session := identity.SessionCookie + "=" + signIn(t, s, DemoCitizen.Email, DemoPassword)
+	resp, body := s.request(t, "POST", "", "/konto/tokens", url.Values{"name": {""}}, session)
+	if resp.StatusCode != 422 || !strings.Contains(body, `href="#token-name"`) {
+		t.Errorf("token without a name: %d", resp.StatusCode)
+	}
+	resp, body = s.request(t, "POST", "", "/konto/tokens", url.Values{"name": {"Steuer-App"}}, session)
+	secret := regexpFind(t, `<code>(rh_[a-z2-7]+)</code>`, body)
+	if resp.StatusCode != 201 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	_, me := s.do(t, "GET", "/api/v1/me", secret, "")
+	_, paul := s.do(t, "GET", "/api/v1/me", DemoToken("citizen"), "")
+	var a, b identity.Me
+	json.Unmarshal(me, &a)
+	json.Unmarshal(paul, &b)
+	if a.ID == "" || a.ID != b.ID || a.Kind != "citizen" {
+		t.Errorf("the new token acts as %+v, want Paul %+v", a, b)
+	}
+	_, page := s.request(t, "GET", "", "/konto", nil, session)
+	ref := regexpFind(t, `action="/konto/tokens/(K-[0-9A-Z-]+)/widerrufen"><button[^>]*><span class="kern-label">Token Steuer-App`, page)
+	// Karla's token is not Paul's to revoke.
+	var karla []identity.Token
+	_, kb := s.do(t, "GET", "/api/v1/tokens", DemoToken(identity.RoleAdmin), "")
+	json.Unmarshal(kb, &karla)
+	for _, k := range karla {
+		if k.AccountName == "Karla Kasse" {
+			if resp, _ := s.request(t, "POST", "", "/konto/tokens/"+k.Ref+"/widerrufen", url.Values{}, session); resp.StatusCode != 404 {
+				t.Errorf("Paul revoking Karla's token: %d, want 404", resp.StatusCode)
+			}
+		}
+	}
+	if resp, _ := s.request(t, "POST", "", "/konto/tokens/"+ref+"/widerrufen", url.Values{}, session); resp.StatusCode != 303 {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if resp, _ := s.do(t, "GET", "/api/v1/me", secret, ""); resp.StatusCode != 401 {
+		t.Errorf("revoked token: %d, want 401", resp.StatusCode)
 	}
 }

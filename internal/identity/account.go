@@ -375,7 +375,9 @@ func (s *Service) Export(ctx context.Context, sess *Session) (*AccountData, erro
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	json.Unmarshal([]byte(profile), &d.Profile)
+	if err := json.Unmarshal([]byte(profile), &d.Profile); err != nil {
+		return nil, fmt.Errorf("export: profile: %w", err)
+	}
 	if verified.Valid {
 		d.Verified = &verified.Time
 	}
@@ -386,18 +388,31 @@ func (s *Service) Export(ctx context.Context, sess *Session) (*AccountData, erro
 	}
 	for rows.Next() {
 		var r SessionRow
-		rows.Scan(&r.CreatedAt, &r.LastSeenAt, &r.Trust, &r.Provider)
+		if err := rows.Scan(&r.CreatedAt, &r.LastSeenAt, &r.Trust, &r.Provider); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("export: sessions: %w", err)
+		}
 		d.Sessions = append(d.Sessions, r)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("export: sessions: %w", err)
+	}
 	rows, err = s.DB.R.QueryContext(ctx, `SELECT provider FROM external_identities WHERE account_id = $1 ORDER BY provider`, sess.AccountID)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var p string
-		rows.Scan(&p)
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("export: eID links: %w", err)
+		}
 		d.EIDs = append(d.EIDs, p)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return nil, fmt.Errorf("export: eID links: %w", err)
 	}
 	rows.Close()
 	entries, err := audit.ByActorOrObject(ctx, s.DB, sess.TenantID, sess.AccountRef, 1000)
@@ -452,7 +467,9 @@ func (s *Service) AccountForStaff(ctx context.Context, p Principal, tenantID int
 		return nil, nil, err
 	}
 	var pr Profile
-	json.Unmarshal([]byte(profile), &pr)
+	if err := json.Unmarshal([]byte(profile), &pr); err != nil {
+		return nil, nil, fmt.Errorf("account %s: profile: %w", accountRef, err)
+	}
 	if a.Roles, err = s.roles(ctx, id); err != nil {
 		return nil, nil, err
 	}

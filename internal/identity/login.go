@@ -70,7 +70,7 @@ func (s *Service) Login(ctx context.Context, tenantID int64, in LoginInput) (str
 			result = ErrTOTPRequired
 			return nil
 		case secret != "":
-			if ok, _ := totp.ValidateCustom(strings.TrimSpace(in.TOTP), secret, tx.Now(), totpOpts); !ok {
+			if ok, err := totp.ValidateCustom(strings.TrimSpace(in.TOTP), secret, tx.Now(), totpOpts); err != nil || !ok {
 				result = ErrBadCredentials
 			}
 		}

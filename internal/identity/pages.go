@@ -211,6 +211,9 @@ func (h *Handler) session(r *http.Request) (*Session, *Tenant, error) {
 		return nil, t, web.ErrUnauthorized
 	}
 	sess, err := h.Svc.SessionByToken(r.Context(), t.ID, c.Value)
+	if err == nil {
+		notePrincipal(r.Context(), sess.Principal())
+	}
 	return sess, t, err
 }
 

@@ -402,11 +402,15 @@ func settingsFromForm(v url.Values, cur Settings) Settings {
 }
 
 func (h *Handler) handleSettingsPage(w http.ResponseWriter, r *http.Request) error {
-	_, t, err := h.admin(r)
+	p, t, err := h.PrincipalFrom(r)
 	if err != nil {
 		return err
 	}
-	page := SettingsPage{Form: newForm(settingsValues(t.Settings)), States: federalStates(), Notice: notice(r, "settings_saved")}
+	st, err := h.Svc.Settings(r.Context(), p, t.ID)
+	if err != nil {
+		return err
+	}
+	page := SettingsPage{Form: newForm(settingsValues(st)), States: federalStates(), Notice: notice(r, "settings_saved")}
 	return h.renderStaff(w, r, http.StatusOK, "admin_settings", page)
 }
 

@@ -177,7 +177,10 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, sess *Session, 
 		if err != nil {
 			return fmt.Errorf("passkey registration: %v: %w", err, ErrPasskey)
 		}
-		b, _ := json.Marshal(cred)
+		b, err := json.Marshal(cred)
+		if err != nil {
+			return fmt.Errorf("passkey registration: %w", err)
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO passkeys (tenant_id, account_id, credential_id, credential, created_at) VALUES ($1, $2, $3, $4, $5)`,
 			sess.TenantID, sess.AccountID, base64.RawURLEncoding.EncodeToString(cred.ID), string(b), tx.Now())
 		if database.IsUniqueViolation(err) {
@@ -242,7 +245,10 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, tenantID int64, rp Rel
 			failure = fmt.Errorf("passkey login: %v: %w", err, ErrPasskey)
 			return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: "anonymous", Action: "login.passkey.failed", ObjectType: "account"})
 		}
-		b, _ := json.Marshal(cred)
+		b, err := json.Marshal(cred)
+		if err != nil {
+			return fmt.Errorf("passkey login: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE passkeys SET credential = $1, last_used_at = $2 WHERE credential_id = $3 AND account_id = $4`,
 			string(b), tx.Now(), base64.RawURLEncoding.EncodeToString(cred.ID), found.id); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -62,6 +63,7 @@ func (h *Handler) TenantMiddleware(next http.Handler) http.Handler {
 			return
 		}
 		ctx := WithTenant(r.Context(), t)
+		ctx = context.WithValue(ctx, keyPrincipal, &principalBox{})
 		ctx = web.WithLogAttrs(ctx, "tenant", t.Slug)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -105,6 +107,9 @@ func (h *Handler) PrincipalFrom(r *http.Request) (Principal, *Tenant, error) {
 	auth := r.Header.Get("Authorization")
 	if secret, ok := strings.CutPrefix(auth, "Bearer "); ok {
 		p, err := h.Svc.Authenticate(r.Context(), t.ID, strings.TrimSpace(secret))
+		if err == nil {
+			notePrincipal(r.Context(), p)
+		}
 		return p, t, err
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil {
@@ -112,9 +117,35 @@ func (h *Handler) PrincipalFrom(r *http.Request) (Principal, *Tenant, error) {
 		if err != nil {
 			return Principal{}, t, err
 		}
+		notePrincipal(r.Context(), sess.Principal())
 		return sess.Principal(), t, nil
 	}
 	return Principal{}, t, web.ErrUnauthorized
+}
+
+// principalBox holds who a request was authenticated as, once a handler
+// asked (PrincipalFrom), so that the layout can leave out links the person
+// may not follow — without a second lookup.
+type principalBox struct {
+	p  Principal
+	ok bool
+}
+
+const keyPrincipal ctxKey = 1
+
+func notePrincipal(ctx context.Context, p Principal) {
+	if b, ok := ctx.Value(keyPrincipal).(*principalBox); ok {
+		b.p, b.ok = p, true
+	}
+}
+
+// PrincipalOf returns the principal a handler of this request has
+// authenticated, if any.
+func PrincipalOf(ctx context.Context) (Principal, bool) {
+	if b, ok := ctx.Value(keyPrincipal).(*principalBox); ok && b.ok {
+		return b.p, true
+	}
+	return Principal{}, false
 }
 
 // Routes lists every URL of identity.
@@ -269,23 +300,16 @@ func (h *Handler) handleTenant(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) admin(r *http.Request) (Principal, *Tenant, error) {
-	p, t, err := h.PrincipalFrom(r)
-	if err != nil {
-		return p, t, err
-	}
-	return p, t, p.Require(t.ID, RoleAdmin)
-}
-
 func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request) error {
-	_, t, err := h.admin(r)
+	p, t, err := h.PrincipalFrom(r)
 	if err != nil {
 		return err
 	}
-	if t.Settings.OIDC == nil {
-		t.Settings.OIDC = []OIDCProvider{}
+	st, err := h.Svc.Settings(r.Context(), p, t.ID)
+	if err != nil {
+		return err
 	}
-	web.WriteJSON(w, 200, t.Settings)
+	web.WriteJSON(w, 200, st)
 	return nil
 }
 

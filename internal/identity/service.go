@@ -76,8 +76,11 @@ func (s *Service) CreateTenant(ctx context.Context, t Tenant) (*Tenant, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	settings, _ := json.Marshal(t.Settings)
-	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+	settings, err := json.Marshal(t.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("create tenant %s: %w", t.Slug, err)
+	}
+	err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		if t.IsDefault {
 			if _, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = FALSE WHERE is_default`); err != nil {
 				return err
@@ -283,6 +286,21 @@ func (s *Service) ResolveTenant(ctx context.Context, slug string) (*Tenant, erro
 	return t, s.hosts(ctx, t)
 }
 
+// Settings returns all settings of the tenant (admins only).
+func (s *Service) Settings(ctx context.Context, p Principal, tenantID int64) (Settings, error) {
+	if err := p.Require(tenantID, RoleAdmin); err != nil {
+		return Settings{}, err
+	}
+	t, err := s.TenantByID(ctx, tenantID)
+	if err != nil {
+		return Settings{}, err
+	}
+	if t.Settings.OIDC == nil {
+		t.Settings.OIDC = []OIDCProvider{}
+	}
+	return t.Settings, nil
+}
+
 // UpdateSettings replaces a tenant's settings (admins only), audited with
 // before and after.
 func (s *Service) UpdateSettings(ctx context.Context, p Principal, tenantID int64, next Settings) (*Tenant, error) {
@@ -298,7 +316,10 @@ func (s *Service) UpdateSettings(ctx context.Context, p Principal, tenantID int6
 		if err != nil {
 			return err
 		}
-		b, _ := json.Marshal(next)
+		b, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET settings = $1, updated_at = $2 WHERE id = $3`, string(b), tx.Now(), tenantID); err != nil {
 			return err
 		}

@@ -179,7 +179,7 @@ func (s *Service) ConfirmTOTPSetup(ctx context.Context, sess *Session, code stri
 	}
 	code = strings.TrimSpace(code)
 	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
-		if ok, _ := totp.ValidateCustom(code, sess.TOTPSetup, tx.Now(), totpOpts); !ok {
+		if ok, err := totp.ValidateCustom(code, sess.TOTPSetup, tx.Now(), totpOpts); err != nil || !ok {
 			return fault.Invalid("totp", "invalid_totp")
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET totp_setup = '' WHERE id = $1 AND totp_setup = $2`, sess.ID, sess.TOTPSetup)

@@ -104,7 +104,9 @@ func (s *Service) Units(ctx context.Context, p Principal, tenantID int64) ([]Uni
 	for mrows.Next() {
 		var uid int64
 		var a string
-		mrows.Scan(&uid, &a)
+		if err := mrows.Scan(&uid, &a); err != nil {
+			return nil, fmt.Errorf("list unit members: %w", err)
+		}
 		if i, ok := byID[uid]; ok {
 			out[i].Members = append(out[i].Members, a)
 		}

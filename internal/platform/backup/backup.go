@@ -20,8 +20,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -583,4 +585,67 @@ func restoreTable(ctx context.Context, tx *database.Tx, t Table, data []byte) er
 		return fmt.Errorf("%d rows in file, manifest says %d", n, t.Rows)
 	}
 	return nil
+}
+
+// ErrUnreadable: the file is not a complete, intact rathaus backup.
+var ErrUnreadable = errors.New("unreadable backup")
+
+// Check reads a whole backup without touching any installation — gzip,
+// tar, the manifest, every entry to its end and every blob against its
+// key — so the CLI can refuse an unreadable, truncated or altered file
+// before it opens (and so creates) the target. It streams: blobs are
+// hashed, not held.
+func Check(r io.Reader) (*Manifest, error) {
+	bad := func(msg string, err error) error {
+		if err != nil {
+			return fmt.Errorf("restore: %s: %v: %w", msg, err, ErrUnreadable)
+		}
+		return fmt.Errorf("restore: %s: %w", msg, ErrUnreadable)
+	}
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, bad("not a rathaus backup (gzip)", err)
+	}
+	tr := tar.NewReader(gz)
+	var m *Manifest
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, bad("broken archive", err)
+		}
+		if key, ok := strings.CutPrefix(h.Name, "blobs/"); ok {
+			sum := sha256.New()
+			if _, err := io.Copy(sum, tr); err != nil {
+				return nil, bad("broken archive", err)
+			}
+			if got := hex.EncodeToString(sum.Sum(nil)); got != key {
+				return nil, bad("blob "+key+" hashes to "+got, nil)
+			}
+			continue
+		}
+		if h.Name != "manifest.json" {
+			if _, err := io.Copy(io.Discard, tr); err != nil {
+				return nil, bad("broken archive", err)
+			}
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(tr, 64<<20))
+		if err != nil {
+			return nil, bad("broken archive", err)
+		}
+		m = &Manifest{}
+		if err := json.Unmarshal(b, m); err != nil {
+			return nil, bad("manifest", err)
+		}
+	}
+	if err := gz.Close(); err != nil {
+		return nil, bad("broken archive", err)
+	}
+	if m == nil || m.Format != 1 && m.Format != format {
+		return nil, bad("not a rathaus backup (no manifest, or the archive is cut short)", nil)
+	}
+	return m, nil
 }

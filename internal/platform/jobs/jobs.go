@@ -32,6 +32,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/rathaus/rathaus/internal/platform/database"
 )
 
@@ -154,7 +156,11 @@ func (q *Queue) RunOnce(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n != 1 {
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n != 1 {
 				return errLeaseLost
 			}
 			if fin != nil {
@@ -224,8 +230,31 @@ func (q *Queue) claim(ctx context.Context) (Job, error) {
 	if len(kinds) == 0 {
 		return Job{}, ErrNoJob
 	}
+	j, err := q.claimWhere(ctx, kinds, `(status = 'queued' AND run_at <= $1) OR (status = 'running' AND locked_until < $1)`, q.DB.SkipLocked())
+	if errors.Is(err, ErrNoJob) && q.DB.Dialect == database.Postgres {
+		// A job whose lease expired may still be locked by the transaction
+		// of a worker that died in it (SIGKILL in the middle of Finish):
+		// SKIP LOCKED passes over it until the server has noticed the lost
+		// connection and rolled back. Waiting for that lock (bounded by
+		// lockWait) instead makes the rerun certain, not a matter of
+		// timing; a live holder that commits meanwhile has finished the
+		// job, and the row no longer qualifies when the wait ends.
+		j, err = q.claimWhere(ctx, kinds, `status = 'running' AND locked_until < $1`, " FOR UPDATE")
+	}
+	return j, err
+}
+
+// lockWait bounds how long a claim waits for an expired job's row lock.
+const lockWait = "10s"
+
+func (q *Queue) claimWhere(ctx context.Context, kinds []any, cond, lock string) (Job, error) {
 	var j Job
 	err := database.WithTx(ctx, q.DB, func(tx *database.Tx) error {
+		if lock == " FOR UPDATE" {
+			if _, err := tx.ExecContext(ctx, `SET LOCAL lock_timeout = '`+lockWait+`'`); err != nil {
+				return fmt.Errorf("claim job: %w", err)
+			}
+		}
 		in := ""
 		args := []any{tx.Now()}
 		for i, k := range kinds {
@@ -237,11 +266,11 @@ func (q *Queue) claim(ctx context.Context) (Job, error) {
 		}
 		var tenant sql.NullInt64
 		row := tx.QueryRowContext(ctx, `SELECT id, tenant_id, kind, key, payload, attempts, max_attempts, run_at, created_at FROM jobs
-			WHERE ((status = 'queued' AND run_at <= $1) OR (status = 'running' AND locked_until < $1)) AND kind IN (`+in+`)
-			ORDER BY run_at, id LIMIT 1`+q.DB.SkipLocked(), args...)
+			WHERE (`+cond+`) AND kind IN (`+in+`)
+			ORDER BY run_at, id LIMIT 1`+lock, args...)
 		var payload string
 		if err := row.Scan(&j.ID, &tenant, &j.Kind, &j.Key, &payload, &j.Attempts, &j.MaxAttempts, &j.RunAt, &j.CreatedAt); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
+			if errors.Is(err, sql.ErrNoRows) || isLockTimeout(err) {
 				return ErrNoJob
 			}
 			return fmt.Errorf("claim job: %w", err)
@@ -253,6 +282,12 @@ func (q *Queue) claim(ctx context.Context) (Job, error) {
 		return err
 	})
 	return j, err
+}
+
+// isLockTimeout reports PostgreSQL's lock_not_available (55P03).
+func isLockTimeout(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "55P03"
 }
 
 // Run starts n workers that process jobs until ctx is cancelled.

@@ -29,6 +29,14 @@ type Shell struct {
 	Path      string // path and query of the page, where the language switch returns to
 	RequestID string
 	Area      Area // which part of the site the page belongs to
+	// SignedIn: the browser carries a session (the header then offers the
+	// account instead of "Anmelden"); Address is the town hall's address,
+	// shown in the footer of every page. Both are filled by Renderer.Fill.
+	SignedIn bool
+	Address  []string
+	// NavAllowed, when set, leaves out navigation entries the person may
+	// not open (a staff member without the role of a page).
+	NavAllowed func(href string) bool
 }
 
 // Area is the part of the site a page belongs to (marked in the header).
@@ -117,6 +125,9 @@ func (v View) Nav() []NavLink {
 	var links []NavLink
 	best := -1
 	for _, e := range v.nav[v.Area] {
+		if v.NavAllowed != nil && !v.NavAllowed(e.Href) {
+			continue
+		}
 		links = append(links, NavLink{Href: e.Href, Label: v.p.T(e.Key)})
 		p := pathOnly(v.Path)
 		if p == e.Href || (e.Href != "/" && strings.HasPrefix(p, e.Href+"/")) {
@@ -154,6 +165,10 @@ type Renderer struct {
 	// Nav is the main navigation of each area; the composition root appends
 	// a domain's start page at start-up.
 	Nav map[Area][]NavEntry
+	// Fill completes every page's shell from the request (the tenant's
+	// name and address, whether a session cookie is present), whichever
+	// domain built it, so the header and footer are the same on every page.
+	Fill func(r *http.Request, s *Shell)
 }
 
 // Credit names a data source in the footer.
@@ -231,6 +246,9 @@ func (rr *Renderer) View(r *http.Request, status int, shell Shell, data any) Vie
 	}
 	if shell.Area == "" {
 		shell.Area = AreaCitizen
+	}
+	if rr.Fill != nil {
+		rr.Fill(r, &shell)
 	}
 	return View{Shell: shell, Data: data, Status: status, p: rr.Printer(r), assets: rr.assets, credits: rr.Credits, nav: rr.Nav}
 }
