@@ -189,7 +189,10 @@ func cliFault(op string, err error) error {
 }
 
 func runAudit(ctx context.Context, io IO, args []string) error {
-	e, pos, err := openCmd(ctx, "audit", args, io)
+	limit := 100
+	e, pos, err := openCmd(ctx, "audit", args, io, func(fs *flag.FlagSet) {
+		fs.IntVar(&limit, "limit", limit, "list: number of newest entries (1–100000)")
+	})
 	if err != nil {
 		return err
 	}
@@ -222,7 +225,10 @@ func runAudit(ctx context.Context, io IO, args []string) error {
 		}
 		return nil
 	case "list":
-		list, err := audit.List(ctx, e.db, t.ID, 100)
+		if limit < 1 || limit > 100000 {
+			return cli.Usagef("audit list: --limit must be between 1 and 100000")
+		}
+		list, err := audit.List(ctx, e.db, t.ID, limit)
 		if err != nil {
 			return err
 		}

@@ -310,9 +310,17 @@ func TestRestoreOfAnUnreadableFileLeavesNothing(t *testing.T) {
 func TestListsAreReadableTables(t *testing.T) {
 	in := installation{dir: t.TempDir()}
 	in.start(t, "demo").stop()
-	out, _, code := in.run(t, "audit", "list")
+	out, _, code := in.run(t, "audit", "list", "--limit", "100000")
 	if code != 0 || !strings.HasPrefix(out, "SEQ") || !strings.Contains(out, "tenant.create") || strings.Contains(out, "{") {
 		t.Errorf("audit list:\n%s", out)
+	}
+	// The default shows the newest 100 entries, newest first.
+	out, _, _ = in.run(t, "audit", "list")
+	if lines := strings.Count(out, "\n"); lines < 2 || lines > 101 {
+		t.Errorf("audit list shows %d lines, want the header and at most 100 entries", lines)
+	}
+	if _, _, code := in.run(t, "audit", "list", "--limit", "0"); code != 2 {
+		t.Errorf("audit list --limit 0: exit %d, want 2", code)
 	}
 	out, _, code = in.run(t, "audit", "list", "--json")
 	var entries []map[string]any
