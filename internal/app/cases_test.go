@@ -23,6 +23,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/ref"
 	"github.com/rathaus/rathaus/internal/platform/seal"
+	"github.com/rathaus/rathaus/internal/platform/tooltest"
 )
 
 func init() {
@@ -321,7 +322,7 @@ func TestDogTaxCaseThroughTheProgram(t *testing.T) {
 		if v := sealer.Verify(pdf, time.Now()); !v.Valid {
 			t.Fatalf("decision seal: %+v", v)
 		}
-		if _, err := exec.LookPath("pdfsig"); err == nil {
+		if _, ok := tooltest.Optional(t, "pdfsig", "poppler-utils"); ok {
 			f := filepath.Join(t.TempDir(), "bescheid.pdf")
 			os.WriteFile(f, pdf, 0o600)
 			out, _ := exec.Command("pdfsig", f).CombinedOutput()
@@ -383,9 +384,7 @@ func checkHandover(t *testing.T, zipFile string, docs []struct {
 		t.Logf("xdomea schemas not found at %s: validation skipped", xsd)
 		return
 	}
-	if _, err := exec.LookPath("xmllint"); err != nil {
-		t.Fatal("xmllint missing (apt-get install libxml2-utils)")
-	}
+	tooltest.Path(t, "xmllint", "libxml2-utils")
 	if out, err := exec.Command("xmllint", "--noout", "--schema", xsd, filepath.Join(dir, message)).CombinedOutput(); err != nil {
 		t.Fatalf("xmllint: %v\n%.2000s", err, out)
 	}

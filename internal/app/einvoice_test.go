@@ -23,6 +23,7 @@ import (
 	"github.com/rathaus/rathaus/internal/payments"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/tooltest"
 )
 
 func init() {
@@ -263,13 +264,7 @@ func TestEinvoiceAPI(t *testing.T) {
 
 func lintPain(t *testing.T, doc []byte) {
 	t.Helper()
-	lint, err := exec.LookPath("xmllint")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("xmllint not installed")
-		}
-		t.Skip("xmllint not installed")
-	}
+	lint := tooltest.Path(t, "xmllint", "libxml2-utils")
 	f := filepath.Join(t.TempDir(), "pain.xml")
 	os.WriteFile(f, doc, 0o600)
 	xsd := filepath.Join(repoRoot(t), "internal", "einvoice", "sepa", "testdata", "pain.001.001.09.xsd")

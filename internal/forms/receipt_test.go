@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
+	"github.com/rathaus/rathaus/internal/platform/tooltest"
 )
 
 // TestReceiptPDFText renders a receipt with umlauts, a long hash and a
@@ -31,9 +32,7 @@ func TestReceiptPDFText(t *testing.T) {
 	if os.Getenv("RECEIPT_OUT") != "" {
 		os.WriteFile(os.Getenv("RECEIPT_OUT"), pdf, 0o600)
 	}
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("pdftotext (poppler-utils) not installed")
-	}
+	tooltest.Path(t, "pdftotext", "poppler-utils")
 	f := t.TempDir() + "/r.pdf"
 	os.WriteFile(f, pdf, 0o600)
 	out, err := exec.Command("pdftotext", "-layout", f, "-").CombinedOutput()
@@ -47,7 +46,7 @@ func TestReceiptPDFText(t *testing.T) {
 			t.Errorf("receipt text lacks %q:\n%s", want, text)
 		}
 	}
-	if q, err := exec.LookPath("qpdf"); err == nil {
+	if q, ok := tooltest.Optional(t, "qpdf", "qpdf"); ok {
 		if out, err := exec.Command(q, "--check", f).CombinedOutput(); err != nil || !bytes.Contains(out, []byte("No syntax or stream encoding errors")) {
 			t.Errorf("qpdf --check: %v\n%s", err, out)
 		}

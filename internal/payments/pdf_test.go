@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/rathaus/rathaus/internal/platform/tooltest"
 )
 
 func TestNoticePDF(t *testing.T) {
@@ -40,12 +43,12 @@ func pdfText(t *testing.T, b []byte) string {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "x.pdf")
 	os.WriteFile(f, b, 0o600)
-	if q, err := exec.LookPath("qpdf"); err == nil {
+	if q, ok := tooltest.Optional(t, "qpdf", "qpdf"); ok {
 		if out, err := exec.Command(q, "--check", f).CombinedOutput(); err != nil {
 			t.Fatalf("qpdf --check: %v\n%s", err, out)
 		}
 	}
-	if p, err := exec.LookPath("pdftotext"); err == nil {
+	if p, ok := tooltest.Optional(t, "pdftotext", "poppler-utils"); ok {
 		out, err := exec.Command(p, "-enc", "UTF-8", f, "-").Output()
 		if err != nil {
 			t.Fatal(err)
@@ -57,17 +60,14 @@ func pdfText(t *testing.T, b []byte) string {
 	return dec
 }
 
+// charmapDecode reads the PDF's bytes as Windows-1252, the encoding of its
+// WinAnsiEncoding fonts, and removes the string escapes.
 func charmapDecode(b []byte) (string, error) {
-	var out strings.Builder
-	for _, c := range b {
-		if c < 0x80 {
-			out.WriteByte(c)
-		} else {
-			out.WriteRune(rune(c)) // Latin-1 approximation of WinAnsi
-		}
+	dec, err := charmap.Windows1252.NewDecoder().Bytes(b)
+	if err != nil {
+		return "", err
 	}
-	s := strings.NewReplacer("\\(", "(", "\\)", ")").Replace(out.String())
-	return s, nil
+	return strings.NewReplacer("\\(", "(", "\\)", ")", "\\\\", "\\").Replace(string(dec)), nil
 }
 
 // TestNoticePDFQRConformance renders the notice with poppler and decodes

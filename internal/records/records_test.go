@@ -27,6 +27,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
 	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/jobs"
+	"github.com/rathaus/rathaus/internal/platform/tooltest"
 )
 
 // schemaDir is the xdomea 3.0.0 schema set of the shared data sets.
@@ -117,12 +118,7 @@ var officer = func(tn int64) identity.Principal {
 
 func TestEFileAndXdomeaHandover(t *testing.T) {
 	xsd := schemaDir(t)
-	if _, err := exec.LookPath("xmllint"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("xmllint missing (apt-get install libxml2-utils)")
-		}
-		t.Skip("xmllint missing (apt-get install libxml2-utils)")
-	}
+	tooltest.Path(t, "xmllint", "libxml2-utils")
 	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
 		ctx := context.Background()
 		fx := closedFile(t, db, clk)

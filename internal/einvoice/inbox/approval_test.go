@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/tooltest"
 )
 
 func TestFourEyes(t *testing.T) {
@@ -236,13 +237,7 @@ func containsAll(s string, subs ...string) bool {
 
 func xmllint(t *testing.T, doc []byte) {
 	t.Helper()
-	lint, err := exec.LookPath("xmllint")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("xmllint not installed")
-		}
-		t.Skip("xmllint not installed")
-	}
+	lint := tooltest.Path(t, "xmllint", "libxml2-utils")
 	xsd, _ := filepath.Abs("../sepa/testdata/pain.001.001.09.xsd")
 	f := filepath.Join(t.TempDir(), "pain.001.xml")
 	os.WriteFile(f, doc, 0o600)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rathaus/rathaus/internal/platform/tooltest"
 )
 
 // TestViewPDF: the readable PDF has every business term present in German
@@ -41,12 +43,12 @@ func TestViewPDF(t *testing.T) {
 		}
 		f := filepath.Join(t.TempDir(), "v.pdf")
 		os.WriteFile(f, pdf, 0o600)
-		if q, err := exec.LookPath("qpdf"); err == nil {
+		if q, ok := tooltest.Optional(t, "qpdf", "qpdf"); ok {
 			if out, err := exec.Command(q, "--check", f).CombinedOutput(); err != nil {
 				t.Errorf("qpdf: %v %s", err, out)
 			}
 		}
-		if p, err := exec.LookPath("pdftotext"); err == nil {
+		if p, ok := tooltest.Optional(t, "pdftotext", "poppler-utils"); ok {
 			out, err := exec.Command(p, "-layout", "-enc", "UTF-8", f, "-").Output()
 			if err != nil {
 				t.Fatal(err)

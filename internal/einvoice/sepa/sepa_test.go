@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/rathaus/rathaus/internal/platform/calendar"
+	"github.com/rathaus/rathaus/internal/platform/tooltest"
 )
 
 func sample() Message {
@@ -86,13 +87,7 @@ func TestXSD(t *testing.T) {
 // where it fails.
 func XMLLint(t testing.TB, doc []byte) (string, error) {
 	t.Helper()
-	lint, err := exec.LookPath("xmllint")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("xmllint not installed (apt-get install -y libxml2-utils)")
-		}
-		t.Skip("xmllint not installed (apt-get install -y libxml2-utils)")
-	}
+	lint := tooltest.Path(t, "xmllint", "libxml2-utils")
 	xsd, _ := filepath.Abs(filepath.Join("testdata", "pain.001.001.09.xsd"))
 	f := filepath.Join(t.TempDir(), "pain.001.xml")
 	if err := os.WriteFile(f, doc, 0o600); err != nil {

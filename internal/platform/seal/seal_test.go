@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rathaus/rathaus/internal/platform/pdfdoc"
+	"github.com/rathaus/rathaus/internal/platform/tooltest"
 )
 
 var now = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -82,12 +83,7 @@ func TestSealVerifies(t *testing.T) {
 // TestPdfsigAcceptsTheSeal checks the sealed PDF with poppler's pdfsig,
 // an independent implementation, with our test CA in an NSS database.
 func TestPdfsigAcceptsTheSeal(t *testing.T) {
-	if _, err := exec.LookPath("pdfsig"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdfsig missing (apt-get install poppler-utils)")
-		}
-		t.Skip("pdfsig missing (apt-get install poppler-utils)")
-	}
+	tooltest.Path(t, "pdfsig", "poppler-utils")
 	s, ca := testSealer(t)
 	sealed, err := s.Seal(letter(t), "Bescheid", now)
 	if err != nil {
@@ -104,7 +100,7 @@ func TestPdfsigAcceptsTheSeal(t *testing.T) {
 		t.Fatalf("pdfsig does not accept the seal:\n%s", out)
 	}
 	t.Logf("pdfsig:\n%s", out)
-	if _, err := exec.LookPath("certutil"); err == nil {
+	if _, ok := tooltest.Optional(t, "certutil", "libnss3-tools"); ok {
 		nss := filepath.Join(dir, "nss")
 		os.Mkdir(nss, 0o700)
 		caFile := filepath.Join(dir, "ca.pem")
@@ -163,9 +159,7 @@ func TestLoadPEMAndPKCS12(t *testing.T) {
 	if _, err := ParsePEM(chain, otherKey, nil); err == nil {
 		t.Fatal("mismatched key accepted")
 	}
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl missing: PKCS#12 half skipped")
-	}
+	tooltest.Path(t, "openssl", "openssl")
 	p12 := filepath.Join(dir, "seal.p12")
 	leaf := chain[:bytes.Index(chain, []byte("-----END CERTIFICATE-----"))+len("-----END CERTIFICATE-----\n")]
 	lf := filepath.Join(dir, "leaf.pem")
