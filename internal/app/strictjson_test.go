@@ -34,7 +34,7 @@ func TestEveryJSONBodyIsStrict(t *testing.T) {
 		"importBankStatement": "its body is camt XML (documented as a JSON string: see the report)",
 		"paymentCallback":     "the provider's own format, read after its signature is verified",
 	}
-	checked := 0
+	checked, invalid := 0, 0
 	for _, r := range rt.Routes() {
 		op := r.API
 		if op == nil || op.Request == nil || len(op.RequestTypes) > 0 || !slices.Contains([]string{"POST", "PUT", "PATCH"}, r.Method) || skip[op.ID] != "" {
@@ -71,8 +71,38 @@ func TestEveryJSONBodyIsStrict(t *testing.T) {
 			}
 		}
 		checked++
+
+		// An empty document: what it lacks is a 422 in the API's one
+		// shape, errors as {field, code, detail} (and the code's args).
+		req, _ := http.NewRequest(r.Method, s.base+url, strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Detail string
+			Errors []map[string]any
+		}
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			continue
+		}
+		invalid++
+		if err != nil || resp.Header.Get("Content-Type") != "application/problem+json" || p.Detail == "" || len(p.Errors) == 0 {
+			t.Errorf("%s %s (%s) with {}: 422 %s %+v, want problem+json with a detail and errors", r.Method, url, op.ID, resp.Header.Get("Content-Type"), p)
+		}
+		for _, fe := range p.Errors {
+			for _, k := range []string{"field", "code", "detail"} {
+				if v, _ := fe[k].(string); v == "" && !(k == "field" && fe[k] != nil) {
+					t.Errorf("%s %s (%s) with {}: error %v lacks %q", r.Method, url, op.ID, fe, k)
+				}
+			}
+		}
 	}
-	t.Logf("%d operations take a JSON body", checked)
+	t.Logf("%d operations take a JSON body; %d of them answer {} with 422", checked, invalid)
 	if checked < 20 {
 		t.Errorf("only %d operations with a JSON body found", checked)
 	}
