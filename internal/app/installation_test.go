@@ -12,11 +12,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/cli"
+	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/jobs"
 	"github.com/rathaus/rathaus/internal/platform/mail/mailtest"
 )
 
@@ -327,11 +330,81 @@ func TestListsAreReadableTables(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &entries) != nil || len(entries) == 0 {
 		t.Errorf("audit list --json: %s", out)
 	}
-	out, _, code = in.run(t, "jobs", "list", "--status", "done")
-	if code != 0 || !strings.HasPrefix(out, "KIND") {
-		t.Errorf("jobs list:\n%s", out)
+	// A job of its own, queued while no server runs, so the table does not
+	// depend on how far the demo's queue got before it stopped.
+	e := openEnv(t, in, nil)
+	must(t, database.WithTx(context.Background(), e.db, func(tx *database.Tx) error {
+		return jobs.Enqueue(tx, "test.readable", map[string]string{}, jobs.Options{Key: "listed"})
+	}))
+	e.close()
+	out, _, code = in.run(t, "jobs", "list", "--status", "queued")
+	if code != 0 || !strings.HasPrefix(out, "KIND") || !strings.Contains(out, "test.readable") || !strings.Contains(out, "listed") {
+		t.Errorf("jobs list --status queued:\n%s", out)
+	}
+	if out, _, code := in.run(t, "jobs", "list"); code != 0 || strings.TrimSpace(out) != "no dead jobs" {
+		t.Errorf("jobs list (no dead jobs): exit %d %q", code, out)
 	}
 	if out, _, _ := in.run(t, "jobs", "list", "--json"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("jobs list --json (no dead jobs): %s", out)
+	}
+}
+
+// TestSignInDelaysOverHTTP: after the free failures the sign-in form
+// answers 429 with Retry-After and an error page — for the right password
+// too, until the delay is over; the search and the service pages are not
+// limited for a reader from the same address (100 requests as fast as
+// they come).
+func TestSignInDelaysOverHTTP(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	wrong := url.Values{"email": {"kasse@musterstadt.example"}, "password": {"falsch-falsch"}}
+	var resp *http.Response
+	var body string
+	for i := 0; i < 10; i++ {
+		resp, body = s.request(t, "POST", "", "/anmelden", wrong, "")
+		if resp.StatusCode == http.StatusTooManyRequests {
+			break
+		}
+	}
+	delayed := time.Now()
+	ra, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if resp.StatusCode != 429 || ra < 1 || ra > 15*60 || !strings.Contains(body, "kurz warten") {
+		t.Fatalf("repeated failed sign-ins: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	right := url.Values{"email": {"kasse@musterstadt.example"}, "password": {DemoPassword}}
+	resp, _ = s.request(t, "POST", "", "/anmelden", right, "")
+	if late := time.Since(delayed) >= time.Duration(ra)*time.Second; resp.StatusCode != 429 && !(late && resp.StatusCode == 303) {
+		t.Errorf("right password during the delay of %d s: %d, want 429", ra, resp.StatusCode)
+	}
+	// Another account is not delayed by this one's failures (the address
+	// has its own, larger allowance).
+	if resp, _ := s.request(t, "POST", "", "/anmelden", url.Values{"email": {DemoCitizen.Email}, "password": {DemoPassword}}, ""); resp.StatusCode != 303 {
+		t.Errorf("another account's sign-in from the same address: %d, want 303", resp.StatusCode)
+	}
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	for i := range 100 {
+		wg.Go(func() {
+			path := []string{"/leistungen?q=hund", "/leistungen/" + DemoServiceRef, "/api/v1/services?q=hund", "/"}[i%4]
+			resp, err := noRedirect.Get(s.base + path)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				statuses[-1]++
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[resp.StatusCode]++
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	t.Logf("100 reading requests from one address in %v (%.0f/s): %v", took.Round(time.Millisecond), 100/took.Seconds(), statuses)
+	if statuses[200] != 100 {
+		t.Errorf("reading requests from one address: %v, want 100 answered 200", statuses)
 	}
 }

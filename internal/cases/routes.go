@@ -350,6 +350,13 @@ func (h *Handler) handleDeclareAPI(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	if len(b) <= MaxWorkflowBytes { // a longer one is refused as too long
+		// Duplicate keys, invalid UTF-8 and control characters: 400, as
+		// on every JSON API route.
+		if err := web.CheckJSON(b); err != nil {
+			return err
+		}
+	}
 	wf, err := h.Svc.DeclareWorkflow(r.Context(), p, tid, r.PathValue("id"), b)
 	if err != nil {
 		return err

@@ -99,6 +99,11 @@ func readSubmission(r *http.Request) (Submission, error) {
 }
 
 func decodeSubmission(b []byte) (Submission, error) {
+	// What encoding/json lets pass (duplicate keys, invalid UTF-8,
+	// control characters) is refused first, as on every JSON API route.
+	if err := web.CheckJSON(b); err != nil {
+		return Submission{}, err
+	}
 	var req SubmitRequest
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()

@@ -99,3 +99,33 @@ func TestConcurrentHitsNeverExceedLimit(t *testing.T) {
 		}
 	})
 }
+
+// TestInstancesShareTheCount: two instances (each with its own connection
+// pool to the same database) count into the same window, so a stranger
+// gains nothing by spreading requests over the instances behind a load
+// balancer.
+func TestInstancesShareTheCount(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		other, err := database.Open(context.Background(), db.OpenOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		instances := []*ratelimit.Limiter{ratelimit.New(db, true), ratelimit.New(other, true)}
+		rule := ratelimit.Rule{Name: "test.shared", Limit: 6, Window: time.Hour}
+		allowed := []int{0, 0}
+		for i := range 20 {
+			err := instances[i%2].Allow(context.Background(), rule, "203.0.113.7")
+			var rl *fault.RateLimited
+			switch {
+			case err == nil:
+				allowed[i%2]++
+			case !errors.As(err, &rl):
+				t.Fatal(err)
+			}
+		}
+		if allowed[0]+allowed[1] != rule.Limit || allowed[0] == 0 || allowed[1] == 0 {
+			t.Errorf("allowed %v by the two instances, want %d together", allowed, rule.Limit)
+		}
+	})
+}

@@ -48,3 +48,27 @@ func TestForwardedHeadersOnlyFromTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectsAreNeverStored: a redirect (which may carry a mailed link's
+// secret in its return_to) is no-store unless its handler said otherwise;
+// other answers keep what their handler set.
+func TestRedirectsAreNeverStored(t *testing.T) {
+	h := Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/weiter":
+			http.Redirect(w, r, "/anmelden?return_to=%2Fnachricht%2Fgeheim", http.StatusSeeOther)
+		case "/dauerhaft":
+			w.Header().Set("Cache-Control", "max-age=60")
+			http.Redirect(w, r, "/neu", http.StatusMovedPermanently)
+		default:
+			w.Write([]byte("ok"))
+		}
+	}), Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBodyBytes: 1 << 10})
+	for path, want := range map[string]string{"/weiter": "no-store", "/dauerhaft": "max-age=60", "/": ""} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if got := w.Header().Get("Cache-Control"); got != want {
+			t.Errorf("GET %s: %d, Cache-Control %q, want %q", path, w.Code, got, want)
+		}
+	}
+}

@@ -72,6 +72,12 @@ type statusWriter struct {
 func (w *statusWriter) WriteHeader(s int) {
 	if w.status == 0 {
 		w.status = s
+		// A redirect may carry a secret of the URL in its Location (the
+		// sign-in's return_to of a mailed link): never stored, unless the
+		// handler says otherwise.
+		if s >= 300 && s < 400 && w.Header().Get("Cache-Control") == "" {
+			w.Header().Set("Cache-Control", "no-store")
+		}
 	}
 	w.ResponseWriter.WriteHeader(s)
 }
