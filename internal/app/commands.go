@@ -270,11 +270,12 @@ func runJobs(ctx context.Context, io IO, args []string) error {
 		if e.cfg.JSON {
 			return printJSON(io.Stdout, list)
 		}
+		if len(list) == 0 {
+			fmt.Fprintf(io.Stdout, "no %s jobs\n", status)
+			return nil
+		}
 		tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "KIND\tKEY\tSTATUS\tATTEMPTS\tRUN AT (UTC)\tLAST ERROR")
-		if len(list) == 0 {
-			fmt.Fprintf(io.Stderr, "no %s jobs\n", status)
-		}
 		for _, j := range list {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", j.Kind, cell(j.Key, 40), j.Status, j.Attempts, j.MaxAttempts, j.RunAt.UTC().Format("2006-01-02 15:04:05"), cell(j.LastError, 60))
 		}
