@@ -319,6 +319,10 @@ func TestCaseFromSubmissionToFiledDecision(t *testing.T) {
 		if w.apps.status(appRef) != "in_progress" {
 			t.Fatalf("application status %s", w.apps.status(appRef))
 		}
+		// Paul's status page: where it is, who has it, the expected date.
+		if pr, err := s.Progress(ctx, w.paul, w.tn.ID, appRef); err != nil || pr.Status != "in_progress" || pr.State.De != "In Bearbeitung" || pr.Unit != "Steueramt" || pr.ExpectedBy != "2026-03-16" || pr.Paused {
+			t.Fatalf("progress in progress: %+v %v", pr, err)
+		}
 		// A case worker may not reject (unit heads only in this declaration).
 		if err := s.Step(ctx, w.mueller, w.tn.ID, c.Ref, "reject", StepInput{Reason: "nein"}); !errors.Is(err, ErrTransition) {
 			t.Fatalf("case worker rejects: %v", err)
@@ -332,6 +336,9 @@ func TestCaseFromSubmissionToFiledDecision(t *testing.T) {
 		}
 		if w.apps.status(appRef) != "awaiting_information" {
 			t.Fatalf("application status %s", w.apps.status(appRef))
+		}
+		if pr, err := s.Progress(ctx, w.paul, w.tn.ID, appRef); err != nil || pr.Status != "awaiting_information" || !pr.Paused || pr.ExpectedBy != "" {
+			t.Fatalf("progress while waiting for Paul: %+v %v", pr, err)
 		}
 		inbox, _ := s.Mailbox.Inbox(ctx, w.paul, w.tn.ID)
 		var question *mailbox.Message
