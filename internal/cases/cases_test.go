@@ -599,6 +599,23 @@ func TestSecondPersonSubstitutionAndBacklog(t *testing.T) {
 		if reads != 1 {
 			t.Fatalf("%d audited reads", reads)
 		}
+		// So are reads of its documents, and another unit may not read them.
+		d, _ := s.Get(ctx, w.schmidt, w.tn.ID, third.Ref)
+		if len(d.Documents) == 0 {
+			t.Fatal("the case has no documents")
+		}
+		if _, _, err := s.OpenDocument(ctx, w.fremd, w.tn.ID, third.Ref, d.Documents[0].ID); err == nil {
+			t.Fatal("another unit's case worker opened a document")
+		}
+		_, rc, err := s.OpenDocument(ctx, w.schmidt, w.tn.ID, third.Ref, d.Documents[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+		db.R.QueryRow(`SELECT COUNT(*) FROM audit_events WHERE action = 'case.document.read' AND object_ref = $1 AND actor = $2`, third.Ref, w.schmidt.Ref).Scan(&reads)
+		if reads != 1 {
+			t.Fatalf("%d audited document reads, want 1", reads)
+		}
 	})
 }
 
