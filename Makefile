@@ -40,4 +40,4 @@ build:
 ## e2e: real-browser harness (Debian chromium): every GET route, axe-core WCAG 2.1 A/AA at 375 and 1280 px, without JavaScript, page weight budget; report in bin/e2e-report.txt
 e2e:
 	mkdir -p bin
-	E2E_REPORT='$(abspath bin/e2e-report.txt)' $(GO) test -tags e2e -count=1 -v ./e2e/
+	E2E_REPORT='$(abspath bin/e2e-report.txt)' $(GO) test -tags e2e -count=1 -timeout 40m -v ./e2e/

@@ -3,12 +3,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +112,7 @@ func (j *journey) check(what string) {
 func (j *journey) login(email string) {
 	j.t.Helper()
 	j.nav("/anmelden")
+	j.check("sign-in page")
 	err := chromedp.Do(j.ctx,
 		chromedp.SendKeys(chromedp.CSS(`form input[name=email]`), email),
 		chromedp.SendKeys(chromedp.CSS(`form input[name=password]`), app.DemoPassword),
@@ -260,6 +265,30 @@ func TestPaulsJourney(t *testing.T) {
 	if got := paul.text("main"); !strings.Contains(got, "Siegel gültig") || !strings.Contains(got, ".pdf") {
 		t.Fatalf("the decision's seal is not shown as valid: %s", got)
 	}
+	// He opens the PDF itself: it is the sealed decision, and poppler's
+	// pdfsig, an independent implementation, accepts the seal.
+	pdfURL, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('main a[href*="/dokumente/"]')||{getAttribute:()=>""}).getAttribute('href')`))
+	if pdfURL == "" {
+		t.Fatalf("no decision document to open: %s", paul.text("main"))
+	}
+	b64, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(`+jsString(pdfURL)+`, {credentials: 'same-origin'}).then(r => r.ok ? r.arrayBuffer() : Promise.reject(r.status)).then(b => { let s = ''; for (const c of new Uint8Array(b)) s += String.fromCharCode(c); return btoa(s) })`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("open the decision PDF %s: %v", pdfURL, err)
+	}
+	pdf, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF")) {
+		t.Fatalf("the decision document is no PDF (%d bytes): %v", len(pdf), err)
+	}
+	if pdfsig, err := exec.LookPath("pdfsig"); err == nil {
+		f := filepath.Join(t.TempDir(), "bescheid.pdf")
+		os.WriteFile(f, pdf, 0o600)
+		out, _ := exec.Command(pdfsig, f).CombinedOutput()
+		if !strings.Contains(string(out), "Signature Validation: Signature is Valid.") {
+			t.Fatalf("pdfsig does not accept the decision Paul opened:\n%s", out)
+		}
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("pdfsig missing (apt-get install poppler-utils)")
+	}
 	paul.nav("/antraege/" + appRef + "/stand")
 	paul.check("status page")
 	if got := paul.text("main"); !strings.Contains(got, "Entschieden") {
@@ -269,6 +298,7 @@ func TestPaulsJourney(t *testing.T) {
 	// Closed: the e-file has every document, with hashes that match.
 	mueller.nav(caseLink)
 	mueller.submit(`main form[action$="/schritt"]:has(input[value=close]) button[type=submit]`)
+	mueller.check("case page after closing")
 	fileLink, _ := chromedp.Run(sctx, chromedp.Evaluate[string](`(document.querySelector('main a[href^="/verwaltung/akten/F-"]')||{getAttribute:()=>""}).getAttribute('href')`))
 	if fileLink == "" {
 		t.Fatalf("no e-file link on the closed case: %s", mueller.text("main"))
@@ -278,6 +308,14 @@ func TestPaulsJourney(t *testing.T) {
 	sums, _ := chromedp.Run(sctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('main td code')].map(c => c.textContent.trim())`))
 	if len(sums) < 5 { // receipt, data, proof, decision, audit trail
 		t.Fatalf("e-file lists %d documents: %s", len(sums), mueller.text("main"))
+	}
+	// What Paul uploaded and the decision he opened are in it, byte for byte.
+	proofBytes, _ := os.ReadFile(proof)
+	for name, b := range map[string][]byte{"the uploaded contract": proofBytes, "the decision Paul opened": pdf} {
+		h := sha256.Sum256(b)
+		if !slices.Contains(sums, hex.EncodeToString(h[:])) {
+			t.Errorf("%s (SHA-256 %x) is not in the e-file %v", name, h, sums)
+		}
 	}
 	for _, s := range sums {
 		b, err := os.ReadFile(filepath.Join(prog.dir, "blobs", s[:2], s[2:]))

@@ -41,6 +41,7 @@ func BenchmarkSubmission(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	e.demoHosts = []string{"localhost"} // the requests' host
 	h, _ := e.handler(nil)
 	_ = identity.System
 	var jobsDone func()

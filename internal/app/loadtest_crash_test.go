@@ -90,6 +90,23 @@ func TestAcknowledgedSubmissionsSurviveSIGKILL(t *testing.T) {
 		if r.res.Lost != 0 || r.res.Verified != r.res.Acknowledged {
 			t.Fatalf("lost submissions: %+v", r.res)
 		}
+		// What the killed process wrote without acknowledging it (in flight
+		// at the kill) is whole too, or absent: none half-written.
+		var stored, half int
+		must(t, e.db.R.QueryRow(`SELECT COUNT(*) FROM applications a JOIN accounts ac ON ac.id = a.account_id WHERE ac.email LIKE '%@loadtest.invalid'`).Scan(&stored))
+		must(t, e.db.R.QueryRow(`SELECT COUNT(*) FROM applications a JOIN accounts ac ON ac.id = a.account_id WHERE ac.email LIKE '%@loadtest.invalid'
+			AND ((SELECT COUNT(*) FROM application_files f WHERE f.application_id = a.id) <> 1
+				OR NOT EXISTS (SELECT 1 FROM blob_refs b WHERE b.sha256 = a.receipt_pdf)
+				OR NOT EXISTS (SELECT 1 FROM blob_refs b WHERE b.sha256 = a.receipt_json)
+				OR EXISTS (SELECT 1 FROM application_files f WHERE f.application_id = a.id AND NOT EXISTS (SELECT 1 FROM blob_refs b WHERE b.sha256 = f.sha256)))`).Scan(&half))
+		t.Logf("crash test: %d applications stored for %d acknowledged", stored, r.res.Acknowledged)
+		if half != 0 || stored < r.res.Acknowledged {
+			t.Fatalf("%d of %d stored applications half-written (%d acknowledged)", half, stored, r.res.Acknowledged)
+		}
+		// The restarted server takes submissions again.
+		if after, _ := submitConcurrently(ctx, []string{"http://" + addr}, tokens[:1], DemoServiceRef, time.Second); after.Acknowledged == 0 {
+			t.Fatalf("the restarted server acknowledges nothing: %+v", after)
+		}
 		// Every application has its case, or its forms.submitted job is still
 		// pending (one the killed process had claimed runs again when its
 		// lease expires): nothing is lost between forms and cases either.

@@ -319,6 +319,10 @@ func TestCaseFromSubmissionToFiledDecision(t *testing.T) {
 		if w.apps.status(appRef) != "in_progress" {
 			t.Fatalf("application status %s", w.apps.status(appRef))
 		}
+		// Paul's status page: where it is, who has it, the expected date.
+		if pr, err := s.Progress(ctx, w.paul, w.tn.ID, appRef); err != nil || pr.Status != "in_progress" || pr.State.De != "In Bearbeitung" || pr.Unit != "Steueramt" || pr.ExpectedBy != "2026-03-16" || pr.Paused {
+			t.Fatalf("progress in progress: %+v %v", pr, err)
+		}
 		// A case worker may not reject (unit heads only in this declaration).
 		if err := s.Step(ctx, w.mueller, w.tn.ID, c.Ref, "reject", StepInput{Reason: "nein"}); !errors.Is(err, ErrTransition) {
 			t.Fatalf("case worker rejects: %v", err)
@@ -332,6 +336,9 @@ func TestCaseFromSubmissionToFiledDecision(t *testing.T) {
 		}
 		if w.apps.status(appRef) != "awaiting_information" {
 			t.Fatalf("application status %s", w.apps.status(appRef))
+		}
+		if pr, err := s.Progress(ctx, w.paul, w.tn.ID, appRef); err != nil || pr.Status != "awaiting_information" || !pr.Paused || pr.ExpectedBy != "" {
+			t.Fatalf("progress while waiting for Paul: %+v %v", pr, err)
 		}
 		inbox, _ := s.Mailbox.Inbox(ctx, w.paul, w.tn.ID)
 		var question *mailbox.Message
@@ -592,6 +599,23 @@ func TestSecondPersonSubstitutionAndBacklog(t *testing.T) {
 		if reads != 1 {
 			t.Fatalf("%d audited reads", reads)
 		}
+		// So are reads of its documents, and another unit may not read them.
+		d, _ := s.Get(ctx, w.schmidt, w.tn.ID, third.Ref)
+		if len(d.Documents) == 0 {
+			t.Fatal("the case has no documents")
+		}
+		if _, _, err := s.OpenDocument(ctx, w.fremd, w.tn.ID, third.Ref, d.Documents[0].ID); err == nil {
+			t.Fatal("another unit's case worker opened a document")
+		}
+		_, rc, err := s.OpenDocument(ctx, w.schmidt, w.tn.ID, third.Ref, d.Documents[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+		db.R.QueryRow(`SELECT COUNT(*) FROM audit_events WHERE action = 'case.document.read' AND object_ref = $1 AND actor = $2`, third.Ref, w.schmidt.Ref).Scan(&reads)
+		if reads != 1 {
+			t.Fatalf("%d audited document reads, want 1", reads)
+		}
 	})
 }
 
@@ -603,4 +627,79 @@ func TestDemoDogTaxWorkflowIsValid(t *testing.T) {
 	if w.Decision.SecondPerson || w.DeadlineDays != 5 {
 		t.Fatalf("demo dog tax: %+v", w)
 	}
+}
+
+// TestResponsibilityRoutingAndBackToTheUnit: a service's own mapping
+// overrides its office's; a service mapped to no unit opens a case that
+// waits in the unit heads' inboxes (not a case worker's) until a unit head
+// routes it; only admins map; an absent case worker without a substitute
+// gives her open cases back to the unit's inbox.
+func TestResponsibilityRoutingAndBackToTheUnit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		w := newWorld(t, db, clk)
+		s := w.s
+		admin := identity.Principal{TenantID: w.tn.ID, Ref: "admin", Roles: []identity.Role{identity.RoleAdmin}}
+		if err := s.SetMapping(ctx, w.leitung, w.tn.ID, MapService, w.serviceID, w.buergerbuero); !errors.Is(err, fault.ErrForbidden) && !errors.Is(err, fault.ErrNotFound) {
+			t.Fatalf("unit head maps: %v", err)
+		}
+		if err := s.SetMapping(ctx, admin, w.tn.ID, MapService, w.serviceID, "E-NONE-XXXX"); !fault.HasCode(err, "unit", "unknown") {
+			t.Fatalf("map to an unknown unit: %v", err)
+		}
+		// The service's own mapping wins over its office's.
+		if err := s.SetMapping(ctx, admin, w.tn.ID, MapService, w.serviceID, w.buergerbuero); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := s.ResponsibleUnit(ctx, w.tn.ID, w.serviceID); err != nil || u != w.buergerbuero {
+			t.Fatalf("service override: %q %v, want Bürgerbüro", u, err)
+		}
+		// Neither mapped: the case opens in no unit.
+		for _, m := range []struct{ kind, key string }{{MapService, w.serviceID}, {MapOffice, "Stadtkasse – Steuern und Abgaben"}} {
+			if err := s.SetMapping(ctx, admin, w.tn.ID, m.kind, m.key, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, err := s.Open(ctx, w.tn.ID, w.submit(t, w.paul))
+		if err != nil || c.UnitRef != "" {
+			t.Fatalf("unmapped case: %+v %v", c, err)
+		}
+		inbox := func(p identity.Principal) []string {
+			rows, err := s.Inbox(ctx, p, w.tn.ID, Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var refs []string
+			for _, r := range rows {
+				refs = append(refs, r.Ref)
+			}
+			return refs
+		}
+		if got := inbox(w.leitung); len(got) != 1 || got[0] != c.Ref {
+			t.Fatalf("unit head's inbox: %v, want the unrouted %s", got, c.Ref)
+		}
+		if got := inbox(w.mueller); len(got) != 0 {
+			t.Fatalf("case worker sees the unrouted case: %v", got)
+		}
+		if err := s.Route(ctx, w.mueller, w.tn.ID, c.Ref, w.steueramt); err == nil {
+			t.Fatal("a case worker routed a case")
+		}
+		if err := s.Route(ctx, w.leitung, w.tn.ID, c.Ref, w.steueramt); err != nil {
+			t.Fatal(err)
+		}
+		if got := inbox(w.mueller); len(got) != 1 || got[0] != c.Ref {
+			t.Fatalf("routed case not in the Steueramt's inbox: %v", got)
+		}
+		// Absent with no substitute: back to the unit.
+		if err := s.Claim(ctx, w.mueller, w.tn.ID, c.Ref); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Identity.SetAbsence(ctx, w.leitung, w.tn.ID, w.mueller.Ref, clk.Now(), clk.Now().Add(48*time.Hour), ""); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs(t)
+		rows, _ := s.Inbox(ctx, w.leitung, w.tn.ID, Filter{Assigned: "none"})
+		if len(rows) != 1 || rows[0].Ref != c.Ref || rows[0].AssigneeRef != "" {
+			t.Fatalf("absent without substitute: unassigned %+v, want %s back in the unit", rows, c.Ref)
+		}
+	})
 }

@@ -628,8 +628,15 @@ func (s *Service) UseLink(ctx context.Context, p identity.Principal, tenantID in
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE mailbox_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL`, tx.Now(), hashToken(secret))
-		return err
+		res, err := tx.ExecContext(ctx, `UPDATE mailbox_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL`, tx.Now(), hashToken(secret))
+		if err != nil {
+			return err
+		}
+		// A concurrent use spent it between the read and the update: a replay.
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("mailbox link spent concurrently: %w", fault.ErrNotFound)
+		}
+		return nil
 	})
 	if err != nil {
 		return "", err

@@ -209,6 +209,26 @@ func TestMailboxDeliveryConsentRepliesAndLinks(t *testing.T) {
 		if _, err := w.s.UseLink(ctx, w.paul, w.t.ID, secret); !errors.Is(err, fault.ErrNotFound) {
 			t.Fatalf("replayed link: %v", err)
 		}
+		// An unused link expires after 30 days.
+		sentMails := len(w.smtp.Messages())
+		w.send(t, Outgoing{TenantID: w.t.ID, AccountID: w.paul.AccountID, Kind: KindInformationRequest, SubjectRef: "C-AAAA-BBBB",
+			Sender: "Steueramt", Title: "Noch eine Rückfrage", Body: "Bitte senden Sie die Rechnung.", RepliesAllowed: true})
+		w.runJobs(t)
+		later, err := w.smtp.Wait(sentMails+1, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m = linkRE.FindStringSubmatch(later[len(later)-1].Body)
+		if m == nil {
+			t.Fatalf("no link in the mail:\n%s", later[len(later)-1].Body)
+		}
+		clk.Advance(30*24*time.Hour + time.Minute)
+		if w.s.LinkValid(ctx, w.t.ID, m[1]) {
+			t.Fatal("an expired link is offered as valid")
+		}
+		if _, err := w.s.UseLink(ctx, w.paul, w.t.ID, m[1]); !errors.Is(err, fault.ErrNotFound) {
+			t.Fatalf("expired link: %v", err)
+		}
 
 		// Replies: a disguised file is refused at its field, nothing stored.
 		_, err = w.s.Reply(ctx, w.paul, w.t.ID, q.Ref, "Anbei", []Upload{{Name: "impfpass.pdf", Data: []byte("MZ\x90\x00 not a pdf")}})
