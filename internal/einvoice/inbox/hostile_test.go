@@ -1,0 +1,56 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/database"
+)
+
+// business is a supplier's business account of the world's tenant.
+func (w *world) business(t *testing.T, ref, email string) identity.Principal {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	if err := database.WithTx(ctx, w.db, func(tx *database.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO accounts (tenant_id, ref, kind, email, name, email_verified_at, created_at) VALUES ($1, $2, 'business', $3, $3, $4, $4) RETURNING id`,
+			w.t.ID, ref, email, tx.Now()).Scan(&id)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return identity.Principal{TenantID: w.t.ID, AccountID: id, Ref: ref, Kind: "business"}
+}
+
+// TestDuplicateDoesNotLeakToOtherSuppliers: a business account that hands
+// in the number and amount of an invoice someone else sent learns that it
+// is a duplicate (409), but not the other invoice's reference; its own
+// duplicate names its own invoice; finance always sees the reference.
+func TestDuplicateDoesNotLeakToOtherSuppliers(t *testing.T) {
+	each(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		mallory := w.business(t, "U-MALL-0001", "mallory@example.org")
+		schmidt := w.business(t, "U-SCHM-0001", "rechnung@schmidt.example")
+		theirs := w.submit(t, DefaultSample("RE-DUP-1")) // the city's clerk scanned it in by API
+		submit := func(p identity.Principal, number string) (*Invoice, *Duplicate) {
+			t.Helper()
+			inv, err := w.s.Submit(ctx, p, w.t.ID, Submission{Channel: ChannelAPI, Data: SampleXML(DefaultSample(number)), ContentType: TypeXML})
+			var dup *Duplicate
+			if err != nil && !errors.As(err, &dup) {
+				t.Fatalf("submit %s as %s: %v", number, p.Ref, err)
+			}
+			return inv, dup
+		}
+		if _, dup := submit(mallory, "RE-DUP-1"); dup == nil || dup.Existing != "" {
+			t.Errorf("another supplier's duplicate: %+v, want a 409 without the reference", dup)
+		}
+		own, _ := submit(schmidt, "RE-DUP-2")
+		if _, dup := submit(schmidt, "RE-DUP-2"); dup == nil || dup.Existing != own.Ref {
+			t.Errorf("own duplicate: %+v, want %s", dup, own.Ref)
+		}
+		if _, dup := submit(w.token, "RE-DUP-1"); dup == nil || dup.Existing != theirs.Ref {
+			t.Errorf("finance duplicate: %+v, want %s", dup, theirs.Ref)
+		}
+	})
+}
