@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/rathaus/rathaus/internal/identity"
@@ -51,6 +52,68 @@ func TestDuplicateDoesNotLeakToOtherSuppliers(t *testing.T) {
 		}
 		if _, dup := submit(w.token, "RE-DUP-1"); dup == nil || dup.Existing != theirs.Ref {
 			t.Errorf("finance duplicate: %+v, want %s", dup, theirs.Ref)
+		}
+	})
+}
+
+// TestFourEyesUnderConcurrency: one person sending both checks at once
+// (double clicks, two tabs, a script) never signs both; concurrent
+// payment runs pay every invoice once.
+func TestFourEyesUnderConcurrency(t *testing.T) {
+	each(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		var invs []*Invoice
+		for _, n := range []string{"RE-C-1", "RE-C-2", "RE-C-3"} {
+			invs = append(invs, w.submit(t, DefaultSample(n)))
+		}
+		for _, inv := range invs {
+			var wg sync.WaitGroup
+			for i := 0; i < 8; i++ {
+				st := []Step{StepSachlich, StepRechnerisch}[i%2]
+				wg.Go(func() { w.s.Approve(ctx, w.clerkA, w.t.ID, inv.Ref, StepInput{Step: st}) })
+			}
+			wg.Wait()
+			got, err := w.s.Get(ctx, w.clerkB, w.t.ID, inv.Ref)
+			must(t, err)
+			_, s1 := got.done(StepSachlich)
+			_, s2 := got.done(StepRechnerisch)
+			if s1 && s2 {
+				t.Fatalf("%s: one person signed both checks: %+v", inv.Ref, got.Steps)
+			}
+			if !s1 && !s2 {
+				t.Fatalf("%s: no check signed at all", inv.Ref)
+			}
+			// The other clerk completes it; then finance orders payment.
+			other := StepRechnerisch
+			if !s1 {
+				other = StepSachlich
+			}
+			for _, in := range []StepInput{{Step: other}, {Step: StepAnordnung}} {
+				if _, err := w.s.Approve(ctx, w.clerkB, w.t.ID, inv.Ref, in); err != nil {
+					t.Fatalf("%s %s: %v", inv.Ref, in.Step, err)
+				}
+			}
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		paid := 0
+		for i := 0; i < 4; i++ {
+			p := []identity.Principal{w.clerkA, w.clerkB}[i%2]
+			wg.Go(func() {
+				run, err := w.s.CreatePaymentRun(ctx, p, w.t)
+				if err == nil {
+					mu.Lock()
+					paid += run.Count
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if n := count(t, w.db, `SELECT COUNT(*) FROM einvoice_payments`); n != len(invs) || paid != len(invs) {
+			t.Fatalf("%d payment rows, %d transfers in the runs, want %d each", n, paid, len(invs))
+		}
+		if n := count(t, w.db, `SELECT COUNT(*) FROM einvoice_invoices WHERE status = 'in_payment'`); n != len(invs) {
+			t.Fatalf("%d invoices in payment", n)
 		}
 	})
 }
