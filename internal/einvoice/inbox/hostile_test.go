@@ -5,9 +5,11 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/fault"
 )
 
 // business is a supplier's business account of the world's tenant.
@@ -114,6 +116,72 @@ func TestFourEyesUnderConcurrency(t *testing.T) {
 		}
 		if n := count(t, w.db, `SELECT COUNT(*) FROM einvoice_invoices WHERE status = 'in_payment'`); n != len(invs) {
 			t.Fatalf("%d invoices in payment", n)
+		}
+	})
+}
+
+// TestPaperInvoiceWorkflow: hand-typed key fields are checked all at once
+// (nothing stored on a refusal); only finance captures; a captured paper
+// invoice is routed, approved by four eyes and paid like an e-invoice, and
+// the same paper invoice typed in twice is a duplicate.
+func TestPaperInvoiceWorkflow(t *testing.T) {
+	each(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		w.clk.Set(time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC))
+		scan := []byte("%PDF-1.4\n% scanned paper\n%%EOF\n")
+		good := PaperInput{Scan: scan, ScanName: "../../etc/scan.pdf", Supplier: "Malerbetrieb Kunz", Number: "K-17", IssueDate: "2026-03-02", DueDate: "2026-03-30",
+			Amount: "595,00", Currency: "EUR", IBAN: "DE02 1203 0000 0000 2020 51", Unit: w.unit}
+		bad := good
+		bad.Scan, bad.Amount, bad.IBAN, bad.DueDate, bad.SupplierVATID, bad.Unit = []byte("<html>"), "-5", "DE00123", "2026-02-01", "DE-123/456", "E-NONE-0000"
+		_, err := w.s.SubmitPaper(ctx, w.clerkA, w.t.ID, bad)
+		fv, ok := fault.AsValidation(err)
+		if !ok {
+			t.Fatalf("bad paper invoice: %v", err)
+		}
+		got := map[string]string{}
+		for _, e := range fv.Errors {
+			got[e.Field] = e.Code
+		}
+		for field, code := range map[string]string{"scan": "not_pdf", "amount": "invalid_amount", "iban": "invalid_iban", "due_date": "before_issue_date",
+			"supplier_vat_id": "invalid_vat_id", "unit": "unknown_unit"} {
+			if got[field] != code {
+				t.Errorf("%s: %q, want %s (all: %v)", field, got[field], code, got)
+			}
+		}
+		for _, amount := range []string{"0", "1.999", "1e3", "NaN", "99999999999999999"} {
+			in := good
+			in.Amount = amount
+			if _, err := w.s.SubmitPaper(ctx, w.clerkA, w.t.ID, in); !fault.HasCode(err, "amount", "invalid_amount") {
+				t.Errorf("amount %q: %v", amount, err)
+			}
+		}
+		if _, err := w.s.SubmitPaper(ctx, w.worker, w.t.ID, good); !errors.Is(err, fault.ErrForbidden) {
+			t.Errorf("case worker captured a paper invoice: %v", err)
+		}
+		if n := count(t, w.db, `SELECT COUNT(*) FROM einvoice_invoices`); n != 0 {
+			t.Fatalf("%d invoices stored by refused captures", n)
+		}
+		inv, err := w.s.SubmitPaper(ctx, w.clerkA, w.t.ID, good)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inv.Status != StatusNew || inv.Unit != w.unit || inv.Channel != ChannelPaper || inv.Original.Name != "scan.pdf" || inv.IBAN != "DE02120300000000202051" {
+			t.Fatalf("captured: %+v", inv)
+		}
+		if _, err := w.s.SubmitPaper(ctx, w.clerkB, w.t.ID, good); !errors.As(err, new(*Duplicate)) {
+			t.Errorf("same paper invoice twice: %v", err)
+		}
+		for _, st := range []struct {
+			p    identity.Principal
+			step Step
+		}{{w.worker, StepSachlich}, {w.clerkA, StepRechnerisch}, {w.clerkB, StepAnordnung}} {
+			if _, err := w.s.Approve(ctx, st.p, w.t.ID, inv.Ref, StepInput{Step: st.step}); err != nil {
+				t.Fatalf("%s: %v", st.step, err)
+			}
+		}
+		run, err := w.s.CreatePaymentRun(ctx, w.clerkB, w.t)
+		if err != nil || run.Count != 1 || run.ControlSum != "595.00" || run.Payments[0].Invoice != inv.Ref || run.Payments[0].ExecutionDate != "2026-03-30" {
+			t.Fatalf("payment run: %v %+v", err, run)
 		}
 	})
 }
