@@ -2,6 +2,8 @@ package appointments
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/rathaus/rathaus/internal/platform/clock"
@@ -42,5 +44,49 @@ func TestEstimatedWait(t *testing.T) {
 		}
 		// Two counters at work: tickets 3 and 4 wait for them together.
 		check("two counters", [][2]int{{-1, 0}, {-1, 0}, {0, 0}, {1, 15}})
+	})
+}
+
+// TestCountersRaceForTheNextTicket: counters pressing "call next" at the
+// same moment each get a ticket of their own; no ticket is called twice.
+func TestCountersRaceForTheNextTicket(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		f := newFixture(t, db, clk)
+		ctx := context.Background()
+		l := f.office(2)
+		clk.Set(at(0, "08:30"))
+		const n = 5 // CallNext retries 5 times: at most n-1 lost races each
+		for i := 0; i < n; i++ {
+			if _, err := f.svc.WalkIn(ctx, f.admin, f.tenant.ID, l.Ref, []ServiceCount{{Service: f.passport, Count: 1}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var mu sync.Mutex
+		got := map[string]string{}
+		var wg sync.WaitGroup
+		for c := 0; c < n; c++ {
+			wg.Go(func() {
+				tk, err := f.svc.CallNext(ctx, f.admin, f.tenant.ID, l.Ref, fmt.Sprint(c+1))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					t.Errorf("counter %d: %v", c+1, err)
+				case tk == nil:
+					t.Errorf("counter %d got nobody with %d waiting", c+1, n)
+				case got[tk.Ref] != "":
+					t.Errorf("ticket %s called by counters %s and %d", tk.Ref, got[tk.Ref], c+1)
+				default:
+					got[tk.Ref] = fmt.Sprint(c + 1)
+				}
+			})
+		}
+		wg.Wait()
+		if len(got) != n {
+			t.Fatalf("%d distinct tickets called, want %d", len(got), n)
+		}
+		if k := f.count(t, `SELECT COUNT(*) FROM appointment_tickets WHERE status = 'called'`); k != n {
+			t.Fatalf("%d tickets called in the database", k)
+		}
 	})
 }
