@@ -118,6 +118,9 @@ func TestEinvoiceAPI(t *testing.T) {
 	if resp.StatusCode != 422 || !strings.Contains(fmt.Sprint(doc["errors"]), "NO-SCENARIO") {
 		t.Errorf("no scenario: %d %v", resp.StatusCode, doc)
 	}
+	if resp, _ := post(bytes.Repeat([]byte("<x>"), 7<<20), "application/xml", token); resp.StatusCode != 413 {
+		t.Errorf("21 MiB body: %d, want 413", resp.StatusCode)
+	}
 	if resp, _ := post([]byte("%PDF-1.4 nothing"), "application/pdf", token); resp.StatusCode != 422 {
 		t.Errorf("pdf without invoice: %d", resp.StatusCode)
 	}

@@ -202,6 +202,11 @@ func (s *Service) rebook(ctx context.Context, b *Booking, start time.Time, actor
 	if start.Equal(b.Start.UTC()) {
 		return b, nil
 	}
+	// While a day's lottery window runs its seats go through the draw only:
+	// moving an earlier booking there would take one first come.
+	if l.Strategy == Lottery && now.Before(l.LotteryEnd(day)) {
+		return nil, fault.Invalid("start", "lottery_running")
+	}
 	ds, err := s.avail.current(ctx, l.id, day)
 	if err != nil {
 		return nil, err

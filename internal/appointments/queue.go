@@ -347,7 +347,10 @@ func (s *Service) CallNext(ctx context.Context, p identity.Principal, tenantID i
 	}
 	now := s.now()
 	d := calendar.DateOf(now, calendar.Berlin)
-	for attempt := 0; attempt < 5; attempt++ {
+	// Each lost race means another counter called a ticket, so the queue
+	// shrinks with every attempt: an office with many counters is bounded
+	// by its queue, not by a fixed number of tries.
+	for attempt := 0; attempt < 1000; attempt++ {
 		q, err := s.queue(ctx, l, d)
 		if err != nil {
 			return nil, err

@@ -328,8 +328,8 @@ func (s *Service) Offer(ctx context.Context, tenantID, locID int64, d calendar.D
 	if err != nil {
 		return 0, err
 	}
-	if l.ReleaseOf(d).After(now) {
-		return 0, nil // not released yet: the release is for everyone
+	if l.LotteryEnd(d).After(now) {
+		return 0, nil // not released, or in its lottery window: the release is for everyone
 	}
 	made := 0
 	for _, e := range wishes {

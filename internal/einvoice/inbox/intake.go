@@ -3,6 +3,7 @@ package inbox
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -308,7 +309,7 @@ func (s *Service) receive(ctx context.Context, p identity.Principal, tenantID in
 		return nil, err
 	} else if existing != "" {
 		s.auditRefusal(ctx, tenantID, p.Ref, "einvoice.refused", existing, map[string]any{"reason": "duplicate", "hash": rc.hash, "number": f.number, "channel": rc.sub.Channel})
-		return nil, &Duplicate{Existing: existing}
+		return nil, s.duplicateFor(ctx, p, tenantID, existing)
 	}
 	key, size, err := s.Blobs.Put(ctx, bytes.NewReader(rc.sub.Data))
 	if err != nil {
@@ -350,7 +351,7 @@ func (s *Service) receive(ctx context.Context, p identity.Principal, tenantID in
 	if database.IsUniqueViolation(err) {
 		existing, _ := s.duplicateOf(ctx, s.DB.R, tenantID, f)
 		s.auditRefusal(ctx, tenantID, p.Ref, "einvoice.refused", existing, map[string]any{"reason": "duplicate", "hash": rc.hash, "number": f.number, "channel": rc.sub.Channel})
-		return nil, &Duplicate{Existing: existing}
+		return nil, s.duplicateFor(ctx, p, tenantID, existing)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("receive invoice: %w", err)
@@ -359,6 +360,21 @@ func (s *Service) receive(ctx context.Context, p identity.Principal, tenantID in
 		return nil, err
 	}
 	return inv, nil
+}
+
+// duplicateFor is the 409 for p: a business account learns the reference
+// of the earlier invoice only when it sent that one itself — otherwise a
+// supplier could probe which numbers and amounts others invoiced.
+func (s *Service) duplicateFor(ctx context.Context, p identity.Principal, tenantID int64, existing string) *Duplicate {
+	if p.Kind != "business" || existing == "" {
+		return &Duplicate{Existing: existing}
+	}
+	var acc sql.NullInt64
+	err := s.DB.R.QueryRowContext(ctx, `SELECT submitter_account FROM einvoice_invoices WHERE tenant_id = $1 AND ref = $2`, tenantID, existing).Scan(&acc)
+	if err != nil || !acc.Valid || acc.Int64 != p.AccountID {
+		return &Duplicate{}
+	}
+	return &Duplicate{Existing: existing}
 }
 
 func owner(ref string) string { return "einvoice:" + ref }

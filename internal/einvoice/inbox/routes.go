@@ -143,7 +143,10 @@ func (h *Handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 		doc["validation"] = map[string]any{"accept": false, "scenario": v.Scenario, "errors": nonNil(v.Errors), "warnings": nonNil(v.Warnings), "reason": v.Reason}
 	case errors.As(err, &dup):
 		status = http.StatusConflict
-		doc["detail"], doc["code"], doc["existing"] = p.T("einvoice.problem.duplicate", dup.Existing), "duplicate", dup.Existing
+		doc["detail"], doc["code"] = p.T("einvoice.problem.duplicate_other"), "duplicate"
+		if dup.Existing != "" {
+			doc["detail"], doc["existing"] = p.T("einvoice.problem.duplicate", dup.Existing), dup.Existing
+		}
 	case errors.As(err, &pr):
 		status = web.StatusOf(pr.Kind)
 		if fv, ok := fault.AsValidation(pr.Kind); ok {

@@ -72,10 +72,17 @@ func ProblemCode(err error) string {
 }
 
 // Duplicate is the answer to an invoice already received: same supplier,
-// number and amount (409).
+// number and amount (409). Existing is empty for a business account that
+// did not send the earlier invoice itself.
 type Duplicate struct{ Existing string }
 
-func (d *Duplicate) Error() string { return "invoice already received as " + d.Existing }
+func (d *Duplicate) Error() string {
+	if d.Existing == "" {
+		return "invoice already received"
+	}
+	return "invoice already received as " + d.Existing
+}
+
 func (d *Duplicate) Unwrap() error { return fault.ErrConflict }
 
 // Roles that see every invoice of the tenant.
