@@ -173,6 +173,14 @@ func TestImportFIMTwiceMakesANewDraft(t *testing.T) {
 		if err != nil || rep2.Form != rep.Form || rep2.Version != 2 {
 			t.Fatalf("second import: %+v %v", rep2, err)
 		}
+		// The form's own settings, which FIM does not carry, stay.
+		d2, _, err := w.s.Version(ctx, w.manager, w.tenant.ID, rep.Form, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(d2.Audience, ",") != "business" {
+			t.Errorf("second import's audience: %v", d2.Audience)
+		}
 		rep3, _ := w.s.ImportFIMDraft(ctx, w.manager, w.tenant.ID, DemoFIM(), FIMImport{})
 		f, _ := w.s.Form(ctx, w.manager, w.tenant.ID, rep.Form)
 		if rep3.Version != 3 || len(f.Versions) != 3 || f.Versions[0].Status != VersionPublished || f.Versions[1].Status != VersionDraft || f.Versions[2].Status != VersionDraft {
