@@ -216,8 +216,27 @@ func TestFormBuilderThroughItsForms(t *testing.T) {
 		t.Errorf("preview: %s", page)
 	}
 
+	// Only a draft: the service page offers no online application, and
+	// the form's address has nothing to start.
+	offered := func() bool {
+		t.Helper()
+		resp, b := s.do(t, "GET", "/leistungen/"+svc, "", "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("service page: %d", resp.StatusCode)
+		}
+		return strings.Contains(string(b), `href="/antrag/`+svc+`"`)
+	}
+	if offered() {
+		t.Error("service page offers a form that is only a draft")
+	}
+	if resp, _ := s.do(t, "GET", "/antrag/"+svc, "", ""); resp.StatusCode != 404 {
+		t.Errorf("/antrag/ of an unpublished form: %d", resp.StatusCode)
+	}
 	m.expect(m.get(formPath), 200, "")
 	m.expect(m.press("Veröffentlichen 1", "", nil), 303, formPath+"?hinweis=veroeffentlicht")
+	if !offered() {
+		t.Error("service page does not offer the published form")
+	}
 
 	e := demoEnv(t, in)
 	tn, _ := e.identity.TenantBySlug(context.Background(), DemoSlug)
