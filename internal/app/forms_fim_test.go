@@ -114,6 +114,11 @@ func TestGewerbeanmeldungFromTheFIMFile(t *testing.T) {
 	if !strings.Contains(b2.body, "Gewerbeanmeldung") {
 		t.Errorf("start page: %s", mainOf(b2.body))
 	}
+	// The replaced version 1 takes no new applications.
+	old, _ := json.Marshal(map[string]any{"service": TradeServiceRef, "form_version": 1, "answers": answers})
+	if resp, b := s.do(t, "POST", "/api/v1/applications", DemoToken("business"), string(old)); resp.StatusCode != 409 {
+		t.Errorf("submission on the replaced version 1: %d %s", resp.StatusCode, b)
+	}
 	if resp, b := send(DemoToken("citizen")); resp.StatusCode != 422 || !strings.Contains(string(b), "account_kind") {
 		t.Errorf("citizen submits the Gewerbeanmeldung: %d %s", resp.StatusCode, b)
 	}
