@@ -543,3 +543,63 @@ func TestSubmitDraftAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestDraftAcrossARepublication: a draft begun on version 1 is not sent
+// after version 2 replaced it until the applicant has seen the new
+// form; it is then checked against version 2 (a new required question
+// is asked, an answer to a dropped one is not sent) and the application
+// keeps version 2.
+func TestDraftAcrossARepublication(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		w := newWorld(t, db, clk)
+		ctx := context.Background()
+		def := &Definition{Title: Text{"de": "Anzeige"}, Steps: []Step{{ID: "s", Title: Text{"de": "S"}, Fields: []Field{
+			{ID: "name", Type: TypeText, Label: Text{"de": "Name"}, Required: true},
+			{ID: "old", Type: TypeText, Label: Text{"de": "Alt"}}}}}}
+		f, err := w.s.CreateForm(ctx, w.manager, w.tenant.ID, NewForm{ServiceID: "L-REPU-0001", Def: def})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.Publish(ctx, w.manager, w.tenant.ID, f.Ref, 1); err != nil {
+			t.Fatal(err)
+		}
+		v := Visitor{P: w.citizen}
+		d, _, err := w.s.StartDraft(ctx, v, w.tenant.ID, "L-REPU-0001", "de")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.s.SaveStep(ctx, v, w.tenant.ID, d.Ref, "s", StepInput{Values: map[string]any{"name": "Paul", "old": "weg"}}); err != nil {
+			t.Fatal(err)
+		}
+		v2, _, err := w.s.Version(ctx, w.manager, w.tenant.ID, f.Ref, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2.Steps[0].Fields = []Field{v2.Steps[0].Fields[0], {ID: "reason", Type: TypeText, Label: Text{"de": "Grund"}, Required: true}}
+		if _, err := w.s.SaveDraft(ctx, w.manager, w.tenant.ID, f.Ref, 1, v2); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.Publish(ctx, w.manager, w.tenant.ID, f.Ref, 2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.s.SubmitDraft(ctx, v, w.tenant.ID, d.Ref); !errors.Is(err, fault.ErrConflict) {
+			t.Fatalf("sent on the replaced version without seeing the new one: %v", err)
+		}
+		if err := w.s.MarkVersionSeen(ctx, v, w.tenant.ID, d.Ref); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.s.SubmitDraft(ctx, v, w.tenant.ID, d.Ref); !fault.HasCode(err, "reason", "required") {
+			t.Fatalf("not checked against version 2: %v", err)
+		}
+		if _, _, err := w.s.SaveStep(ctx, v, w.tenant.ID, d.Ref, "s", StepInput{Values: map[string]any{"name": "Paul", "reason": "Umzug"}}); err != nil {
+			t.Fatal(err)
+		}
+		app, err := w.s.SubmitDraft(ctx, v, w.tenant.ID, d.Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := app.Answers["old"]; ok || app.FormVersion != 2 || app.Answers["reason"] != "Umzug" {
+			t.Errorf("application: version %d, answers %v", app.FormVersion, app.Answers)
+		}
+	})
+}
