@@ -286,4 +286,35 @@ func TestFormBuilderThroughItsForms(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("published definition (-want +got):\n%s", diff)
 	}
+
+	// The published version is not edited through the builder's forms
+	// posted again (a stale tab, a hand-made request): refused, unchanged.
+	// (Read from the database: the service caches published definitions.)
+	stored := func() string {
+		t.Helper()
+		var sha, status string
+		var n int
+		must(t, e.db.R.QueryRow(`SELECT v.sha256, v.status, (SELECT COUNT(*) FROM form_versions w WHERE w.form_id = f.id) FROM form_versions v JOIN forms f ON f.id = v.form_id
+			WHERE f.tenant_id = $1 AND f.service_id = $2 AND v.version = 1`, tn.ID, svc).Scan(&sha, &status, &n))
+		return fmt.Sprintf("%s %s, %d versions", sha, status, n)
+	}
+	before := stored()
+	for _, v := range []url.Values{
+		{"version": {"1"}, "action": {"add_step"}, "title": {"Eingeschmuggelt"}},
+		{"version": {"1"}, "action": {"field_remove"}, "step": {"0"}, "field": {"nachname"}},
+		{"version": {"1"}, "action": {"meta"}, "title_de": {"Anders"}},
+	} {
+		if resp := m.post(formPath+"/bearbeiten", v); resp.StatusCode < 400 && resp.Header.Get("Location") != formPath {
+			t.Errorf("editing the published version (%s): %d → %q", v.Get("action"), resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if resp := m.post(formPath+"/feld?schritt=0&feld=vorname", url.Values{"version": {"1"}, "type": {"text"}, "label_de": {"Geändert"}}); resp.StatusCode < 400 {
+		t.Errorf("editing a published field: %d", resp.StatusCode)
+	}
+	if resp := m.post(formPath+"/veroeffentlichen", url.Values{"version": {"1"}}); resp.StatusCode < 400 {
+		t.Errorf("publishing version 1 again: %d", resp.StatusCode)
+	}
+	if after := stored(); after != before {
+		t.Errorf("published version changed: %s → %s", before, after)
+	}
 }
