@@ -430,7 +430,7 @@ func (s *Service) NewVersion(ctx context.Context, p identity.Principal, tenantID
 // FIMImport says where an imported FIM schema goes.
 type FIMImport struct {
 	ServiceID string   // the catalog service of a new form ("" : assign later)
-	Audience  []string // who may apply (FIM does not say)
+	Audience  []string // who may apply (FIM does not say); nil: as before
 }
 
 // ImportFIMDraft imports a FIM schema as a draft: the tenant's form of that
@@ -458,6 +458,25 @@ func (s *Service) ImportFIMDraft(ctx context.Context, p identity.Principal, tena
 	case err != nil:
 		return rep, err
 	default:
+		// What FIM does not say is the form's own: a new import keeps the
+		// latest version's audience (unless given), anonymous flag and fee.
+		f, err := s.Form(ctx, p, tenantID, formRef)
+		if err != nil {
+			return rep, err
+		}
+		if len(f.Versions) > 0 {
+			prev, _, err := s.Version(ctx, p, tenantID, formRef, f.Versions[len(f.Versions)-1].Version)
+			if err != nil {
+				return rep, err
+			}
+			if opt.Audience == nil {
+				def.Audience = prev.Audience
+			}
+			def.Anonymous = prev.Anonymous
+			if def.Fee == nil {
+				def.Fee = prev.Fee
+			}
+		}
 		n, err := s.NewVersion(ctx, p, tenantID, formRef, def)
 		if err != nil {
 			return rep, err

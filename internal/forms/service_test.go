@@ -485,3 +485,121 @@ func TestDraftRepeatedGroups(t *testing.T) {
 		}
 	})
 }
+
+// TestSubmitDraftAllOrNothing: sending a draft fails at the end of its
+// transaction: no application, receipt or audit entry is stored, and the
+// draft is still there with its upload kept (its blob reference not
+// released), so the applicant can send it again — once.
+func TestSubmitDraftAllOrNothing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		w := newWorld(t, db, clk)
+		ctx := context.Background()
+		def := &Definition{Title: Text{"de": "Nachweis"}, Steps: []Step{{ID: "s", Title: Text{"de": "S"}, Fields: []Field{
+			{ID: "name", Type: TypeText, Label: Text{"de": "Name"}, Required: true},
+			{ID: "doc", Type: TypeFile, Label: Text{"de": "Nachweis"}, Required: true}}}}}
+		f, err := w.s.CreateForm(ctx, w.manager, w.tenant.ID, NewForm{ServiceID: "L-DOCS-0001", Def: def})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.Publish(ctx, w.manager, w.tenant.ID, f.Ref, 1); err != nil {
+			t.Fatal(err)
+		}
+		v := Visitor{P: w.citizen}
+		d, _, err := w.s.StartDraft(ctx, v, w.tenant.ID, "L-DOCS-0001", "de")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.s.SaveStep(ctx, v, w.tenant.ID, d.Ref, "s", StepInput{Values: map[string]any{"name": "Paul"}, Uploads: []Upload{{Field: "doc", Name: "nachweis.pdf", Data: pdfBytes()}}}); err != nil {
+			t.Fatal(err)
+		}
+		tables := []string{"applications", "application_files", "blob_refs", "audit_events", "jobs", "form_drafts"}
+		before := map[string]int{}
+		for _, tb := range tables {
+			before[tb] = w.count(t, `SELECT COUNT(*) FROM `+tb)
+		}
+		boom := errors.New("connection lost (injected)")
+		w.s.beforeCommit = func(tx *database.Tx) error { return boom }
+		if _, err := w.s.SubmitDraft(ctx, v, w.tenant.ID, d.Ref); !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want the injected failure", err)
+		}
+		for _, tb := range tables {
+			if n := w.count(t, `SELECT COUNT(*) FROM `+tb); n != before[tb] {
+				t.Errorf("%s: %d rows after a failed send, %d before", tb, n, before[tb])
+			}
+		}
+		if n := w.count(t, `SELECT COUNT(*) FROM blob_refs WHERE owner = $1`, "forms.draft:"+d.Ref); n != 1 {
+			t.Errorf("the draft's upload is no longer kept: %d references", n)
+		}
+		w.s.beforeCommit = nil
+		app, err := w.s.SubmitDraft(ctx, v, w.tenant.ID, d.Ref)
+		if err != nil || len(app.Files) != 1 {
+			t.Fatalf("second send: %+v %v", app, err)
+		}
+		if _, err := w.s.SubmitDraft(ctx, v, w.tenant.ID, d.Ref); err == nil {
+			t.Error("the draft was sent twice")
+		}
+		if n := w.count(t, `SELECT COUNT(*) FROM applications`); n != before["applications"]+1 {
+			t.Errorf("applications = %d", n)
+		}
+	})
+}
+
+// TestDraftAcrossARepublication: a draft begun on version 1 is not sent
+// after version 2 replaced it until the applicant has seen the new
+// form; it is then checked against version 2 (a new required question
+// is asked, an answer to a dropped one is not sent) and the application
+// keeps version 2.
+func TestDraftAcrossARepublication(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		w := newWorld(t, db, clk)
+		ctx := context.Background()
+		def := &Definition{Title: Text{"de": "Anzeige"}, Steps: []Step{{ID: "s", Title: Text{"de": "S"}, Fields: []Field{
+			{ID: "name", Type: TypeText, Label: Text{"de": "Name"}, Required: true},
+			{ID: "old", Type: TypeText, Label: Text{"de": "Alt"}}}}}}
+		f, err := w.s.CreateForm(ctx, w.manager, w.tenant.ID, NewForm{ServiceID: "L-REPU-0001", Def: def})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.Publish(ctx, w.manager, w.tenant.ID, f.Ref, 1); err != nil {
+			t.Fatal(err)
+		}
+		v := Visitor{P: w.citizen}
+		d, _, err := w.s.StartDraft(ctx, v, w.tenant.ID, "L-REPU-0001", "de")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.s.SaveStep(ctx, v, w.tenant.ID, d.Ref, "s", StepInput{Values: map[string]any{"name": "Paul", "old": "weg"}}); err != nil {
+			t.Fatal(err)
+		}
+		v2, _, err := w.s.Version(ctx, w.manager, w.tenant.ID, f.Ref, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2.Steps[0].Fields = []Field{v2.Steps[0].Fields[0], {ID: "reason", Type: TypeText, Label: Text{"de": "Grund"}, Required: true}}
+		if _, err := w.s.SaveDraft(ctx, w.manager, w.tenant.ID, f.Ref, 1, v2); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.Publish(ctx, w.manager, w.tenant.ID, f.Ref, 2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.s.SubmitDraft(ctx, v, w.tenant.ID, d.Ref); !errors.Is(err, fault.ErrConflict) {
+			t.Fatalf("sent on the replaced version without seeing the new one: %v", err)
+		}
+		if err := w.s.MarkVersionSeen(ctx, v, w.tenant.ID, d.Ref); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.s.SubmitDraft(ctx, v, w.tenant.ID, d.Ref); !fault.HasCode(err, "reason", "required") {
+			t.Fatalf("not checked against version 2: %v", err)
+		}
+		if _, _, err := w.s.SaveStep(ctx, v, w.tenant.ID, d.Ref, "s", StepInput{Values: map[string]any{"name": "Paul", "reason": "Umzug"}}); err != nil {
+			t.Fatal(err)
+		}
+		app, err := w.s.SubmitDraft(ctx, v, w.tenant.ID, d.Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := app.Answers["old"]; ok || app.FormVersion != 2 || app.Answers["reason"] != "Umzug" {
+			t.Errorf("application: version %d, answers %v", app.FormVersion, app.Answers)
+		}
+	})
+}
