@@ -1,11 +1,20 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/jobs"
 )
 
 // TestMetricsBelongToTheOperator: /metrics answers only the operator's
@@ -46,6 +55,18 @@ func TestMetricsBelongToTheOperator(t *testing.T) {
 	}
 	if n := strings.Count(body, `rathaus_http_requests_total{code="200",method="GET",route="unmatched"}`); n != 0 {
 		t.Errorf("a matched page was counted as unmatched")
+	}
+	// Every metric docs/operations.md names (in its alerts) exists.
+	doc, err := os.ReadFile("../../docs/operations.md")
+	must(t, err)
+	named := regexp.MustCompile(`\b(rathaus|process)_[a-z_]+`).FindAllString(string(doc), -1)
+	if len(named) < 8 {
+		t.Fatalf("docs/operations.md names only %v", named)
+	}
+	for _, m := range named {
+		if !strings.Contains(body, "\n"+m+"{") && !strings.Contains(body, "\n"+m+" ") && !strings.Contains(body, "\n"+m+"_bucket{") {
+			t.Errorf("docs/operations.md names %s; /metrics lacks it", m)
+		}
 	}
 	// The internal address serves the metrics without a token, and nothing else.
 	r2, err := http.Get("http://" + internal + "/metrics")
@@ -88,4 +109,78 @@ func TestEveryProblemHasADetail(t *testing.T) {
 			t.Errorf("%s %s: 401 without WWW-Authenticate", tt.method, tt.path)
 		}
 	}
+}
+
+// TestOpsMetrics: the collector behind the alerts of docs/operations.md
+// reports the job queue (a dead job, the wait of the oldest due job), the
+// database pools, and rathaus_db_up 0 once the database cannot be queried.
+func TestOpsMetrics(t *testing.T) {
+	eachInstallation(t, func(t *testing.T, in installation) {
+		e := openEnv(t, in, nil)
+		ctx := context.Background()
+		must(t, database.WithTx(ctx, e.db, func(tx *database.Tx) error {
+			if err := jobs.Enqueue(tx, "test.late", nil, jobs.Options{Key: "late", RunAt: tx.Now().Add(-10 * time.Minute)}); err != nil {
+				return err
+			}
+			if err := jobs.Enqueue(tx, "test.dead", nil, jobs.Options{Key: "dead"}); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE jobs SET status = 'dead' WHERE kind = 'test.dead'`)
+			return err
+		}))
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(newOpsCollector(e))
+		got := gather(t, reg)
+		for _, tc := range []struct {
+			name string
+			ok   func(v float64) bool
+		}{
+			{`rathaus_db_up`, func(v float64) bool { return v == 1 }},
+			{`rathaus_jobs{status="dead"}`, func(v float64) bool { return v == 1 }},
+			{`rathaus_jobs{status="queued"}`, func(v float64) bool { return v >= 1 }},
+			{`rathaus_jobs_oldest_due_seconds`, func(v float64) bool { return v >= 600 && v < 900 }},
+			{`rathaus_db_open_connections{pool="writer"}`, func(v float64) bool { return v >= 1 }},
+			{`rathaus_db_open_connections{pool="reader"}`, func(v float64) bool { return v >= 0 }},
+			{`rathaus_db_in_use_connections{pool="writer"}`, func(v float64) bool { return v == 0 }},
+			{`rathaus_db_wait_count_total{pool="reader"}`, func(v float64) bool { return v >= 0 }},
+			{`rathaus_db_wait_seconds_total{pool="writer"}`, func(v float64) bool { return v >= 0 }},
+		} {
+			v, ok := got[tc.name]
+			if !ok || !tc.ok(v) {
+				t.Errorf("%s = %v (present %v)", tc.name, v, ok)
+			}
+		}
+		e.db.Close()
+		got = gather(t, reg)
+		if v, ok := got["rathaus_db_up"]; !ok || v != 0 {
+			t.Errorf("rathaus_db_up with the database closed = %v (present %v), want 0", v, ok)
+		}
+	})
+}
+
+// gather reads every metric of reg as "name{label="value",...}" → value.
+func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	must(t, err)
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			if len(m.GetLabel()) > 0 {
+				var ls []string
+				for _, l := range m.GetLabel() {
+					ls = append(ls, l.GetName()+`="`+l.GetValue()+`"`)
+				}
+				name += "{" + strings.Join(ls, ",") + "}"
+			}
+			switch {
+			case m.Gauge != nil:
+				out[name] = m.GetGauge().GetValue()
+			case m.Counter != nil:
+				out[name] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
 }

@@ -1,9 +1,11 @@
 package payments
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/blob"
+	"github.com/rathaus/rathaus/internal/platform/blobtest"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
@@ -39,10 +42,7 @@ func newFixture(t *testing.T, db *database.DB, clk *clock.Fake) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := blob.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := &blob.Tracked{Store: blobtest.Open(t), DB: db} // a bucket of a real S3 server under make test-s3
 	f := &fixture{t: t, db: db, clk: clk, tenant: tn, finance: identity.Principal{TenantID: tn.ID, Ref: "U-KASS-E001", Kind: "staff", Roles: []identity.Role{identity.RoleFinance}}}
 	f.svc = &Service{DB: db, Blobs: store, Providers: map[string]Provider{}}
 	f.svc.Notify = func(tx *database.Tx, tenantID int64, to Contact, subject, text, key string) error {
@@ -151,6 +151,7 @@ func TestReconcileStatement(t *testing.T) {
 			{Amount: "30.505", Name: "Paul Payer", Reference: byRF.RF, ServicerRef: "S9"},
 		})
 		res := f.importXML("auszug.xml", xml)
+		f.storedFileIs(res.Statement, xml)
 		if res.Entries != 9 || res.Booked != 5 || res.Worklist != 4 || res.Settled != 4 || res.Duplicate {
 			t.Errorf("result %+v", res)
 		}
@@ -229,6 +230,30 @@ func TestReconcileStatement(t *testing.T) {
 			t.Errorf("receipts of the RF request: %v %v", ps, err)
 		}
 	})
+}
+
+// storedFileIs checks that the statement's file is kept in the blob store
+// with the imported bytes and referenced by its row.
+func (f *fixture) storedFileIs(stmtRef string, want []byte) {
+	f.t.Helper()
+	ctx := context.Background()
+	var key string
+	if err := f.db.R.QueryRowContext(ctx, `SELECT blob_key FROM bank_statements WHERE ref = $1`, stmtRef).Scan(&key); err != nil {
+		f.t.Fatal(err)
+	}
+	r, err := f.svc.Blobs.Open(ctx, key)
+	if err != nil {
+		f.t.Fatalf("statement %s: open its file %s: %v", stmtRef, key, err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(got, want) {
+		f.t.Errorf("statement %s: stored file differs from the imported one (%d bytes, want %d; %v)", stmtRef, len(got), len(want), err)
+	}
+	rep, err := blob.Check(ctx, f.db, f.svc.Blobs, false)
+	if err != nil || len(rep.Missing) > 0 {
+		f.t.Errorf("references to missing blobs: %v %v", rep.Missing, err)
+	}
 }
 
 func equalCounts(a, b map[string]int) bool {

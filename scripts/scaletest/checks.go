@@ -66,6 +66,41 @@ func crossInstance(ctx context.Context, a, b string, cl *cluster, token string, 
 		note("throttle: correct password after 5 failures answered %d at A, %d at B (want 429 or 422 on both)", codeA, codeB)
 	}
 
+	// Rate limits: one address sends its hourly allowance of accessibility
+	// feedback alternately to A and B (each instance alone saw half); the
+	// next message is refused at both. The instances trust the loopback
+	// peer as a proxy, so X-Forwarded-For names the address.
+	const limit = 10 // feedback.PerAddress
+	sendFeedback := func(base string) int {
+		form := url.Values{"message": {"Der Kontrast ist zu schwach"}, "page": {"/"}, "lang": {"de"}}
+		req, _ := http.NewRequest("POST", base+"/barrierefreiheit/feedback", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", "192.0.2.77")
+		resp, err := newClient().Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var accepted []int
+	for i := range limit {
+		base := a
+		if i%2 == 1 {
+			base = b
+		}
+		accepted = append(accepted, sendFeedback(base))
+	}
+	overA, overB := sendFeedback(a), sendFeedback(b)
+	allAccepted := true
+	for _, c := range accepted {
+		allAccepted = allAccepted && c == http.StatusSeeOther
+	}
+	ok["rate_limit_shared"] = allAccepted && overA == http.StatusTooManyRequests && overB == http.StatusTooManyRequests
+	if !ok["rate_limit_shared"] {
+		note("rate limit: %d feedback messages over A and B answered %v; the next one %d at A, %d at B (want 303s, then 429 on both)", limit, accepted, overA, overB)
+	}
+
 	// Catalog edit at A, found by the finder at B (its index follows the
 	// catalog revision in the database).
 	ref := services[0]

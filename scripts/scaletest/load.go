@@ -163,13 +163,19 @@ func (l *load) reader(ctx context.Context, c *http.Client) {
 }
 
 // feedbackWriter sends the accessibility feedback form (an anonymous write
-// path of the web shell) with a unique marker per message.
+// path of the web shell) with a unique marker per message, each from
+// another citizen's address: the proxy appends the load's own loopback
+// address to X-Forwarded-For, so the instances (trusting the proxy) count
+// the message for the address before it — one address may send only
+// feedback.PerAddress messages an hour.
 func (l *load) feedbackWriter(ctx context.Context, c *http.Client) {
 	for ctx.Err() == nil {
-		marker := fmt.Sprintf("scale-%s-fb-%d", l.run, l.seq.Add(1))
+		n := l.seq.Add(1)
+		marker := fmt.Sprintf("scale-%s-fb-%d", l.run, n)
 		form := url.Values{"message": {"Die Schrift ist zu klein (" + marker + ")"}, "page": {"/leistungen"}, "lang": {"de"}}
 		req, _ := http.NewRequest("POST", l.base+"/barrierefreiheit/feedback", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255))
 		if _, _, ok := l.do(c, "feedback", req, http.StatusSeeOther); ok {
 			l.rec.ack(ack{Kind: "feedback", Key: marker})
 		}
