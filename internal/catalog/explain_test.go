@@ -8,6 +8,7 @@ import (
 var (
 	explainQ   = flag.String("explain", "", "print the parse and the top hits of this query")
 	explainDoc = flag.String("explain-doc", "", "also explain the match of the service with this external id")
+	explainFed = flag.Bool("explain-federal", false, "explain on the demo catalog with the federal entries")
 )
 
 // TestExplain is a debugging aid for the tuning set: go test -run
@@ -17,6 +18,9 @@ func TestExplain(t *testing.T) {
 		t.Skip("no -explain query")
 	}
 	f := mustDemoFinder(t)
+	if *explainFed {
+		f = mustFederalFinder(t)
+	}
 	for _, line := range f.ix.Explain(*explainQ) {
 		t.Log(line)
 	}

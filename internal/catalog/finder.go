@@ -111,7 +111,9 @@ func NewFinder(services []Service, phrases ...string) *Finder {
 			d.Prior = 0.8
 		}
 		if s.IsFederal() {
-			d.Prior = 0.75
+			// A city's finder answers with the city's services first; the
+			// federal entries fill in the matters it has none for.
+			d.Prior = 0.5
 		}
 		docs = append(docs, d)
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -40,6 +41,9 @@ type missKey struct {
 type missBuffer struct {
 	mu     sync.Mutex
 	counts map[missKey]int
+	// swept is the month ("2006-01") of the last deletion of closed
+	// months' rare words by this instance.
+	swept atomic.Value
 }
 
 // MissWords reduces a query to the words that are counted: lower case,
@@ -98,15 +102,28 @@ func (c *Catalog) now() time.Time {
 	return time.Now()
 }
 
+// missMonths is how many months of missed searches are kept and shown
+// (the current one and the three before it).
+const missMonths = 3
+
 // FlushMisses adds the buffered counts to table search_misses in one
-// transaction. On failure the counts are kept for the next flush.
+// transaction. On failure the counts are kept for the next flush. The same
+// transaction forgets what must not be kept: the words of a month that is
+// over with fewer than MinMissSearches searches (only the running month
+// holds smaller counts, so that instances can add theirs up), and months
+// older than the report shows.
 func (c *Catalog) FlushMisses(ctx context.Context) error {
 	c.misses.mu.Lock()
 	counts := c.misses.counts
 	c.misses.counts = nil
 	c.misses.mu.Unlock()
+	now := c.now().UTC()
+	month, oldest := now.Format("2006-01"), now.AddDate(0, -missMonths, 0).Format("2006-01")
 	if len(counts) == 0 {
-		return nil
+		if c.misses.swept.Load() == month {
+			return nil
+		}
+		return c.sweepMisses(ctx, month, oldest)
 	}
 	keys := make([]missKey, 0, len(counts))
 	for k := range counts {
@@ -132,7 +149,7 @@ func (c *Catalog) FlushMisses(ctx context.Context) error {
 				return fmt.Errorf("count missed search: %w", err)
 			}
 		}
-		return nil
+		return deleteClosedMisses(tx, month, oldest)
 	})
 	if err != nil {
 		c.misses.mu.Lock()
@@ -144,6 +161,33 @@ func (c *Catalog) FlushMisses(ctx context.Context) error {
 		}
 		c.misses.mu.Unlock()
 		return fmt.Errorf("flush missed searches: %w", err)
+	}
+	c.misses.swept.Store(month)
+	return nil
+}
+
+// sweepMisses deletes what must not be kept (see FlushMisses) when no
+// counts are buffered, once per month and instance.
+func (c *Catalog) sweepMisses(ctx context.Context, month, oldest string) error {
+	err := database.WithTx(ctx, c.DB, func(tx *database.Tx) error { return deleteClosedMisses(tx, month, oldest) })
+	if err != nil {
+		return fmt.Errorf("sweep missed searches: %w", err)
+	}
+	c.misses.swept.Store(month)
+	return nil
+}
+
+// deleteClosedMisses deletes the rows of months before month whose words
+// counted fewer than MinMissSearches searches (both kinds together), and
+// every row before oldest.
+func deleteClosedMisses(tx *database.Tx, month, oldest string) error {
+	if _, err := tx.ExecContext(tx.Context(), `DELETE FROM search_misses WHERE month < $1`, oldest); err != nil {
+		return fmt.Errorf("delete old missed searches: %w", err)
+	}
+	if _, err := tx.ExecContext(tx.Context(), `DELETE FROM search_misses WHERE month < $1 AND (tenant_id, month, words) IN (
+		SELECT tenant_id, month, words FROM search_misses WHERE month < $1
+		GROUP BY tenant_id, month, words HAVING SUM(searches) < $2)`, month, MinMissSearches); err != nil {
+		return fmt.Errorf("delete rare missed searches: %w", err)
 	}
 	return nil
 }
@@ -163,7 +207,7 @@ func (c *Catalog) Misses(ctx context.Context, p identity.Principal, tenantID int
 	if err := p.Require(tenantID, editorRoles...); err != nil {
 		return nil, err
 	}
-	since := c.now().UTC().AddDate(0, -3, 0).Format("2006-01")
+	since := c.now().UTC().AddDate(0, -missMonths, 0).Format("2006-01")
 	rows, err := c.DB.R.QueryContext(ctx, `SELECT month, words,
 		SUM(CASE WHEN kind = 'none' THEN searches ELSE 0 END), SUM(CASE WHEN kind = 'abandoned' THEN searches ELSE 0 END)
 		FROM search_misses WHERE tenant_id = $1 AND month >= $2

@@ -91,6 +91,38 @@ func TestMissesCountedAndShownFromFive(t *testing.T) {
 		if len(got) != 2 || got[0].Month <= got[1].Month {
 			t.Errorf("two months, newest first: %+v", got)
 		}
+		// A month that is over keeps no words with fewer than five
+		// searches; the running month's small counts stay to add up.
+		c.RecordMiss(tn.ID, "Schmidt Lindenweg", MissNone)
+		if err := c.FlushMisses(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var rare []string
+		rows, err := db.R.QueryContext(ctx, `SELECT month || ' ' || words FROM search_misses WHERE tenant_id = $1 ORDER BY month, words`, tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var w string
+			if err := rows.Scan(&w); err != nil {
+				t.Fatal(err)
+			}
+			rare = append(rare, w)
+		}
+		rows.Close()
+		now := clk.Now().UTC().Format("2006-01")
+		if diff := cmp.Diff([]string{month + " couch loswerden", month + " couch loswerden", now + " couch loswerden", now + " schmidt lindenweg"}, rare); diff != "" {
+			t.Errorf("kept rows (-want +got):\n%s", diff)
+		}
+		// Months older than the report are forgotten, even with no new
+		// searches to flush.
+		clk.Advance(5 * 31 * 24 * time.Hour)
+		if err := c.FlushMisses(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, "search_misses", tn.ID); n != 0 {
+			t.Errorf("%d rows of old months kept", n)
+		}
 		// Only catalog editors of the tenant.
 		for _, p := range []identity.Principal{
 			{Ref: "U-TEST-0002", TenantID: tn.ID, Roles: []identity.Role{identity.RoleCaseWorker}},
