@@ -21,6 +21,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/tooltest"
 )
 
 // eicar is the standard anti-virus test file (harmless by design).
@@ -34,13 +35,7 @@ const marker = "RATHAUS-TEST-MALWARE-7f3a"
 // signature (.ndb) — there are no signature downloads on this machine.
 func startClamd(t *testing.T) *Scanner {
 	t.Helper()
-	bin, err := exec.LookPath("clamd")
-	if err != nil {
-		if os.Getenv("RATHAUS_REQUIRE_CLAMD") == "1" {
-			t.Fatal("clamd not installed (apt-get install -y clamav-daemon)")
-		}
-		t.Skip("clamd not installed (apt-get install -y clamav-daemon); set RATHAUS_REQUIRE_CLAMD=1 to require it")
-	}
+	bin := tooltest.Path(t, "clamd", "clamav-daemon")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "db")
 	must(t, os.MkdirAll(db, 0o700))
