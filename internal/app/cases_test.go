@@ -214,6 +214,50 @@ func TestCasePagesRender(t *testing.T) {
 		t.Errorf("invalid workflow: %d", resp.StatusCode)
 	}
 	checkPage(t, b, "de")
+
+	// The admin maps an office on the responsibilities page; an unknown
+	// unit is refused at its field; a case worker may not map.
+	post := func(who, form string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.base+"/verwaltung/zustaendigkeiten", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(cookies[who])
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		must(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	tn, err := e.identity.TenantBySlug(context.Background(), DemoSlug)
+	must(t, err)
+	units, err := e.identity.Units(context.Background(), identity.System(tn.ID), tn.ID)
+	must(t, err)
+	var buergerbuero string
+	for _, u := range units {
+		if u.Name == "Bürgerbüro" {
+			buergerbuero = u.Ref
+		}
+	}
+	office := "kind=office&key=" + url.QueryEscape("Stadtkasse – Steuern und Abgaben")
+	if code, b := post("admin@musterstadt.example", office+"&unit=E-0000-0000"); code != 422 {
+		t.Errorf("map to an unknown unit: %d", code)
+	} else {
+		checkPage(t, b, "de")
+	}
+	if code, _ := post("mueller@musterstadt.example", office+"&unit="+buergerbuero); code != 403 && code != 404 {
+		t.Errorf("case worker maps: %d", code)
+	}
+	if buergerbuero == "" {
+		t.Fatal("the demo has no Bürgerbüro")
+	}
+	if code, _ := post("admin@musterstadt.example", "kind=service&key="+DemoServiceRef+"&unit="+buergerbuero); code != 303 {
+		t.Errorf("map the dog tax to the Bürgerbüro: %d", code)
+	}
+	if c, err := e.caseModule(); err != nil {
+		t.Fatal(err)
+	} else if u, err := c.cases.ResponsibleUnit(context.Background(), tn.ID, DemoServiceRef); err != nil || u != buergerbuero {
+		t.Errorf("dog tax now handled by %q %v, want the Bürgerbüro %s", u, err, buergerbuero)
+	}
 }
 
 // TestDogTaxCaseThroughTheProgram: the demo's closed case has an e-file
