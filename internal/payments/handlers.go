@@ -1017,7 +1017,8 @@ func (h *Handler) pageFees(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := v.Err(); err == nil {
 		_, err = h.Svc.PutSettings(r.Context(), p, t.ID, Settings{ServiceID: service, Timing: f.Value("timing"), FeeKind: f.Value("fee_kind"), Amount: amount,
-			Purpose: f.Value("purpose"), Unit: strings.TrimSpace(f.Value("unit")), CostCentre: strings.TrimSpace(f.Value("cost_centre")), DueDays: due, ReminderDays: remind})
+			Purpose: f.Value("purpose"), Unit: strings.TrimSpace(f.Value("unit")), CostCentre: strings.TrimSpace(f.Value("cost_centre")), DueDays: due, ReminderDays: remind,
+			QuantityField: strings.TrimSpace(f.Value("quantity_field"))})
 		if err == nil {
 			http.Redirect(w, r, "/verwaltung/zahlungen/gebuehren", http.StatusSeeOther)
 			return nil

@@ -1,0 +1,144 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/rathaus/rathaus/internal/audit"
+	"github.com/rathaus/rathaus/internal/identity"
+	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/fault"
+)
+
+// Paying before submission. A service whose settings say
+// BeforeSubmission takes its fee before the application is submitted:
+// the applicant's draft is the subject of the request until then. The
+// composition root asks BeforeSubmission when a draft is sent (forms'
+// submission gate), Resubject when it is stored, and submits the held
+// draft when payments.settled names a draft (paid by bank transfer days
+// later, or online while the applicant went away).
+
+// BeforeSubmission decides whether a submission for serviceID may go
+// ahead: "" when the service takes its fee otherwise, or when subject
+// (the draft) has a request paid in full for at least the fee of these
+// answers. Otherwise it returns the path of the payment notice to send
+// the applicant to — the subject's open request, or a new one for the
+// fee of the answers (an open request of a different amount, because the
+// answers changed, is cancelled first). Without a subject (a submission
+// through the API) a service paid before submission is refused.
+func (s *Service) BeforeSubmission(ctx context.Context, tenantID int64, serviceID, subject string, answers map[string]any, payer NewRequest) (string, error) {
+	st, err := s.SettingsFor(ctx, tenantID, serviceID)
+	if errors.Is(err, fault.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if st.Timing != BeforeSubmission {
+		return "", nil
+	}
+	if subject == "" {
+		return "", fault.Invalid("service", "payment_first")
+	}
+	qty, err := st.Quantity(answers)
+	if err != nil {
+		return "", err
+	}
+	fee, err := st.Fee(qty)
+	if err != nil {
+		return "", err
+	}
+	sys := identity.System(tenantID)
+	sys.Ref = "forms"
+	next := ""
+	err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		// The settings row is locked so two sends of one draft make one request.
+		if _, err := tx.ExecContext(ctx, `UPDATE payment_settings SET quantity_field = quantity_field WHERE tenant_id = $1 AND service_id = $2`, tenantID, serviceID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+requestCols+` FROM payment_requests WHERE tenant_id = $1 AND subject = $2 ORDER BY id`, tenantID, subject)
+		if err != nil {
+			return err
+		}
+		var reqs []*Request
+		for rows.Next() {
+			r, err := scanRequest(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			reqs = append(reqs, r)
+		}
+		rows.Close()
+		// What was paid counts; an open request must ask for the rest.
+		paid := decimal.Zero
+		for _, r := range reqs {
+			if r.Status == StatusPaid || r.Status == StatusPartial {
+				paid = paid.Add(r.Paid)
+			}
+		}
+		rest := fee.Sub(paid)
+		if !rest.IsPositive() {
+			return nil
+		}
+		for _, r := range reqs {
+			switch {
+			case r.Status == StatusOpen && !r.Amount.Equal(rest):
+				if _, err := tx.ExecContext(ctx, `UPDATE payment_requests SET status = 'cancelled' WHERE id = $1`, r.ID); err != nil {
+					return err
+				}
+				if err := audit.Append(tx, audit.Event{TenantID: tenantID, Actor: sys.Ref, Action: "payment.request.cancel", ObjectType: "payment_request", ObjectRef: r.Ref,
+					After: map[string]any{"reason": "fee changed", "fee": fee.StringFixed(2)}}); err != nil {
+					return err
+				}
+			case r.Status == StatusOpen || r.Status == StatusPartial:
+				next = r.URL()
+			}
+		}
+		if next != "" {
+			return nil
+		}
+		payer.TenantID, payer.ServiceID, payer.Subject, payer.Amount, payer.Purpose = tenantID, serviceID, subject, rest, st.Purpose
+		c, err := s.CreateRequest(tx, sys, payer)
+		next = c.URL
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("payment before submitting %s: %w", subject, err)
+	}
+	return next, nil
+}
+
+// Resubject moves the requests of subject from to subject to inside the
+// caller's transaction: a request made for a draft names the application
+// once the draft is submitted.
+func (s *Service) Resubject(tx *database.Tx, tenantID int64, from, to string) error {
+	ctx := tx.Context()
+	rows, err := tx.QueryContext(ctx, `SELECT ref FROM payment_requests WHERE tenant_id = $1 AND subject = $2 ORDER BY id`, tenantID, from)
+	if err != nil {
+		return err
+	}
+	var refs []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return err
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	for _, r := range refs {
+		if _, err := tx.ExecContext(ctx, `UPDATE payment_requests SET subject = $1 WHERE tenant_id = $2 AND ref = $3`, to, tenantID, r); err != nil {
+			return err
+		}
+		if err := audit.Append(tx, audit.Event{TenantID: tenantID, Actor: "system", Action: "payment.request.subject", ObjectType: "payment_request", ObjectRef: r,
+			Before: map[string]any{"subject": from}, After: map[string]any{"subject": to}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
