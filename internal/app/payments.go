@@ -381,7 +381,13 @@ func (c casePayments) Request(tx *database.Tx, r cases.PaymentRequest) (string, 
 		if in.ServiceID == "" {
 			return "", "", "", fmt.Errorf("payment for %s: no amount and no service: %w", r.Subject, fault.ErrConflict)
 		}
-		created, err = c.svc.RequestForService(tx, sys, r.TenantID, in.ServiceID, r.Subject, 1, in)
+		qty := 1
+		if st, err := c.svc.SettingsFor(ctx, r.TenantID, in.ServiceID); err == nil && app != nil {
+			if qty, err = st.Quantity(app.Answers); err != nil {
+				return "", "", "", err
+			}
+		}
+		created, err = c.svc.RequestForService(tx, sys, r.TenantID, in.ServiceID, r.Subject, qty, in)
 	} else {
 		created, err = c.svc.CreateRequest(tx, sys, in)
 	}
@@ -394,8 +400,13 @@ func (c casePayments) Request(tx *database.Tx, r cases.PaymentRequest) (string, 
 //go:embed demo_parking_workflow.json
 var demoParkingWorkflow []byte
 
-// ParkingFee is the demo city's fee for a resident parking permit.
-const ParkingFee = "30.00"
+// ParkingFee is the demo city's fee for a resident parking permit of 12
+// months: ParkingFeePerMonth for each month the form's answer "duration"
+// names (24 months: 60.00).
+const (
+	ParkingFee         = "30.00"
+	ParkingFeePerMonth = "2.50"
+)
 
 // seedDemoParkingPayment makes the demo's resident parking permit a
 // service with a fee paid before the decision: its payment settings, a
@@ -406,8 +417,8 @@ func seedDemoParkingPayment(ctx context.Context, e *env, t *identity.Tenant) err
 	sys.Ref = "demo"
 	svc := e.payments()
 	if _, err := svc.SettingsFor(ctx, t.ID, ParkingServiceRef); errors.Is(err, fault.ErrNotFound) {
-		if _, err := svc.PutSettings(ctx, sys, t.ID, payments.Settings{ServiceID: ParkingServiceRef, Timing: payments.AfterSubmission, FeeKind: payments.FeeFixed,
-			Amount: decimal.RequireFromString(ParkingFee), Purpose: "Bewohnerparkausweis", Unit: "Ordnungsamt", CostCentre: "1220.4711", DueDays: 14, ReminderDays: 7}); err != nil {
+		if _, err := svc.PutSettings(ctx, sys, t.ID, payments.Settings{ServiceID: ParkingServiceRef, Timing: payments.AfterSubmission, FeeKind: payments.FeePerQuantity,
+			Amount: decimal.RequireFromString(ParkingFeePerMonth), QuantityField: "duration", Purpose: "Bewohnerparkausweis", Unit: "Ordnungsamt", CostCentre: "1220.4711", DueDays: 14, ReminderDays: 7}); err != nil {
 			return fmt.Errorf("demo parking fee: %w", err)
 		}
 	} else if err != nil {

@@ -1,0 +1,61 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/rathaus/rathaus/internal/forms"
+	"github.com/rathaus/rathaus/internal/payments"
+	"github.com/rathaus/rathaus/internal/platform/database"
+	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/jobs"
+)
+
+// forms → payments: a service whose fee is paid before submission. The
+// submission gate of forms asks payments whether the draft's fee is paid
+// (else the applicant is sent to the payment notice of a request made for
+// the draft); the stored application takes over the request; and when
+// payments.settled names a draft, the held draft is submitted for its
+// owner. Neither domain imports the other.
+
+type submitGate struct{ e *env }
+
+func (g submitGate) Hold(ctx context.Context, p forms.Pending) (string, error) {
+	return g.e.payments().BeforeSubmission(ctx, p.TenantID, p.ServiceID, p.Draft, p.Answers, payments.NewRequest{PayerAccountID: p.AccountID, PayerEmail: p.Email})
+}
+
+func (g submitGate) Submitted(tx *database.Tx, p forms.Pending, app *forms.Application) error {
+	if p.Draft == "" {
+		return nil
+	}
+	return g.e.payments().Resubject(tx, p.TenantID, p.Draft, app.Ref)
+}
+
+// settledHandler submits a held draft whose fee was paid and hands every
+// other settled payment to cases.
+func (e *env) settledHandler(cases jobs.Handler) jobs.Handler {
+	return func(ctx context.Context, j jobs.Job) (jobs.Finish, error) {
+		var p payments.Settled
+		if err := json.Unmarshal(j.Payload, &p); err != nil || !strings.HasPrefix(p.Subject, "D-") {
+			return cases(ctx, j)
+		}
+		app, err := e.formsService().SubmitHeld(ctx, p.TenantID, p.Subject)
+		if _, held := forms.AsHeld(err); held || errors.Is(err, fault.ErrNotFound) {
+			// Sent by the applicant already, discarded, or the answers
+			// now ask for more: nothing to submit.
+			e.log.Info("paid draft not submitted", "tenant_id", p.TenantID, "draft", p.Subject, "request", p.Request, "err", err)
+			return nil, nil
+		}
+		if _, invalid := fault.AsValidation(err); invalid {
+			e.log.Warn("paid draft not submitted: answers no longer valid", "tenant_id", p.TenantID, "draft", p.Subject, "request", p.Request, "err", err)
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		e.log.Info("paid draft submitted", "tenant_id", p.TenantID, "draft", p.Subject, "application", app.Ref, "request", p.Request)
+		return nil, nil
+	}
+}
