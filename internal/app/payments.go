@@ -115,7 +115,8 @@ func (e *env) tenantBaseURL(tenantID int64) string {
 // mountPayments registers the payments API and pages, with example URLs
 // of the demo city's payments for the browser harness.
 func mountPayments(rt *web.Router, e *env, idh *identity.Handler) {
-	h := &payments.Handler{Svc: e.payments(), Identity: idh, Pages: site().r, Shell: shellFor, Demo: e.demoProvider()}
+	h := &payments.Handler{Svc: e.payments(), Identity: idh, Pages: site().r, Shell: shellFor, Demo: e.demoProvider(),
+		Subject: paymentSubject}
 	h.Routes(rt)
 	req, paid := payments.DemoRequestRef, payments.DemoPaidRef
 	rt.Example("GET /zahlungen/{id}", "/zahlungen/"+req)

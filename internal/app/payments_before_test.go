@@ -122,7 +122,7 @@ func TestParkingPaidBeforeSubmission(t *testing.T) {
 			b.expect(resp, 303, "/zahlungen/Z-")
 			notice := resp.Header.Get("Location")
 			b.expect(b.get(notice), 200, "")
-			if page := mainOf(b.body); !strings.Contains(page, fee) || !strings.Contains(page, "GiroCode") && !strings.Contains(page, "QR") {
+			if page := mainOf(b.body); !strings.Contains(page, fee) || !strings.Contains(page, "GiroCode") || !strings.Contains(page, "abgesendet, sobald die Gebühr bezahlt ist") {
 				t.Errorf("notice: %s", page)
 			}
 			// Sent again before paying: the same notice, no second request.
@@ -145,6 +145,10 @@ func TestParkingPaidBeforeSubmission(t *testing.T) {
 		r = request(r.Ref)
 		if r.Status != payments.StatusPaid || !strings.HasPrefix(r.Subject, "A-") {
 			t.Fatalf("paid online, request %+v", r)
+		}
+		b.expect(b.get("/zahlungen/"+r.Ref), 200, "")
+		if page := mainOf(b.body); !strings.Contains(page, "Ihrem Antrag "+r.Subject) || !strings.Contains(b.body, `href="/antraege/`+r.Subject+`"`) {
+			t.Errorf("paid notice does not name the application: %s", page)
 		}
 		if resp := b.get("/antrag/entwurf/" + draft + "/pruefen"); resp.StatusCode != 404 {
 			t.Errorf("draft still there after its submission: %d", resp.StatusCode)

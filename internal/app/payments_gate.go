@@ -59,3 +59,20 @@ func (e *env) settledHandler(cases jobs.Handler) jobs.Handler {
 		return nil, nil
 	}
 }
+
+// paymentSubject is what a payment notice says of its subject: a draft is
+// sent once paid; an application is named, with its page when the payer
+// has an account (an anonymous applicant has none to open it with).
+func paymentSubject(ctx context.Context, r *payments.Request) payments.Subject {
+	switch {
+	case strings.HasPrefix(r.Subject, "D-") && r.Status != payments.StatusPaid:
+		return payments.Subject{TextKey: "payments.notice.subject.draft"}
+	case strings.HasPrefix(r.Subject, "A-"):
+		s := payments.Subject{Ref: r.Subject, TextKey: "payments.notice.subject.application"}
+		if r.PayerAccountID != 0 {
+			s.Href = "/antraege/" + r.Subject
+		}
+		return s
+	}
+	return payments.Subject{}
+}

@@ -443,6 +443,7 @@ type NoticePage struct {
 	Providers   []ProviderChoice
 	Payable     bool
 	Paid        bool
+	Subject     Subject
 }
 
 // ProviderChoice is an online payment option.
@@ -471,6 +472,9 @@ func (h *Handler) pageNotice(w http.ResponseWriter, r *http.Request) error {
 	c := CreditorOf(t)
 	v := NoticePage{Request: req, Outstanding: req.Outstanding().StringFixed(2), Creditor: c, IBAN: GroupIBAN(c.IBAN), RF: epc.GroupRF(req.RF), Receipts: receipts,
 		Payable: req.Status == StatusOpen || req.Status == StatusPartial, Paid: req.Status == StatusPaid}
+	if h.Subject != nil && req.Subject != "" {
+		v.Subject = h.Subject(r.Context(), req)
+	}
 	for _, name := range h.Svc.providerNames() {
 		v.Providers = append(v.Providers, ProviderChoice{Name: name, Label: h.Svc.Providers[name].Label()})
 	}

@@ -1,6 +1,7 @@
 package payments
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/shopspring/decimal"
@@ -19,6 +20,16 @@ type Handler struct {
 	// Demo signs the demo provider's callbacks for its checkout page (nil:
 	// no demo provider, the page answers 404).
 	Demo DemoCheckout
+	// Subject, when set, tells the payer what the request's subject is
+	// (an application, or a draft that is sent once the fee is paid); the
+	// composition root knows the other domains' references.
+	Subject func(ctx context.Context, r *Request) Subject
+}
+
+// Subject is what a payment notice says of its subject: the message
+// TextKey with Ref, and a page to open (Href, may be empty).
+type Subject struct {
+	Ref, TextKey, Href string
 }
 
 // DemoCheckout is the demo provider as its checkout page needs it.
