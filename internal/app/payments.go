@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/rathaus/rathaus/internal/cases"
+	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/mailbox"
 	"github.com/rathaus/rathaus/internal/payments"
@@ -91,6 +92,13 @@ func (e *env) payments() *payments.Service {
 		}
 		return jobs.Enqueue(tx, mail.JobKind, mail.Message{From: t.Settings.MailFrom, To: to.Email, Subject: subject, Text: text, ID: key + "@rathaus"},
 			jobs.Options{Key: key, TenantID: tenantID})
+	}
+	s.Catalog = func(ctx context.Context, tenantID int64, serviceID string) (catalog.Service, error) {
+		st, err := (&catalog.Catalog{DB: e.db}).Get(ctx, tenantID, serviceID)
+		if err != nil {
+			return catalog.Service{}, err
+		}
+		return st.Service, nil
 	}
 	s.ServiceExists = func(ctx context.Context, tenantID int64, serviceID string) (bool, error) {
 		var n int

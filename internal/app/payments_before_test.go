@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +193,24 @@ func TestParkingPaidBeforeSubmission(t *testing.T) {
 			t.Errorf("request before the case asked: %s", body)
 		}
 	})
+}
+
+// TestFeeProposalFromTheCatalog: the fee page fills its form from a
+// catalog service's fee lines; an unknown service is an error at the field.
+func TestFeeProposalFromTheCatalog(t *testing.T) {
+	in := installation{dir: t.TempDir()}
+	s := in.start(t, "demo")
+	b := newBrowser(t, s)
+	b.expect(b.post("/anmelden", url.Values{"email": {"kasse@musterstadt.example"}, "password": {DemoPassword}}), 303, "")
+	b.expect(b.get("/verwaltung/zahlungen/gebuehren?leistung="+DemoServiceRef), 200, "")
+	if page := mainOf(b.body); !strings.Contains(page, "Leistungskatalog") || !strings.Contains(b.body, `name="service_id" type="text" value="`+DemoServiceRef+`"`) {
+		t.Errorf("no proposal for %s: %s", DemoServiceRef, page)
+	}
+	if got := regexp.MustCompile(`<p class="kern-body" role="status">[^<]*`).FindString(b.body); !strings.Contains(got, "übernommen") {
+		t.Errorf("proposal notice %q", got)
+	}
+	b.expect(b.get("/verwaltung/zahlungen/gebuehren?leistung=L-XXXX-XXXX"), 422, "")
+	if !strings.Contains(b.body, `href="#fee-leistung"`) {
+		t.Errorf("unknown service not named at its field: %s", mainOf(b.body))
+	}
 }

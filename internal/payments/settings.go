@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -144,9 +145,10 @@ func (st *Settings) validate() error {
 	return v.Err()
 }
 
-// SettingsFromCatalog proposes settings from the catalog's fee lines: the
-// first fixed fee of the service (the catalog's fee data, fee.go), to be
-// paid after submission.
+// SettingsFromCatalog proposes settings from the catalog's fee lines
+// (the catalog's fee data, fee.go): its first fixed amount, per unit when
+// the line says so ("je Seite 0,50 €", "2,50 € pro Monat"), to be paid
+// after submission. Ranges and rules in words are left to finance.
 func SettingsFromCatalog(svc catalog.Service) (Settings, bool) {
 	for _, f := range svc.Fees {
 		if f.Kind == catalog.FeeFixed && f.Amount != nil && f.Amount.IsPositive() {
@@ -154,12 +156,19 @@ func SettingsFromCatalog(svc catalog.Service) (Settings, bool) {
 			if f.Label != "" {
 				purpose = svc.Name + ": " + f.Label
 			}
-			return Settings{ServiceID: svc.ID, Timing: AfterSubmission, FeeKind: FeeFixed, Amount: *f.Amount, Purpose: clipText(purpose, 140),
+			kind := FeeFixed
+			if perUnitRE.MatchString(f.Text) {
+				kind = FeePerQuantity
+			}
+			return Settings{ServiceID: svc.ID, Timing: AfterSubmission, FeeKind: kind, Amount: *f.Amount, Purpose: clipText(purpose, 140),
 				Unit: firstUnit(svc.Units), DueDays: DefaultDueDays, ReminderDays: 7}, true
 		}
 	}
 	return Settings{}, false
 }
+
+// perUnitRE: a fee line priced per unit.
+var perUnitRE = regexp.MustCompile(`(?i)\b(je|pro)\s+\p{L}`)
 
 // Quantity is the number of units the answers of an application name
 // for the fee: the whole number in the answer QuantityField (a string or
