@@ -371,10 +371,14 @@ func (c casePayments) Request(tx *database.Tx, r cases.PaymentRequest) (string, 
 	}
 	// A repeated step (the case went back and asks again) reuses the
 	// open request of the subject.
+	// A fee already paid (before submission) is not asked for again.
 	if open, err := c.svc.RequestsFor(ctx, sys, r.TenantID, r.Subject); err == nil {
 		for _, o := range open {
 			if o.Status == payments.StatusOpen || o.Status == payments.StatusPartial {
 				return o.Ref, o.RF, o.URL(), nil
+			}
+			if o.Status == payments.StatusPaid && !r.Amount.IsPositive() {
+				return "", "", "", fmt.Errorf("payment for %s: the fee was paid already (%s): %w", r.Subject, o.Ref, fault.ErrConflict)
 			}
 		}
 	}

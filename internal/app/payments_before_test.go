@@ -112,6 +112,10 @@ func TestParkingPaidBeforeSubmission(t *testing.T) {
 			if resp, body := s.do(t, "POST", "/api/v1/cases/"+c+"/claim", mueller, "{}"); resp.StatusCode != 204 {
 				t.Fatalf("claim: %d %s", resp.StatusCode, body)
 			}
+			// The fee paid before submission is not asked for again.
+			if resp, body := s.do(t, "POST", "/api/v1/cases/"+c+"/steps", mueller, `{"transition":"request_payment"}`); resp.StatusCode != 409 {
+				t.Errorf("fee requested again: %d %s", resp.StatusCode, body)
+			}
 			if resp, body := s.do(t, "POST", "/api/v1/cases/"+c+"/steps", mueller, `{"transition":"approve","reason":"Gebühr bezahlt."}`); resp.StatusCode != 204 {
 				t.Fatalf("approve: %d %s", resp.StatusCode, body)
 			}
