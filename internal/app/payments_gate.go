@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rathaus/rathaus/internal/forms"
+	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/payments"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
@@ -42,9 +43,23 @@ func (e *env) settledHandler(cases jobs.Handler) jobs.Handler {
 			return cases(ctx, j)
 		}
 		app, err := e.formsService().SubmitHeld(ctx, p.TenantID, p.Subject)
-		if _, held := forms.AsHeld(err); held || errors.Is(err, fault.ErrNotFound) {
-			// Sent by the applicant already, discarded, or the answers
-			// now ask for more: nothing to submit.
+		if errors.Is(err, fault.ErrNotFound) {
+			// Sent by the applicant already (the request names the
+			// application), or discarded or expired: then the money goes
+			// back through the refund worklist.
+			sys := identity.System(p.TenantID)
+			r, rerr := e.payments().Request(ctx, sys, p.TenantID, p.Request)
+			if rerr != nil {
+				return nil, rerr
+			}
+			if r.Subject == p.Subject {
+				e.log.Warn("paid draft gone: to the refund worklist", "tenant_id", p.TenantID, "draft", p.Subject, "request", p.Request)
+				return nil, e.payments().Unclaimed(ctx, p.TenantID, p.Request, "the application "+p.Subject+" was paid for but discarded or expired before it was sent")
+			}
+			return nil, nil
+		}
+		if _, held := forms.AsHeld(err); held {
+			// The answers now ask for more: the applicant pays the rest.
 			e.log.Info("paid draft not submitted", "tenant_id", p.TenantID, "draft", p.Subject, "request", p.Request, "err", err)
 			return nil, nil
 		}

@@ -21,6 +21,11 @@ import (
 // draft when payments.settled names a draft (paid by bank transfer days
 // later, or online while the applicant went away).
 
+// heldBy marks the requests BeforeSubmission makes (created_by). Until
+// paid, such a request is only an offer — nothing is owed for an
+// application not sent — so it gets no reminders.
+const heldBy = "forms"
+
 // BeforeSubmission decides whether a submission for serviceID may go
 // ahead: "" when the service takes its fee otherwise, or when subject
 // (the draft) has a request paid in full for at least the fee of these
@@ -52,7 +57,7 @@ func (s *Service) BeforeSubmission(ctx context.Context, tenantID int64, serviceI
 		return "", err
 	}
 	sys := identity.System(tenantID)
-	sys.Ref = "forms"
+	sys.Ref = heldBy
 	next := ""
 	err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		// The settings row is locked so two sends of one draft make one request.
@@ -141,4 +146,33 @@ func (s *Service) Resubject(tx *database.Tx, tenantID int64, from, to string) er
 		}
 	}
 	return nil
+}
+
+// Unclaimed puts the money of a request paid for a subject that will not
+// become an application (a draft discarded or expired before it could be
+// submitted) on the finance worklist to refund — once, however often it
+// is called. The caller (the composition root) knows that the subject is
+// gone; a request that is not paid is left alone.
+func (s *Service) Unclaimed(ctx context.Context, tenantID int64, reqRef, detail string) error {
+	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		r, err := requestBy(ctx, tx, s.DB.ForUpdate(), tenantID, "ref", reqRef)
+		if err != nil {
+			return err
+		}
+		if !r.Paid.IsPositive() {
+			return nil
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM finance_tasks WHERE tenant_id = $1 AND request_id = $2 AND kind = 'refund'`, tenantID, r.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if err := s.refundTask(tx, r, "refund", r.Paid, 0, detail); err != nil {
+			return err
+		}
+		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: "system", Action: "payment.request.unclaimed", ObjectType: "payment_request", ObjectRef: r.Ref,
+			After: map[string]any{"subject": r.Subject, "paid": r.Paid.StringFixed(2), "detail": detail}})
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -94,6 +95,11 @@ func TestPayBeforeSubmission(t *testing.T) {
 		if r.Amount.StringFixed(2) != "60.00" {
 			t.Errorf("24 months: %s", r.Amount)
 		}
+		// Unpaid for weeks: no reminder, nothing is owed for a draft.
+		clk.Advance(40 * 24 * time.Hour)
+		if n, err := f.svc.Remind(ctx, func(int64) string { return "https://musterstadt.example" }); n != 0 || err != nil {
+			t.Errorf("reminders for a draft's fee: %d (%v) %v", n, err, f.sent)
+		}
 		// Paid by bank transfer: the draft goes through, payments.settled names it.
 		res := f.importXML("a.xml", GenerateStatement("BEFORE-1", cityIBAN, day, []Credit{{Amount: "60.00", Name: "Paul Beispiel", IBAN: "DE02120300000000202051", Reference: r.RF, ServicerRef: "B-1"}}))
 		if res.Booked != 1 || res.Settled != 1 {
@@ -105,6 +111,15 @@ func TestPayBeforeSubmission(t *testing.T) {
 		var settled Settled
 		if js := f.jobs(SettledJob); len(js) != 1 || json.Unmarshal(js[0].Payload, &settled) != nil || settled.Subject != "D-PAUL-0001" {
 			t.Errorf("settled jobs %v", js)
+		}
+		// A paid draft that is gone: its money to the refund worklist, once.
+		for range 2 {
+			if err := f.svc.Unclaimed(ctx, tid, r.Ref, "draft D-PAUL-0001 discarded after paying"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := f.openTasks()["refund"]; n != 1 {
+			t.Errorf("refund tasks %v", f.openTasks())
 		}
 		err = database.WithTx(ctx, db, func(tx *database.Tx) error { return f.svc.Resubject(tx, tid, "D-PAUL-0001", "A-PAUL-0001") })
 		if err != nil {
