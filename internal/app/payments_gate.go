@@ -64,8 +64,9 @@ func (e *env) settledHandler(cases jobs.Handler) jobs.Handler {
 			return nil, nil
 		}
 		if _, invalid := fault.AsValidation(err); invalid {
+			// The fee is paid; the applicant checks the draft and sends it.
 			e.log.Warn("paid draft not submitted: answers no longer valid", "tenant_id", p.TenantID, "draft", p.Subject, "request", p.Request, "err", err)
-			return nil, nil
+			return nil, e.payments().PaidButNotSent(ctx, p.TenantID, p.Request, e.tenantBaseURL(p.TenantID)+"/antrag/entwurf/"+p.Subject+"/pruefen")
 		}
 		if err != nil {
 			return nil, err

@@ -176,3 +176,30 @@ func (s *Service) Unclaimed(ctx context.Context, tenantID int64, reqRef, detail 
 			After: map[string]any{"subject": r.Subject, "paid": r.Paid.StringFixed(2), "detail": detail}})
 	})
 }
+
+// PaidButNotSent tells the payer of a request paid for a draft that the
+// draft could not be sent for them (its answers no longer fit the form,
+// e.g. a start date that has passed meanwhile), with the link to check
+// and send it (the payer's mailbox, or a mail). Once per request.
+func (s *Service) PaidButNotSent(ctx context.Context, tenantID int64, reqRef, link string) error {
+	if s.Notify == nil {
+		return nil
+	}
+	return database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		r, err := requestBy(ctx, tx, "", tenantID, "ref", reqRef)
+		if err != nil {
+			return err
+		}
+		if r.PayerEmail == "" && r.PayerAccountID == 0 {
+			return nil
+		}
+		text := fmt.Sprintf("Guten Tag,\n\nIhre Zahlung von %s EUR (%s) ist eingegangen. Vielen Dank.\n\nIhr Antrag konnte aber noch nicht abgesendet werden, weil eine Angabe nicht mehr passt (zum Beispiel ein Datum, das inzwischen verstrichen ist). Bitte prüfen Sie Ihre Angaben und senden Sie den Antrag hier ab; die Gebühr ist bezahlt:\n%s\n\n---\nYour payment has been received, but your application could not be sent because an answer no longer fits (for example a date that has passed). Please check and send it here; the fee is paid: %s\n",
+			r.Paid.StringFixed(2), r.Purpose, link, link)
+		if err := s.Notify(tx, tenantID, Contact{AccountID: r.PayerAccountID, Email: r.PayerEmail, Name: r.PayerName}, "Bitte Antrag absenden / Please send your application", text,
+			"paid-not-sent-"+r.Ref); err != nil {
+			return err
+		}
+		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: "system", Action: "payment.request.paid_not_sent", ObjectType: "payment_request", ObjectRef: r.Ref,
+			After: map[string]any{"subject": r.Subject}})
+	})
+}

@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,7 +88,7 @@ func TestPayBeforeSubmission(t *testing.T) {
 			t.Errorf("request %+v", r)
 		}
 		// Two years instead of one: the open request is replaced.
-		second, _ := f.svc.BeforeSubmission(ctx, tid, "L-PARK-0001", "D-PAUL-0001", map[string]any{"duration": "24"}, NewRequest{})
+		second, _ := f.svc.BeforeSubmission(ctx, tid, "L-PARK-0001", "D-PAUL-0001", map[string]any{"duration": "24"}, NewRequest{PayerEmail: "paul@example.org"})
 		if second == first || f.get(first[len("/zahlungen/"):]).Status != StatusCancelled {
 			t.Errorf("fee changed: %q after %q", second, first)
 		}
@@ -107,6 +108,10 @@ func TestPayBeforeSubmission(t *testing.T) {
 		}
 		if next, err := f.svc.BeforeSubmission(ctx, tid, "L-PARK-0001", "D-PAUL-0001", map[string]any{"duration": "24"}, NewRequest{}); next != "" || err != nil {
 			t.Errorf("paid: held at %q (%v)", next, err)
+		}
+		f.sent = nil
+		if err := f.svc.PaidButNotSent(ctx, tid, r.Ref, "https://musterstadt.example/antrag/entwurf/D-PAUL-0001/pruefen"); err != nil || len(f.sent) != 1 || !strings.HasPrefix(f.sent[0], "paul@example.org: Bitte Antrag absenden") {
+			t.Errorf("paid but not sent: %v %v", err, f.sent)
 		}
 		var settled Settled
 		if js := f.jobs(SettledJob); len(js) != 1 || json.Unmarshal(js[0].Payload, &settled) != nil || settled.Subject != "D-PAUL-0001" {
