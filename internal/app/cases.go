@@ -186,7 +186,7 @@ func registerCaseJobs(q *jobs.Queue, e *env) {
 	}
 	q.Register(cases.JobFormsSubmitted, m.cases.SubmittedHandler())
 	q.Register(cases.JobFormsWithdrawn, m.cases.WithdrawnHandler())
-	q.Register(cases.JobPaymentsSettled, m.cases.SettledHandler())
+	q.Register(cases.JobPaymentsSettled, e.settledHandler(m.cases.SettledHandler()))
 	q.Register(mailbox.RepliedJob, m.cases.RepliedHandler())
 	q.Register(identity.AbsenceStartedJob, m.cases.AbsenceHandler())
 	q.Register(records.RetentionJob, m.records.RetentionHandler())

@@ -23,6 +23,7 @@ import (
 func (e *env) formsService() *forms.Service {
 	if e.forms == nil {
 		e.forms = &forms.Service{DB: e.db, Blobs: e.blobs, Identity: e.identity, Limits: e.limits}
+		e.forms.Gate = submitGate{e: e}
 		if e.cfg.Clamd != "" {
 			s, err := clamav.New(e.cfg.Clamd) // checked by config.Load already
 			if err != nil {

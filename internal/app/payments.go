@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/rathaus/rathaus/internal/cases"
+	"github.com/rathaus/rathaus/internal/catalog"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/mailbox"
 	"github.com/rathaus/rathaus/internal/payments"
@@ -92,6 +93,13 @@ func (e *env) payments() *payments.Service {
 		return jobs.Enqueue(tx, mail.JobKind, mail.Message{From: t.Settings.MailFrom, To: to.Email, Subject: subject, Text: text, ID: key + "@rathaus"},
 			jobs.Options{Key: key, TenantID: tenantID})
 	}
+	s.Catalog = func(ctx context.Context, tenantID int64, serviceID string) (catalog.Service, error) {
+		st, err := (&catalog.Catalog{DB: e.db}).Get(ctx, tenantID, serviceID)
+		if err != nil {
+			return catalog.Service{}, err
+		}
+		return st.Service, nil
+	}
 	s.ServiceExists = func(ctx context.Context, tenantID int64, serviceID string) (bool, error) {
 		var n int
 		err := e.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM services WHERE tenant_id = $1 AND ref = $2`, tenantID, serviceID).Scan(&n)
@@ -115,7 +123,8 @@ func (e *env) tenantBaseURL(tenantID int64) string {
 // mountPayments registers the payments API and pages, with example URLs
 // of the demo city's payments for the browser harness.
 func mountPayments(rt *web.Router, e *env, idh *identity.Handler) {
-	h := &payments.Handler{Svc: e.payments(), Identity: idh, Pages: site().r, Shell: shellFor, Demo: e.demoProvider()}
+	h := &payments.Handler{Svc: e.payments(), Identity: idh, Pages: site().r, Shell: shellFor, Demo: e.demoProvider(),
+		Subject: paymentSubject}
 	h.Routes(rt)
 	req, paid := payments.DemoRequestRef, payments.DemoPaidRef
 	rt.Example("GET /zahlungen/{id}", "/zahlungen/"+req)
@@ -362,10 +371,14 @@ func (c casePayments) Request(tx *database.Tx, r cases.PaymentRequest) (string, 
 	}
 	// A repeated step (the case went back and asks again) reuses the
 	// open request of the subject.
+	// A fee already paid (before submission) is not asked for again.
 	if open, err := c.svc.RequestsFor(ctx, sys, r.TenantID, r.Subject); err == nil {
 		for _, o := range open {
 			if o.Status == payments.StatusOpen || o.Status == payments.StatusPartial {
 				return o.Ref, o.RF, o.URL(), nil
+			}
+			if o.Status == payments.StatusPaid && !r.Amount.IsPositive() {
+				return "", "", "", fmt.Errorf("payment for %s: the fee was paid already (%s): %w", r.Subject, o.Ref, fault.ErrConflict)
 			}
 		}
 	}
@@ -381,7 +394,13 @@ func (c casePayments) Request(tx *database.Tx, r cases.PaymentRequest) (string, 
 		if in.ServiceID == "" {
 			return "", "", "", fmt.Errorf("payment for %s: no amount and no service: %w", r.Subject, fault.ErrConflict)
 		}
-		created, err = c.svc.RequestForService(tx, sys, r.TenantID, in.ServiceID, r.Subject, 1, in)
+		qty := 1
+		if st, err := c.svc.SettingsFor(ctx, r.TenantID, in.ServiceID); err == nil && app != nil {
+			if qty, err = st.Quantity(app.Answers); err != nil {
+				return "", "", "", err
+			}
+		}
+		created, err = c.svc.RequestForService(tx, sys, r.TenantID, in.ServiceID, r.Subject, qty, in)
 	} else {
 		created, err = c.svc.CreateRequest(tx, sys, in)
 	}
@@ -394,8 +413,13 @@ func (c casePayments) Request(tx *database.Tx, r cases.PaymentRequest) (string, 
 //go:embed demo_parking_workflow.json
 var demoParkingWorkflow []byte
 
-// ParkingFee is the demo city's fee for a resident parking permit.
-const ParkingFee = "30.00"
+// ParkingFee is the demo city's fee for a resident parking permit of 12
+// months: ParkingFeePerMonth for each month the form's answer "duration"
+// names (24 months: 60.00).
+const (
+	ParkingFee         = "30.00"
+	ParkingFeePerMonth = "2.50"
+)
 
 // seedDemoParkingPayment makes the demo's resident parking permit a
 // service with a fee paid before the decision: its payment settings, a
@@ -406,8 +430,8 @@ func seedDemoParkingPayment(ctx context.Context, e *env, t *identity.Tenant) err
 	sys.Ref = "demo"
 	svc := e.payments()
 	if _, err := svc.SettingsFor(ctx, t.ID, ParkingServiceRef); errors.Is(err, fault.ErrNotFound) {
-		if _, err := svc.PutSettings(ctx, sys, t.ID, payments.Settings{ServiceID: ParkingServiceRef, Timing: payments.AfterSubmission, FeeKind: payments.FeeFixed,
-			Amount: decimal.RequireFromString(ParkingFee), Purpose: "Bewohnerparkausweis", Unit: "Ordnungsamt", CostCentre: "1220.4711", DueDays: 14, ReminderDays: 7}); err != nil {
+		if _, err := svc.PutSettings(ctx, sys, t.ID, payments.Settings{ServiceID: ParkingServiceRef, Timing: payments.AfterSubmission, FeeKind: payments.FeePerQuantity,
+			Amount: decimal.RequireFromString(ParkingFeePerMonth), QuantityField: "duration", Purpose: "Bewohnerparkausweis", Unit: "Ordnungsamt", CostCentre: "1220.4711", DueDays: 14, ReminderDays: 7}); err != nil {
 			return fmt.Errorf("demo parking fee: %w", err)
 		}
 	} else if err != nil {

@@ -28,4 +28,9 @@
 // tenant (Application) and moves its status (SetStatus) inside its own
 // transaction; it learns of submissions and withdrawals through the jobs
 // forms.submitted and forms.withdrawn.
+//
+// A SubmitGate (gate.go), wired by the composition root, may hold a
+// submission until a condition outside forms is met — the fee of a
+// service paid before submission; SubmitHeld then submits the held draft
+// for its owner.
 package forms

@@ -71,6 +71,7 @@ type Draft struct {
 type Visitor struct {
 	P      identity.Principal
 	Secret string
+	held   bool // the system submits a held draft (SubmitHeld)
 }
 
 func (v Visitor) person() bool { return v.P.IsPerson() }
@@ -163,6 +164,7 @@ func (s *Service) loadDraft(ctx context.Context, q queryer, v Visitor, tenantID 
 	}
 	d.AccountID, d.EmailConfirmed = account.Int64, confirmed.Valid
 	switch {
+	case v.held:
 	case account.Valid:
 		if v.P.TenantID != tenantID || v.P.AccountID != account.Int64 {
 			return nil, ErrDraftNotFound

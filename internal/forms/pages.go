@@ -656,6 +656,10 @@ func (h *Handler) handleSubmitDraft(w http.ResponseWriter, r *http.Request) erro
 	}
 	ref := r.PathValue("id")
 	app, err := h.Forms.SubmitDraft(r.Context(), v, t.ID, ref)
+	if held, ok := AsHeld(err); ok {
+		http.Redirect(w, r, held.Next, http.StatusSeeOther)
+		return nil
+	}
 	if fv, ok := fault.AsValidation(err); ok {
 		d, derr := h.Forms.Draft(r.Context(), v, t.ID, ref)
 		if derr != nil {

@@ -34,6 +34,8 @@ type Service struct {
 	Scanner Scanner
 	// Limits throttles what anonymous visitors can trigger (mails).
 	Limits *ratelimit.Limiter
+	// Gate, when set, may hold submissions (gate.go).
+	Gate SubmitGate
 
 	// defs caches parsed definitions of published versions by row id:
 	// published versions never change, so the cache is never stale.
@@ -236,6 +238,20 @@ func (s *Service) submit(ctx context.Context, tenantID int64, person *identity.P
 	if err := uv.Err(); err != nil {
 		return nil, err
 	}
+	pending := Pending{TenantID: tenantID, ServiceID: v.ServiceID, Email: in.Email, Lang: lang, Answers: answers}
+	if in.draft != nil {
+		pending.Draft = in.draft.Ref
+	}
+	if person != nil {
+		pending.AccountID = person.AccountID
+	}
+	if s.Gate != nil {
+		if next, err := s.Gate.Hold(ctx, pending); err != nil {
+			return nil, err
+		} else if next != "" {
+			return nil, &HeldError{Next: next}
+		}
+	}
 	app := &Application{TenantID: tenantID, ServiceID: v.ServiceID, FormRef: v.FormRef, FormVersion: v.Version, FormTitle: v.Def.Title.In("de"),
 		Answers: answers, Files: ordered, Lang: lang, SubmittedAt: now, UpdatedAt: now, Status: StatusSubmitted}
 	if app.Files == nil {
@@ -287,6 +303,11 @@ func (s *Service) submit(ctx context.Context, tenantID int64, person *identity.P
 					return fmt.Errorf("draft %s was sent already: %w", in.draft.Ref, fault.ErrConflict)
 				}
 				if err := releaseUnused(tx, in.draft.Files, nil, "forms.draft:"+in.draft.Ref); err != nil {
+					return err
+				}
+			}
+			if s.Gate != nil {
+				if err := s.Gate.Submitted(tx, pending, app); err != nil {
 					return err
 				}
 			}

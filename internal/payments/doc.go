@@ -13,7 +13,9 @@
 //
 // A request is created for a subject (usually an application reference)
 // by cases (CreateRequest inside the case's transaction), by finance, or
-// by a direct-debit collection run. Each request has a random public
+// by a direct-debit collection run; for a service paid before submission
+// by BeforeSubmission, with the applicant's draft as the subject until
+// Resubject names the application (before.go). Each request has a random public
 // reference ("Z-XXXX-XXXX") and its own ISO 11649 creditor reference (RF),
 // which the notice, the QR code and the bank transfer carry. When the paid
 // sum reaches the amount, the request becomes paid and the job

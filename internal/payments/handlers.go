@@ -443,6 +443,7 @@ type NoticePage struct {
 	Providers   []ProviderChoice
 	Payable     bool
 	Paid        bool
+	Subject     Subject
 }
 
 // ProviderChoice is an online payment option.
@@ -471,6 +472,9 @@ func (h *Handler) pageNotice(w http.ResponseWriter, r *http.Request) error {
 	c := CreditorOf(t)
 	v := NoticePage{Request: req, Outstanding: req.Outstanding().StringFixed(2), Creditor: c, IBAN: GroupIBAN(c.IBAN), RF: epc.GroupRF(req.RF), Receipts: receipts,
 		Payable: req.Status == StatusOpen || req.Status == StatusPartial, Paid: req.Status == StatusPaid}
+	if h.Subject != nil && req.Subject != "" {
+		v.Subject = h.Subject(r.Context(), req)
+	}
 	for _, name := range h.Svc.providerNames() {
 		v.Providers = append(v.Providers, ProviderChoice{Name: name, Label: h.Svc.Providers[name].Label()})
 	}
@@ -944,7 +948,17 @@ func (h *Handler) pageCollect(w http.ResponseWriter, r *http.Request) error {
 type FeesPage struct {
 	Settings []Settings
 	Form     web.Form
+	// Proposal: the catalog service looked up (its fee filled in, or
+	// ProposalNone when its fee lines name no amount to take over).
+	Proposal, ProposalService string
+	Catalog                   bool
 }
+
+// Fee page notices of a catalog proposal.
+const (
+	ProposalFilled = "payments.fees.proposal.filled"
+	ProposalNone   = "payments.fees.proposal.none"
+)
 
 // Field is an input of the fee form.
 func (f FeesPage) Field(name, id, label, typ string) Field {
@@ -988,9 +1002,12 @@ func (h *Handler) pageFees(w http.ResponseWriter, r *http.Request) error {
 		if f.Values == nil {
 			f.Values = url.Values{"due_days": {"14"}, "reminder_days": {"7"}}
 		}
-		return h.Pages.Render(w, r, status, "payments_fees", h.shell(r, web.AreaStaff), FeesPage{Settings: all, Form: f})
+		return h.Pages.Render(w, r, status, "payments_fees", h.shell(r, web.AreaStaff), FeesPage{Settings: all, Form: f, Catalog: h.Svc.Catalog != nil})
 	}
 	if r.Method == http.MethodGet {
+		if id := strings.TrimSpace(r.URL.Query().Get("leistung")); id != "" && h.Svc.Catalog != nil {
+			return h.feeProposal(w, r, p, t.ID, id)
+		}
 		return render(http.StatusOK, web.Form{})
 	}
 	if err := r.ParseForm(); err != nil {
@@ -1017,7 +1034,8 @@ func (h *Handler) pageFees(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := v.Err(); err == nil {
 		_, err = h.Svc.PutSettings(r.Context(), p, t.ID, Settings{ServiceID: service, Timing: f.Value("timing"), FeeKind: f.Value("fee_kind"), Amount: amount,
-			Purpose: f.Value("purpose"), Unit: strings.TrimSpace(f.Value("unit")), CostCentre: strings.TrimSpace(f.Value("cost_centre")), DueDays: due, ReminderDays: remind})
+			Purpose: f.Value("purpose"), Unit: strings.TrimSpace(f.Value("unit")), CostCentre: strings.TrimSpace(f.Value("cost_centre")), DueDays: due, ReminderDays: remind,
+			QuantityField: strings.TrimSpace(f.Value("quantity_field"))})
 		if err == nil {
 			http.Redirect(w, r, "/verwaltung/zahlungen/gebuehren", http.StatusSeeOther)
 			return nil
@@ -1029,4 +1047,33 @@ func (h *Handler) pageFees(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.AddFault(v, "fee-")
 	return render(http.StatusUnprocessableEntity, f)
+}
+
+// feeProposal is the fee page with the form filled in from a catalog
+// service's fee lines (nothing is stored until finance saves it).
+func (h *Handler) feeProposal(w http.ResponseWriter, r *http.Request, p identity.Principal, tenantID int64, serviceID string) error {
+	all, err := h.Svc.AllSettings(r.Context(), p, tenantID)
+	if err != nil {
+		return err
+	}
+	page := FeesPage{Settings: all, Catalog: true, ProposalService: serviceID}
+	svc, err := h.Svc.Catalog(r.Context(), tenantID, serviceID)
+	if errors.Is(err, fault.ErrNotFound) {
+		page.Form = web.Form{Values: url.Values{"leistung": {serviceID}, "due_days": {"14"}, "reminder_days": {"7"}}}
+		page.Form.AddFault(fault.Invalid("leistung", "unknown_service"), "fee-")
+		return h.Pages.Render(w, r, http.StatusUnprocessableEntity, "payments_fees", h.shell(r, web.AreaStaff), page)
+	}
+	if err != nil {
+		return err
+	}
+	st, ok := SettingsFromCatalog(svc)
+	if !ok {
+		page.Proposal = ProposalNone
+		page.Form = web.Form{Values: url.Values{"service_id": {svc.ID}, "purpose": {clipText(svc.Name, 140)}, "due_days": {"14"}, "reminder_days": {"7"}}}
+		return h.Pages.Render(w, r, http.StatusOK, "payments_fees", h.shell(r, web.AreaStaff), page)
+	}
+	page.Proposal = ProposalFilled
+	page.Form = web.Form{Values: url.Values{"service_id": {st.ServiceID}, "purpose": {st.Purpose}, "fee_kind": {st.FeeKind}, "amount": {st.Amount.StringFixed(2)},
+		"timing": {st.Timing}, "unit": {st.Unit}, "due_days": {strconv.Itoa(st.DueDays)}, "reminder_days": {strconv.Itoa(st.ReminderDays)}}}
+	return h.Pages.Render(w, r, http.StatusOK, "payments_fees", h.shell(r, web.AreaStaff), page)
 }

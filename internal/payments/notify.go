@@ -29,12 +29,13 @@ const MaxReminders = 3
 // Remind sends reminders for unpaid requests of every tenant: the first
 // when the due date lies reminder_days behind, each further one
 // reminder_days after the previous, at most MaxReminders. It returns how
-// many were sent.
+// many were sent. A request made before submission (heldBy) is not
+// reminded: the applicant may simply not apply.
 func (s *Service) Remind(ctx context.Context, baseURL func(tenantID int64) string) (int, error) {
 	now := s.DB.Clock.Now()
 	today := calendar.DateOf(now, calendar.Berlin)
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+requestCols+`, last_reminded_at FROM payment_requests WHERE status IN ('open', 'partial') AND reminders < $1 AND due_date < $2`,
-		MaxReminders, today.String())
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT `+requestCols+`, last_reminded_at FROM payment_requests WHERE status IN ('open', 'partial') AND reminders < $1 AND due_date < $2 AND created_by <> $3`,
+		MaxReminders, today.String(), heldBy)
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,7 @@
 package payments
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/shopspring/decimal"
@@ -19,6 +20,16 @@ type Handler struct {
 	// Demo signs the demo provider's callbacks for its checkout page (nil:
 	// no demo provider, the page answers 404).
 	Demo DemoCheckout
+	// Subject, when set, tells the payer what the request's subject is
+	// (an application, or a draft that is sent once the fee is paid); the
+	// composition root knows the other domains' references.
+	Subject func(ctx context.Context, r *Request) Subject
+}
+
+// Subject is what a payment notice says of its subject: the message
+// TextKey with Ref, and a page to open (Href, may be empty).
+type Subject struct {
+	Ref, TextKey, Href string
 }
 
 // DemoCheckout is the demo provider as its checkout page needs it.
@@ -65,9 +76,11 @@ func (h *Handler) Routes(rt *web.Router) {
 		Summary:  "The fee and payment settings of a service (by its catalog id)",
 		Response: Settings{ServiceID: "L-7K3M-Q9TX", Timing: AfterSubmission, FeeKind: FeeFixed, Amount: decimal.RequireFromString("30.50"), Purpose: "Bewohnerparkausweis", DueDays: 14, ReminderDays: 7}}, h.apiGetSettings)
 	rt.API(web.Operation{Method: "PUT", Path: "/api/v1/payment-settings/{id}", ID: "putPaymentSettings", Tag: "payments", Auth: fin,
-		Summary:  "Set a service's fee (fixed, per quantity or a stepped rule), when it is due (before or after submission), unit, cost centre, days to pay and to the reminder",
-		Request:  Settings{Timing: AfterSubmission, FeeKind: FeeFixed, Amount: decimal.RequireFromString("30.50"), Purpose: "Bewohnerparkausweis", Unit: "Ordnungsamt", CostCentre: "1220.4711", DueDays: 14, ReminderDays: 7},
-		Response: Settings{ServiceID: "L-7K3M-Q9TX", Timing: AfterSubmission, FeeKind: FeeFixed, Amount: decimal.RequireFromString("30.50"), Purpose: "Bewohnerparkausweis", DueDays: 14, ReminderDays: 7}}, h.apiPutSettings)
+		Summary: "Set a service's fee (fixed, per quantity or a stepped rule; quantity_field names the form answer that counts the units), when it is paid (before_submission: sending the form leads to the payment notice and the application is sent once paid; after_submission: the case requests it), unit, cost centre, days to pay and to the reminder",
+		Request: Settings{Timing: BeforeSubmission, FeeKind: FeePerQuantity, Amount: decimal.RequireFromString("2.50"), QuantityField: "duration", Purpose: "Bewohnerparkausweis", Unit: "Ordnungsamt",
+			CostCentre: "1220.4711", DueDays: 14, ReminderDays: 7},
+		Response: Settings{ServiceID: "L-7K3M-Q9TX", Timing: BeforeSubmission, FeeKind: FeePerQuantity, Amount: decimal.RequireFromString("2.50"), QuantityField: "duration", Purpose: "Bewohnerparkausweis",
+			Unit: "Ordnungsamt", CostCentre: "1220.4711", DueDays: 14, ReminderDays: 7}}, h.apiPutSettings)
 	rt.API(web.Operation{Method: "GET", Path: "/api/v1/sepa-mandates", ID: "listSepaMandates", Tag: "payments", Auth: fin,
 		Summary: "Direct-debit mandates", Response: []Mandate{{Ref: "M-7K3M-Q9TX", DebtorName: "Bärbel Öztürk", IBAN: "DE02120300000000202051", Purpose: "Hundesteuer", Amount: decimal.RequireFromString("75.00"), SignedOn: "2026-01-10", Status: "active", Sequence: "FRST"}}}, h.apiMandates)
 	rt.API(web.Operation{Method: "POST", Path: "/api/v1/sepa-mandates", ID: "createSepaMandate", Tag: "payments", Auth: fin, Status: 201,

@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"github.com/rathaus/rathaus/internal/catalog"
 	"sort"
 
 	"github.com/rathaus/rathaus/internal/platform/blob"
@@ -26,6 +27,9 @@ type Service struct {
 	// ServiceExists says whether a catalog service exists in the tenant
 	// (settings are kept only for real services); nil: not checked.
 	ServiceExists func(ctx context.Context, tenantID int64, serviceID string) (bool, error)
+	// Catalog, when set, reads a catalog service, whose fee lines the fee
+	// page offers as a proposal (SettingsFromCatalog).
+	Catalog func(ctx context.Context, tenantID int64, serviceID string) (catalog.Service, error)
 	// DefaultCreditorID prefills the SEPA creditor identifier of a
 	// collection run (the demo city uses the official test identifier).
 	DefaultCreditorID string

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,17 +49,20 @@ type FeeStep struct {
 
 // Settings are a service's payment settings.
 type Settings struct {
-	ServiceID    string          `json:"service_id"`
-	Timing       string          `json:"timing"`
-	FeeKind      string          `json:"fee_kind"`
-	Amount       decimal.Decimal `json:"amount"`
-	Rule         *FeeRule        `json:"rule,omitempty"`
-	Purpose      string          `json:"purpose"`
-	Unit         string          `json:"unit"`
-	CostCentre   string          `json:"cost_centre"`
-	DueDays      int             `json:"due_days"`
-	ReminderDays int             `json:"reminder_days"`
-	UpdatedAt    time.Time       `json:"updated_at"`
+	ServiceID string          `json:"service_id"`
+	Timing    string          `json:"timing"`
+	FeeKind   string          `json:"fee_kind"`
+	Amount    decimal.Decimal `json:"amount"`
+	Rule      *FeeRule        `json:"rule,omitempty"`
+	// QuantityField names the form answer that counts the units of a
+	// per-quantity or stepped fee ("duration": months); "" is one unit.
+	QuantityField string    `json:"quantity_field,omitempty"`
+	Purpose       string    `json:"purpose"`
+	Unit          string    `json:"unit"`
+	CostCentre    string    `json:"cost_centre"`
+	DueDays       int       `json:"due_days"`
+	ReminderDays  int       `json:"reminder_days"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Fee computes the fee for a quantity (1 for fixed fees).
@@ -131,15 +136,19 @@ func (st *Settings) validate() error {
 	if len(st.Unit) > 100 {
 		v.Add("unit", "too_long", "max", 100)
 	}
+	if len(st.QuantityField) > 64 || strings.ContainsAny(st.QuantityField, " \t\r\n") {
+		v.Add("quantity_field", "too_long", "max", 64)
+	}
 	if len(st.CostCentre) > 40 {
 		v.Add("cost_centre", "too_long", "max", 40)
 	}
 	return v.Err()
 }
 
-// SettingsFromCatalog proposes settings from the catalog's fee lines: the
-// first fixed fee of the service (the catalog's fee data, fee.go), to be
-// paid after submission.
+// SettingsFromCatalog proposes settings from the catalog's fee lines
+// (the catalog's fee data, fee.go): its first fixed amount, per unit when
+// the line says so ("je Seite 0,50 €", "2,50 € pro Monat"), to be paid
+// after submission. Ranges and rules in words are left to finance.
 func SettingsFromCatalog(svc catalog.Service) (Settings, bool) {
 	for _, f := range svc.Fees {
 		if f.Kind == catalog.FeeFixed && f.Amount != nil && f.Amount.IsPositive() {
@@ -147,11 +156,44 @@ func SettingsFromCatalog(svc catalog.Service) (Settings, bool) {
 			if f.Label != "" {
 				purpose = svc.Name + ": " + f.Label
 			}
-			return Settings{ServiceID: svc.ID, Timing: AfterSubmission, FeeKind: FeeFixed, Amount: *f.Amount, Purpose: clipText(purpose, 140),
+			kind := FeeFixed
+			if perUnitRE.MatchString(f.Text) {
+				kind = FeePerQuantity
+			}
+			return Settings{ServiceID: svc.ID, Timing: AfterSubmission, FeeKind: kind, Amount: *f.Amount, Purpose: clipText(purpose, 140),
 				Unit: firstUnit(svc.Units), DueDays: DefaultDueDays, ReminderDays: 7}, true
 		}
 	}
 	return Settings{}, false
+}
+
+// perUnitRE: a fee line priced per unit.
+var perUnitRE = regexp.MustCompile(`(?i)\b(je|pro)\s+\p{L}`)
+
+// Quantity is the number of units the answers of an application name
+// for the fee: the whole number in the answer QuantityField (a string or
+// a number; "12" months), 1 without a field. A missing or unusable answer
+// is an error, never a guessed fee.
+func (st *Settings) Quantity(answers map[string]any) (int, error) {
+	if st.QuantityField == "" || st.FeeKind == FeeFixed {
+		return 1, nil
+	}
+	var text string
+	switch v := answers[st.QuantityField].(type) {
+	case string:
+		text = v
+	case fmt.Stringer: // json.Number
+		text = v.String()
+	case float64:
+		text = strconv.FormatFloat(v, 'f', -1, 64)
+	case int:
+		text = strconv.Itoa(v)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(text))
+	if err != nil || n < 1 || n > 10000 {
+		return 0, fmt.Errorf("fee of %s: answer %q is %q, not a quantity: %w", st.ServiceID, st.QuantityField, text, fault.Invalid("quantity", "out_of_range", "min", 1, "max", 10000))
+	}
+	return n, nil
 }
 
 // PutSettings stores a service's payment settings (finance, admins).
@@ -170,12 +212,12 @@ func (s *Service) PutSettings(ctx context.Context, p identity.Principal, tenantI
 		st.Rule = nil
 	}
 	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO payment_settings (tenant_id, service_id, timing, fee_kind, amount, rule, purpose, unit, cost_centre, due_days, reminder_days, updated_at, updated_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		_, err := tx.ExecContext(ctx, `INSERT INTO payment_settings (tenant_id, service_id, timing, fee_kind, amount, rule, purpose, unit, cost_centre, due_days, reminder_days, updated_at, updated_by, quantity_field)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 			ON CONFLICT (tenant_id, service_id) DO UPDATE SET timing = excluded.timing, fee_kind = excluded.fee_kind, amount = excluded.amount, rule = excluded.rule,
 			purpose = excluded.purpose, unit = excluded.unit, cost_centre = excluded.cost_centre, due_days = excluded.due_days, reminder_days = excluded.reminder_days,
-			updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-			tenantID, st.ServiceID, st.Timing, st.FeeKind, st.Amount.StringFixed(2), rule, st.Purpose, st.Unit, st.CostCentre, st.DueDays, st.ReminderDays, tx.Now(), p.Ref)
+			quantity_field = excluded.quantity_field, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+			tenantID, st.ServiceID, st.Timing, st.FeeKind, st.Amount.StringFixed(2), rule, st.Purpose, st.Unit, st.CostCentre, st.DueDays, st.ReminderDays, tx.Now(), p.Ref, st.QuantityField)
 		if err != nil {
 			return err
 		}
@@ -201,9 +243,9 @@ func settingsTx(tx *database.Tx, tenantID int64, serviceID string) (*Settings, e
 func readSettings(ctx context.Context, q querier, tenantID int64, serviceID string) (*Settings, error) {
 	var st Settings
 	var amount, rule string
-	err := q.QueryRowContext(ctx, `SELECT service_id, timing, fee_kind, amount, rule, purpose, unit, cost_centre, due_days, reminder_days, updated_at
+	err := q.QueryRowContext(ctx, `SELECT service_id, timing, fee_kind, amount, rule, purpose, unit, cost_centre, due_days, reminder_days, updated_at, quantity_field
 		FROM payment_settings WHERE tenant_id = $1 AND service_id = $2`, tenantID, serviceID).
-		Scan(&st.ServiceID, &st.Timing, &st.FeeKind, &amount, &rule, &st.Purpose, &st.Unit, &st.CostCentre, &st.DueDays, &st.ReminderDays, &st.UpdatedAt)
+		Scan(&st.ServiceID, &st.Timing, &st.FeeKind, &amount, &rule, &st.Purpose, &st.Unit, &st.CostCentre, &st.DueDays, &st.ReminderDays, &st.UpdatedAt, &st.QuantityField)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("payment settings of %s: %w", serviceID, fault.ErrNotFound)
 	}

@@ -21,6 +21,11 @@ func TestSettingsFromCatalog(t *testing.T) {
 	if err := st.validate(); err != nil {
 		t.Errorf("proposed settings invalid: %v", err)
 	}
+	half := decimal.RequireFromString("0.50")
+	st, ok = SettingsFromCatalog(catalog.Service{ID: "L-COPY-0001", Name: "Kopien", Fees: []catalog.Fee{{Kind: catalog.FeeFixed, Text: "je Seite 0,50 Euro", Amount: &half}}})
+	if !ok || st.FeeKind != FeePerQuantity || st.Amount.StringFixed(2) != "0.50" {
+		t.Errorf("per page: %+v", st)
+	}
 	if _, ok := SettingsFromCatalog(catalog.Service{Fees: []catalog.Fee{{Kind: catalog.FeeFree}}}); ok {
 		t.Error("a free service proposed a fee")
 	}

@@ -560,6 +560,7 @@ payment_settings.due_days integer NOT NULL DEFAULT 14
 payment_settings.reminder_days integer NOT NULL DEFAULT 7
 payment_settings.updated_at timestamp with time zone NOT NULL
 payment_settings.updated_by text NOT NULL
+payment_settings.quantity_field text NOT NULL DEFAULT ''::text
 payments_received.id bigint NOT NULL
 payments_received.tenant_id bigint NOT NULL
 payments_received.ref text NOT NULL

@@ -560,6 +560,7 @@ payment_settings.due_days INTEGER NOT NULL DEFAULT 14
 payment_settings.reminder_days INTEGER NOT NULL DEFAULT 7
 payment_settings.updated_at DATETIME NOT NULL
 payment_settings.updated_by TEXT NOT NULL
+payment_settings.quantity_field TEXT NOT NULL DEFAULT ''
 payments_received.id INTEGER
 payments_received.tenant_id INTEGER NOT NULL
 payments_received.ref TEXT NOT NULL
