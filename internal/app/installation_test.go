@@ -408,3 +408,34 @@ func TestSignInDelaysOverHTTP(t *testing.T) {
 		t.Errorf("reading requests from one address: %v, want 100 answered 200", statuses)
 	}
 }
+
+// TestForwardedSchemeOnlyFromTrustedProxies: behind a proxy named in
+// RATHAUS_TRUSTED_PROXIES, X-Forwarded-Proto: https makes the session
+// cookie Secure and sends HSTS; the same header from any other peer is
+// ignored.
+func TestForwardedSchemeOnlyFromTrustedProxies(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		proxies string
+		https   bool
+	}{{"no proxy configured", "", false}, {"another proxy", "10.0.0.0/8", false}, {"this peer is the proxy", "127.0.0.0/8,::1/128", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := installation{dir: t.TempDir()}
+			if tt.proxies != "" {
+				in.env = map[string]string{"RATHAUS_TRUSTED_PROXIES": tt.proxies}
+			}
+			s := in.start(t, "demo")
+			resp, _ := s.request(t, "POST", "", "/anmelden", url.Values{"email": {DemoCitizen.Email}, "password": {DemoPassword}}, "", "X-Forwarded-Proto", "https")
+			var secure, found bool
+			for _, c := range resp.Cookies() {
+				if c.Name == identity.SessionCookie {
+					found, secure = true, c.Secure
+				}
+			}
+			hsts := resp.Header.Get("Strict-Transport-Security")
+			if resp.StatusCode != 303 || !found || secure != tt.https || (hsts != "") != tt.https {
+				t.Errorf("sign-in with X-Forwarded-Proto https: %d, session cookie %v Secure %v, HSTS %q; want Secure and HSTS %v", resp.StatusCode, found, secure, hsts, tt.https)
+			}
+		})
+	}
+}

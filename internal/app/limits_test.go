@@ -1,12 +1,15 @@
 package app
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
 // bigBody is an endless-looking request body of n bytes that costs the
@@ -125,4 +128,36 @@ func waitQuiet(t *testing.T, window time.Duration, quietBytes uint64) time.Durat
 	}
 	t.Fatalf("the process never became quiet: %d KiB allocated in the last %v", (b.TotalAlloc-a.TotalAlloc)>>10, window)
 	return 0
+}
+
+// TestOnlyUploadsReadLargeBodies: every route reads at most 64 KiB
+// (web.DefaultBodyLimit) except those where files are uploaded; a route
+// that raises its limit must be added here, after a look at what it
+// buffers.
+func TestOnlyUploadsReadLargeBodies(t *testing.T) {
+	uploads := map[string]bool{
+		"POST /api/v1/applications":             true, // answers with attached files (forms.MaxSubmissionBytes)
+		"POST /antrag/entwurf/{id}":             true, // a form's step with its uploads
+		"POST /api/v1/einvoices":                true, // an XML or PDF invoice
+		"POST /verwaltung/formulare/import":     true, // a FIM form file
+		"POST /rechnungen/einreichen":           true, // a supplier's invoice upload
+		"POST /verwaltung/rechnungen/hochladen": true,
+		"POST /verwaltung/rechnungen/papier":    true, // a scanned paper invoice
+	}
+	routes, err := RouteTable(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	large := 0
+	for _, r := range routes {
+		if r.MaxBody <= web.DefaultBodyLimit {
+			continue
+		}
+		large++
+		name := r.Method + " " + r.Path
+		if !uploads[name] {
+			t.Errorf("%s reads up to %d KiB, more than the %d KiB of forms and JSON, and is no known upload", name, r.MaxBody>>10, web.DefaultBodyLimit>>10)
+		}
+	}
+	t.Logf("%d of %d routes read more than %d KiB", large, len(routes), web.DefaultBodyLimit>>10)
 }

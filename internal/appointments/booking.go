@@ -106,6 +106,9 @@ var (
 	RuleBookingAddr  = ratelimit.Rule{Name: "appointments.booking.addr", Limit: 10, Window: 10 * time.Minute}
 	RuleBookingEmail = ratelimit.Rule{Name: "appointments.booking.email", Limit: 5, Window: time.Hour}
 	RuleNoScriptAddr = ratelimit.Rule{Name: "appointments.noscript.addr", Limit: 5, Window: time.Hour}
+	// RuleWaitlistAddr bounds the wishes one address may enter (each
+	// mails a confirmation link), so that nobody mails many people.
+	RuleWaitlistAddr = ratelimit.Rule{Name: "appointments.waitlist.addr", Limit: 10, Window: time.Hour}
 )
 
 func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -836,7 +836,7 @@ func (h *Handler) pageWaitlistForm(w http.ResponseWriter, r *http.Request) error
 	var e *WaitlistEntry
 	if err = fv.Err(); err == nil {
 		e, err = h.Svc.JoinWaitlist(r.Context(), p, t.ID, WaitlistRequest{Location: l.Ref, Services: scs, From: from, To: to, Email: r.FormValue("email"),
-			Lang: string(i18n.FromRequest(r)), BaseURL: h.baseURL(r)})
+			Lang: string(i18n.FromRequest(r)), BaseURL: h.baseURL(r), ClientAddr: clientAddr(r)})
 	}
 	var rl *fault.RateLimited
 	switch {

@@ -55,6 +55,8 @@ type WaitlistRequest struct {
 	Email    string
 	Lang     string
 	BaseURL  string
+	// ClientAddr is the requester's address, for the per-address limit.
+	ClientAddr string `json:"-"`
 }
 
 // OfferJob is the job kind that offers freed seats of a day to the waitlist.
@@ -101,6 +103,13 @@ func (s *Service) JoinWaitlist(ctx context.Context, p identity.Principal, tenant
 		return nil, err
 	}
 	if l.Protections.RateLimits && s.Limits.Enabled() {
+		addr := in.ClientAddr
+		if addr == "" {
+			addr = "unknown"
+		}
+		if err := s.Limits.Allow(ctx, RuleWaitlistAddr, fmt.Sprint(l.tenantID), addr); err != nil {
+			return nil, err
+		}
 		if err := s.Limits.Allow(ctx, RuleBookingEmail, b.subject); err != nil {
 			return nil, err
 		}

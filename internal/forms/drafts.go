@@ -72,6 +72,11 @@ type Visitor struct {
 	P      identity.Principal
 	Secret string
 	held   bool // the system submits a held draft (SubmitHeld)
+	// Addr is the client's address (web.ClientFrom): anonymous drafts and
+	// emailed links are limited per address, so that one stranger can
+	// neither use up what all anonymous applicants share nor mail many
+	// people.
+	Addr string
 }
 
 func (v Visitor) person() bool { return v.P.IsPerson() }
@@ -126,7 +131,14 @@ func (s *Service) StartDraft(ctx context.Context, v Visitor, tenantID int64, ser
 	}
 	err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		if s.Limits != nil && !v.person() {
-			// Anonymous drafts store input from anybody: bounded per tenant.
+			// Anonymous drafts store input from anybody: bounded per
+			// address first (so one stranger cannot use up the tenant's
+			// allowance), then per tenant.
+			if v.Addr != "" {
+				if err := s.Limits.AllowTx(tx, anonymousDraftsPerAddress, fmt.Sprint(tenantID), v.Addr); err != nil {
+					return err
+				}
+			}
 			if err := s.Limits.AllowTx(tx, anonymousDrafts, fmt.Sprint(tenantID)); err != nil {
 				return err
 			}
@@ -586,3 +598,7 @@ func (s *Service) MarkVersionSeen(ctx context.Context, v Visitor, tenantID int64
 // anonymousDrafts bounds how many drafts visitors without an account may
 // start per tenant and hour.
 var anonymousDrafts = ratelimit.Rule{Name: "forms.anonymous_draft", Limit: 500, Window: time.Hour}
+
+// anonymousDraftsPerAddress bounds the anonymous drafts one address may
+// start per tenant and hour.
+var anonymousDraftsPerAddress = ratelimit.Rule{Name: "forms.anonymous_draft.address", Limit: 20, Window: time.Hour}

@@ -27,10 +27,12 @@ import (
 var ErrLinkInvalid = fmt.Errorf("link invalid or expired: %w", fault.ErrNotFound)
 
 // Mail limits: per recipient and per draft, so that a form cannot be used
-// to flood someone's inbox.
+// to flood someone's inbox; per address, so that one stranger cannot mail
+// many people through many drafts.
 var (
 	mailPerRecipient = ratelimit.Rule{Name: "forms.mail.recipient", Limit: 5, Window: time.Hour}
 	mailPerDraft     = ratelimit.Rule{Name: "forms.mail.draft", Limit: 10, Window: 24 * time.Hour}
+	mailPerAddress   = ratelimit.Rule{Name: "forms.mail.address", Limit: 20, Window: time.Hour}
 )
 
 func (s *Service) tenantOf(ctx context.Context, tenantID int64) (*identity.Tenant, error) {
@@ -58,6 +60,11 @@ func (s *Service) sendLink(ctx context.Context, v Visitor, tenantID int64, draft
 			return fmt.Errorf("draft %s is kept in the account: %w", d.Ref, fault.ErrConflict)
 		}
 		if s.Limits != nil {
+			if v.Addr != "" {
+				if err := s.Limits.AllowTx(tx, mailPerAddress, fmt.Sprint(tenantID), v.Addr); err != nil {
+					return err
+				}
+			}
 			if err := s.Limits.AllowTx(tx, mailPerRecipient, fmt.Sprint(tenantID), strings.ToLower(email)); err != nil {
 				return err
 			}

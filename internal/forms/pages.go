@@ -110,7 +110,7 @@ func (h *Handler) visitor(r *http.Request) (Visitor, *identity.Tenant, error) {
 	if err != nil {
 		return Visitor{}, nil, err
 	}
-	var v Visitor
+	v := Visitor{Addr: web.ClientFrom(r).Addr}
 	if p, _, err := h.Identity.PrincipalFrom(r); err == nil {
 		v.P = p
 	} else if !errors.Is(err, fault.ErrUnauthorized) {
