@@ -127,37 +127,11 @@ var wPhraseWord float32 = 0.5
 // synKnown scales synonyms of words the index knows itself.
 var synKnown float32 = 0.15
 
-// compoundModifier weighs the first parts of a compound read as parts
-// (0 = the compound stays one concept).
-var compoundModifier float32 = 0.5
-
-// unknownCompound returns the parts of a word the index does not know,
-// when it is a compound of dictionary words and no verb form.
-func (ix *Index) unknownCompound(l *language, word, st string) []string {
-	if compoundModifier == 0 {
-		return nil
-	}
-	if _, known := ix.terms[st]; known || l.lemma(word) != "" {
-		return nil
-	}
-	ft := fold(word)
-	if l.isInflected(ft) {
-		return nil
-	}
-	return ix.parts(l, ft)
-}
-
-// partSynonyms scales the synonyms of a compound's parts.
-var partSynonyms float32 = 1
-
 type expander struct {
 	ix *Index
 	l  *language
 	// corrected collects typo corrections for "did you mean".
 	corrected map[string]string
-	// noParts leaves out a compound's parts (they are concepts of their
-	// own).
-	noParts bool
 }
 
 func (e *expander) addStem(c *concept, st string, w float32) bool {
@@ -184,15 +158,12 @@ func (e *expander) expandWord(c *concept, word string, w float32, depth int) {
 	if depth > 0 {
 		key = "\x00" + word
 	}
-	if e.noParts {
-		key = "\x01" + key
-	}
 	var x *expansion
 	if v, ok := e.ix.cache.Load(key); ok {
 		x = v.(*expansion)
 	} else {
 		var tmp concept
-		sub := &expander{ix: e.ix, l: e.l, corrected: map[string]string{}, noParts: e.noParts}
+		sub := &expander{ix: e.ix, l: e.l, corrected: map[string]string{}}
 		sub.expand(&tmp, word, 1, depth)
 		x = &expansion{terms: tmp.terms, corrected: sub.corrected[word]}
 		if e.ix.cached.Add(1) <= maxCached {
@@ -235,9 +206,7 @@ func (e *expander) expand(c *concept, word string, w float32, depth int) {
 			}
 		}
 	}
-	if parts := ix.parts(l, ft); len(parts) > 1 && e.noParts {
-		understood = true
-	} else if len(parts) > 1 {
+	if parts := ix.parts(l, ft); len(parts) > 1 {
 		whole := known || l.isWord(ft)
 		understood = true
 		pw := float32(wPartKnown)
@@ -250,16 +219,6 @@ func (e *expander) expand(c *concept, word string, w float32, depth int) {
 				pw = max(pw, wHead)
 			}
 			e.addStem(c, pst, w*pw)
-			if depth == 0 && partSynonyms > 0 && len(p) >= 4 {
-				// the synonyms of a part (Müllgebühr → Abfallgebühr)
-				syns, amb := l.synonyms(pst)
-				if amb > 0 && amb <= 5 {
-					sw := w * pw * wSynonym * partSynonyms / float32(amb)
-					for _, syn := range syns {
-						e.addStem(c, syn, sw)
-					}
-				}
-			}
 		}
 	}
 	// Synonyms of the word and of its infinitive, weighted down by how
@@ -493,28 +452,6 @@ func (ix *Index) parse(text string, corrected map[string]string) []concept {
 		if n == 0 {
 			if isDigits(content[i]) && len(content[i]) < 4 {
 				i++ // a lone small number says nothing on its own
-				continue
-			}
-			if parts := ix.unknownCompound(l, content[i], stems[i]); len(parts) > 1 {
-				// A compound the documents do not use is read as its parts,
-				// each one concept, so that a document must cover them all
-				// (Müllgebühr: Müll or Abfall, and Gebühr); the whole word's
-				// own readings join its head.
-				for k, p := range parts {
-					var pc concept
-					pw := compoundModifier
-					if k == len(parts)-1 {
-						pw = 1
-						whole := &expander{ix: ix, l: l, corrected: corrected, noParts: true}
-						whole.expandWord(&pc, content[i], 1, 0)
-					}
-					e.expandWord(&pc, p, pw, 0)
-					pc.weak = weakWords[stem(p)]
-					if len(pc.terms) > 0 {
-						out = append(out, pc)
-					}
-				}
-				i++
 				continue
 			}
 			e.expandWord(&c, content[i], 1, 0)
