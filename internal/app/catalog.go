@@ -211,7 +211,7 @@ func runExport(ctx context.Context, io IO, args []string) error {
 // catalog: find prints the same document as GET /api/v1/services.
 func runCatalog(ctx context.Context, io IO, args []string) error {
 	var limit, rounds int
-	var ls, topic, queries string
+	var ls, topic, queries, set string
 	var leika, misses bool
 	e, pos, err := openCmd(ctx, "catalog", args, io, func(fs *flag.FlagSet) {
 		fs.IntVar(&limit, "limit", catalog.DefaultLimit, fmt.Sprintf("find: number of results (1–%d)", catalog.MaxLimit))
@@ -221,6 +221,7 @@ func runCatalog(ctx context.Context, io IO, args []string) error {
 		fs.StringVar(&queries, "queries", "", "bench: JSON lines file of queries (default: the built-in set)")
 		fs.IntVar(&rounds, "rounds", 5, "bench: how often each query runs for the latency figures")
 		fs.BoolVar(&misses, "misses", false, "bench: list the queries missed in the top 3")
+		fs.StringVar(&set, "set", "", "bench: score only this built-in set (tuning or blind)")
 	})
 	if err != nil {
 		return err
@@ -254,7 +255,7 @@ func runCatalog(ctx context.Context, io IO, args []string) error {
 		return catalog.FindCommand(ctx, sub, services, io.Stdout, io.Stderr)
 	case "bench":
 		if len(pos) != 1 {
-			return cli.Usagef("usage: rathaus catalog bench [--json] [--leika] [--queries FILE]")
+			return cli.Usagef("usage: rathaus catalog bench [--json] [--set tuning|blind | --queries FILE] [--misses]")
 		}
 		sub = append(sub, "--rounds", strconv.Itoa(rounds))
 		if leika {
@@ -262,6 +263,9 @@ func runCatalog(ctx context.Context, io IO, args []string) error {
 		}
 		if queries != "" {
 			sub = append(sub, "--queries", queries)
+		}
+		if set != "" {
+			sub = append(sub, "--set", set)
 		}
 		if misses {
 			sub = append(sub, "--misses")

@@ -97,9 +97,10 @@ type BenchCatalogPair struct {
 	Federal BenchReport `json:"federal"`
 }
 
-// BenchCommand implements `rathaus catalog bench [--json] [--queries FILE]
-// [--rounds N] [--misses]` over services (the stored catalog). It scores
-// the tuning and the blind set (or FILE) on the city's own services and on
+// BenchCommand implements `rathaus catalog bench [--json] [--set
+// tuning|blind | --queries FILE] [--rounds N] [--misses]` over services (the
+// stored catalog). It scores the tuning and the blind set (or only the one
+// --set names, or FILE) on the city's own services and on
 // them plus the federal catalogue (the stored federal entries, or the
 // embedded list when none are stored), and prints a BenchSummary. Misses
 // (--misses) are listed for the tuning set and for FILE only: the blind set
@@ -113,17 +114,28 @@ func BenchCommand(ctx context.Context, args []string, services []Service, stdout
 	queries := fs.String("queries", "", "JSON lines file of {\"q\":…,\"want\":[…]} (default: the built-in tuning and blind sets)")
 	rounds := fs.Int("rounds", 5, "how often each query is run for the latency figures")
 	misses := fs.Bool("misses", false, "list the queries missed in the top 3 (tuning set or FILE only)")
+	only := fs.String("set", "", "score only this built-in set (tuning or blind): tuning while changing the finder, so that the blind set is not scored each time")
 	if err := fs.Parse(args); err != nil {
 		return cli.Usagef("catalog bench: %v", err)
 	}
 	if fs.NArg() != 0 {
-		return cli.Usagef("usage: rathaus catalog bench [--json] [--queries FILE] [--rounds N] [--misses]")
+		return cli.Usagef("usage: rathaus catalog bench [--json] [--set tuning|blind | --queries FILE] [--rounds N] [--misses]")
+	}
+	if *only != "" && *only != SetTuning && *only != SetBlind {
+		return cli.Usagef("catalog bench: --set must be %s or %s", SetTuning, SetBlind)
+	}
+	if *only != "" && *queries != "" {
+		return cli.Usagef("catalog bench: --set and --queries exclude each other")
 	}
 	if *rounds < 1 || *rounds > 1000 {
 		return cli.Usagef("catalog bench: --rounds must be between 1 and 1000")
 	}
 	sets := map[string][]BenchQuery{SetTuning: BenchSet(SetTuning), SetBlind: BenchSet(SetBlind)}
 	measured := SetBlind
+	if *only != "" {
+		measured = *only
+		sets = map[string][]BenchQuery{measured: sets[measured]}
+	}
 	if *queries != "" {
 		f, err := os.Open(*queries)
 		if err != nil {

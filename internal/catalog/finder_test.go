@@ -233,6 +233,36 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("extra argument: %v, want usage error", err)
 	}
 }
+
+// TestBenchCommandTuningOnly: --set tuning scores the tuning set alone
+// (with its misses when asked), so that tuning need not score the blind
+// set each time.
+func TestBenchCommandTuningOnly(t *testing.T) {
+	services, _, err := DemoCatalog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err = BenchCommand(context.Background(), []string{"--json", "--rounds", "1", "--set", SetTuning, "--misses"}, services, &out, &errOut)
+	if err != nil && !errors.Is(err, cli.ErrNegative) {
+		t.Fatal(err)
+	}
+	var rep BenchSummary
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	if _, has := rep.Sets[SetBlind]; has || len(rep.Sets) != 1 || rep.Set != SetTuning {
+		t.Errorf("sets %v, measured %q; want the tuning set alone", len(rep.Sets), rep.Set)
+	}
+	if p := rep.Sets[SetTuning]; p.Federal.Queries != len(BenchSet(SetTuning)) || len(p.Federal.Misses) == 0 {
+		t.Errorf("tuning: %d queries, %d misses listed", p.Federal.Queries, len(p.Federal.Misses))
+	}
+	for _, args := range [][]string{{"--set", "holdout"}, {"--set", SetTuning, "--queries", "x.jsonl"}} {
+		if err := BenchCommand(context.Background(), args, services, &out, &errOut); cli.ExitCode(err) != 2 {
+			t.Errorf("%v: %v, want usage error", args, err)
+		}
+	}
+}
 func TestFinderDemoPhrases(t *testing.T) {
 	f := mustDemoFinder(t)
 	tests := []struct{ q, want string }{

@@ -41,7 +41,9 @@
 //   - verbs.txt.gz: inflected verb forms with their infinitive, from the
 //     Ding dictionary (GPL-2+) ("gezogen" → ziehen, "meldet … an" →
 //     anmelden), and english.txt.gz: English words and two-word phrases
-//     with German translations, from Ding too;
+//     with German translations, from Ding too; an English word not listed
+//     as typed is looked up as its singular or plural, its base form
+//     (moving → move) or its other spelling (license → licence);
 //   - derivations.txt: the ablaut nouns of strong verbs (ziehen → Zug, so
 //     umziehen → Umzug); the regular derivations (-ung, -e, bare stem:
 //     anmelden → Anmeldung) are rules (lang.go).

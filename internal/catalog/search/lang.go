@@ -283,11 +283,77 @@ func (l *language) isFoldedWord(w string) bool { return l.words.find(w) >= 0 }
 // translate returns the German words for an English word or two-word
 // phrase (lower case), best first.
 func (l *language) translate(en string) []string {
+	out := l.translate1(en)
+	head, last := "", en
+	if i := strings.LastIndexByte(en, ' '); i >= 0 {
+		head, last = en[:i+1], en[i+1:]
+	}
+	if len(last) < 4 || l.isWord(last) {
+		return out // a German word, or too short to vary
+	}
+	// English inflection and spelling the dictionary lists under another
+	// form: "records" under "record", "criminal record" under "criminal
+	// records", "moving" under "move", "license" under "licence". The
+	// exact entry comes first.
+	if len(out) > 0 && !strings.HasSuffix(last, "ing") && !strings.HasSuffix(last, "ed") {
+		return out
+	}
+	for _, v := range englishVariants(last) {
+		for _, g := range l.translate1(head + v) {
+			if len(out) >= 12 {
+				return out
+			}
+			if !contains(out, g) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+func (l *language) translate1(en string) []string {
 	key := en + "\t"
 	if i := l.english.prefixed(key); i >= 0 {
 		return strings.Split(l.english.get(i)[len(key):], ";")
 	}
 	return nil
+}
+
+// englishVariants returns other forms of an English word: singular or
+// plural, the base form of an -ing or -ed form, British or American
+// spelling.
+func englishVariants(w string) []string {
+	var out []string
+	cut := func(suf string) string { return strings.TrimSuffix(w, suf) }
+	switch {
+	case strings.HasSuffix(w, "ies"):
+		out = append(out, cut("ies")+"y")
+	case strings.HasSuffix(w, "ses") || strings.HasSuffix(w, "xes") || strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes"):
+		out = append(out, cut("es"))
+	case strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"):
+		out = append(out, cut("s"))
+	case strings.HasSuffix(w, "ing") && len(w) > 5:
+		b := cut("ing")
+		out = append(out, b, b+"e")
+		if n := len(b); n > 2 && b[n-1] == b[n-2] {
+			out = append(out, b[:n-1]) // stopping → stop
+		}
+	case strings.HasSuffix(w, "ed") && len(w) > 4:
+		b := cut("ed")
+		out = append(out, b, b+"e")
+	case strings.HasSuffix(w, "y"):
+		out = append(out, cut("y")+"ies")
+	default:
+		out = append(out, w+"s")
+	}
+	for _, r := range [][2]string{{"license", "licence"}, {"licence", "license"}, {"ize", "ise"}, {"ise", "ize"}, {"or", "our"}, {"our", "or"}, {"er", "re"}, {"re", "er"}} {
+		for _, f := range append([]string{w}, out...) {
+			if strings.HasSuffix(f, r[0]) {
+				out = append(out, strings.TrimSuffix(f, r[0])+r[1])
+			}
+		}
+	}
+	return out
 }
 
 // lemma returns the infinitive (lower case) of an inflected verb form, or

@@ -128,6 +128,31 @@ func TestJoinSeparable(t *testing.T) {
 	}
 }
 
+// TestTranslateVariants: English words the dictionary lists under another
+// inflection or spelling are still translated; German words are not varied.
+func TestTranslateVariants(t *testing.T) {
+	l := lang()
+	for en, want := range map[string]string{
+		"criminal record": "strafregister", // listed as "criminal records"
+		"driving license": "führerschein",  // listed as "driving licence"
+		"licenses":        "",              // checked below: some translation
+	} {
+		got := l.translate(en)
+		if want != "" && !contains(got, want) {
+			t.Errorf("translate(%q) = %v, want %q among them", en, got, want)
+		}
+		if len(got) == 0 {
+			t.Errorf("translate(%q) is empty", en)
+		}
+	}
+	if got := englishVariants("moving"); !contains(got, "move") {
+		t.Errorf("englishVariants(moving) = %v, want move among them", got)
+	}
+	if got, exact := l.translate("rente"), l.translate1("rente"); len(got) != len(exact) {
+		t.Errorf("translate(rente) = %v: a German word must not be varied", got)
+	}
+}
+
 // TestBadQueries: nothing a citizen can type breaks the search.
 func TestBadQueries(t *testing.T) {
 	ix := New(docs(), nil)
