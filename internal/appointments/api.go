@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rathaus/rathaus/internal/identity"
@@ -26,7 +27,39 @@ type Handler struct {
 	// BaseURL is the public address of the request's tenant, for links in
 	// mails.
 	BaseURL func(*http.Request) string
+	// LiveStreams bounds the call-display event streams this process keeps
+	// open at once (0: DefaultLiveStreams). The endpoint is public and each
+	// stream reads the database every LivePoll for ten minutes; a request
+	// beyond the bound gets the JSON snapshot, and the display page falls
+	// back to its refresh.
+	LiveStreams int
+
+	liveOnce sync.Once
+	live     chan struct{}
 }
+
+// DefaultLiveStreams is enough for every call display of a city many
+// times over.
+const DefaultLiveStreams = 200
+
+// acquireLive takes a stream slot if one is free.
+func (h *Handler) acquireLive() bool {
+	h.liveOnce.Do(func() {
+		n := h.LiveStreams
+		if n <= 0 {
+			n = DefaultLiveStreams
+		}
+		h.live = make(chan struct{}, n)
+	})
+	select {
+	case h.live <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *Handler) releaseLive() { <-h.live }
 
 func tenantOf(r *http.Request) (*identity.Tenant, error) {
 	t := identity.TenantFrom(r.Context())

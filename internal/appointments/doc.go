@@ -41,6 +41,8 @@
 // Rebooking claims the new seats and gives up the old ones in one
 // transaction. In a lottery window requests become LotteryEntries (202);
 // the draw job shuffles them and books each through the same claim.
+// Until the draw nothing else takes a seat of that day: a rebooking into
+// it is refused (lottery_running) and the waitlist waits for the draw.
 // Freed seats are offered to the waitlist (held OfferHours). Personal data
 // (e-mail, name, account) is deleted RetentionDays after the appointment;
 // the figures (Figures) stay.

@@ -3,6 +3,8 @@ package appointments
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -147,4 +149,56 @@ func (f *fixture) count(t *testing.T, q string, args ...any) int {
 	var n int
 	must(t, f.db.R.QueryRow(q, args...).Scan(&n))
 	return n
+}
+
+// TestLiveStreamsAreBounded: the call display's event stream is public
+// and long-lived; beyond the process's bound a request gets the JSON
+// snapshot (the page refreshes), and a closed stream frees its slot.
+func TestLiveStreamsAreBounded(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		s := newSite(t, db, clk)
+		s.handler.LiveStreams = 1
+		l := s.office(1)
+		srv := httptest.NewServer(s.h)
+		defer srv.Close()
+		open := func(ctx context.Context) *http.Response {
+			t.Helper()
+			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/termine/aufruf/"+l.Ref+"/live", nil)
+			req.Host = "musterstadt.test"
+			req.Header.Set("Accept", "text/event-stream")
+			resp, err := http.DefaultClient.Do(req)
+			must(t, err)
+			return resp
+		}
+		ctx1, cancel1 := context.WithCancel(context.Background())
+		defer cancel1() // before srv.Close, which waits for open streams
+		first := open(ctx1)
+		if ct := first.Header.Get("Content-Type"); ct != "text/event-stream" {
+			t.Fatalf("first stream: %s", ct)
+		}
+		ctx2, cancel2 := context.WithCancel(context.Background())
+		defer cancel2()
+		second := open(ctx2)
+		cancel2()
+		second.Body.Close()
+		if ct := second.Header.Get("Content-Type"); second.StatusCode != 200 || ct != "application/json" {
+			t.Fatalf("beyond the bound: %d %s, want the JSON snapshot", second.StatusCode, ct)
+		}
+		cancel1()
+		first.Body.Close()
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			ctx, cancel := context.WithCancel(context.Background())
+			resp := open(ctx)
+			ct := resp.Header.Get("Content-Type")
+			cancel()
+			resp.Body.Close()
+			if ct == "text/event-stream" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the closed stream's slot was never freed")
+			}
+			time.Sleep(20 * time.Millisecond) // polling the server's notice of the disconnect
+		}
+	})
 }

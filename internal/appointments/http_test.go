@@ -28,9 +28,10 @@ import (
 // site is the module mounted as the composition root mounts it.
 type site struct {
 	*fixture
-	h     http.Handler
-	admin string // API token of an admin
-	texts *i18n.Catalog
+	h       http.Handler
+	handler *Handler
+	admin   string // API token of an admin
+	texts   *i18n.Catalog
 }
 
 func newSite(t *testing.T, db *database.DB, clk *clock.Fake) *site {
@@ -50,12 +51,13 @@ func newSite(t *testing.T, db *database.DB, clk *clock.Fake) *site {
 	ids := &identity.Handler{Svc: f.svc.Identity}
 	rt := web.NewRouter(nil)
 	rt.SetCatalog(cat)
-	(&Handler{Svc: f.svc, Identity: ids, Pages: r, BaseURL: func(*http.Request) string { return "https://termine.example" }}).Routes(rt)
+	h := &Handler{Svc: f.svc, Identity: ids, Pages: r, BaseURL: func(*http.Request) string { return "https://termine.example" }}
+	h.Routes(rt)
 	secret := "rh_test_admin_" + strings.ReplaceAll(t.Name(), "/", "_")
 	if _, _, err := f.svc.Identity.CreateToken(context.Background(), f.admin, f.tenant.ID, identity.RoleAdmin, "admin-"+strings.ReplaceAll(t.Name(), "/", "-"), secret); err != nil {
 		t.Fatal(err)
 	}
-	return &site{fixture: f, h: ids.TenantMiddleware(rt), admin: secret, texts: cat}
+	return &site{fixture: f, h: ids.TenantMiddleware(rt), handler: h, admin: secret, texts: cat}
 }
 
 func (s *site) do(t *testing.T, method, target, tok, body string) *httptest.ResponseRecorder {

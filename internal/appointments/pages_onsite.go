@@ -197,10 +197,11 @@ func (h *Handler) pageDisplayLive(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") || !h.acquireLive() {
 		web.WriteJSON(w, http.StatusOK, toDisplayJSON(d))
 		return nil
 	}
+	defer h.releaseLive()
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		rc := http.NewResponseController(w)

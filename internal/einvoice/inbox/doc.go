@@ -19,7 +19,9 @@
 // one is answered to its sender with the reasons (never to automatic
 // mail, at most 20 answers an hour per sender). The same supplier (VAT id,
 // else tax or registration number, else name), number and amount again is
-// a *Duplicate (409), also when two arrive at once (unique index).
+// a *Duplicate (409), also when two arrive at once (unique index); a
+// business account is told the earlier invoice's reference only if it
+// sent that one itself.
 //
 // # Routing
 //
