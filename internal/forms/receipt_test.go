@@ -52,3 +52,44 @@ func TestReceiptPDFText(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiptPDFOutsideFixedFont: a receipt is written with the fixed
+// font subset, unless it holds a character outside it (Greek, Cyrillic):
+// then gopdf draws it with a subset of its own, and the text still comes
+// out as written. Both files are sound for qpdf.
+func TestReceiptPDFOutsideFixedFont(t *testing.T) {
+	r := ReceiptData{Tenant: "Musterstadt", Ref: "A-7K3M-Q9TX", FormRef: "F-7K3M-Q9TX", FormVersion: 1, FormSHA256: strings.Repeat("ab", 32),
+		Title: "Hundesteuer-Anmeldung", SubmittedAt: dbtest.Epoch, Lang: "de",
+		Lines: []Line{{Label: "Name des Hundes", Value: "Bello"}}}
+	for i := 0; i < 120; i++ { // three pages
+		r.Lines = append(r.Lines, Line{Label: "Zeile", Value: "Wert " + strings.Repeat("x", i%40)})
+	}
+	for _, c := range []struct {
+		applicant string
+		fixed     bool
+	}{{"Łukasz Dvořák-Şahin", true}, {"Ωmega Жуков", false}} {
+		r.Applicant = c.applicant
+		pdf, err := ReceiptPDF(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// gopdf writes an /Outlines object; the fixed writer does not.
+		if fixed := !bytes.Contains(pdf, []byte("/Outlines")); fixed != c.fixed {
+			t.Errorf("%s: written with the fixed font = %v", c.applicant, fixed)
+		}
+		if _, err := exec.LookPath("pdftotext"); err != nil {
+			t.Skip("pdftotext (poppler-utils) not installed")
+		}
+		f := t.TempDir() + "/r.pdf"
+		os.WriteFile(f, pdf, 0o600)
+		out, err := exec.Command("pdftotext", "-layout", f, "-").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), c.applicant) || !strings.Contains(string(out), "Eingangsbestätigung") || !strings.Contains(string(out), "Seite 3") {
+			t.Errorf("pdftotext: %v\n%s", err, out)
+		}
+		if q, err := exec.LookPath("qpdf"); err == nil {
+			if out, err := exec.Command(q, "--check", f).CombinedOutput(); err != nil || !bytes.Contains(out, []byte("No syntax or stream encoding errors")) {
+				t.Errorf("qpdf --check: %v\n%s", err, out)
+			}
+		}
+	}
+}
