@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -126,6 +127,43 @@ func TestInstancesShareTheCount(t *testing.T) {
 		}
 		if allowed[0]+allowed[1] != rule.Limit || allowed[0] == 0 || allowed[1] == 0 {
 			t.Errorf("allowed %v by the two instances, want %d together", allowed, rule.Limit)
+		}
+	})
+}
+
+// A stranger gets a whole IPv6 /64 for free: every address in it shares
+// one allowance, while the neighbouring /64 and other subjects keep theirs.
+func TestIPv6AddressesCountPerSlash64(t *testing.T) {
+	for in, want := range map[string]string{
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2::ffff":   "2001:db8:1:2::/64",
+		"fe80::1%eth0":         "fe80::/64",
+		"::ffff:192.0.2.7":     "192.0.2.7",
+		"192.0.2.7":            "192.0.2.7",
+		"a@example.org":        "a@example.org",
+		"42":                   "42",
+	} {
+		if got := ratelimit.Subject(in); got != want {
+			t.Errorf("Subject(%q) = %q, want %q", in, got, want)
+		}
+	}
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		l := ratelimit.New(db, true)
+		rule := ratelimit.Rule{Name: "test.addr", Limit: 3, Window: time.Hour}
+		for i := range 3 {
+			if err := l.Allow(ctx, rule, "1", fmt.Sprintf("2001:db8:0:1::%x", i+1)); err != nil {
+				t.Fatalf("hit %d: %v", i+1, err)
+			}
+		}
+		if err := l.Allow(ctx, rule, "1", "2001:db8:0:1:ffff:ffff:ffff:ffff"); err == nil {
+			t.Fatal("a fourth address of the same /64 was allowed")
+		}
+		if err := l.Allow(ctx, rule, "1", "2001:db8:0:2::1"); err != nil {
+			t.Fatalf("the next /64 has its own allowance: %v", err)
+		}
+		if err := l.Allow(ctx, rule, "2", "2001:db8:0:1::1"); err != nil {
+			t.Fatalf("another tenant has its own allowance: %v", err)
 		}
 	})
 }
