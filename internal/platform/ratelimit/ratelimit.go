@@ -143,6 +143,28 @@ func (l *Limiter) AllowTx(tx *database.Tx, rule Rule, subject ...string) error {
 	return nil
 }
 
+// Count is the current estimate of hits of subject under rule (the sliding
+// window, as AllowTx weighs it), without counting one: for a caller whose
+// answer depends on the load — how hard a challenge to issue, say.
+func (l *Limiter) Count(ctx context.Context, rule Rule, subject ...string) (float64, error) {
+	if !l.Enabled() || rule.Window <= 0 {
+		return 0, nil
+	}
+	k := key(subject)
+	now := l.db.Clock.Now().UTC().Truncate(time.Microsecond)
+	cur := now.Truncate(rule.Window)
+	var c, p int64
+	err := l.db.W.QueryRowContext(ctx,
+		`SELECT COALESCE(SUM(CASE WHEN window_start = $3 THEN hits ELSE 0 END), 0), COALESCE(SUM(CASE WHEN window_start = $4 THEN hits ELSE 0 END), 0)
+		 FROM rate_limits WHERE rule = $1 AND key_hash = $2 AND window_start IN ($3, $4)`,
+		rule.Name, k, cur, cur.Add(-rule.Window)).Scan(&c, &p)
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit %s: %w", rule.Name, err)
+	}
+	overlap := float64(rule.Window-now.Sub(cur)) / float64(rule.Window)
+	return float64(p)*overlap + float64(c), nil
+}
+
 // retryAfter is when the estimate will have dropped below the limit again:
 // the end of the current window when it alone is full, else when enough of
 // the previous window has slid out.

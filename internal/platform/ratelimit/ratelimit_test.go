@@ -167,3 +167,30 @@ func TestIPv6AddressesCountPerSlash64(t *testing.T) {
 		}
 	})
 }
+
+// Count reads the estimate AllowTx compares with the limit, without a hit.
+func TestCountReadsTheSlidingEstimate(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		l := ratelimit.New(db, true)
+		rule := ratelimit.Rule{Name: "test.count", Limit: 100, Window: time.Minute}
+		clk.Set(dbtest.Epoch.Truncate(time.Minute))
+		for range 4 {
+			if err := l.Allow(ctx, rule, "t"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 {
+			if n, err := l.Count(ctx, rule, "t"); err != nil || n != 4 {
+				t.Fatalf("Count = %v, %v; want 4", n, err)
+			}
+		}
+		clk.Advance(time.Minute + 15*time.Second) // the previous window weighs 3/4
+		if n, err := l.Count(ctx, rule, "t"); err != nil || n != 3 {
+			t.Fatalf("Count a window later = %v, %v; want 3", n, err)
+		}
+		if n, err := ratelimit.New(db, false).Count(ctx, rule, "t"); err != nil || n != 0 {
+			t.Fatalf("disabled Count = %v, %v", n, err)
+		}
+	})
+}
