@@ -34,10 +34,12 @@ import (
 // trying later); below the ceiling nothing changes for them.
 
 // PoW difficulties: a challenge's largest number (the average cost is half
-// of it: at PoWBaseDifficulty 2.7 ms in Go, 0.2–0.4 s in a browser).
+// of it: at PoWBaseDifficulty 2.7–4.8 ms in Go, 0.2–0.4 s in a browser; at
+// PoWMaxDifficulty about 20 times that, a few seconds in a browser — the
+// most a genuine applicant waits however hard strangers push).
 const (
 	PoWBaseDifficulty = 50_000
-	PoWMaxDifficulty  = 2_000_000
+	PoWMaxDifficulty  = 1_000_000
 )
 
 // anonymousDraftsPaid counts the anonymous drafts paid with a challenge
