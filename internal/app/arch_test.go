@@ -47,6 +47,7 @@ var tableOwnerLines = []struct{ owner, tables string }{
 	{"platform/ratelimit", "rate_limits"},
 	{"feedback", "accessibility_feedback"},
 	{"forms", "forms form_versions applications application_files form_drafts form_draft_links prefill_consents"},
+	{"forms", "form_pow_keys"},
 	{"catalog", "catalog_revisions services service_versions search_misses"},
 	{"appointments", "appointment_locations appointment_days appointment_seats appointment_claims appointment_bookings appointment_tickets appointment_lottery_entries appointment_waitlist appointment_pow_spent appointment_keys"},
 	{"cases", "workflows responsibilities cases case_events case_documents information_requests decisions"},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/pow"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -277,6 +278,9 @@ func (h *Handler) pageDisplayLive(w http.ResponseWriter, r *http.Request) error 
 func serveStatic(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	b, err := fs.ReadFile(staticFS, "static/"+name)
+	if name == "pow.js" {
+		b, err = pow.Script, nil
+	}
 	if err != nil || strings.Contains(name, "/") {
 		http.NotFound(w, r)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/blob"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/pow"
 	"github.com/rathaus/rathaus/internal/platform/ratelimit"
 	"github.com/rathaus/rathaus/internal/platform/ref"
 )
@@ -77,6 +78,10 @@ type Visitor struct {
 	// neither use up what all anonymous applicants share nor mail many
 	// people.
 	Addr string
+	// PoW is a solved challenge (the form field "altcha"): an anonymous
+	// start needs one once the hour's free anonymous drafts are used up
+	// (pow.go).
+	PoW string
 }
 
 func (v Visitor) person() bool { return v.P.IsPerson() }
@@ -129,17 +134,30 @@ func (s *Service) StartDraft(ctx context.Context, v Visitor, tenantID int64, ser
 	if !v.person() {
 		d.AccountID = 0
 	}
+	// A solution is checked before the transaction (no write, about 2 µs);
+	// it is needed only when the free drafts turn out to be used up.
+	var sol pow.Solution
+	var solErr error
+	if s.Limits.Enabled() && !v.person() {
+		sol, solErr = s.checkPoW(ctx, tenantID, v.PoW)
+	}
 	err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
 		if s.Limits != nil && !v.person() {
 			// Anonymous drafts store input from anybody: bounded per
 			// address first (so one stranger cannot use up the tenant's
-			// allowance), then per tenant.
+			// allowance), then per tenant — beyond which a start is paid
+			// with a solved challenge instead of refused (pow.go).
 			if v.Addr != "" {
 				if err := s.Limits.AllowTx(tx, anonymousDraftsPerAddress, fmt.Sprint(tenantID), v.Addr); err != nil {
 					return err
 				}
 			}
-			if err := s.Limits.AllowTx(tx, anonymousDrafts, fmt.Sprint(tenantID)); err != nil {
+			var rl *fault.RateLimited
+			if err := s.Limits.AllowTx(tx, anonymousDrafts, fmt.Sprint(tenantID)); errors.As(err, &rl) {
+				if err := s.payAnonymousStart(tx, tenantID, sol, solErr); err != nil {
+					return err
+				}
+			} else if err != nil {
 				return err
 			}
 		}

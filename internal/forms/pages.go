@@ -15,6 +15,7 @@ import (
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/fault"
 	"github.com/rathaus/rathaus/internal/platform/i18n"
+	"github.com/rathaus/rathaus/internal/platform/pow"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -47,6 +48,8 @@ const DraftCookie = "rathaus_antrag"
 func (h *Handler) pageRoutes(rt *web.Router) {
 	up := web.MaxBody(MaxSubmissionBytes)
 	rt.HandleFunc("GET /antrag/{id}", h.page(h.handleStart))
+	rt.HandleFunc("GET /antrag/rechenaufgabe", h.page(h.handleChallenge))
+	rt.Handle("GET /antrag/static/pow.js", http.HandlerFunc(servePoWScript))
 	rt.HandleFunc("POST /antrag/{id}", h.page(h.handleBegin))
 	rt.HandleFunc("GET /antrag/entwurf/{id}", h.page(h.handleStep))
 	rt.HandleFunc("POST /antrag/entwurf/{id}", h.page(h.handleStepSave), up)
@@ -168,20 +171,35 @@ type StartPage struct {
 	Anonymous                    bool
 	LoginURL                     string
 	Drafts                       []DraftSummary
+	// PoW: an anonymous start needs a solved challenge now (pow.go); the
+	// page names the challenge's address and the script that solves it.
+	// PoWError is why the last start was refused ("" none).
+	PoW                               bool
+	PoWChallenge, PoWScript, PoWError string
 }
 
 func (h *Handler) handleStart(w http.ResponseWriter, r *http.Request) error {
-	t, err := tenant(r)
+	v, err := h.startPage(r, "")
 	if err != nil {
 		return err
+	}
+	return h.render(w, r, http.StatusOK, "start", v)
+}
+
+// startPage builds the start page; powError is why a start was refused
+// for want of a (right) solution.
+func (h *Handler) startPage(r *http.Request, powError string) (StartPage, error) {
+	t, err := tenant(r)
+	if err != nil {
+		return StartPage{}, err
 	}
 	sid := r.PathValue("id")
 	d, _, _, err := h.Forms.CurrentForm(r.Context(), t.ID, sid)
 	if fault.HasCode(err, "service", "form_not_published") {
-		return fmt.Errorf("no form for %s: %w", sid, fault.ErrNotFound)
+		return StartPage{}, fmt.Errorf("no form for %s: %w", sid, fault.ErrNotFound)
 	}
 	if err != nil {
-		return err
+		return StartPage{}, err
 	}
 	l := lang(r)
 	v := StartPage{ServiceID: sid, Title: d.Title.In(l), Intro: d.Intro.In(l), Anonymous: d.Anonymous,
@@ -197,7 +215,7 @@ func (h *Handler) handleStart(w http.ResponseWriter, r *http.Request) error {
 		v.WrongKind = !d.AllowsKind(p.Kind)
 		ds, err := h.Forms.OpenDrafts(r.Context(), p, t.ID)
 		if err != nil {
-			return err
+			return StartPage{}, err
 		}
 		for _, x := range ds {
 			x.UpdatedAt = x.UpdatedAt.In(berlin)
@@ -206,7 +224,37 @@ func (h *Handler) handleStart(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	return h.render(w, r, http.StatusOK, "start", v)
+	if d.Anonymous && !v.SignedIn {
+		costs, err := h.Forms.AnonymousStartCosts(r.Context(), t.ID)
+		if err != nil {
+			return StartPage{}, err
+		}
+		v.PoW = costs || powError != ""
+		v.PoWChallenge, v.PoWScript, v.PoWError = "/antrag/rechenaufgabe", "/antrag/static/pow.js", powError
+	}
+	return v, nil
+}
+
+// handleChallenge issues a proof-of-work challenge for an anonymous start
+// (JSON, fetched by pow.js).
+func (h *Handler) handleChallenge(w http.ResponseWriter, r *http.Request) error {
+	t, err := tenant(r)
+	if err != nil {
+		return err
+	}
+	c, err := h.Forms.Challenge(r.Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	web.WriteJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func servePoWScript(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(pow.Script)
 }
 
 func (h *Handler) handleBegin(w http.ResponseWriter, r *http.Request) error {
@@ -215,7 +263,17 @@ func (h *Handler) handleBegin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sid := r.PathValue("id")
+	v.PoW = r.FormValue("altcha")
 	d, secret, err := h.Forms.StartDraft(r.Context(), v, t.ID, sid, lang(r))
+	for _, code := range []string{"challenge_required", "challenge_invalid", "challenge_expired", "challenge_replayed"} {
+		if fault.HasCode(err, "pow", code) {
+			page, err := h.startPage(r, code)
+			if err != nil {
+				return err
+			}
+			return h.render(w, r, http.StatusUnprocessableEntity, "start", page)
+		}
+	}
 	if fault.HasCode(err, "service", "form_not_published") {
 		return fmt.Errorf("no form for %s: %w", sid, fault.ErrNotFound)
 	}

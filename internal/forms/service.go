@@ -40,6 +40,8 @@ type Service struct {
 	// defs caches parsed definitions of published versions by row id:
 	// published versions never change, so the cache is never stale.
 	defs sync.Map
+	// powKeys caches the tenants' challenge keys (pow.go).
+	powKeys sync.Map
 	// beforeCommit, when set (tests), runs at the end of a submission's
 	// transaction; an error there rolls the whole submission back.
 	beforeCommit func(tx *database.Tx) error

@@ -257,6 +257,16 @@ func TestLoginDelaysLockOutNoOwner(t *testing.T) {
 		if _, _, err := w.s.Login(ctx, w.t.ID, other); !errors.Is(err, ErrBadCredentials) {
 			t.Errorf("another address: %v, want only the wrong password", err)
 		}
+		// An IPv6 sprayer is given a whole /64: its addresses count as one.
+		for i := range 30 {
+			v6 := LoginInput{Email: fmt.Sprintf("person%d@example.org", i), Password: "Sommer2026!", Addr: fmt.Sprintf("2001:db8:5:6::%x", i+1)}
+			if _, _, err := w.s.Login(ctx, w.t.ID, v6); !errors.Is(err, ErrBadCredentials) {
+				t.Fatalf("IPv6 spray %d: %v", i, err)
+			}
+		}
+		if _, _, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "person98@example.org", Password: "Sommer2026!", Addr: "2001:db8:5:6:ffff::1"}); wait(err) == 0 {
+			t.Errorf("the IPv6 sprayer's 31st account from a fresh address of its /64: %v, want to wait", err)
+		}
 
 		// Unknown accounts answer exactly like wrong passwords.
 		if _, _, err := w.s.Login(ctx, w.t.ID, LoginInput{Email: "niemand@example.org", Password: "x", Addr: "203.0.113.9"}); !errors.Is(err, ErrBadCredentials) {

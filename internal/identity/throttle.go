@@ -11,6 +11,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/ratelimit"
 )
 
 // Login protection: failed password logins make the next attempt wait,
@@ -85,6 +86,7 @@ type throttleKeys struct{ pair, address, account string }
 func keysFor(tenantID int64, email, addr string) throttleKeys {
 	t := fmt.Sprint(tenantID)
 	e := emailHash(email)
+	addr = ratelimit.Subject(addr) // an IPv6 address counts for its /64
 	return throttleKeys{
 		pair:    "pair:" + hashKey(t, e, addr),
 		address: "ip:" + hashKey(t, addr),

@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/rathaus/rathaus/internal/platform/database"
@@ -59,6 +60,32 @@ func Hash(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// Subject is the form in which a subject is counted: an IPv6 address
+// stands for its whole /64 (one household or server is given a /64, so
+// counting single addresses would give a stranger 2^64 allowances), an
+// IPv4-mapped IPv6 address for its IPv4 address; anything else (an email
+// address, an account, a tenant) is counted as it is.
+func Subject(s string) string {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.WithZone("").Prefix(64)
+	return p.String()
+}
+
+func key(subject []string) string {
+	parts := make([]string, len(subject))
+	for i, s := range subject {
+		parts[i] = Subject(s)
+	}
+	return Hash(parts...)
+}
+
 // Allow counts one hit of subject under rule in its own transaction and
 // returns a *fault.RateLimited when the limit is exceeded (the hit is then
 // not counted, so a refused client does not extend its own ban).
@@ -80,7 +107,7 @@ func (l *Limiter) AllowTx(tx *database.Tx, rule Rule, subject ...string) error {
 	if rule.Limit <= 0 || rule.Window <= 0 {
 		return fmt.Errorf("ratelimit: rule %q needs a positive limit and window", rule.Name)
 	}
-	key := Hash(subject...)
+	key := key(subject)
 	now := tx.Now()
 	cur := now.Truncate(rule.Window)
 	prev := cur.Add(-rule.Window)
@@ -116,6 +143,28 @@ func (l *Limiter) AllowTx(tx *database.Tx, rule Rule, subject ...string) error {
 	return nil
 }
 
+// Count is the current estimate of hits of subject under rule (the sliding
+// window, as AllowTx weighs it), without counting one: for a caller whose
+// answer depends on the load — how hard a challenge to issue, say.
+func (l *Limiter) Count(ctx context.Context, rule Rule, subject ...string) (float64, error) {
+	if !l.Enabled() || rule.Window <= 0 {
+		return 0, nil
+	}
+	k := key(subject)
+	now := l.db.Clock.Now().UTC().Truncate(time.Microsecond)
+	cur := now.Truncate(rule.Window)
+	var c, p int64
+	err := l.db.W.QueryRowContext(ctx,
+		`SELECT COALESCE(SUM(CASE WHEN window_start = $3 THEN hits ELSE 0 END), 0), COALESCE(SUM(CASE WHEN window_start = $4 THEN hits ELSE 0 END), 0)
+		 FROM rate_limits WHERE rule = $1 AND key_hash = $2 AND window_start IN ($3, $4)`,
+		rule.Name, k, cur, cur.Add(-rule.Window)).Scan(&c, &p)
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit %s: %w", rule.Name, err)
+	}
+	overlap := float64(rule.Window-now.Sub(cur)) / float64(rule.Window)
+	return float64(p)*overlap + float64(c), nil
+}
+
 // retryAfter is when the estimate will have dropped below the limit again:
 // the end of the current window when it alone is full, else when enough of
 // the previous window has slid out.
@@ -138,7 +187,7 @@ func (l *Limiter) Reset(tx *database.Tx, rule Rule, subject ...string) error {
 	if !l.Enabled() {
 		return nil
 	}
-	_, err := tx.ExecContext(tx.Context(), `DELETE FROM rate_limits WHERE rule = $1 AND key_hash = $2`, rule.Name, Hash(subject...))
+	_, err := tx.ExecContext(tx.Context(), `DELETE FROM rate_limits WHERE rule = $1 AND key_hash = $2`, rule.Name, key(subject))
 	return err
 }
 

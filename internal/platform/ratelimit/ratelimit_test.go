@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -126,6 +127,70 @@ func TestInstancesShareTheCount(t *testing.T) {
 		}
 		if allowed[0]+allowed[1] != rule.Limit || allowed[0] == 0 || allowed[1] == 0 {
 			t.Errorf("allowed %v by the two instances, want %d together", allowed, rule.Limit)
+		}
+	})
+}
+
+// A stranger gets a whole IPv6 /64 for free: every address in it shares
+// one allowance, while the neighbouring /64 and other subjects keep theirs.
+func TestIPv6AddressesCountPerSlash64(t *testing.T) {
+	for in, want := range map[string]string{
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2::ffff":   "2001:db8:1:2::/64",
+		"fe80::1%eth0":         "fe80::/64",
+		"::ffff:192.0.2.7":     "192.0.2.7",
+		"192.0.2.7":            "192.0.2.7",
+		"a@example.org":        "a@example.org",
+		"42":                   "42",
+	} {
+		if got := ratelimit.Subject(in); got != want {
+			t.Errorf("Subject(%q) = %q, want %q", in, got, want)
+		}
+	}
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		l := ratelimit.New(db, true)
+		rule := ratelimit.Rule{Name: "test.addr", Limit: 3, Window: time.Hour}
+		for i := range 3 {
+			if err := l.Allow(ctx, rule, "1", fmt.Sprintf("2001:db8:0:1::%x", i+1)); err != nil {
+				t.Fatalf("hit %d: %v", i+1, err)
+			}
+		}
+		if err := l.Allow(ctx, rule, "1", "2001:db8:0:1:ffff:ffff:ffff:ffff"); err == nil {
+			t.Fatal("a fourth address of the same /64 was allowed")
+		}
+		if err := l.Allow(ctx, rule, "1", "2001:db8:0:2::1"); err != nil {
+			t.Fatalf("the next /64 has its own allowance: %v", err)
+		}
+		if err := l.Allow(ctx, rule, "2", "2001:db8:0:1::1"); err != nil {
+			t.Fatalf("another tenant has its own allowance: %v", err)
+		}
+	})
+}
+
+// Count reads the estimate AllowTx compares with the limit, without a hit.
+func TestCountReadsTheSlidingEstimate(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		l := ratelimit.New(db, true)
+		rule := ratelimit.Rule{Name: "test.count", Limit: 100, Window: time.Minute}
+		clk.Set(dbtest.Epoch.Truncate(time.Minute))
+		for range 4 {
+			if err := l.Allow(ctx, rule, "t"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 {
+			if n, err := l.Count(ctx, rule, "t"); err != nil || n != 4 {
+				t.Fatalf("Count = %v, %v; want 4", n, err)
+			}
+		}
+		clk.Advance(time.Minute + 15*time.Second) // the previous window weighs 3/4
+		if n, err := l.Count(ctx, rule, "t"); err != nil || n != 3 {
+			t.Fatalf("Count a window later = %v, %v; want 3", n, err)
+		}
+		if n, err := ratelimit.New(db, false).Count(ctx, rule, "t"); err != nil || n != 0 {
+			t.Fatalf("disabled Count = %v, %v", n, err)
 		}
 	})
 }

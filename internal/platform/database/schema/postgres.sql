@@ -420,6 +420,8 @@ form_drafts.lang text NOT NULL DEFAULT 'de'::text
 form_drafts.created_at timestamp with time zone NOT NULL
 form_drafts.updated_at timestamp with time zone NOT NULL
 form_drafts.expires_at timestamp with time zone NOT NULL
+form_pow_keys.tenant_id bigint NOT NULL
+form_pow_keys.pow_key text NOT NULL
 form_versions.id bigint NOT NULL
 form_versions.tenant_id bigint NOT NULL
 form_versions.form_id bigint NOT NULL

@@ -420,6 +420,8 @@ form_drafts.lang TEXT NOT NULL DEFAULT 'de'
 form_drafts.created_at DATETIME NOT NULL
 form_drafts.updated_at DATETIME NOT NULL
 form_drafts.expires_at DATETIME NOT NULL
+form_pow_keys.tenant_id INTEGER
+form_pow_keys.pow_key TEXT NOT NULL
 form_versions.id INTEGER
 form_versions.tenant_id INTEGER NOT NULL
 form_versions.form_id INTEGER NOT NULL

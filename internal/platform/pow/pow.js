@@ -1,7 +1,9 @@
-// Rathaus appointments: solves the booking form's proof-of-work challenge
-// (ALTCHA-style, self-hosted) while the citizen fills in the form. Without
-// this script the form still works: the booking is then held and confirmed
-// by e-mail.
+// Rathaus: solves a form's proof-of-work challenge (ALTCHA-style,
+// self-hosted; internal/platform/pow) while the citizen fills in the form:
+// the form names the challenge's address in data-pow, the solution goes
+// into its hidden field "altcha". Without this script the form still works:
+// each module has a path without it (appointments: the booking is held and
+// confirmed by e-mail; forms: the visitor is told to wait or sign in).
 (function () {
   "use strict";
   var form = document.querySelector("form[data-pow]");

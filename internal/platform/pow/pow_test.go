@@ -1,4 +1,4 @@
-package appointments
+package pow
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ func TestProofOfWork(t *testing.T) {
 	if !ok {
 		t.Fatal("no solution")
 	}
-	sol, err := ParseSolution(c.Encode(n))
+	sol, err := Parse(c.Encode(n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,18 +24,18 @@ func TestProofOfWork(t *testing.T) {
 	for name, check := range map[string]error{
 		"other location": sol.Verify(key, "S-CCCC-DDDD", now),
 		"other key":      sol.Verify([]byte("another key of thirty-two bytes!"), "S-AAAA-BBBB", now),
-		"expired":        sol.Verify(key, "S-AAAA-BBBB", now.Add(ChallengeTTL+time.Minute)),
+		"expired":        sol.Verify(key, "S-AAAA-BBBB", now.Add(TTL+time.Minute)),
 	} {
 		if check == nil {
 			t.Errorf("%s accepted", name)
 		}
 	}
-	if !errors.Is(sol.Verify(key, "S-AAAA-BBBB", now.Add(ChallengeTTL+time.Minute)), ErrPoWExpired) {
+	if !errors.Is(sol.Verify(key, "S-AAAA-BBBB", now.Add(TTL+time.Minute)), ErrExpired) {
 		t.Error("expiry not reported as such")
 	}
 	wrong := sol
 	wrong.Number++
-	if !errors.Is(wrong.Verify(key, "S-AAAA-BBBB", now), ErrPoWInvalid) {
+	if !errors.Is(wrong.Verify(key, "S-AAAA-BBBB", now), ErrInvalid) {
 		t.Error("wrong number accepted")
 	}
 	forged := sol
@@ -45,7 +45,7 @@ func TestProofOfWork(t *testing.T) {
 	}
 }
 
-func FuzzParseSolution(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	c := NewChallenge(key, "S-AAAA-BBBB", 10, time.Now())
 	n, _ := Solve(c)
@@ -53,7 +53,7 @@ func FuzzParseSolution(f *testing.F) {
 	f.Add("eyJ9")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
-		sol, err := ParseSolution(s)
+		sol, err := Parse(s)
 		if err != nil {
 			return
 		}
@@ -79,7 +79,7 @@ func BenchmarkVerify(b *testing.B) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	c := NewChallenge(key, "S-AAAA-BBBB", 50000, time.Now())
 	n, _ := Solve(c)
-	sol, _ := ParseSolution(c.Encode(n))
+	sol, _ := Parse(c.Encode(n))
 	for b.Loop() {
 		if err := sol.Verify(key, "S-AAAA-BBBB", time.Now()); err != nil {
 			b.Fatal(err)
