@@ -15,5 +15,6 @@ fi
 CGO_ENABLED=0 go build -trimpath -o bin/rathaus ./cmd/rathaus
 dir=$(mktemp -d -t rathaus-s3.XXXX)
 trap 'scripts/s3-server.sh stop "$dir"; rm -rf "$dir"' EXIT
-eval "$(scripts/s3-server.sh start "$dir")"
+s3env=$(scripts/s3-server.sh start "$dir") # a failed start stops here (set -e), not at the first test
+eval "$s3env"
 go run ./scripts/scaletest -bin bin/rathaus -pg "$PG_URL" ${SCALE_FLAGS:-}

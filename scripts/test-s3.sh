@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 dir=$(mktemp -d -t rathaus-s3.XXXX)
 trap 'scripts/s3-server.sh stop "$dir"; rm -rf "$dir"' EXIT
 start=$(date +%s)
-eval "$(scripts/s3-server.sh start "$dir")"
+s3env=$(scripts/s3-server.sh start "$dir") # a failed start stops here (set -e), not at the first test
+eval "$s3env"
 echo "SeaweedFS S3 at $RATHAUS_TEST_S3_ENDPOINT (ready after $(( $(date +%s) - start )) s)"
 export RATHAUS_REQUIRE_S3=1
 if [ -n "${PG_URL:-}" ]; then
