@@ -11,10 +11,10 @@ import (
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/einvoice/en16931"
-	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 )
 
 // Worklist names a list of the finance pages.

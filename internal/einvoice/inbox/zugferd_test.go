@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 )
 
 // hybridPDF wraps an invoice XML into a minimal ZUGFeRD / Factur-X PDF:
