@@ -38,7 +38,7 @@ func commands() map[string]command {
 		"serve":    {"serve the web site and API (no demo data)", runServe},
 		"demo":     {"migrate, seed the demo city Musterstadt if absent, and serve", runDemo},
 		"migrate":  {"apply pending database migrations", runMigrate},
-		"tenant":   {"municipalities: tenant create --slug SLUG --name NAME --host HOST --admin-email EMAIL [--state BY] [--public-url URL] | tenant list", runTenant},
+		"tenant":   {"municipalities: tenant create --slug SLUG --name NAME --host HOST --admin-email EMAIL [--state BY] [--public-url URL] [--leitweg-id ID] | tenant set --slug SLUG --leitweg-id ID | tenant list", runTenant},
 		"token":    {"API tokens: token create --role ROLE --name NAME | token create --account EMAIL | token list | token revoke ID", runToken},
 		"audit":    {"audit trail: audit verify | audit list", runAudit},
 		"jobs":     {"background jobs: jobs list [--status dead] | jobs retry KIND KEY", runJobs},

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 
 	"github.com/rathaus/rathaus/internal/einvoice/inbox"
 	"github.com/rathaus/rathaus/internal/identity"

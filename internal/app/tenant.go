@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -14,12 +15,19 @@ import (
 
 // runTenant implements `rathaus tenant create --slug SLUG --name NAME
 // --host HOST --admin-email EMAIL [--state BY] [--public-url URL]
-// [--admin-name NAME]` and `rathaus tenant list`: the operator's way from an
+// [--admin-name NAME] [--leitweg-id ID]`, `rathaus tenant set --slug SLUG
+// --leitweg-id ID` and `rathaus tenant list`: the operator's way from an
 // empty database to a municipality with its first admin. The admin gets a
 // one-time set-up link — by mail when RATHAUS_SMTP_URL is set, else
 // printed on stdout — and sets up TOTP at the first sign-in.
+//
+// The municipality's own Leitweg-ID is the operator's to set, not its
+// admin's: its Grobadressierung bounds the e-invoice routes the
+// municipality may set up, and one Grobadressierung belongs to one
+// municipality of the installation.
 func runTenant(ctx context.Context, io IO, args []string) error {
-	var slug, name, adminEmail, adminName, state, publicURL string
+	var slug, name, adminEmail, adminName, state, publicURL, leitwegID string
+	var leitwegGiven bool
 	var hosts hostList
 	e, pos, err := openCmd(ctx, "tenant", args, io, func(fs *flag.FlagSet) {
 		fs.StringVar(&slug, "slug", "", "short `name` of the municipality in commands (a-z, 0-9, -)")
@@ -29,30 +37,36 @@ func runTenant(ctx context.Context, io IO, args []string) error {
 		fs.StringVar(&adminName, "admin-name", "Administration", "`name` of the first admin")
 		fs.StringVar(&state, "state", "BY", "federal state `code` (holidays): BW, BY, BE, BB, HB, HH, HE, MV, NI, NW, RP, SL, SN, ST, SH, TH")
 		fs.StringVar(&publicURL, "public-url", "", "address in mailed links (default https://HOST)")
+		fs.Func("leitweg-id", "the municipality's own Leitweg-ID (e-invoices; its Grobadressierung bounds the units' Leitweg-IDs), e.g. 09162000-MUSTERSTADT-10; with set, \"\" clears it", func(v string) error {
+			leitwegID, leitwegGiven = v, true
+			return nil
+		})
 	})
 	if err != nil {
 		return err
 	}
 	defer e.close()
 	if len(pos) != 1 {
-		return cli.Usagef("tenant: say create or list")
+		return cli.Usagef("tenant: say create, set or list")
 	}
 	switch pos[0] {
 	case "list":
 		return tenantList(ctx, io, e)
+	case "set":
+		return tenantSet(ctx, io, e, slug, leitwegID, leitwegGiven)
 	case "create":
 	default:
-		return cli.Usagef("tenant: unknown subcommand %q (create, list)", pos[0])
+		return cli.Usagef("tenant: unknown subcommand %q (create, set, list)", pos[0])
 	}
 	if slug == "" || name == "" || len(hosts) == 0 || adminEmail == "" {
-		return cli.Usagef("tenant create needs --slug SLUG --name NAME --host HOST --admin-email EMAIL [--state BY] [--public-url URL]")
+		return cli.Usagef("tenant create needs --slug SLUG --name NAME --host HOST --admin-email EMAIL [--state BY] [--public-url URL] [--leitweg-id ID]")
 	}
 	existing, err := e.identity.Tenants(ctx)
 	if err != nil {
 		return err
 	}
 	t, err := e.identity.CreateTenant(ctx, identity.Tenant{Slug: slug, Name: strings.TrimSpace(name), Hosts: hosts, PublicURL: publicURL,
-		IsDefault: len(existing) == 0, Settings: identity.Settings{FederalState: strings.ToUpper(state), OIDC: []identity.OIDCProvider{}}})
+		IsDefault: len(existing) == 0, Settings: identity.Settings{FederalState: strings.ToUpper(state), LeitwegID: strings.TrimSpace(leitwegID), OIDC: []identity.OIDCProvider{}}})
 	if err != nil {
 		return cliFault("tenant create", err)
 	}
@@ -64,16 +78,47 @@ func runTenant(ctx context.Context, io IO, args []string) error {
 		return cliFault("tenant create: first admin", err)
 	}
 	if e.cfg.JSON {
-		return printJSON(io.Stdout, map[string]any{"slug": t.Slug, "name": t.Name, "hosts": t.Hosts, "public_url": e.publicURL(t),
+		return printJSON(io.Stdout, map[string]any{"slug": t.Slug, "name": t.Name, "hosts": t.Hosts, "public_url": e.publicURL(t), "leitweg_id": t.Settings.LeitwegID,
 			"admin": inv.Account.Ref, "admin_email": inv.Account.Email, "setup_link": inv.Link, "mailed": mailed})
 	}
 	fmt.Fprintf(io.Stderr, "municipality %s (%s) created, answering on %s; first admin %s\n", t.Slug, t.Name, strings.Join(t.Hosts, ", "), inv.Account.Email)
+	if t.Settings.LeitwegID != "" {
+		fmt.Fprintf(io.Stderr, "its Leitweg-ID: %s\n", t.Settings.LeitwegID)
+	}
 	if mailed {
 		fmt.Fprintf(io.Stderr, "the set-up link goes to %s by mail once `rathaus serve` runs (valid 72 hours)\n", inv.Account.Email)
 		return nil
 	}
 	fmt.Fprintf(io.Stderr, "no mail is configured (RATHAUS_SMTP_URL): hand this one-time set-up link to %s (valid 72 hours):\n", inv.Account.Email)
 	fmt.Fprintln(io.Stdout, inv.Link)
+	return nil
+}
+
+// tenantSet changes what the operator owns of a municipality: its own
+// Leitweg-ID (refused when another municipality holds its
+// Grobadressierung).
+func tenantSet(ctx context.Context, io IO, e *env, slug, leitwegID string, given bool) error {
+	if slug == "" || !given {
+		return cli.Usagef("tenant set needs --slug SLUG --leitweg-id ID (\"\" clears it)")
+	}
+	t, err := e.identity.TenantBySlug(ctx, slug)
+	if err != nil {
+		return err
+	}
+	sys := identity.System(t.ID)
+	sys.Ref = "cli"
+	t, err = e.identity.SetLeitwegID(ctx, sys, t.ID, leitwegID)
+	if err != nil {
+		return cliFault("tenant set", err)
+	}
+	if e.cfg.JSON {
+		return printJSON(io.Stdout, map[string]any{"slug": t.Slug, "leitweg_id": t.Settings.LeitwegID})
+	}
+	if t.Settings.LeitwegID == "" {
+		fmt.Fprintf(io.Stderr, "municipality %s has no Leitweg-ID now (it can set up no further e-invoice routes)\n", t.Slug)
+		return nil
+	}
+	fmt.Fprintf(io.Stderr, "municipality %s: Leitweg-ID %s\n", t.Slug, t.Settings.LeitwegID)
 	return nil
 }
 
@@ -88,12 +133,13 @@ func tenantList(ctx context.Context, io IO, e *env) error {
 			Name      string   `json:"name"`
 			Hosts     []string `json:"hosts"`
 			PublicURL string   `json:"public_url"`
+			LeitwegID string   `json:"leitweg_id"`
 			Demo      bool     `json:"demo"`
 			Default   bool     `json:"default"`
 		}
 		out := []row{}
 		for _, t := range list {
-			out = append(out, row{t.Slug, t.Name, t.Hosts, e.publicURL(&t), t.IsDemo, t.IsDefault})
+			out = append(out, row{t.Slug, t.Name, t.Hosts, e.publicURL(&t), t.Settings.LeitwegID, t.IsDemo, t.IsDefault})
 		}
 		return printJSON(io.Stdout, out)
 	}
@@ -102,7 +148,7 @@ func tenantList(ctx context.Context, io IO, e *env) error {
 
 func tenantTable(w io.Writer, e *env, list []identity.Tenant) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SLUG\tNAME\tHOSTS\tPUBLIC URL\tNOTE")
+	fmt.Fprintln(tw, "SLUG\tNAME\tHOSTS\tPUBLIC URL\tLEITWEG-ID\tNOTE")
 	for _, t := range list {
 		var note []string
 		if t.IsDemo {
@@ -115,7 +161,7 @@ func tenantTable(w io.Writer, e *env, list []identity.Tenant) error {
 		if t.IsDemo && hosts == "" {
 			hosts = "localhost, 127.0.0.1, [::1] (rathaus demo)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Slug, t.Name, hosts, e.publicURL(&t), strings.Join(note, "; "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Slug, t.Name, hosts, e.publicURL(&t), cmp.Or(t.Settings.LeitwegID, "-"), strings.Join(note, "; "))
 	}
 	return tw.Flush()
 }

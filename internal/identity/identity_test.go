@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/rathaus/rathaus/internal/audit"
@@ -10,6 +11,7 @@ import (
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 	"github.com/rathaus/rathaus/internal/platform/web"
 )
 
@@ -117,12 +119,12 @@ func TestUpdateSettingsValidatesAndAudits(t *testing.T) {
 		if !fault.HasCode(err, "federal_state", "invalid_choice") {
 			t.Fatalf("invalid settings: err = %v", err)
 		}
-		next := Settings{FederalState: "BY", LeitwegID: "09162000-MUSTERSTADT-10", Creditor: Creditor{Name: "Stadtkasse", IBAN: "DE89370400440532013000", BIC: "COBADEFFXXX"}}
+		next := Settings{FederalState: "BY", Creditor: Creditor{Name: "Stadtkasse", IBAN: "DE89370400440532013000", BIC: "COBADEFFXXX"}}
 		if _, err := s.UpdateSettings(ctx, System(a.ID), a.ID, next); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := s.TenantBySlug(ctx, "stadt-a")
-		if got.Settings.LeitwegID != next.LeitwegID || got.Settings.Creditor.IBAN != next.Creditor.IBAN {
+		if got.Settings.Creditor.IBAN != next.Creditor.IBAN {
 			t.Errorf("settings not stored: %+v", got.Settings)
 		}
 		entries, _ := audit.List(ctx, db, a.ID, 1)
@@ -137,4 +139,68 @@ func TestPasswordHash(t *testing.T) {
 	if !CheckPassword(h, "korrekt-pferd-batterie") || CheckPassword(h, "falsch") || CheckPassword("garbage", "x") {
 		t.Error("password check wrong")
 	}
+}
+
+// TestLeitwegIDBelongsToTheOperator: the tenant's own Leitweg-ID bounds
+// the e-invoice routes it may set, so its admin cannot change it; the
+// operator sets it, and one Grobadressierung belongs to one tenant.
+func TestLeitwegIDBelongsToTheOperator(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
+		ctx := context.Background()
+		s := &Service{DB: db}
+		a, err := s.CreateTenant(ctx, Tenant{Slug: "stadt-a", Name: "Stadt A", Settings: Settings{FederalState: "BY", LeitwegID: "09162000-musterstadt-10"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Settings.LeitwegID != "09162000-MUSTERSTADT-10" {
+			t.Errorf("stored Leitweg-ID %q, want capitals", a.Settings.LeitwegID)
+		}
+		// Another tenant may not take the same Grobadressierung, with any Feinadressierung.
+		other := "09162000-" + leitweg.CheckDigits("09162000")
+		_, err = s.CreateTenant(ctx, Tenant{Slug: "stadt-b", Name: "Stadt B", Settings: Settings{FederalState: "BY", LeitwegID: other}})
+		if !fault.HasCode(err, "settings.leitweg_id", "leitweg_coarse_taken") {
+			t.Fatalf("create with a taken Grobadressierung: %v", err)
+		}
+		b, err := s.CreateTenant(ctx, Tenant{Slug: "stadt-b", Name: "Stadt B", Settings: Settings{FederalState: "BY"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetLeitwegID(ctx, System(b.ID), b.ID, other); !fault.HasCode(err, "leitweg_id", "leitweg_coarse_taken") {
+			t.Errorf("set a taken Grobadressierung: %v", err)
+		}
+		if _, err := s.SetLeitwegID(ctx, System(b.ID), b.ID, "09162000-MUSTERSTADT-11"); !fault.HasCode(err, "leitweg_id", "invalid_leitweg_id") {
+			t.Errorf("set wrong check digits: %v", err)
+		}
+		fuerth := "09563000-" + leitweg.CheckDigits("09563000")
+		if got, err := s.SetLeitwegID(ctx, System(b.ID), b.ID, fuerth); err != nil || got.Settings.LeitwegID != fuerth {
+			t.Fatalf("set own Leitweg-ID: %v %+v", err, got)
+		}
+		// A tenant changes its own Feinadressierung under its Grobadressierung.
+		if _, err := s.SetLeitwegID(ctx, System(a.ID), a.ID, other); err != nil {
+			t.Errorf("change within the own Grobadressierung: %v", err)
+		}
+		// An admin (a person, or an admin token) is not the operator.
+		admin := Principal{TenantID: a.ID, AccountID: 1, Ref: "S-ADMIN", Kind: "staff", Roles: []Role{RoleAdmin}}
+		if _, err := s.SetLeitwegID(ctx, admin, a.ID, "09162000-MUSTERSTADT-10"); !errors.Is(err, fault.ErrForbidden) {
+			t.Errorf("admin sets the Leitweg-ID: %v", err)
+		}
+		if _, err := s.SetLeitwegID(ctx, System(b.ID), a.ID, "09162000-MUSTERSTADT-10"); !errors.Is(err, fault.ErrNotFound) {
+			t.Errorf("operator of B sets A's Leitweg-ID: %v", err)
+		}
+		_, err = s.UpdateSettings(ctx, admin, a.ID, Settings{FederalState: "BY", LeitwegID: "09564000-" + leitweg.CheckDigits("09564000")})
+		if !fault.HasCode(err, "leitweg_id", "set_by_operator") {
+			t.Errorf("admin changes the Leitweg-ID through the settings: %v", err)
+		}
+		// The same value, in any case, or none keeps it.
+		for _, keep := range []string{other, strings.ToLower(other), ""} {
+			got, err := s.UpdateSettings(ctx, admin, a.ID, Settings{FederalState: "NW", LeitwegID: keep})
+			if err != nil || got.Settings.LeitwegID != other {
+				t.Errorf("settings with Leitweg-ID %q: %v %+v", keep, err, got)
+			}
+		}
+		entries, _ := audit.List(ctx, db, b.ID, 1)
+		if len(entries) != 1 || entries[0].Action != "tenant.leitweg_id.set" {
+			t.Errorf("last audit entry of B = %+v", entries)
+		}
+	})
 }

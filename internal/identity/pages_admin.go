@@ -350,6 +350,9 @@ type SettingsPage struct {
 	Form   PageForm
 	States []FederalState
 	Notice string
+	// LeitwegID is the tenant's own Leitweg-ID, shown read-only: the
+	// operator sets it (Service.SetLeitwegID).
+	LeitwegID string
 }
 
 // FederalState is one choice of the federal state select.
@@ -372,7 +375,7 @@ var settingsFields = [][2]string{
 	{"federal_state", "settings-federal-state"},
 	{"address.street", "settings-address-street"}, {"address.postcode", "settings-address-postcode"}, {"address.city", "settings-address-city"},
 	{"creditor.name", "settings-creditor-name"}, {"creditor.iban", "settings-creditor-iban"}, {"creditor.bic", "settings-creditor-bic"},
-	{"leitweg_id", "settings-leitweg-id"}, {"mail_from", "settings-mail-from"},
+	{"mail_from", "settings-mail-from"},
 	{"legal.imprint", "settings-legal-imprint"}, {"legal.privacy", "settings-legal-privacy"}, {"legal.accessibility", "settings-legal-accessibility"},
 }
 
@@ -380,13 +383,14 @@ func settingsValues(s Settings) url.Values {
 	return url.Values{
 		"federal_state": {s.FederalState}, "address.street": {s.Address.Street}, "address.postcode": {s.Address.Postcode}, "address.city": {s.Address.City},
 		"creditor.name": {s.Creditor.Name}, "creditor.iban": {s.Creditor.IBAN}, "creditor.bic": {s.Creditor.BIC},
-		"leitweg_id": {s.LeitwegID}, "mail_from": {s.MailFrom},
+		"mail_from":     {s.MailFrom},
 		"legal.imprint": {s.Legal.Imprint}, "legal.privacy": {s.Legal.Privacy}, "legal.accessibility": {s.Legal.Accessibility},
 	}
 }
 
 // settingsFromForm reads the form; what the form does not show (the eID
-// providers) is kept from cur.
+// providers) is kept from cur, and the Leitweg-ID (shown read-only, set by
+// the operator) is left empty, which UpdateSettings reads as "keep".
 func settingsFromForm(v url.Values, cur Settings) Settings {
 	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	text := func(k string) string { return strings.TrimSpace(strings.ReplaceAll(v.Get(k), "\r\n", "\n")) }
@@ -394,7 +398,6 @@ func settingsFromForm(v url.Values, cur Settings) Settings {
 		FederalState: get("federal_state"),
 		Address:      Address{Street: get("address.street"), Postcode: get("address.postcode"), City: get("address.city")},
 		Creditor:     Creditor{Name: get("creditor.name"), IBAN: strings.ToUpper(strings.ReplaceAll(get("creditor.iban"), " ", "")), BIC: strings.ToUpper(get("creditor.bic"))},
-		LeitwegID:    strings.ToUpper(get("leitweg_id")),
 		MailFrom:     get("mail_from"),
 		OIDC:         cur.OIDC,
 		Legal:        Legal{Imprint: text("legal.imprint"), Privacy: text("legal.privacy"), Accessibility: text("legal.accessibility")},
@@ -410,7 +413,7 @@ func (h *Handler) handleSettingsPage(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	page := SettingsPage{Form: newForm(settingsValues(st)), States: federalStates(), Notice: notice(r, "settings_saved")}
+	page := SettingsPage{Form: newForm(settingsValues(st)), States: federalStates(), Notice: notice(r, "settings_saved"), LeitwegID: st.LeitwegID}
 	return h.renderStaff(w, r, http.StatusOK, "admin_settings", page)
 }
 
@@ -432,7 +435,7 @@ func (h *Handler) handleSettingsSave(w http.ResponseWriter, r *http.Request) err
 	if !f.fromValidation(err, settingsFields) {
 		return err
 	}
-	return h.renderStaff(w, r, http.StatusUnprocessableEntity, "admin_settings", SettingsPage{Form: f, States: federalStates()})
+	return h.renderStaff(w, r, http.StatusUnprocessableEntity, "admin_settings", SettingsPage{Form: f, States: federalStates(), LeitwegID: t.Settings.LeitwegID})
 }
 
 // RolesField is a set of role checkboxes as the partial "id-roles" renders it.

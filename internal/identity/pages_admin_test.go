@@ -173,7 +173,11 @@ func TestAdminPagesManage(t *testing.T) {
 		if _, err := s.s.UpdateSettings(ctx, self, s.t.ID, Settings{FederalState: "BY", OIDC: prov}); err != nil {
 			t.Fatal(err)
 		}
-		form := url.Values{"federal_state": {"BY"}, "creditor.iban": {"DE89 3704 0044 0532 0130 01"}, "creditor.bic": {"COBADEFFXXX"}, "leitweg_id": {"09162000-MUSTERSTADT-10"},
+		// The Leitweg-ID is the operator's: shown read-only, a posted one is ignored.
+		if _, err := s.s.SetLeitwegID(ctx, System(s.t.ID), s.t.ID, "09162000-MUSTERSTADT-10"); err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"federal_state": {"BY"}, "creditor.iban": {"DE89 3704 0044 0532 0130 01"}, "creditor.bic": {"COBADEFFXXX"}, "leitweg_id": {"09564000-NUERNBERG-58"},
 			"address.postcode": {"9105"}, "legal.imprint": {"Stadt Musterstadt\r\n\r\n<b>Marktplatz</b>"}}
 		w = s.do(t, "POST", "/verwaltung/einstellungen", form, adm)
 		root = doc(t, w.Body.Bytes())
@@ -185,6 +189,14 @@ func TestAdminPagesManage(t *testing.T) {
 		}
 		if v, _ := inputValue(root, "settings-leitweg-id"); v != "09162000-MUSTERSTADT-10" {
 			t.Errorf("Leitweg-ID not kept: %q", v)
+		}
+		if n := byID(root, "settings-leitweg-id"); n != nil {
+			if _, named := attr(n, "name"); named {
+				t.Error("the read-only Leitweg-ID is a form field")
+			}
+			if _, ro := attr(n, "readonly"); !ro {
+				t.Error("the Leitweg-ID is not read-only")
+			}
 		}
 		checkPage(t, w.Body.Bytes(), "de")
 		form.Set("creditor.iban", "DE89 3704 0044 0532 0130 00")

@@ -19,6 +19,7 @@ import (
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 	"github.com/rathaus/rathaus/internal/platform/ratelimit"
 	"github.com/rathaus/rathaus/internal/platform/ref"
 )
@@ -76,11 +77,19 @@ func (s *Service) CreateTenant(ctx context.Context, t Tenant) (*Tenant, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	if t.Settings.LeitwegID != "" {
+		t.Settings.LeitwegID = normalLeitwegID(t.Settings.LeitwegID)
+	}
 	settings, err := json.Marshal(t.Settings)
 	if err != nil {
 		return nil, fmt.Errorf("create tenant %s: %w", t.Slug, err)
 	}
 	err = database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		if taken, err := coarseTaken(ctx, tx, t.Settings.LeitwegID, 0); err != nil {
+			return err
+		} else if taken {
+			return fault.Invalid("settings.leitweg_id", "leitweg_coarse_taken")
+		}
 		if t.IsDefault {
 			if _, err := tx.ExecContext(ctx, `UPDATE tenants SET is_default = FALSE WHERE is_default`); err != nil {
 				return err
@@ -302,11 +311,17 @@ func (s *Service) Settings(ctx context.Context, p Principal, tenantID int64) (Se
 }
 
 // UpdateSettings replaces a tenant's settings (admins only), audited with
-// before and after.
+// before and after. The tenant's own Leitweg-ID is not among them: it names
+// the public body (its Grobadressierung bounds the e-invoice routes the
+// tenant may set), so the operator sets it (SetLeitwegID, `rathaus tenant
+// set`). next.LeitwegID empty or equal to the current one keeps it; any
+// other value is refused (leitweg_id: set_by_operator).
 func (s *Service) UpdateSettings(ctx context.Context, p Principal, tenantID int64, next Settings) (*Tenant, error) {
 	if err := p.Require(tenantID, RoleAdmin); err != nil {
 		return nil, err
 	}
+	asked := next.LeitwegID
+	next.LeitwegID = ""
 	if err := next.Validate().Err(); err != nil {
 		return nil, err
 	}
@@ -316,6 +331,10 @@ func (s *Service) UpdateSettings(ctx context.Context, p Principal, tenantID int6
 		if err != nil {
 			return err
 		}
+		if asked != "" && normalLeitwegID(asked) != cur.Settings.LeitwegID {
+			return fault.Invalid("leitweg_id", "set_by_operator")
+		}
+		next.LeitwegID = cur.Settings.LeitwegID
 		b, err := json.Marshal(next)
 		if err != nil {
 			return err
@@ -332,6 +351,100 @@ func (s *Service) UpdateSettings(ctx context.Context, p Principal, tenantID int6
 		return nil, fmt.Errorf("update settings: %w", err)
 	}
 	return out, s.hosts(ctx, out)
+}
+
+// SetLeitwegID sets (or with "" clears) the tenant's own Leitweg-ID. Only
+// the operator does this (the system principal of `rathaus tenant set`),
+// never a tenant's admin: the Grobadressierung of this ID is what the
+// tenant may route e-invoices under, so one Grobadressierung belongs to at
+// most one tenant of the installation (leitweg_coarse_taken otherwise).
+// Audited with before and after.
+func (s *Service) SetLeitwegID(ctx context.Context, p Principal, tenantID int64, id string) (*Tenant, error) {
+	if err := p.Require(tenantID); err != nil {
+		return nil, err
+	}
+	if p.Kind != "system" {
+		return nil, fmt.Errorf("set Leitweg-ID: only the operator: %w", fault.ErrForbidden)
+	}
+	if id = strings.TrimSpace(id); id != "" {
+		if !ValidLeitwegID(id) {
+			return nil, fault.Invalid("leitweg_id", "invalid_leitweg_id")
+		}
+		id = normalLeitwegID(id)
+	}
+	var out *Tenant
+	err := database.WithTx(ctx, s.DB, func(tx *database.Tx) error {
+		cur, err := scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1`+s.DB.ForUpdate(), tenantID))
+		if err != nil {
+			return err
+		}
+		out = cur
+		if cur.Settings.LeitwegID == id {
+			return nil
+		}
+		if taken, err := coarseTaken(ctx, tx, id, tenantID); err != nil {
+			return err
+		} else if taken {
+			return fault.Invalid("leitweg_id", "leitweg_coarse_taken")
+		}
+		next := cur.Settings
+		next.LeitwegID = id
+		b, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET settings = $1, updated_at = $2 WHERE id = $3`, string(b), tx.Now(), tenantID); err != nil {
+			return err
+		}
+		out.Settings = next
+		return audit.Append(tx, audit.Event{TenantID: tenantID, Actor: p.Ref, Action: "tenant.leitweg_id.set", ObjectType: "tenant", ObjectRef: cur.Slug,
+			Before: map[string]string{"leitweg_id": cur.Settings.LeitwegID}, After: map[string]string{"leitweg_id": id}})
+	})
+	s.forgetHosts()
+	if err != nil {
+		return nil, fmt.Errorf("set Leitweg-ID: %w", err)
+	}
+	return out, s.hosts(ctx, out)
+}
+
+// normalLeitwegID is the stored form of a valid Leitweg-ID (capitals).
+func normalLeitwegID(id string) string {
+	lid, err := leitweg.Parse(id)
+	if err != nil {
+		return strings.TrimSpace(id)
+	}
+	return lid.String()
+}
+
+// coarseTaken reports whether a tenant other than except holds a
+// Leitweg-ID with the Grobadressierung of id ("" is never taken). The
+// settings are a JSON document, so the tenants are read here: an
+// installation has few, and only the operator's commands ask.
+func coarseTaken(ctx context.Context, tx *database.Tx, id string, except int64) (bool, error) {
+	lid, err := leitweg.Parse(id)
+	if id == "" || err != nil {
+		return false, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, settings FROM tenants WHERE id <> $1`, except)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tid int64
+		var raw string
+		if err := rows.Scan(&tid, &raw); err != nil {
+			return false, err
+		}
+		var st Settings
+		if err := json.Unmarshal([]byte(raw), &st); err != nil {
+			return false, fmt.Errorf("tenant %d: settings: %w", tid, err)
+		}
+		if other, err := leitweg.Parse(st.LeitwegID); err == nil && other.Coarse == lid.Coarse {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
 }
 
 // Account is a staff, citizen or business login.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 	"math/big"
 	"net"
 	"net/mail"
@@ -90,7 +91,6 @@ var (
 	slugRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
 	postcodeRe = regexp.MustCompile(`^[0-9]{5}$`)
 	bicRe      = regexp.MustCompile(`^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$`)
-	leitwegRe  = regexp.MustCompile(`^[0-9]{2,12}(-[A-Z0-9]{1,30})?-[0-9]{2}$`)
 	hostRe     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 )
 
@@ -171,16 +171,11 @@ func ValidIBAN(iban string) bool {
 	return mod97(s[4:]+s[:4]) == 1
 }
 
-// ValidLeitwegID checks the structure and the ISO 7064 mod 97-10 check
-// digits of a Leitweg-ID (the routing id of e-invoices to a public body).
-func ValidLeitwegID(id string) bool {
-	if !leitwegRe.MatchString(id) {
-		return false
-	}
-	i := strings.LastIndexByte(id, '-')
-	body := strings.ReplaceAll(id[:i], "-", "")
-	return mod97(body+id[i+1:]) == 1
-}
+// ValidLeitwegID checks a Leitweg-ID (the routing id of e-invoices to a
+// public body) as the e-invoice inbox does: structure, Grobadressierung
+// length and state code, and the ISO 7064 MOD 97-10 check digits
+// (platform/leitweg).
+func ValidLeitwegID(id string) bool { return leitweg.Valid(id) }
 
 func mod97(s string) int64 {
 	var digits strings.Builder

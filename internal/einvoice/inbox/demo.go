@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 )
 
 // DemoRefs are the demo city's example invoices (fixed, so that the

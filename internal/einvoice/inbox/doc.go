@@ -25,12 +25,18 @@
 //
 // # Routing
 //
-// The buyer reference (BT-10) is read as a Leitweg-ID (package leitweg:
-// structure, state code, MOD 97-10 check digits) and looked up in the
-// tenant's routing table (einvoice_routes; one public body per Leitweg-ID).
-// A missing, malformed, wrongly checked or unknown ID puts the invoice into
-// clarification with the reason; finance routes it by hand. A Leitweg-ID of
-// another tenant means the invoice is not ours: refused and audited.
+// The buyer reference (BT-10) is read as a Leitweg-ID (package
+// platform/leitweg: structure, state code, MOD 97-10 check digits) and
+// looked up in the tenant's routing table (einvoice_routes; one public body
+// per Leitweg-ID). A missing, malformed, wrongly checked or unknown ID puts
+// the invoice into clarification with the reason; finance routes it by
+// hand. A Leitweg-ID of another tenant means the invoice is not ours:
+// refused and audited.
+//
+// Admins and finance set routes only for Leitweg-IDs under the
+// Grobadressierung of the tenant's own Leitweg-ID (identity
+// Settings.LeitwegID, set by the operator with `rathaus tenant set`; one
+// Grobadressierung per tenant): no tenant can claim another body's IDs.
 //
 // # Lifecycle
 //

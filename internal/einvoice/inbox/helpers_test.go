@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/blobtest"
 	"github.com/rathaus/rathaus/internal/platform/clock"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/dbtest"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 )
 
 // world is a tenant with a routed unit, two finance clerks (members of

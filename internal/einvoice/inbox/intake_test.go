@@ -8,6 +8,7 @@ import (
 
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 )
 
 func TestSubmitRoutesAndStores(t *testing.T) {
@@ -155,16 +156,16 @@ func TestSubmitRouting(t *testing.T) {
 		}
 		// Another tenant's Leitweg-ID: the invoice is not ours.
 		ids := w.s.Identity
-		b, err := ids.CreateTenant(ctx, identity.Tenant{Slug: "nachbar", Name: "Nachbarstadt", Hosts: []string{"nachbar.test"}, Settings: identity.Settings{FederalState: "BY"}})
+		theirs := "09564000-" + checkDigits("09564000")
+		b, err := ids.CreateTenant(ctx, identity.Tenant{Slug: "nachbar", Name: "Nachbarstadt", Hosts: []string{"nachbar.test"}, Settings: identity.Settings{FederalState: "BY", LeitwegID: theirs}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		bu, _ := ids.CreateUnit(ctx, identity.System(b.ID), b.ID, "Kasse", "")
-		theirs := "09999000-" + checkDigits("09999000")
 		if _, err := w.s.SetRoute(ctx, identity.System(b.ID), b.ID, theirs, bu.Ref); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.s.SetRoute(ctx, w.clerkA, w.t.ID, theirs, w.unit); !fault.HasCode(err, "leitweg_id", "leitweg_taken") {
+		if _, err := w.s.SetRoute(ctx, w.clerkA, w.t.ID, theirs, w.unit); !fault.HasCode(err, "leitweg_id", "leitweg_foreign") {
 			t.Errorf("route of another tenant taken: %v", err)
 		}
 		s = DefaultSample("L-theirs")
@@ -198,4 +199,70 @@ func TestSubmitRouting(t *testing.T) {
 
 func checkDigits(body string) string {
 	return leitwegCheck(body)
+}
+
+// TestSetRouteOwnGrobadressierung: a tenant routes only Leitweg-IDs under
+// the Grobadressierung of its own Leitweg-ID, so it cannot claim another
+// public body's IDs before that body sets them up; the body then routes
+// its own, and invoices to them are not accepted into the first tenant.
+func TestSetRouteOwnGrobadressierung(t *testing.T) {
+	each(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		ids := w.s.Identity
+		nuernberg := func(fine string) string { return leitweg.New("09564000", fine).String() }
+		// B exists but has no Leitweg-ID yet: A (admin or finance) may not
+		// claim B's IDs, nor anyone else's.
+		b, err := ids.CreateTenant(ctx, identity.Tenant{Slug: "nuernberg", Name: "Nürnberg", Hosts: []string{"nuernberg.test"}, Settings: identity.Settings{FederalState: "BY"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sysB := identity.System(b.ID)
+		bu, err := ids.CreateUnit(ctx, sysB, b.ID, "Kämmerei", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		adminA := identity.Principal{TenantID: w.t.ID, Ref: "K-ADMIN-A", Kind: "token", Roles: []identity.Role{identity.RoleAdmin}}
+		for _, p := range []identity.Principal{w.clerkA, adminA, w.system} {
+			for _, id := range []string{nuernberg("KAEMMEREI"), nuernberg(""), leitweg.New("091620001", "X").String(), leitweg.New("09162", "").String(), "991-33333TEST-33"} {
+				if _, err := w.s.SetRoute(ctx, p, w.t.ID, id, w.unit); !fault.HasCode(err, "leitweg_id", "leitweg_foreign") {
+					t.Errorf("%s sets route %s of another Grobadressierung: %v", p.Ref, id, err)
+				}
+			}
+		}
+		if n := count(t, w.db, `SELECT COUNT(*) FROM einvoice_routes WHERE leitweg_id LIKE '09564000%'`); n != 0 {
+			t.Errorf("%d routes of Nürnberg stored", n)
+		}
+		// Without an own Leitweg-ID, B routes nothing; it says what to do.
+		if _, err := w.s.SetRoute(ctx, sysB, b.ID, nuernberg("KAEMMEREI"), bu.Ref); !fault.HasCode(err, "leitweg_id", "leitweg_own_missing") {
+			t.Errorf("route without an own Leitweg-ID: %v", err)
+		}
+		// The operator gives B its Leitweg-ID; B routes its own IDs.
+		if _, err := ids.SetLeitwegID(ctx, sysB, b.ID, nuernberg("")); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{nuernberg(""), nuernberg("KAEMMEREI")} {
+			if _, err := w.s.SetRoute(ctx, sysB, b.ID, id, bu.Ref); err != nil {
+				t.Errorf("B routes its own %s: %v", id, err)
+			}
+		}
+		if _, err := w.s.SetRoute(ctx, w.clerkA, w.t.ID, nuernberg("KAEMMEREI"), w.unit); !fault.HasCode(err, "leitweg_id", "leitweg_foreign") {
+			t.Errorf("A takes B's configured route: %v", err)
+		}
+		// A still routes under its own Grobadressierung.
+		if _, err := w.s.SetRoute(ctx, w.clerkA, w.t.ID, leitweg.New("09162000", "BAUAMT").String(), w.unit); err != nil {
+			t.Errorf("A routes its own: %v", err)
+		}
+		// An invoice to B sent to A is refused (and audited), not accepted.
+		s := DefaultSample("L-nuernberg")
+		s.Leitweg = nuernberg("KAEMMEREI")
+		if _, err := w.s.Submit(ctx, w.token, w.t.ID, Submission{Channel: ChannelAPI, Data: SampleXML(s)}); !fault.HasCode(err, "leitweg_id", "leitweg_other_recipient") {
+			t.Errorf("invoice to B at A: %v", err)
+		}
+		if n := count(t, w.db, `SELECT COUNT(*) FROM einvoice_invoices WHERE tenant_id = $1`, w.t.ID); n != 0 {
+			t.Errorf("%d invoices stored at A", n)
+		}
+		if n := count(t, w.db, `SELECT COUNT(*) FROM audit_events WHERE tenant_id = $1 AND action = 'einvoice.refused'`, w.t.ID); n != 1 {
+			t.Errorf("%d refusals audited at A", n)
+		}
+	})
 }

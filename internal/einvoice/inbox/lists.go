@@ -11,10 +11,10 @@ import (
 
 	"github.com/rathaus/rathaus/internal/audit"
 	"github.com/rathaus/rathaus/internal/einvoice/en16931"
-	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
 	"github.com/rathaus/rathaus/internal/identity"
 	"github.com/rathaus/rathaus/internal/platform/database"
 	"github.com/rathaus/rathaus/internal/platform/fault"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 )
 
 // Worklist names a list of the finance pages.
@@ -237,8 +237,13 @@ func (s *Service) Routes(ctx context.Context, p identity.Principal, tenantID int
 }
 
 // SetRoute maps a Leitweg-ID (checked) to a unit of the tenant (admins and
-// finance). A Leitweg-ID names one public body: one already used by
-// another tenant is refused.
+// finance). A Leitweg-ID names one public body by its Grobadressierung
+// (the digits before the first '-'): a tenant routes only IDs under the
+// Grobadressierung of its own Leitweg-ID (identity Settings.LeitwegID,
+// which the operator sets), so it cannot claim another body's IDs before
+// that body configures them. Without an own Leitweg-ID it routes none
+// (leitweg_own_missing); another Grobadressierung is leitweg_foreign; an
+// ID already used by another tenant is still refused (leitweg_taken).
 func (s *Service) SetRoute(ctx context.Context, p identity.Principal, tenantID int64, id, unitRef string) (*Route, error) {
 	if err := p.Require(tenantID, identity.RoleAdmin, identity.RoleFinance); err != nil {
 		return nil, err
@@ -246,6 +251,17 @@ func (s *Service) SetRoute(ctx context.Context, p identity.Principal, tenantID i
 	lid, err := leitweg.Parse(id)
 	if le, ok := err.(*leitweg.Error); ok {
 		return nil, fault.Invalid("leitweg_id", le.Code)
+	}
+	t, err := s.Identity.TenantByID(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	own, err := leitweg.Parse(t.Settings.LeitwegID)
+	if err != nil {
+		return nil, fault.Invalid("leitweg_id", "leitweg_own_missing")
+	}
+	if lid.Coarse != own.Coarse {
+		return nil, fault.Invalid("leitweg_id", "leitweg_foreign", "coarse", own.Coarse)
 	}
 	names, err := s.Identity.UnitNames(ctx, tenantID)
 	if err != nil {

@@ -57,7 +57,7 @@ func (h *Handler) Routes(rt *web.Router) {
 	rt.API(web.Operation{Method: "GET", Path: "/api/v1/einvoices/routes", ID: "listEinvoiceRoutes", Tag: "einvoice", Auth: []string{"staff"},
 		Summary: "Leitweg-IDs of the municipality and the unit each leads to", Response: []Route{{LeitwegID: "09162000-MUSTERSTADT-10", Unit: "E-7K3M-Q9TX", UnitName: "Kämmerei"}}}, h.handleRoutes)
 	rt.API(web.Operation{Method: "POST", Path: "/api/v1/einvoices/routes", ID: "setEinvoiceRoute", Tag: "einvoice", Auth: []string{"admin", "finance"}, Status: 201,
-		Summary: "Map a Leitweg-ID (format and check digits verified) to a unit", Request: routeRequest{LeitwegID: "09162000-MUSTERSTADT-10", Unit: "E-7K3M-Q9TX"},
+		Summary: "Map a Leitweg-ID under the Grobadressierung of the municipality's own Leitweg-ID (format and check digits verified) to a unit", Request: routeRequest{LeitwegID: "09162000-MUSTERSTADT-10", Unit: "E-7K3M-Q9TX"},
 		Response: Route{LeitwegID: "09162000-MUSTERSTADT-10", Unit: "E-7K3M-Q9TX", UnitName: "Kämmerei"}}, h.handleSetRoute)
 	rt.API(web.Operation{Method: "GET", Path: "/api/v1/einvoices/disposal", ID: "listEinvoiceDisposal", Tag: "einvoice", Auth: []string{"records_officer", "finance", "admin"},
 		Summary: "Closed invoices whose 10-year retention has ended: may be destroyed", Response: []Invoice{}}, h.handleDisposal)

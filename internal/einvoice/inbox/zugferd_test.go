@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rathaus/rathaus/internal/einvoice/leitweg"
+	"github.com/rathaus/rathaus/internal/platform/leitweg"
 )
 
 // hybridPDF wraps an invoice XML into a minimal ZUGFeRD / Factur-X PDF:
@@ -54,10 +54,14 @@ func TestZUGFeRDPDF(t *testing.T) {
 	}
 	each(t, func(t *testing.T, w *world) {
 		ctx := context.Background()
-		// Route the test suite's Leitweg-ID to the Bauamt.
+		// The tenant is the test suite's public body (the operator sets its
+		// Leitweg-ID); route that Leitweg-ID to the Bauamt.
 		buyer := between(string(xml), "<ram:BuyerReference>", "</ram:BuyerReference>")
 		if !leitweg.Valid(buyer) {
 			t.Fatalf("test invoice's Leitweg-ID %q", buyer)
+		}
+		if _, err := w.s.Identity.SetLeitwegID(ctx, w.system, w.t.ID, buyer); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := w.s.SetRoute(ctx, w.clerkA, w.t.ID, buyer, w.unit); err != nil {
 			t.Fatal(err)
