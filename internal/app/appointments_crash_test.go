@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -36,27 +35,7 @@ func TestConfirmedBookingsSurviveSIGKILL(t *testing.T) {
 		addr := ln.Addr().String()
 		base := "http://" + addr
 		ln.Close()
-		start := func() *exec.Cmd {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestChildServer$")
-			cmd.Env = append(os.Environ(), "RATHAUS_CHILD_SERVER=1", "RATHAUS_DATA_DIR="+in.dir, "RATHAUS_DATABASE_URL="+in.url,
-				"RATHAUS_ADDR="+addr, "RATHAUS_RATE_LIMITS=off", "RATHAUS_LOG_LEVEL=error")
-			cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-			must(t, cmd.Start())
-			for deadline := time.Now().Add(90 * time.Second); ; {
-				resp, err := http.Get(base + "/readyz")
-				if err == nil {
-					resp.Body.Close()
-					if resp.StatusCode == 200 {
-						return cmd
-					}
-				}
-				if time.Now().After(deadline) {
-					cmd.Process.Kill()
-					t.Fatal("child server never became ready")
-				}
-				time.Sleep(20 * time.Millisecond) // polling another process
-			}
-		}
+		start := func() *exec.Cmd { return childServer(t, in, addr) }
 		child := start()
 		defer func() { child.Process.Kill(); child.Wait() }()
 

@@ -31,28 +31,7 @@ func TestAcknowledgedSubmissionsSurviveSIGKILL(t *testing.T) {
 		must(t, err)
 		addr := ln.Addr().String()
 		ln.Close()
-		start := func() *exec.Cmd {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestChildServer$")
-			cmd.Env = append(os.Environ(), "RATHAUS_CHILD_SERVER=1", "RATHAUS_DATA_DIR="+in.dir, "RATHAUS_DATABASE_URL="+in.url,
-				"RATHAUS_ADDR="+addr, "RATHAUS_RATE_LIMITS=off", "RATHAUS_LOG_LEVEL=error")
-			cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-			must(t, cmd.Start())
-			deadline := time.Now().Add(90 * time.Second)
-			for {
-				resp, err := http.Get("http://" + addr + "/readyz")
-				if err == nil {
-					resp.Body.Close()
-					if resp.StatusCode == 200 {
-						return cmd
-					}
-				}
-				if time.Now().After(deadline) {
-					cmd.Process.Kill()
-					t.Fatal("child server never became ready")
-				}
-				time.Sleep(20 * time.Millisecond) // polling another process
-			}
-		}
+		start := func() *exec.Cmd { return childServer(t, in, addr) }
 		child := start()
 		defer func() { child.Process.Kill(); child.Wait() }()
 
@@ -136,4 +115,30 @@ func TestChildServer(t *testing.T) {
 	defer stop()
 	err := Run(ctx, []string{"demo"}, IO{Getenv: os.Getenv, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: os.Stderr})
 	fmt.Fprintln(os.Stderr, "child server stopped:", err)
+}
+
+// childServer runs `serve` of this test binary (TestChildServer) on addr for
+// the installation, with protections off, and waits until it is ready: the
+// crash tests kill it with SIGKILL and start it again.
+func childServer(t *testing.T, in installation, addr string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildServer$")
+	cmd.Env = append(os.Environ(), "RATHAUS_CHILD_SERVER=1", "RATHAUS_DATA_DIR="+in.dir, "RATHAUS_DATABASE_URL="+in.url,
+		"RATHAUS_ADDR="+addr, "RATHAUS_RATE_LIMITS=off", "RATHAUS_LOG_LEVEL=error")
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	must(t, cmd.Start())
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd
+			}
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("child server never became ready")
+		}
+		time.Sleep(20 * time.Millisecond) // polling another process
+	}
 }
