@@ -55,7 +55,7 @@ func TestJourneysWithoutJavaScript(t *testing.T) {
 		l, _ := chromedp.Run(lctx, chromedp.Location())
 		t.Fatalf("send the empty form: %v (now at %s)", err, l)
 	}
-	if got := text("#fehler"); !strings.Contains(got, "Bitte schreiben Sie eine Nachricht.") || !strings.Contains(got, "gültige E-Mail-Adresse") {
+	if got := text("#fehler"); !strings.Contains(got, "Bitte füllen Sie dieses Feld aus.") || !strings.Contains(got, "gültige E-Mail-Adresse") {
 		t.Errorf("error summary: %q", got)
 	}
 	if name, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#feedback-name"))); name != "Paul" {
