@@ -84,28 +84,7 @@ func TestParkingPaidBeforeSubmission(t *testing.T) {
 				time.Sleep(20 * time.Millisecond) // polling the server's job workers
 			}
 		}
-		caseOf := func(app, state string) string {
-			t.Helper()
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				_, body := s.do(t, "GET", "/api/v1/cases", mueller, "")
-				var rows []struct {
-					Ref         string `json:"id"`
-					State       string `json:"state"`
-					Application string `json:"application"`
-				}
-				json.Unmarshal(body, &rows)
-				for _, r := range rows {
-					if r.Application == app && r.State == state {
-						return r.Ref
-					}
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("case of %s never reached %s: %s", app, state, body)
-				}
-				time.Sleep(20 * time.Millisecond) // polling the server's job workers
-			}
-		}
+		caseOf := func(app, state string) string { return caseInState(t, s, mueller, app, state) }
 		decide := func(app string) {
 			t.Helper()
 			c := caseOf(app, "received")

@@ -47,30 +47,7 @@ func TestParkingPermitPaymentJourney(t *testing.T) {
 			resp.Body.Close()
 			return resp
 		}
-		// caseOf waits (polling the server, whose job workers run
-		// asynchronously) until the application's case is in state.
-		caseOf := func(app, state string) string {
-			t.Helper()
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				_, b := s.do(t, "GET", "/api/v1/cases", mueller, "")
-				var rows []struct {
-					Ref         string `json:"id"`
-					State       string `json:"state"`
-					Application string `json:"application"`
-				}
-				json.Unmarshal(b, &rows)
-				for _, r := range rows {
-					if r.Application == app && r.State == state {
-						return r.Ref
-					}
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("case of %s never reached %s: %s", app, state, b)
-				}
-				time.Sleep(20 * time.Millisecond) // polling a server, not timing behaviour
-			}
-		}
+		caseOf := func(app, state string) string { return caseInState(t, s, mueller, app, state) }
 		step := func(caseRef, transition string) {
 			t.Helper()
 			body, _ := json.Marshal(map[string]string{"transition": transition, "reason": "Alle Voraussetzungen erfüllt."})
@@ -141,4 +118,30 @@ func TestParkingPermitPaymentJourney(t *testing.T) {
 		step(caseRef, "approve")
 		caseOf(app, "decided")
 	})
+}
+
+// caseInState waits (polling the server, whose job workers run
+// asynchronously) until the application's case is in state, and returns
+// the case's reference.
+func caseInState(t *testing.T, s *server, token, app, state string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, b := s.do(t, "GET", "/api/v1/cases", token, "")
+		var rows []struct {
+			Ref         string `json:"id"`
+			State       string `json:"state"`
+			Application string `json:"application"`
+		}
+		json.Unmarshal(b, &rows)
+		for _, r := range rows {
+			if r.Application == app && r.State == state {
+				return r.Ref
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("case of %s never reached %s: %s", app, state, b)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a server, not timing behaviour
+	}
 }
