@@ -317,7 +317,14 @@ func press(t *testing.T, ctx context.Context, sel, done string) {
 		return
 	}
 	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var e=document.querySelector(`+jsString(sel)+`); if(!e) return false; e.click(); return true})()`))
-	if err != nil || !ok {
+	if err == nil && !ok {
+		// The button is gone: the first click did act and the page is
+		// on its way (a slow answer, e.g. a decision being sealed while
+		// the machine is busy); wait for it as for any answer.
+		waitJS(t, ctx, "the answer to pressing "+sel, done)
+		return
+	}
+	if err != nil {
 		if pollJS(ctx, done, time.Second) {
 			return // the first click did act, just slowly
 		}
