@@ -22,19 +22,7 @@ func TestAnonymousInputAndMailAreLimitedPerAddress(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
 		ctx := context.Background()
 		w := newWorld(t, db, clk)
-		w.s.Limits = ratelimit.New(db, true)
-		def, err := DemoForm("fundbuero")
-		if err != nil {
-			t.Fatal(err)
-		}
-		const lost = "L-LOST-PROP"
-		f, err := w.s.CreateForm(ctx, w.manager, w.tenant.ID, NewForm{ServiceID: lost, Def: def})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.s.Publish(ctx, w.manager, w.tenant.ID, f.Ref, 1); err != nil {
-			t.Fatal(err)
-		}
+		lost := limitedLostProperty(t, ctx, db, w)
 		limited := func(err error) bool {
 			var rl *fault.RateLimited
 			return errors.As(err, &rl) && rl.RetryAfter > 0
@@ -88,19 +76,7 @@ func TestManyAddressesCannotLockOutAnonymousApplicants(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB, clk *clock.Fake) {
 		ctx := context.Background()
 		w := newWorld(t, db, clk)
-		w.s.Limits = ratelimit.New(db, true)
-		def, err := DemoForm("fundbuero")
-		if err != nil {
-			t.Fatal(err)
-		}
-		const lost = "L-LOST-PROP"
-		f, err := w.s.CreateForm(ctx, w.manager, w.tenant.ID, NewForm{ServiceID: lost, Def: def})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.s.Publish(ctx, w.manager, w.tenant.ID, f.Ref, 1); err != nil {
-			t.Fatal(err)
-		}
+		lost := limitedLostProperty(t, ctx, db, w)
 		if costs, err := w.s.AnonymousStartCosts(ctx, w.tenant.ID); err != nil || costs {
 			t.Fatalf("a quiet hour: costs=%v err=%v", costs, err)
 		}
@@ -211,4 +187,24 @@ func solvedCheap(t *testing.T, s *Service, tenantID int64) string {
 	c := pow.NewChallenge(key, powScope, 10, s.DB.Clock.Now())
 	n, _ := pow.Solve(c)
 	return c.Encode(n)
+}
+
+// limitedLostProperty switches the rate limits on and publishes the demo's
+// lost-property form (open to anonymous applicants); it returns its service.
+func limitedLostProperty(t *testing.T, ctx context.Context, db *database.DB, w *world) string {
+	t.Helper()
+	w.s.Limits = ratelimit.New(db, true)
+	def, err := DemoForm("fundbuero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lost = "L-LOST-PROP"
+	f, err := w.s.CreateForm(ctx, w.manager, w.tenant.ID, NewForm{ServiceID: lost, Def: def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.s.Publish(ctx, w.manager, w.tenant.ID, f.Ref, 1); err != nil {
+		t.Fatal(err)
+	}
+	return lost
 }
