@@ -114,6 +114,11 @@ func NewFinder(services []Service, phrases ...string) *Finder {
 			// A city's finder answers with the city's services first; the
 			// federal entries fill in the matters it has none for.
 			d.Prior = 0.5
+			// The laws an entry rests on name its matter too
+			// (Mutterschaftsgeld: "Mutterschutzgesetz").
+			if d.Description == "" {
+				d.Description = s.LegalBasis
+			}
 		}
 		docs = append(docs, d)
 	}

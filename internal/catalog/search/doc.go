@@ -34,16 +34,28 @@
 //
 //   - words.txt.gz: the base forms of the Hunspell de_DE dictionary and
 //     its -ung derivations (igerman98, GPL-2+), the parts compounds are
-//     split into ("Sperrmüllabholung" → Sperr, Müll, Abholung);
-//   - thesaurus.txt.gz: OpenThesaurus' synonym sets (LGPL-2.1+),
-//     weighted down by how many meanings a word has, and less for words the
-//     documents already contain;
+//     split into ("Sperrmüllabholung" → Sperr, Müll, Abholung); a
+//     document's compound also stands for its parts and for its shorter
+//     compounds (Gaststättengewerbe: Gaststätte; Bewohnerparkausweis:
+//     Parkausweis), which the dictionary does not list whole;
+//   - thesaurus.txt.gz: OpenThesaurus' synonym sets (LGPL-2.1+), and
+//     dingsets.txt.gz: the synonym sets of the Ding dictionary (GPL-2+:
+//     the head words of one entry, "aufmachen; öffnen", and a noun with
+//     the noun explaining it, "Welpe (junger Hund)"); a synonym is
+//     weighted down by how many meanings the word has, and less for words
+//     the documents use often themselves;
+//   - hypernyms.txt.gz: the broader words OpenThesaurus gives a meaning
+//     (its LibreOffice form, LGPL-2.1+): a word the documents do not use
+//     reaches them (Gartenhaus → Gebäude, Böller → Feuerwerkskörper);
 //   - verbs.txt.gz: inflected verb forms with their infinitive, from the
-//     Ding dictionary (GPL-2+) ("gezogen" → ziehen, "meldet … an" →
-//     anmelden), and english.txt.gz: English words and two-word phrases
-//     with German translations, from Ding too; an English word not listed
-//     as typed is looked up as its singular or plural, its base form
-//     (moving → move) or its other spelling (license → licence);
+//     Ding dictionary ("gezogen" → ziehen, "meldet … an" → anmelden), and
+//     english.txt.gz: English words and two-word phrases with up to ten
+//     German translations, from Ding too; an English word not listed as
+//     typed is looked up as its singular or plural, its base form
+//     (moving → move), its other spelling (license → licence) or as two
+//     words (daycare → day care). A question is read as English only when
+//     more of its words are English only than German only; in a German
+//     question a word of both languages ("Kind", "Rente") means the German;
 //   - derivations.txt: the ablaut nouns of strong verbs (ziehen → Zug, so
 //     umziehen → Umzug); the regular derivations (-ung, -e, bare stem:
 //     anmelden → Anmeldung) are rules (lang.go).
@@ -54,7 +66,7 @@
 // (PhraseLines counts its lines); staff add their city's words as
 // document keywords or through New's phrases.
 //
-// The resources are loaded once per process on first use (about 0.3 s and
-// 60 MB of heap; see the catalog's README section); each Index caches the
+// The resources are loaded once per process on first use (about 0.6 s and
+// 19 MB of heap); each Index caches the
 // readings of query words and compound splits it has seen (bounded).
 package search

@@ -180,6 +180,23 @@ func New(docs []Document, extraPhrases []string) *Index {
 						wtf[ix.termID(ps)] += pw * norm
 					}
 				}
+				// And for its shorter compounds: a Gaststättengewerbe
+				// is about a Gaststätte, a Bewohnerparkausweis is a
+				// Parkausweis (the dictionary lists neither whole).
+				for a := 0; a+1 < len(parts); a++ {
+					for b := a + 2; b <= len(parts); b++ {
+						if a == 0 && b == len(parts) {
+							continue
+						}
+						pw := float32(0.6)
+						if b == len(parts) {
+							pw = 0.9
+						}
+						if ps := stemOf(strings.Join(parts[a:b], "")); ps != st {
+							wtf[ix.termID(ps)] += pw * norm
+						}
+					}
+				}
 			}
 		}
 		for id, w := range wtf {

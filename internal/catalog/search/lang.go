@@ -43,6 +43,10 @@ type language struct {
 	verbInf                []uint32
 	// english holds "english\tdeutsch;deutsch" lines, sorted.
 	english strTable
+	// hyper maps a thesaurus term's folded stem to the stems of the
+	// broader words of its meanings (Gartenhaus → Gebäude, Bau; Böller →
+	// Feuerwerkskörper), one-word terms only.
+	hyper map[string][]string
 	// ablaut maps the infinitive of a strong verb to its nouns (ziehen →
 	// zug), lower case; a few dozen entries.
 	ablaut map[string][]string
@@ -110,7 +114,7 @@ func (l *language) derivedStems(inf string) []string {
 	return out
 }
 
-// Lang returns the language resources, loaded on first use (about 0.3 s).
+// Lang returns the language resources, loaded on first use (about 0.6 s).
 var lang = sync.OnceValue(func() *language {
 	l, err := loadLanguage()
 	if err != nil {
@@ -153,8 +157,13 @@ func sortedUnique(in []string) []string {
 	return out
 }
 
+// thesauri are the synonym sets read: OpenThesaurus, and the Ding
+// dictionary's sets (the head words of one entry, and German words sharing
+// a specific English translation).
+var thesauri = []string{"thesaurus.txt.gz", "dingsets.txt.gz"}
+
 func loadLanguage() (*language, error) {
-	l := &language{ablaut: map[string][]string{}}
+	l := &language{ablaut: map[string][]string{}, hyper: map[string][]string{}}
 	var words []string
 	if err := readGz("words.txt.gz", func(w string) { words = append(words, fold(w)) }); err != nil {
 		return nil, err
@@ -172,7 +181,7 @@ func loadLanguage() (*language, error) {
 	}
 	var sets [][]string
 	var all []string
-	err := readGz("thesaurus.txt.gz", func(line string) {
+	readSets := func(line string) {
 		var set []string
 		for _, term := range strings.Split(line, ";") {
 			ws := tokenize(term, 0)
@@ -188,9 +197,11 @@ func loadLanguage() (*language, error) {
 			all = append(all, t)
 		}
 		sets = append(sets, set)
-	})
-	if err != nil {
-		return nil, err
+	}
+	for _, name := range thesauri {
+		if err := readGz(name, readSets); err != nil {
+			return nil, err
+		}
 	}
 	l.terms = newStrTable(sortedUnique(all))
 	byTerm := make([][]uint32, l.terms.len())
@@ -211,7 +222,7 @@ func loadLanguage() (*language, error) {
 
 	type verb struct{ form, inf string }
 	var verbs []verb
-	err = readGz("verbs.txt.gz", func(line string) {
+	err := readGz("verbs.txt.gz", func(line string) {
 		if form, inf, ok := strings.Cut(line, "\t"); ok {
 			verbs = append(verbs, verb{fold(form), inf})
 		}
@@ -236,6 +247,31 @@ func loadLanguage() (*language, error) {
 		l.verbInf = append(l.verbInf, k)
 	}
 	l.verbForms, l.infinitives = newStrTable(forms), newStrTable(infs)
+
+	err = readGz("hypernyms.txt.gz", func(line string) {
+		members, hypers, ok := strings.Cut(line, "\t")
+		if !ok {
+			return
+		}
+		var hs []string
+		for _, h := range strings.Split(hypers, ";") {
+			if !strings.Contains(h, " ") {
+				hs = append(hs, stemOf(h))
+			}
+		}
+		if len(hs) == 0 {
+			return
+		}
+		for _, m := range strings.Split(members, ";") {
+			if !strings.Contains(m, " ") {
+				st := stemOf(m)
+				l.hyper[st] = append(l.hyper[st], hs...)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
 
 	var english []string
 	if err := readGz("english.txt.gz", func(line string) { english = append(english, line) }); err != nil {
@@ -284,6 +320,15 @@ func (l *language) isFoldedWord(w string) bool { return l.words.find(w) >= 0 }
 // phrase (lower case), best first.
 func (l *language) translate(en string) []string {
 	out := l.translate1(en)
+	if len(out) == 0 && len(en) >= 7 && !strings.Contains(en, " ") {
+		// an English compound written as one word that the dictionary
+		// lists as two ("daycare": day care)
+		for i := 3; i <= len(en)-3; i++ {
+			if two := l.translate1(en[:i] + " " + en[i:]); len(two) > 0 {
+				return two
+			}
+		}
+	}
 	head, last := "", en
 	if i := strings.LastIndexByte(en, ' '); i >= 0 {
 		head, last = en[:i+1], en[i+1:]

@@ -77,7 +77,7 @@ func (c *concept) add(id int32, w float32) {
 // weakWords carry little meaning in a request.
 var weakWords = func() map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields("beantragen antrag beantragung stellen neu neuer neue neues online termin formular service amt stadt bescheinigung erhalten holen hole hilfe frage fragen info information informationen appointment appointments termine office english englisch kosten kostet gebuhr gebuhren preis kaufen gekauft zahlen bezahlen gemacht lassen morgen heute woche monat jahr nachste letzte schnell dringend brauchen brauche wissen") {
+	for _, w := range strings.Fields("beantragen antrag beantragung stellen neu neuer neue neues online termin formular service amt stadt bescheinigung erhalten holen hole hilfe frage fragen info information informationen appointment appointments apply applying application request paperwork fee fees cost costs termine office english englisch kosten kostet gebuhr gebuhren preis kaufen gekauft zahlen bezahlen gemacht lassen morgen heute woche monat jahr nachste letzte schnell dringend brauchen brauche wissen") {
 		m[stem(w)] = true
 	}
 	return m
@@ -119,7 +119,18 @@ const (
 // groupDamp scales each further reference entry of the same group.
 var groupDamp = 0.5
 
-var namedBoost float32 = 1.5
+var namedBoost float32 = 2
+
+// translationSynDepth: expansions deeper than this skip synonyms (2: a
+// translation keeps them, 1: it does not).
+var translationSynDepth = 2
+
+// wHyper weighs the broader words of a word (divided by the root of their
+// number).
+var wHyper float32 = 0.8
+
+// wEnglishGerman scales the English reading of a word German knows too.
+var wEnglishGerman float32 = 0.15
 
 // wPhraseWord scales a word of a multi-word synonym.
 var wPhraseWord float32 = 0.5
@@ -127,11 +138,18 @@ var wPhraseWord float32 = 0.5
 // synKnown scales synonyms of words the index knows itself.
 var synKnown float32 = 0.15
 
+// rareDF is the document frequency from which a known word's synonyms
+// count least (synKnown); below it they count more, fully for unknown words.
+var rareDF float32 = 3
+
 type expander struct {
 	ix *Index
 	l  *language
 	// corrected collects typo corrections for "did you mean".
 	corrected map[string]string
+	// german: the question is German, so a word German knows is read as
+	// German first ("Kind", "Rente", "Bus"), its English sense barely.
+	german bool
 }
 
 func (e *expander) addStem(c *concept, st string, w float32) bool {
@@ -155,15 +173,21 @@ const maxCached = 50000
 // index's cache: citizens ask with the same words again and again.
 func (e *expander) expandWord(c *concept, word string, w float32, depth int) {
 	key := word
-	if depth > 0 {
+	switch {
+	case depth == 1:
 		key = "\x00" + word
+	case depth > 1:
+		key = "\x02" + word
+	}
+	if e.german {
+		key = "\x01" + key
 	}
 	var x *expansion
 	if v, ok := e.ix.cache.Load(key); ok {
 		x = v.(*expansion)
 	} else {
 		var tmp concept
-		sub := &expander{ix: e.ix, l: e.l, corrected: map[string]string{}}
+		sub := &expander{ix: e.ix, l: e.l, corrected: map[string]string{}, german: e.german}
 		sub.expand(&tmp, word, 1, depth)
 		x = &expansion{terms: tmp.terms, corrected: sub.corrected[word]}
 		if e.ix.cached.Add(1) <= maxCached {
@@ -224,7 +248,7 @@ func (e *expander) expand(c *concept, word string, w float32, depth int) {
 	// Synonyms of the word and of its infinitive, weighted down by how
 	// many meanings the word has.
 	for _, s := range []string{st, stem(inf)} {
-		if s == "" {
+		if s == "" || depth > translationSynDepth {
 			continue
 		}
 		syns, amb := l.synonyms(s)
@@ -234,7 +258,10 @@ func (e *expander) expand(c *concept, word string, w float32, depth int) {
 		understood = true
 		sw := float32(wSynonym)
 		if known {
-			sw *= synKnown
+			// a word the documents use often enough stands for itself;
+			// one they use once or twice is as good as unknown
+			df := float32(ix.df[ix.terms[st]])
+			sw *= synKnown + (1-synKnown)*max(0, 1-df/rareDF)
 		}
 		switch {
 		case amb > 5:
@@ -271,13 +298,36 @@ func (e *expander) expand(c *concept, word string, w float32, depth int) {
 			}
 		}
 	}
+	// Broader words, for a word the documents do not use (a Gartenhaus
+	// is a Gebäude, a Böller a Feuerwerkskörper).
+	if depth == 0 && wHyper > 0 && (!known || ix.df[ix.terms[st]] < int32(rareDF)) {
+		for _, s := range []string{st, stem(inf)} {
+			hs := l.hyper[s]
+			if len(hs) == 0 {
+				continue
+			}
+			understood = true
+			hw := wHyper / float32(math.Sqrt(float64(len(hs))))
+			for _, h := range hs {
+				e.addStem(c, h, w*hw)
+			}
+		}
+	}
 	if depth == 0 {
 		if de := l.translate(word); len(de) > 0 {
 			understood = understood || !known
+			ew := float32(wEnglish)
+			if e.german && (l.isWord(ft) || inf != "") {
+				// a German word that is also English ("Kind", "Rente",
+				// "Bus") means the German first
+				ew *= wEnglishGerman
+			}
 			for _, g := range de {
 				for _, gw := range tokenize(g, 0) {
 					if !stopwords[fold(gw)] {
-						e.expandWord(c, gw, w*wEnglish, depth+1)
+						// a translation is read without its synonyms:
+						// the English word chose its senses already
+						e.expandWord(c, gw, w*ew, 2)
 					}
 				}
 			}
@@ -391,6 +441,48 @@ func joinSeparable(l *language, words []string) []string {
 	return words
 }
 
+// isGerman tells a German question from an English one: at least as many
+// of its words are German only (dictionary words, verb forms, German
+// function words) as English only; a word of both languages ("Kind",
+// "Register") counts for neither, so a question of such words alone is
+// read as German.
+func isGerman(l *language, words []string) bool {
+	de, en := 0, 0
+	for _, w := range words {
+		f := fold(w)
+		if stopwords[f] {
+			switch {
+			case englishStop[f]:
+				en++
+			case !bothStop[f]:
+				de++
+			}
+			continue
+		}
+		german, english := l.isWord(f) || l.isInflected(f), len(l.translate(w)) > 0
+		switch {
+		case german && !english:
+			de++
+		case english && !german:
+			en++
+		}
+	}
+	return de >= en
+}
+
+// englishStop are English function words (the stop words say nothing of a
+// question's language otherwise).
+var englishStop = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields("the a to of for my me i we you your our is are how what where when who which can could should would need want get have has please and or not this that it") {
+		m[w] = true
+	}
+	return m
+}()
+
+// bothStop are function words of both languages.
+var bothStop = map[string]bool{"in": true, "an": true, "so": true}
+
 // parse turns query text into concepts: each content word (or phrase) is
 // one concept whose terms are alternatives.
 func (ix *Index) parse(text string, corrected map[string]string) []concept {
@@ -400,7 +492,7 @@ func (ix *Index) parse(text string, corrected map[string]string) []concept {
 		text = stripMarkup(text)
 	}
 	words := joinSeparable(l, tokenize(text, maxQueryWords))
-	e := &expander{ix: ix, l: l, corrected: corrected}
+	e := &expander{ix: ix, l: l, corrected: corrected, german: isGerman(l, words)}
 	var out []concept
 	// English two-word terms ("bulky waste", "child benefit") first.
 	used := make([]bool, len(words))
@@ -419,7 +511,7 @@ func (ix *Index) parse(text string, corrected map[string]string) []concept {
 		for _, g := range de {
 			for _, gw := range tokenize(g, 0) {
 				if !stopwords[fold(gw)] {
-					e.expandWord(&c, gw, wEnglish, 1)
+					e.expandWord(&c, gw, wEnglish, 2)
 				}
 			}
 		}
@@ -585,7 +677,7 @@ func (ix *Index) Search(q Query) Result {
 		if prior == 0 {
 			prior = 1
 		}
-		raw := sc.total[d] * prior * (0.2 + 0.8*cov*cov)
+		raw := sc.total[d] * prior * (0.2 + 0.8*cov)
 		if nt := ix.nameTerms[d]; len(nt) > 0 {
 			all := true
 			for _, id := range nt {

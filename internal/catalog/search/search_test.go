@@ -204,3 +204,48 @@ func FuzzPhraseLine(f *testing.F) {
 		ix.Search(Query{Text: line})
 	})
 }
+
+// TestSearchReadsWithTheNewResources covers one reading per language
+// resource added in the second round; each case fails without its
+// resource (checked by removing it).
+func TestSearchReadsWithTheNewResources(t *testing.T) {
+	ix := New([]Document{
+		{Name: "Gaststättengewerbe Erlaubnis", Reference: true},
+		{Name: "Gedenkstätten für Gäste"},
+		{Name: "Hundesteuer", Description: "Die Steuer zahlt, wer einen Hund hält."},
+		{Name: "Zweitwohnungsteuer"},
+		{Name: "Abriss eines Gebäudes anzeigen"},
+		{Name: "Gartenabfall"},
+		{Name: "Wohnsitz abmelden", Description: "Wer ins Ausland zieht, meldet sich ab."},
+		{Name: "Tagespflege für Kinder"},
+		{Name: "Kindergeld"},
+		{Name: "Art und Gattung von Tieren", Reference: true},
+	}, nil)
+	for q, want := range map[string]string{
+		"Gaststätte":             "Gaststättengewerbe Erlaubnis",   // a shorter compound inside a document's compound
+		"wir haben einen Welpen": "Hundesteuer",                    // Ding: "Welpe (junger Hund)"
+		"Gartenhaus abreißen":    "Abriss eines Gebäudes anzeigen", // OpenThesaurus: Gartenhaus ⊂ Gebäude
+		"deregister":             "Wohnsitz abmelden",              // Ding: "sich abmelden" :: to deregister
+		"daycare":                "Tagespflege für Kinder",         // "day care", written as one word
+		"Geld für mein Kind":     "Kindergeld",                     // German "Kind", not English "kind" (Art)
+	} {
+		if got := top(ix, q); got != want {
+			t.Errorf("top for %q = %q, want %q\n%s", q, got, want, strings.Join(ix.Explain(q), "\n"))
+		}
+	}
+}
+
+// TestGermanWordsAreReadAsGerman: a word of both languages is English
+// only in an English question.
+func TestGermanWordsAreReadAsGerman(t *testing.T) {
+	ix := New([]Document{{Name: "Kindergeld"}, {Name: "Art und Gattung von Tieren"}}, nil)
+	for q, want := range map[string]string{
+		"Kind":                "Kindergeld",
+		"Geld für mein Kind":  "Kindergeld",
+		"what kind of animal": "Art und Gattung von Tieren",
+	} {
+		if got := top(ix, q); got != want {
+			t.Errorf("top for %q = %q, want %q\n%s", q, got, want, strings.Join(ix.Explain(q), "\n"))
+		}
+	}
+}

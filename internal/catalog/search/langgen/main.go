@@ -6,16 +6,22 @@
 //   - thesaurus.txt.gz — the synonym sets of OpenThesaurus (Debian
 //     openthesaurus-de-text, LGPL-2.1+), annotations removed, terms of at
 //     most three words;
+//   - hypernyms.txt.gz — the broader words OpenThesaurus gives a meaning
+//     ("Gartenhaus" → Gebäude, Bau), from its LibreOffice form (Debian
+//     mythes-de, the same OpenThesaurus, LGPL-2.1+);
 //   - verbs.txt.gz — inflected verb forms and their infinitive ("gezogen",
-//     "zog", "meldet an"), and english.txt.gz — English words and two-word
-//     phrases with their German translations, both from the Ding
+//     "zog", "meldet an"), english.txt.gz — English words and two-word
+//     phrases with up to ten German translations (plain words before
+//     compounds), and dingsets.txt.gz — German synonym sets: the head
+//     words of one entry ("aufmachen; öffnen") and a noun with the noun
+//     that explains it ("Welpe (junger Hund)"); all from the Ding
 //     dictionary (Debian trans-de-en, GPL-2+);
 //   - derivations.txt — the ablaut nouns of strong verbs (this folder's
 //     derivations.txt, copied).
 //
-// Run it after installing the three packages:
+// Run it after installing the four packages:
 //
-//	apt-get install openthesaurus-de-text hunspell-de-de trans-de-en
+//	apt-get install openthesaurus-de-text mythes-de hunspell-de-de trans-de-en
 //	go run ./internal/catalog/search/langgen
 //
 // The output is deterministic (sorted, gzip without name or time), so a
@@ -39,8 +45,10 @@ import (
 func main() {
 	dic := flag.String("hunspell", "/usr/share/hunspell/de_DE.dic", "Hunspell dictionary (de_DE)")
 	thes := flag.String("thesaurus", "/usr/share/openthesaurus-de/openthesaurus.txt", "OpenThesaurus text export")
+	mythesPath := flag.String("mythes", "/usr/share/mythes/th_de_DE_v2.dat", "OpenThesaurus for LibreOffice (MyThes), with hypernyms")
 	dingPath := flag.String("ding", "/usr/share/trans/de-en", "Ding German–English dictionary")
 	out := flag.String("out", "internal/catalog/search/data", "output directory")
+	flag.IntVar(&maxTranslations, "translations", maxTranslations, "German words kept per English term")
 	flag.Parse()
 	steps := []struct {
 		name string
@@ -50,6 +58,8 @@ func main() {
 		{"thesaurus.txt.gz", func() ([]byte, error) { return thesaurus(*thes) }},
 		{"verbs.txt.gz", func() ([]byte, error) { v, _, err := ding(*dingPath); return v, err }},
 		{"english.txt.gz", func() ([]byte, error) { _, e, err := ding(*dingPath); return e, err }},
+		{"dingsets.txt.gz", func() ([]byte, error) { _, _, err := ding(*dingPath); return dingOnce.sets, err }},
+		{"hypernyms.txt.gz", func() ([]byte, error) { return hypernyms(*mythesPath) }},
 	}
 	for _, s := range steps {
 		data, err := s.fn()
@@ -185,6 +195,7 @@ func words(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hunspell: %w", err)
 	}
+	simpleWords = set
 	return sortedLines(set), nil
 }
 
@@ -193,6 +204,73 @@ var parens = regexp.MustCompile(`\([^)]*\)`)
 // thesaurus: one synonym set a line, terms separated by ";", lower case,
 // annotations ("(ugs.)", "(sich)") removed; sets with fewer than two terms
 // left out.
+// singleWords keeps the one-word terms of list, sorted and unique.
+func singleWords(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range list {
+		if !strings.Contains(t, " ") && len([]rune(t)) >= 3 && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// hypernyms reads OpenThesaurus in its MyThes form (Debian mythes-de): a
+// head word line "word|n" and n meaning lines "-|term|term|…", where terms
+// marked "(Oberbegriff)" are the meaning's broader words. It returns
+// "TERM;TERM\tBROADER;BROADER" lines (terms of at most three words,
+// annotations removed) for the meanings that have broader words.
+func hypernyms(path string) ([]byte, error) {
+	out := map[string]bool{}
+	clean := func(t string) string {
+		t = strings.ToLower(strings.Join(strings.Fields(parens.ReplaceAllString(t, " ")), " "))
+		ws := strings.Fields(t)
+		if len(ws) == 0 || len(ws) > 3 {
+			return ""
+		}
+		for _, w := range ws {
+			if !isWord(strings.Trim(w, "-")) {
+				return ""
+			}
+		}
+		return t
+	}
+	err := lines(path, func(l string) {
+		if !strings.HasPrefix(l, "-|") {
+			return
+		}
+		var terms, broader []string
+		seen := map[string]bool{}
+		for _, t := range strings.Split(l[2:], "|") {
+			if strings.Contains(t, "(Unterbegriff)") {
+				continue
+			}
+			c := clean(t)
+			if c == "" || seen[c] {
+				continue
+			}
+			seen[c] = true
+			if strings.Contains(t, "(Oberbegriff)") {
+				broader = append(broader, c)
+			} else {
+				terms = append(terms, c)
+			}
+		}
+		if len(terms) > 0 && len(broader) > 0 {
+			sort.Strings(terms)
+			sort.Strings(broader)
+			out[strings.Join(terms, ";")+"\t"+strings.Join(broader, ";")] = true
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mythes: %w", err)
+	}
+	return sortedLines(out), nil
+}
+
 func thesaurus(path string) ([]byte, error) {
 	set := map[string]bool{}
 	err := lines(path, func(l string) {
@@ -233,12 +311,22 @@ var (
 	objectPre = regexp.MustCompile(`^((jdn|jdm|etw|jds|sb|sth)\./?)+\s*`)
 )
 
+// nounGloss is a German noun entry's explanation in parentheses.
+var nounGloss = regexp.MustCompile(`^[^;(]*\{[mfn]\}\s*\(([^)]*)\)`)
+
+// maxTranslations caps the German words kept per English term.
+var maxTranslations = 10
+
+// simpleWords are the Hunspell base forms (it lists no compounds), set by
+// words before ding runs.
+var simpleWords map[string]bool
+
 var dingObjects = regexp.MustCompile(`\b(sb|sth|jdn|jdm|etw|jds)\.(/(sb|sth)\.)?|\bone's\b|\boneself\b`)
 
 var dingOnce struct {
-	verbs, english []byte
-	err            error
-	done           bool
+	verbs, english, sets []byte
+	err                  error
+	done                 bool
 }
 
 // ding reads the Ding dictionary once: verbs gets "FORM\tINFINITIVE" for
@@ -252,6 +340,7 @@ func ding(path string) ([]byte, []byte, error) {
 	}
 	dingOnce.done = true
 	set := map[string]bool{}
+	synsets := map[string]bool{}
 	type cand struct {
 		de   string
 		rank int
@@ -279,6 +368,21 @@ func ding(path string) ([]byte, []byte, error) {
 		}
 		if len(heads) == 0 {
 			return
+		}
+		if single := singleWords(heads); len(single) >= 2 && len(single) <= 6 {
+			synsets[strings.Join(single, ";")] = true
+		}
+		// A noun explained by a noun: "Welpe {m} (junger Hund)".
+		if m := nounGloss.FindStringSubmatch(head); m != nil && len(heads) == 1 && !strings.Contains(heads[0], " ") {
+			var nouns []string
+			for _, w := range strings.Fields(m[1]) {
+				if r := []rune(w); len(r) >= 3 && unicode.IsUpper(r[0]) && isWord(w) {
+					nouns = append(nouns, strings.ToLower(w))
+				}
+			}
+			if len(nouns) == 1 && nouns[0] != heads[0] {
+				synsets[strings.Join(singleWords([]string{heads[0], nouns[0]}), ";")] = true
+			}
 		}
 		if verb {
 			lemma := heads[0]
@@ -323,8 +427,15 @@ func ding(path string) ([]byte, []byte, error) {
 				continue
 			}
 			for i, h := range heads {
+				h = strings.TrimPrefix(h, "sich ") // "sich abmelden": to deregister
 				if i < 2 && !strings.Contains(h, " ") {
-					en[e] = append(en[e], cand{h, pos*4 + i})
+					rank := pos*4 + i
+					if simpleWords != nil && !simpleWords[h] {
+						// a compound ("Heimaturlaub") after the plain
+						// words of the same place ("Urlaub")
+						rank += 2
+					}
+					en[e] = append(en[e], cand{h, rank})
 				}
 			}
 		}
@@ -339,13 +450,13 @@ func ding(path string) ([]byte, []byte, error) {
 		var ds []string
 		seen := map[string]bool{}
 		for _, c := range cs {
-			if !seen[c.de] && len(ds) < 6 {
+			if !seen[c.de] && len(ds) < maxTranslations {
 				seen[c.de] = true
 				ds = append(ds, c.de)
 			}
 		}
 		eset[e+"\t"+strings.Join(ds, ";")] = true
 	}
-	dingOnce.verbs, dingOnce.english = sortedLines(set), sortedLines(eset)
+	dingOnce.verbs, dingOnce.english, dingOnce.sets = sortedLines(set), sortedLines(eset), sortedLines(synsets)
 	return dingOnce.verbs, dingOnce.english, nil
 }
