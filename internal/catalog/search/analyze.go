@@ -133,6 +133,7 @@ var stopwords = func() map[string]bool {
 		wo was tun machen mache macht erledigen kriegen bekomme bekommen krieg gibt geht gehen bekommt
 		the a an to of for in on at by with from my me i we you your our is are was be been do does did how what where when who which can could should would need want get have has please
 		and or not this that it its about some any
+		m re s t ve ll d im ive dont doesnt didnt isnt wasnt arent cant wont don doesn didn isn wasn aren
 		select drop table union insert into values delete truncate exec execute declare null sleep waitfor
 		script alert javascript onerror onload iframe src href eval cookie near
 	`) {

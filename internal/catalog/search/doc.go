@@ -50,7 +50,8 @@
 //   - verbs.txt.gz: inflected verb forms with their infinitive, from the
 //     Ding dictionary ("gezogen" → ziehen, "meldet … an" → anmelden), and
 //     english.txt.gz: English words and two-word phrases with up to ten
-//     German translations, from Ding too; an English word not listed as
+//     German translations, from Ding too (the main senses first, later
+//     ones weighted down); an English word not listed as
 //     typed is looked up as its singular or plural, its base form
 //     (moving → move), its other spelling (license → licence) or as two
 //     words (daycare → day care). A question is read as English only when

@@ -121,9 +121,9 @@ var groupDamp = 0.5
 
 var namedBoost float32 = 2
 
-// translationSynDepth: expansions deeper than this skip synonyms (2: a
-// translation keeps them, 1: it does not).
-var translationSynDepth = 2
+// rankDecay weighs an English word's later translations down (the
+// generator lists the main senses first): the last counts 1-rankDecay.
+var rankDecay float32 = 0.6
 
 // wHyper weighs the broader words of a word (divided by the root of their
 // number).
@@ -173,11 +173,8 @@ const maxCached = 50000
 // index's cache: citizens ask with the same words again and again.
 func (e *expander) expandWord(c *concept, word string, w float32, depth int) {
 	key := word
-	switch {
-	case depth == 1:
+	if depth > 0 {
 		key = "\x00" + word
-	case depth > 1:
-		key = "\x02" + word
 	}
 	if e.german {
 		key = "\x01" + key
@@ -248,7 +245,7 @@ func (e *expander) expand(c *concept, word string, w float32, depth int) {
 	// Synonyms of the word and of its infinitive, weighted down by how
 	// many meanings the word has.
 	for _, s := range []string{st, stem(inf)} {
-		if s == "" || depth > translationSynDepth {
+		if s == "" {
 			continue
 		}
 		syns, amb := l.synonyms(s)
@@ -322,12 +319,11 @@ func (e *expander) expand(c *concept, word string, w float32, depth int) {
 				// "Bus") means the German first
 				ew *= wEnglishGerman
 			}
-			for _, g := range de {
+			for i, g := range de {
+				rw := 1 - rankDecay*float32(i)/float32(len(de))
 				for _, gw := range tokenize(g, 0) {
 					if !stopwords[fold(gw)] {
-						// a translation is read without its synonyms:
-						// the English word chose its senses already
-						e.expandWord(c, gw, w*ew, 2)
+						e.expandWord(c, gw, w*ew*rw, depth+1)
 					}
 				}
 			}
@@ -474,7 +470,7 @@ func isGerman(l *language, words []string) bool {
 // question's language otherwise).
 var englishStop = func() map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields("the a to of for my me i we you your our is are how what where when who which can could should would need want get have has please and or not this that it") {
+	for _, w := range strings.Fields("the a to of for my me i we you your our is are how what where when who which can could should would need want get have has please and or not this that it m re ve ll im ive dont doesnt didnt isnt wasnt arent cant wont don doesn didn isn wasn aren") {
 		m[w] = true
 	}
 	return m
@@ -511,7 +507,7 @@ func (ix *Index) parse(text string, corrected map[string]string) []concept {
 		for _, g := range de {
 			for _, gw := range tokenize(g, 0) {
 				if !stopwords[fold(gw)] {
-					e.expandWord(&c, gw, wEnglish, 2)
+					e.expandWord(&c, gw, wEnglish, 1)
 				}
 			}
 		}

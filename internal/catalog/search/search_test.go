@@ -249,3 +249,14 @@ func TestGermanWordsAreReadAsGerman(t *testing.T) {
 		}
 	}
 }
+
+// TestContractionsSayNothing: the pieces of "I'm", "we're", "don't" are
+// not words of a question.
+func TestContractionsSayNothing(t *testing.T) {
+	ix := New([]Document{{Name: "M-Ticket"}, {Name: "Re-Zertifizierung"}, {Name: "Wohnsitzanmeldung"}}, nil)
+	for _, q := range []string{"I'm", "we're", "don't", "I've", "we'll"} {
+		if res := ix.Search(Query{Text: q}); len(res.Hits) != 0 {
+			t.Errorf("%q found %d documents: %v", q, len(res.Hits), ix.Explain(q))
+		}
+	}
+}
