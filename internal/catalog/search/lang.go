@@ -158,8 +158,8 @@ func sortedUnique(in []string) []string {
 }
 
 // thesauri are the synonym sets read: OpenThesaurus, and the Ding
-// dictionary's sets (the head words of one entry, and German words sharing
-// a specific English translation).
+// dictionary's sets (the head words of one entry; a noun and the noun
+// explaining it).
 var thesauri = []string{"thesaurus.txt.gz", "dingsets.txt.gz"}
 
 func loadLanguage() (*language, error) {

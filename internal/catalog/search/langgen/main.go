@@ -332,8 +332,9 @@ var dingOnce struct {
 // ding reads the Ding dictionary once: verbs gets "FORM\tINFINITIVE" for
 // the inflected forms of each German verb entry; english gets
 // "ENGLISH\tGERMAN;GERMAN" for English words and two-word phrases ("to"
-// dropped) with at most six German head words, those of entries where
-// the English term comes first preferred.
+// dropped) with at most maxTranslations German head words, those of
+// entries where the English term comes first preferred, plain words before
+// compounds; the synonym sets (dingOnce.sets) are collected on the way.
 func ding(path string) ([]byte, []byte, error) {
 	if dingOnce.done {
 		return dingOnce.verbs, dingOnce.english, dingOnce.err
